@@ -1,0 +1,165 @@
+//! Settings: defaults, overridden by `SCANLOOP_*` variables, overridden by flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use ipnet::IpNet;
+use url::Url;
+
+use crate::scans::client::parse_proxies;
+
+#[derive(Args, Clone)]
+pub struct Config {
+    /// sqlite://FILE (created if missing) or postgres://...
+    #[arg(
+        long,
+        env = "SCANLOOP_DATABASE_URL",
+        default_value = "sqlite://scanloop.db"
+    )]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long, env = "SCANLOOP_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Base of printed short links, e.g. https://go.example.com (default: http://BIND).
+    #[arg(long, env = "SCANLOOP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// MaxMind-format City or Country database (GeoIP2, GeoLite2, DB-IP).
+    #[arg(long, env = "SCANLOOP_GEOIP_DB")]
+    pub geoip_db: Option<PathBuf>,
+
+    /// Comma-separated CIDRs whose X-Forwarded-For is believed.
+    #[arg(long, env = "SCANLOOP_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+
+    /// An admin API key that is made to exist at start (stored hashed).
+    #[arg(long, env = "SCANLOOP_INITIAL_API_KEY")]
+    pub initial_api_key: Option<String>,
+
+    /// Directory for uploads.
+    #[arg(long, env = "SCANLOOP_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Print short links in lowercase (https://host/s/token) instead of the uppercase form
+    /// that QR alphanumeric mode packs into smaller symbols.
+    #[arg(long, env = "SCANLOOP_LOWERCASE_LINKS", default_value_t = false)]
+    pub lowercase_links: bool,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("geoip_db", &self.geoip_db)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field(
+                "initial_api_key",
+                &self.initial_api_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("lowercase_links", &self.lowercase_links)
+            .finish()
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// What the running server derives from `Config`, checked once at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Scheme, host and optional path prefix of short links, without a trailing slash.
+    pub public_url: String,
+    pub secure_cookies: bool,
+    pub trusted_proxies: Vec<IpNet>,
+    pub lowercase_links: bool,
+}
+
+impl Config {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let raw = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind));
+        let url = Url::parse(&raw)
+            .map_err(|e| anyhow::anyhow!("SCANLOOP_PUBLIC_URL {raw:?} is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            anyhow::bail!("SCANLOOP_PUBLIC_URL must be an http or https URL with a host");
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            anyhow::bail!("SCANLOOP_PUBLIC_URL must not carry a query or fragment");
+        }
+        let trusted_proxies = parse_proxies(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("SCANLOOP_TRUSTED_PROXIES: {e}"))?;
+        Ok(Settings {
+            public_url: url.as_str().trim_end_matches('/').to_owned(),
+            secure_cookies: url.scheme() == "https",
+            trusted_proxies,
+            lowercase_links: self.lowercase_links,
+        })
+    }
+}
+
+impl Settings {
+    /// The link printed in a code: `HTTPS://HOST/S/TOKEN` by default. Scheme and host are
+    /// case-insensitive, so uppercasing them changes nothing but the QR mode; a path prefix
+    /// is kept as configured.
+    pub fn short_url(&self, token: &str) -> String {
+        let (origin, prefix) = split_origin(&self.public_url);
+        if self.lowercase_links {
+            format!(
+                "{}{prefix}/s/{}",
+                origin.to_ascii_lowercase(),
+                token.to_ascii_lowercase()
+            )
+        } else {
+            format!("{}{prefix}/S/{token}", origin.to_ascii_uppercase())
+        }
+    }
+}
+
+/// `https://host:8080/prefix` -> (`https://host:8080`, `/prefix`).
+fn split_origin(url: &str) -> (&str, &str) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => url.split_at(after_scheme + i),
+        None => (url, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(public: &str, lowercase: bool) -> Settings {
+        Settings {
+            public_url: public.into(),
+            secure_cookies: true,
+            trusted_proxies: vec![],
+            lowercase_links: lowercase,
+        }
+    }
+
+    #[test]
+    fn short_urls_are_uppercase_unless_asked_otherwise() {
+        let s = settings("https://go.example.com", false);
+        assert_eq!(s.short_url("ABC"), "HTTPS://GO.EXAMPLE.COM/S/ABC");
+        let s = settings("https://go.example.com/qr", false);
+        assert_eq!(s.short_url("ABC"), "HTTPS://GO.EXAMPLE.COM/qr/S/ABC");
+        let s = settings("https://go.example.com", true);
+        assert_eq!(s.short_url("ABC"), "https://go.example.com/s/abc");
+    }
+}

@@ -1,0 +1,168 @@
+//! `scanloop demo`: a sample campaign to look at in a minute.
+
+use crate::config::Settings;
+use crate::qr::Matrix;
+use crate::store::{BatchMode, Db, NewBatch, NewCampaign, NewChannel, NewStore, StoreError};
+
+const SLUG: &str = "demo-jasmine-tea";
+
+/// Seeds the demo once (a second run reuses it) and prints how to try it.
+pub async fn seed(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+    let key = crate::store::generate_key();
+    db.ensure_api_key("demo", &key).await?;
+    let campaign = match db.campaign_by_slug(SLUG).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => create(db).await?,
+        Err(e) => return Err(e.into()),
+    };
+    let batches = db
+        .batches(
+            Some(campaign.id),
+            crate::store::Page {
+                after: 0,
+                limit: 10,
+            },
+        )
+        .await?;
+    println!(
+        "\nscanloop demo: campaign {:?} (id {})",
+        campaign.name, campaign.id
+    );
+    println!("API key (shown once): {key}\n");
+    let mut first_url = None;
+    for batch in &batches {
+        let codes = db.codes_page(batch.id, 0, 3).await?;
+        println!("batch {} ({} {}):", batch.id, batch.mode, batch.name);
+        for code in codes {
+            let url = settings.short_url(&code.token);
+            println!("  {url}");
+            first_url.get_or_insert(url);
+        }
+    }
+    if let Some(url) = first_url {
+        println!("\nScan me ({url}):\n");
+        print_terminal_qr(&url);
+    }
+    println!(
+        "\nTry:\n  curl -i {}/s/<token>\n  curl -H 'Authorization: Bearer {key}' '{}/api/v1/reports/channels?campaign_id={}'\n",
+        settings.public_url, settings.public_url, campaign.id
+    );
+    Ok(())
+}
+
+async fn create(db: &Db) -> anyhow::Result<crate::store::Campaign> {
+    let campaign = db
+        .create_campaign(NewCampaign {
+            slug: SLUG.into(),
+            name: "Jasmine Tea summer launch".into(),
+            destination_url: None,
+            fallback_url: None,
+            starts_at: None,
+            ends_at: None,
+            landing_title: Some("Thanks for scanning our Jasmine Tea".into()),
+            landing_body: Some(
+                "Share a photo with your bottle and see what people nearby shared.".into(),
+            ),
+            cta_label: Some("Buy a 6-pack".into()),
+            cta_url: Some("https://shop.example.com/jasmine-tea".into()),
+        })
+        .await?;
+    let packaging = channel(db, "demo-packaging", "Bottle labels", "packaging").await?;
+    let poster = channel(db, "demo-metro-poster", "Metro posters", "poster").await?;
+    let store = match db
+        .create_store(NewStore {
+            code: "DEMO-001".into(),
+            name: "Demo corner shop".into(),
+            city: Some("Shanghai".into()),
+            latitude: Some(31.23),
+            longitude: Some(121.47),
+        })
+        .await
+    {
+        Ok(s) => Some(s.id),
+        Err(StoreError::Conflict(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    for (channel_id, name, mode, quantity, cost, store_id) in [
+        (
+            poster,
+            "Line 2 posters",
+            BatchMode::Shared,
+            40,
+            120_000,
+            None,
+        ),
+        (
+            packaging,
+            "Bottles lot A",
+            BatchMode::Unique,
+            100,
+            5_000,
+            store,
+        ),
+    ] {
+        db.create_batch(NewBatch {
+            campaign_id: campaign.id,
+            channel_id,
+            store_id,
+            name: name.into(),
+            mode,
+            quantity,
+            cost_cents: cost,
+            gtin: None,
+            lot: None,
+        })
+        .await?;
+    }
+    Ok(campaign)
+}
+
+async fn channel(db: &Db, slug: &str, name: &str, kind: &str) -> anyhow::Result<i64> {
+    let new = NewChannel {
+        slug: slug.into(),
+        name: name.into(),
+        kind: kind.into(),
+    };
+    match db.create_channel(new).await {
+        Ok(c) => Ok(c.id),
+        Err(StoreError::Conflict(_)) => {
+            let all = db
+                .channels(crate::store::Page {
+                    after: 0,
+                    limit: 500,
+                })
+                .await?;
+            all.into_iter()
+                .find(|c| c.slug == slug)
+                .map(|c| c.id)
+                .ok_or_else(|| anyhow::anyhow!("channel {slug} vanished"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Two modules per character with half blocks; light modules are drawn, so the code reads
+/// on the usual dark terminal.
+fn print_terminal_qr(url: &str) {
+    let Ok(matrix) = Matrix::encode(url, qrcode::EcLevel::L) else {
+        return;
+    };
+    let quiet = 2;
+    let size = matrix.width as i64;
+    let dark = |x: i64, y: i64| {
+        x >= 0 && y >= 0 && x < size && y < size && matrix.is_dark(x as usize, y as usize)
+    };
+    let mut y = -quiet;
+    while y < size + quiet {
+        let line: String = (-quiet..size + quiet)
+            .map(|x| match (dark(x, y), dark(x, y + 1)) {
+                (false, false) => '█',
+                (false, true) => '▀',
+                (true, false) => '▄',
+                (true, true) => ' ',
+            })
+            .collect();
+        println!("  {line}");
+        y += 2;
+    }
+}

@@ -1,0 +1,45 @@
+//! GS1 Global Trade Item Numbers.
+
+/// A GTIN-8, -12, -13 or -14 with a correct check digit, stored as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gtin(String);
+
+impl Gtin {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if !matches!(raw.len(), 8 | 12 | 13 | 14) || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("must be 8, 12, 13 or 14 digits".into());
+        }
+        let digits: Vec<u32> = raw.bytes().map(|b| u32::from(b - b'0')).collect();
+        let (body, check) = digits.split_at(digits.len() - 1);
+        // GS1 weights alternate 3,1,... from the digit next to the check digit.
+        let sum: u32 = body
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+            .sum();
+        let expected = (10 - sum % 10) % 10;
+        if expected != check[0] {
+            return Err(format!("has a wrong check digit (expected {expected})"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digits_are_verified() {
+        assert!(Gtin::parse("09506000134352").is_ok());
+        assert!(Gtin::parse("4006381333931").is_ok());
+        assert!(Gtin::parse("4006381333932").is_err());
+        assert!(Gtin::parse("12345").is_err());
+        assert!(Gtin::parse("40063813339x1").is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! `/api/v1/campaigns`
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::time::{parse_optional, to_rfc3339};
+use super::{ErrorBody, Listing, PageQuery, StatusChange, optional_text, required_text};
+use crate::domain::{Slug, TargetUrl};
+use crate::http::AppState;
+use crate::http::error::{AppError, Result, missing};
+use crate::http::extract::{Json, Path, Query};
+use crate::store::{Campaign, NewCampaign};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCampaign {
+    name: String,
+    /// URL name, a-z 0-9 and hyphens; made from `name` when absent.
+    slug: Option<String>,
+    /// Where scans go; without one they go to the campaign's landing page.
+    destination_url: Option<String>,
+    /// Where scans go when the campaign is disabled or outside its dates.
+    fallback_url: Option<String>,
+    /// RFC 3339 time or YYYY-MM-DD.
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+    landing: Option<Landing>,
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Landing {
+    title: Option<String>,
+    body: Option<String>,
+    cta_label: Option<String>,
+    cta_url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CampaignView {
+    id: i64,
+    slug: String,
+    name: String,
+    destination_url: Option<String>,
+    fallback_url: Option<String>,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+    /// `active` or `disabled`.
+    status: String,
+    landing: Landing,
+    /// The campaign's own page.
+    landing_url: String,
+    created_at: String,
+}
+
+impl CampaignView {
+    fn new(c: Campaign, state: &AppState) -> Self {
+        Self {
+            landing_url: format!("{}/c/{}", state.settings.public_url, c.slug),
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+            destination_url: c.destination_url,
+            fallback_url: c.fallback_url,
+            starts_at: c.starts_at.map(to_rfc3339),
+            ends_at: c.ends_at.map(to_rfc3339),
+            status: c.status,
+            landing: Landing {
+                title: c.landing_title,
+                body: c.landing_body,
+                cta_label: c.cta_label,
+                cta_url: c.cta_url,
+            },
+            created_at: to_rfc3339(c.created_at),
+        }
+    }
+}
+
+fn url_field(field: &str, raw: Option<&str>) -> Result<Option<String>> {
+    raw.map(|r| {
+        TargetUrl::parse(r)
+            .map(|u| u.as_str().to_owned())
+            .map_err(|m| AppError::invalid(field, m))
+    })
+    .transpose()
+}
+
+impl CreateCampaign {
+    fn validate(self) -> Result<NewCampaign> {
+        let name = required_text("name", &self.name, 200)?;
+        let slug = match &self.slug {
+            Some(s) => Slug::parse(s),
+            None => Slug::from_name(&name),
+        }
+        .map_err(|m| AppError::invalid("slug", m))?;
+        let starts_at = parse_optional("starts_at", self.starts_at.as_deref())?;
+        let ends_at = parse_optional("ends_at", self.ends_at.as_deref())?;
+        if let (Some(s), Some(e)) = (starts_at, ends_at)
+            && e <= s
+        {
+            return Err(AppError::invalid("ends_at", "must be after starts_at"));
+        }
+        let landing = self.landing.unwrap_or_default();
+        Ok(NewCampaign {
+            slug: slug.into_string(),
+            name,
+            destination_url: url_field("destination_url", self.destination_url.as_deref())?,
+            fallback_url: url_field("fallback_url", self.fallback_url.as_deref())?,
+            starts_at,
+            ends_at,
+            landing_title: optional_text("landing.title", landing.title.as_deref(), 200)?,
+            landing_body: landing
+                .body
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty())
+                .map(|b| {
+                    if b.chars().count() > 10_000 {
+                        Err(AppError::invalid(
+                            "landing.body",
+                            "must be at most 10000 characters",
+                        ))
+                    } else {
+                        Ok(b)
+                    }
+                })
+                .transpose()?,
+            cta_label: optional_text("landing.cta_label", landing.cta_label.as_deref(), 80)?,
+            cta_url: url_field("landing.cta_url", landing.cta_url.as_deref())?,
+        })
+    }
+}
+
+/// Create a campaign.
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", request_body = CreateCampaign,
+    responses((status = 201, body = CampaignView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Json(body): Json<CreateCampaign>,
+) -> Result<(StatusCode, Json<CampaignView>)> {
+    let campaign = state.db.create_campaign(body.validate()?).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CampaignView::new(campaign, &state)),
+    ))
+}
+
+/// List campaigns, oldest first.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", params(PageQuery),
+    responses((status = 200, body = Listing<CampaignView>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Listing<CampaignView>>> {
+    let page = query.page()?;
+    let items = state.db.campaigns(page).await?;
+    let items = items
+        .into_iter()
+        .map(|c| CampaignView::new(c, &state))
+        .collect();
+    Ok(Json(Listing::new(items, page, |c: &CampaignView| c.id)))
+}
+
+/// Read one campaign.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<CampaignView>> {
+    let campaign = state.db.campaign(id).await.map_err(missing("campaign"))?;
+    Ok(Json(CampaignView::new(campaign, &state)))
+}
+
+/// Enable or disable a campaign: a disabled campaign's codes go to its fallback URL.
+#[utoipa::path(patch, path = "/api/v1/campaigns/{id}", tag = "campaigns", request_body = StatusChange,
+    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_status(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(body): Json<StatusChange>,
+) -> Result<Json<CampaignView>> {
+    let campaign = state
+        .db
+        .set_campaign_status(id, body.validated()?)
+        .await
+        .map_err(missing("campaign"))?;
+    state.codes.clear();
+    Ok(Json(CampaignView::new(campaign, &state)))
+}

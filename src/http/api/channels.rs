@@ -1,0 +1,111 @@
+//! `/api/v1/channels`
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::time::to_rfc3339;
+use super::{ErrorBody, Listing, PageQuery, required_text};
+use crate::domain::Slug;
+use crate::http::AppState;
+use crate::http::error::{AppError, Result, missing};
+use crate::http::extract::{Json, Path, Query};
+use crate::store::{Channel, NewChannel};
+
+const KINDS: &[&str] = &[
+    "packaging",
+    "poster",
+    "store",
+    "media",
+    "social",
+    "event",
+    "other",
+];
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChannel {
+    name: String,
+    /// packaging, poster, store, media, social, event or other.
+    kind: String,
+    /// Used as `utm_source`; made from `name` when absent.
+    slug: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChannelView {
+    id: i64,
+    slug: String,
+    name: String,
+    kind: String,
+    created_at: String,
+}
+
+impl From<Channel> for ChannelView {
+    fn from(c: Channel) -> Self {
+        Self {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+            kind: c.kind,
+            created_at: to_rfc3339(c.created_at),
+        }
+    }
+}
+
+/// Create a channel.
+#[utoipa::path(post, path = "/api/v1/channels", tag = "channels", request_body = CreateChannel,
+    responses((status = 201, body = ChannelView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Json(body): Json<CreateChannel>,
+) -> Result<(StatusCode, Json<ChannelView>)> {
+    let name = required_text("name", &body.name, 200)?;
+    if !KINDS.contains(&body.kind.as_str()) {
+        return Err(AppError::invalid(
+            "kind",
+            format!("must be one of {}", KINDS.join(", ")),
+        ));
+    }
+    let slug = match &body.slug {
+        Some(s) => Slug::parse(s),
+        None => Slug::from_name(&name),
+    }
+    .map_err(|m| AppError::invalid("slug", m))?;
+    let channel = state
+        .db
+        .create_channel(NewChannel {
+            slug: slug.into_string(),
+            name,
+            kind: body.kind,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(channel.into())))
+}
+
+/// List channels, oldest first.
+#[utoipa::path(get, path = "/api/v1/channels", tag = "channels", params(PageQuery),
+    responses((status = 200, body = Listing<ChannelView>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Listing<ChannelView>>> {
+    let page = query.page()?;
+    let items = state
+        .db
+        .channels(page)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(Listing::new(items, page, |c: &ChannelView| c.id)))
+}
+
+/// Read one channel.
+#[utoipa::path(get, path = "/api/v1/channels/{id}", tag = "channels",
+    responses((status = 200, body = ChannelView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<ChannelView>> {
+    let channel = state.db.channel(id).await.map_err(missing("channel"))?;
+    Ok(Json(channel.into()))
+}

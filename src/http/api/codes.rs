@@ -1,0 +1,173 @@
+//! `/api/v1/codes/{token}`: one code, its status, and its QR images.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::time::to_rfc3339;
+use super::{ErrorBody, StatusChange};
+use crate::domain::Token;
+use crate::http::AppState;
+use crate::http::error::{AppError, Result, missing};
+use crate::http::extract::{Json, Path, Query};
+use crate::qr::{self, MAX_PNG_EDGE, Matrix, RenderOptions};
+use crate::store::CodeRecord;
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeView {
+    token: String,
+    /// The short link printed in the QR symbol.
+    url: String,
+    batch_id: i64,
+    serial: i64,
+    status: String,
+    /// Human scans so far (bots excluded).
+    scan_count: i64,
+    first_scan_at: Option<String>,
+}
+
+impl CodeView {
+    fn new(code: CodeRecord, state: &AppState) -> Self {
+        Self {
+            url: state.settings.short_url(&code.token),
+            token: code.token,
+            batch_id: code.batch_id,
+            serial: code.serial,
+            status: code.status,
+            scan_count: code.scan_count,
+            first_scan_at: code.first_scan_at.map(to_rfc3339),
+        }
+    }
+}
+
+fn parse_token(raw: &str) -> Result<Token> {
+    Token::parse(raw).ok_or(AppError::NotFound("code"))
+}
+
+/// Read one code.
+#[utoipa::path(get, path = "/api/v1/codes/{token}", tag = "codes",
+    responses((status = 200, body = CodeView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<CodeView>> {
+    let token = parse_token(&token)?;
+    let code = state
+        .db
+        .code(token.as_str())
+        .await
+        .map_err(missing("code"))?;
+    Ok(Json(CodeView::new(code, &state)))
+}
+
+/// Enable or disable one code.
+#[utoipa::path(patch, path = "/api/v1/codes/{token}", tag = "codes", request_body = StatusChange,
+    responses((status = 200, body = CodeView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_status(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Json(body): Json<StatusChange>,
+) -> Result<Json<CodeView>> {
+    let token = parse_token(&token)?;
+    let status = body.validated()?;
+    let code = state
+        .db
+        .set_code_status(token.as_str(), status)
+        .await
+        .map_err(missing("code"))?;
+    state.codes.clear();
+    Ok(Json(CodeView::new(code, &state)))
+}
+
+/// Rendering options. Query values are taken as text so a bad one gets a precise message.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QrQuery {
+    /// Pixels (PNG) or SVG units per module, 1 to 100; default 8. The image edge is
+    /// (modules + 2 x margin) x size.
+    size: Option<String>,
+    /// Quiet zone in modules, 0 to 40; default 4 (what the QR standard asks for).
+    margin: Option<String>,
+    /// Error correction: L, M, Q or H; default M.
+    ecc: Option<String>,
+}
+
+impl QrQuery {
+    fn options(&self) -> Result<RenderOptions> {
+        let number = |name: &str,
+                      raw: &Option<String>,
+                      default: u32,
+                      range: std::ops::RangeInclusive<u32>| {
+            let Some(raw) = raw else { return Ok(default) };
+            raw.parse::<u32>()
+                .ok()
+                .filter(|v| range.contains(v))
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "{name} must be a whole number from {} to {}, not {raw:?}",
+                        range.start(),
+                        range.end()
+                    ))
+                })
+        };
+        let ecc = match &self.ecc {
+            None => qrcode::EcLevel::M,
+            Some(raw) => qr::parse_ecc(raw).ok_or_else(|| {
+                AppError::BadRequest(format!("ecc must be L, M, Q or H, not {raw:?}"))
+            })?,
+        };
+        Ok(RenderOptions {
+            module_size: number("size", &self.size, 8, 1..=100)?,
+            margin: number("margin", &self.margin, 4, 0..=40)?,
+            ecc,
+        })
+    }
+}
+
+async fn matrix_for(state: &AppState, raw: &str, options: &RenderOptions) -> Result<Matrix> {
+    let token = parse_token(raw)?;
+    let code = state
+        .db
+        .code(token.as_str())
+        .await
+        .map_err(missing("code"))?;
+    Matrix::encode(&state.settings.short_url(&code.token), options.ecc)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e:?}")))
+}
+
+/// The code's QR symbol as SVG.
+#[utoipa::path(get, path = "/api/v1/codes/{token}/qr.svg", tag = "codes", params(QrQuery),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn qr_svg(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(query): Query<QrQuery>,
+) -> Result<Response> {
+    let options = query.options()?;
+    let matrix = matrix_for(&state, &token, &options).await?;
+    let svg = qr::render_svg(&matrix, &options);
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// The code's QR symbol as PNG.
+#[utoipa::path(get, path = "/api/v1/codes/{token}/qr.png", tag = "codes", params(QrQuery),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn qr_png(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(query): Query<QrQuery>,
+) -> Result<Response> {
+    let options = query.options()?;
+    let matrix = matrix_for(&state, &token, &options).await?;
+    let edge = (matrix.width as u32 + 2 * options.margin) * options.module_size;
+    if edge > MAX_PNG_EDGE {
+        return Err(AppError::BadRequest(format!(
+            "the image would be {edge} px wide; the limit is {MAX_PNG_EDGE}: lower size or margin"
+        )));
+    }
+    let png = qr::render_png(&matrix, &options)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("PNG encoding failed: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}

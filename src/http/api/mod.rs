@@ -1,0 +1,164 @@
+//! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter`, so the
+//! OpenAPI document is built from the same list as the router and cannot drift from it.
+
+mod batches;
+mod campaigns;
+mod channels;
+mod codes;
+mod reports;
+mod stores;
+mod time;
+
+use axum::Router;
+use axum::middleware;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::auth::require_api_key;
+use super::error::{AppError, Result};
+use crate::store::Page;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "scanloop API", description = "QR-code campaigns, batches, codes, scans and reports."),
+    modifiers(&BearerAuth),
+    security(("api_key" = [])),
+    components(schemas(ErrorBody, ErrorDetail, StatusChange))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API router (behind the key check) and the OpenAPI document describing it.
+pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(campaigns::create, campaigns::list))
+        .routes(routes!(campaigns::get, campaigns::set_status))
+        .routes(routes!(channels::create, channels::list))
+        .routes(routes!(channels::get))
+        .routes(routes!(stores::create, stores::list))
+        .routes(routes!(stores::get))
+        .routes(routes!(batches::create, batches::list))
+        .routes(routes!(batches::get, batches::set_status))
+        .routes(routes!(batches::codes_csv))
+        .routes(routes!(codes::get, codes::set_status))
+        .routes(routes!(codes::qr_svg))
+        .routes(routes!(codes::qr_png))
+        .routes(routes!(reports::channels))
+        .split_for_parts();
+    let router = router.layer(middleware::from_fn_with_state(state, require_api_key));
+    (router, doc)
+}
+
+/// The error body every endpoint answers with on failure.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable: not_found, unauthorized, invalid, bad_request, conflict, too_large.
+    code: String,
+    /// What to fix, for a person.
+    message: String,
+}
+
+/// `?after=ID&limit=N`: keyset pagination in id order.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Return items with ids greater than this (the previous page's `next_after`).
+    after: Option<i64>,
+    /// Items per page, 1 to 500 (default 50).
+    limit: Option<i64>,
+}
+
+impl PageQuery {
+    fn page(&self) -> Result<Page> {
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) {
+            return Err(AppError::BadRequest(
+                "limit must be between 1 and 500".into(),
+            ));
+        }
+        Ok(Page {
+            after: self.after.unwrap_or(0).max(0),
+            limit,
+        })
+    }
+}
+
+/// One page of a list, with the cursor for the next one (absent on the last page).
+#[derive(Serialize, ToSchema)]
+pub struct Listing<T> {
+    items: Vec<T>,
+    next_after: Option<i64>,
+}
+
+impl<T> Listing<T> {
+    fn new(items: Vec<T>, page: Page, id: impl Fn(&T) -> i64) -> Self {
+        let next_after = (items.len() as i64 == page.limit)
+            .then(|| items.last().map(&id))
+            .flatten();
+        Self { items, next_after }
+    }
+}
+
+/// Body of the PATCH endpoints that enable or disable a campaign, batch or code.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `active` or `disabled`.
+    status: String,
+}
+
+impl StatusChange {
+    fn validated(&self) -> Result<&'static str> {
+        match self.status.as_str() {
+            "active" => Ok("active"),
+            "disabled" => Ok("disabled"),
+            _ => Err(AppError::invalid(
+                "status",
+                "must be \"active\" or \"disabled\"",
+            )),
+        }
+    }
+}
+
+/// A required, trimmed, bounded text field.
+fn required_text(field: &str, value: &str, max: usize) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AppError::invalid(field, "must not be empty"));
+    }
+    optional_text(field, Some(value), max).map(|v| v.unwrap_or_default())
+}
+
+fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > max => Err(AppError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        Some(v) if v.chars().any(char::is_control) => Err(AppError::invalid(
+            field,
+            "must not contain control characters",
+        )),
+        other => Ok(other.map(str::to_owned)),
+    }
+}

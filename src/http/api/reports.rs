@@ -1,0 +1,96 @@
+//! `/api/v1/reports/channels`: how each channel of a campaign performs.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ErrorBody;
+use super::time::{parse_optional, to_rfc3339};
+use crate::http::AppState;
+use crate::http::error::{Result, missing};
+use crate::http::extract::{Json, Query};
+use crate::store::{ChannelReportRow, ReportRange, now_ms};
+
+const MS_PER_HOUR: i64 = 3_600_000;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    campaign_id: i64,
+    /// Start (RFC 3339 or YYYY-MM-DD), rounded down to the hour; default: the beginning.
+    from: Option<String>,
+    /// End, exclusive, rounded up to the hour; default: now.
+    to: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChannelReport {
+    campaign_id: i64,
+    from: String,
+    to: String,
+    rows: Vec<ChannelRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChannelRow {
+    channel_id: i64,
+    channel: String,
+    channel_slug: String,
+    kind: String,
+    /// Human scans (bots excluded).
+    scans: i64,
+    /// Distinct visitors (first-party cookie), bots excluded.
+    unique_visitors: i64,
+    /// Scans by visitors seen for the first time.
+    new_visitors: i64,
+    bot_scans: i64,
+    conversions: i64,
+    revenue_cents: i64,
+    /// Sum of the channel's batch costs in this campaign.
+    spend_cents: i64,
+}
+
+impl From<ChannelReportRow> for ChannelRow {
+    fn from(r: ChannelReportRow) -> Self {
+        Self {
+            channel_id: r.channel_id,
+            channel: r.channel,
+            channel_slug: r.channel_slug,
+            kind: r.kind,
+            scans: r.scans,
+            unique_visitors: r.unique_visitors,
+            new_visitors: r.new_visitors,
+            bot_scans: r.bot_scans,
+            conversions: 0,
+            revenue_cents: 0,
+            spend_cents: r.spend_cents,
+        }
+    }
+}
+
+/// Per-channel scans, visitors, bots and spend, read from hourly rollups.
+#[utoipa::path(get, path = "/api/v1/reports/channels", tag = "reports", params(ReportQuery),
+    responses((status = 200, body = ChannelReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn channels(
+    State(state): State<AppState>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<ChannelReport>> {
+    state
+        .db
+        .campaign(query.campaign_id)
+        .await
+        .map_err(missing("campaign"))?;
+    let from = parse_optional("from", query.from.as_deref())?.unwrap_or(0);
+    let to = parse_optional("to", query.to.as_deref())?.unwrap_or_else(now_ms);
+    let range = ReportRange {
+        from: from - from.rem_euclid(MS_PER_HOUR),
+        to: to + (MS_PER_HOUR - to.rem_euclid(MS_PER_HOUR)) % MS_PER_HOUR,
+    };
+    let rows = state.db.channel_report(query.campaign_id, range).await?;
+    Ok(Json(ChannelReport {
+        campaign_id: query.campaign_id,
+        from: to_rfc3339(range.from),
+        to: to_rfc3339(range.to),
+        rows: rows.into_iter().map(Into::into).collect(),
+    }))
+}

@@ -1,0 +1,113 @@
+//! `/api/v1/stores`
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::time::to_rfc3339;
+use super::{ErrorBody, Listing, PageQuery, optional_text, required_text};
+use crate::http::AppState;
+use crate::http::error::{AppError, Result, missing};
+use crate::http::extract::{Json, Path, Query};
+use crate::store::{NewStore, Store};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStore {
+    name: String,
+    /// The retailer's own store number; unique.
+    code: String,
+    city: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StoreView {
+    id: i64,
+    code: String,
+    name: String,
+    city: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    created_at: String,
+}
+
+impl From<Store> for StoreView {
+    fn from(s: Store) -> Self {
+        Self {
+            id: s.id,
+            code: s.code,
+            name: s.name,
+            city: s.city,
+            latitude: s.latitude,
+            longitude: s.longitude,
+            created_at: to_rfc3339(s.created_at),
+        }
+    }
+}
+
+impl CreateStore {
+    fn validate(self) -> Result<NewStore> {
+        let in_range = |field: &str, v: Option<f64>, max: f64| match v {
+            Some(v) if !(v.is_finite() && (-max..=max).contains(&v)) => Err(AppError::invalid(
+                field,
+                format!("must be between -{max} and {max}"),
+            )),
+            _ => Ok(v),
+        };
+        let latitude = in_range("latitude", self.latitude, 90.0)?;
+        let longitude = in_range("longitude", self.longitude, 180.0)?;
+        if latitude.is_some() != longitude.is_some() {
+            return Err(AppError::invalid(
+                "longitude",
+                "give both latitude and longitude, or neither",
+            ));
+        }
+        Ok(NewStore {
+            code: required_text("code", &self.code, 64)?,
+            name: required_text("name", &self.name, 200)?,
+            city: optional_text("city", self.city.as_deref(), 100)?,
+            latitude,
+            longitude,
+        })
+    }
+}
+
+/// Create a store.
+#[utoipa::path(post, path = "/api/v1/stores", tag = "stores", request_body = CreateStore,
+    responses((status = 201, body = StoreView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Json(body): Json<CreateStore>,
+) -> Result<(StatusCode, Json<StoreView>)> {
+    let store = state.db.create_store(body.validate()?).await?;
+    Ok((StatusCode::CREATED, Json(store.into())))
+}
+
+/// List stores, oldest first.
+#[utoipa::path(get, path = "/api/v1/stores", tag = "stores", params(PageQuery),
+    responses((status = 200, body = Listing<StoreView>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Listing<StoreView>>> {
+    let page = query.page()?;
+    let items = state
+        .db
+        .stores(page)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(Listing::new(items, page, |s: &StoreView| s.id)))
+}
+
+/// Read one store.
+#[utoipa::path(get, path = "/api/v1/stores/{id}", tag = "stores",
+    responses((status = 200, body = StoreView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<StoreView>> {
+    let store = state.db.store(id).await.map_err(missing("store"))?;
+    Ok(Json(store.into()))
+}

@@ -1,0 +1,90 @@
+//! HTTP: shared state and the router that merges every module's routes.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod pages;
+pub mod redirect;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::geo::Geo;
+use crate::scans::{CodeCache, DeviceParser, ScanWriter};
+use crate::store::Db;
+use error::AppError;
+
+/// Largest request body the API reads.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub codes: Arc<CodeCache>,
+    pub writer: ScanWriter,
+    pub geo: Arc<Geo>,
+    pub devices: Arc<DeviceParser>,
+    pub settings: Arc<Settings>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api::router(state.clone());
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(redirect::router())
+        .merge(pages::router())
+        .merge(api)
+        .route("/healthz", get(healthz))
+        .route("/static/style.css", get(stylesheet))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(err) => {
+            tracing::warn!(%err, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../static/style.css"),
+    )
+        .into_response()
+}
+
+/// Unknown API paths answer JSON; anything else gets the friendly HTML page.
+async fn fallback(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        AppError::NotFound("endpoint").into_response()
+    } else {
+        pages::not_found()
+    }
+}

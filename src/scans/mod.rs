@@ -1,0 +1,13 @@
+//! The scan pipeline: resolve a code from memory, describe the visit, store it through the
+//! group-commit writer.
+
+pub mod client;
+pub mod code_cache;
+pub mod device;
+pub mod outcome;
+pub mod writer;
+
+pub use code_cache::CodeCache;
+pub use device::DeviceParser;
+pub use outcome::{Outcome, decide};
+pub use writer::ScanWriter;

@@ -1,0 +1,98 @@
+//! The group-commit scan writer. Handlers queue a scan and wait; one task commits whatever
+//! is queued in one transaction and releases each waiter once its scan is durable. It never
+//! waits on a timer: after taking what is queued it yields to the runtime so handlers that
+//! are ready to run can enqueue too, and commits as soon as a yield brings nothing new.
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::store::{Db, ScanRow};
+
+/// Scans per transaction; 21 parameters each stays under SQLite's 32766.
+const MAX_GROUP: usize = 1000;
+/// Queued scans before handlers wait for room: backpressure instead of unbounded memory.
+const QUEUE_DEPTH: usize = 16_384;
+const ATTEMPTS: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the scan could not be stored")]
+pub struct NotStored;
+
+struct Pending {
+    scan: ScanRow,
+    stored: oneshot::Sender<bool>,
+}
+
+#[derive(Clone)]
+pub struct ScanWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl ScanWriter {
+    /// Starts the writer task; it ends after every `ScanWriter` clone is dropped and the
+    /// queue is drained.
+    pub fn start(db: Db) -> (Self, JoinHandle<()>) {
+        let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
+        let task = tokio::spawn(run(db, rx));
+        (Self { queue }, task)
+    }
+
+    /// Returns once the scan is committed.
+    pub async fn record(&self, scan: ScanRow) -> Result<(), NotStored> {
+        let (stored, done) = oneshot::channel();
+        self.queue
+            .send(Pending { scan, stored })
+            .await
+            .map_err(|_| NotStored)?;
+        match done.await {
+            Ok(true) => Ok(()),
+            _ => Err(NotStored),
+        }
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Pending>) {
+    let mut group: Vec<Pending> = Vec::with_capacity(MAX_GROUP);
+    let mut rows: Vec<ScanRow> = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = rx.recv().await {
+        group.push(first);
+        gather(&mut rx, &mut group).await;
+        rows.extend(group.iter().map(|p| p.scan.clone()));
+        let stored = commit(&db, &rows).await;
+        rows.clear();
+        for pending in group.drain(..) {
+            let _ = pending.stored.send(stored);
+        }
+    }
+}
+
+async fn gather(rx: &mut mpsc::Receiver<Pending>, group: &mut Vec<Pending>) {
+    loop {
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(pending) => group.push(pending),
+                Err(_) => break,
+            }
+        }
+        if group.len() >= MAX_GROUP {
+            return;
+        }
+        tokio::task::yield_now().await;
+        if rx.is_empty() {
+            return;
+        }
+    }
+}
+
+async fn commit(db: &Db, rows: &[ScanRow]) -> bool {
+    for attempt in 1..=ATTEMPTS {
+        match db.insert_scans(rows).await {
+            Ok(()) => return true,
+            Err(err) => {
+                tracing::error!(%err, attempt, scans = rows.len(), "storing scans failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+            }
+        }
+    }
+    false
+}

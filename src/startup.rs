@@ -1,0 +1,134 @@
+//! Building and running the server: open the database, start the scan writer and the
+//! cache follower, serve until told to stop, then drain the writer.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::geo::Geo;
+use crate::http::{self, AppState};
+use crate::scans::{CodeCache, DeviceParser, ScanWriter};
+use crate::store::Db;
+
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    writer_task: JoinHandle<()>,
+    cache_task: JoinHandle<()>,
+}
+
+impl App {
+    /// Binds `config.bind` and prepares everything; nothing is served until `run_until_stopped`.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    pub async fn build_with_listener(
+        config: &Config,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
+        let settings = config.settings()?;
+        let db = Db::connect(&config.database_url).await?;
+        if let Some(key) = &config.initial_api_key {
+            if key.trim().len() < 16 {
+                anyhow::bail!("SCANLOOP_INITIAL_API_KEY must be at least 16 characters");
+            }
+            db.ensure_api_key("initial", key.trim()).await?;
+        }
+        let geo = match &config.geoip_db {
+            Some(path) => Geo::open(path)?,
+            None => {
+                tracing::warn!("no SCANLOOP_GEOIP_DB set: scan locations will be unknown");
+                Geo::disabled()
+            }
+        };
+        let codes = Arc::new(CodeCache::new(db.clone()));
+        let cache_task = tokio::spawn(codes.clone().follow_status_changes());
+        let (writer, writer_task) = ScanWriter::start(db.clone());
+        let state = AppState {
+            db,
+            codes,
+            writer,
+            geo: Arc::new(geo),
+            devices: Arc::new(DeviceParser::default()),
+            settings: Arc::new(settings),
+        };
+        Ok(Self {
+            listener,
+            router: http::router(state.clone()),
+            state,
+            writer_task,
+            cache_task,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, finishes open requests and
+    /// commits every queued scan before returning.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            router,
+            state,
+            writer_task,
+            cache_task,
+        } = self;
+        let db = state.db.clone();
+        drop(state);
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        // The router held the last writer handles; with them gone the writer drains and ends.
+        writer_task.await?;
+        cache_task.abort();
+        db.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests and storing queued scans");
+}

@@ -1,0 +1,53 @@
+//! Channels: where codes are placed (packaging, poster, store, ...).
+
+use super::{Db, Page, StoreError, StoreResult, conflict_as, now_ms};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Channel {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub kind: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChannel {
+    pub slug: String,
+    pub name: String,
+    pub kind: String,
+}
+
+impl Db {
+    pub async fn create_channel(&self, new: NewChannel) -> StoreResult<Channel> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO channels (slug, name, kind, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(new.slug)
+        .bind(new.name)
+        .bind(new.kind)
+        .bind(now_ms())
+        .fetch_one(self.pool())
+        .await
+        .map_err(conflict_as("a channel with this slug"))?;
+        self.channel(id).await
+    }
+
+    pub async fn channel(&self, id: i64) -> StoreResult<Channel> {
+        sqlx::query_as("SELECT id, slug, name, kind, created_at FROM channels WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn channels(&self, page: Page) -> StoreResult<Vec<Channel>> {
+        Ok(sqlx::query_as(
+            "SELECT id, slug, name, kind, created_at FROM channels WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(page.after)
+        .bind(page.limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -1,0 +1,52 @@
+//! API keys, stored as SHA-256 hashes: a leaked database leaks no usable key.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{Db, StoreResult, now_ms};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub role: String,
+}
+
+/// Keys are high-entropy random strings, so a plain SHA-256 is enough (no slow KDF needed).
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A new random key: `sl_` and 32 hex digits of CSPRNG output (128 bits).
+pub fn generate_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("sl_{}", hex::encode(bytes))
+}
+
+impl Db {
+    /// Stores the hash of `key`; does nothing if that key already exists.
+    pub async fn ensure_api_key(&self, name: &str, key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (name, prefix, key_hash, role, created_at) \
+             VALUES ($1, $2, $3, 'admin', $4) ON CONFLICT (key_hash) DO NOTHING",
+        )
+        .bind(name.to_owned())
+        .bind(key.chars().take(7).collect::<String>())
+        .bind(hash_key(key))
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn api_key(&self, key: &str) -> StoreResult<Option<ApiKey>> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, prefix, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash_key(key))
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}

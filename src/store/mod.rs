@@ -1,0 +1,158 @@
+//! The database: one pool over SQLite or PostgreSQL, with SQL that both accept
+//! (`$n` parameters, epoch-millisecond times, integer flags), so one store serves both.
+
+mod batches;
+mod campaigns;
+mod channels;
+mod codes;
+mod keys;
+mod reports;
+mod scans;
+mod stores;
+
+pub use batches::{Batch, BatchMode, NewBatch};
+pub use campaigns::{Campaign, NewCampaign};
+pub use channels::{Channel, NewChannel};
+pub use codes::{CodeRecord, ResolvedCode};
+pub use keys::{ApiKey, generate_key, hash_key};
+pub use reports::{ChannelReportRow, ReportRange};
+pub use scans::ScanRow;
+pub use stores::{NewStore, Store};
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+/// Which engine the pool talks to; the few statements that differ branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Maps the engine's unique-constraint violation to `Conflict` once, for every caller.
+pub(crate) fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |err| match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(format!("{what} already exists"))
+        }
+        _ => StoreError::Db(err),
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens the database (creating a SQLite file if missing) and applies the embedded
+    /// migrations for its engine.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("SCANLOOP_DATABASE_URL must start with sqlite: or postgres:");
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the scan writer; synchronous=NORMAL
+                        // keeps every commit safe from a killed process (not from power loss).
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Tells every instance that statuses changed, so caches drop what they hold.
+    pub(crate) async fn note_status_change<'e, E>(executor: E) -> StoreResult<()>
+    where
+        E: Executor<'e, Database = sqlx::Any>,
+    {
+        sqlx::query("INSERT INTO cache_invalidations (changed_at) VALUES ($1)")
+            .bind(now_ms())
+            .execute(executor)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest status change; a cache compares it with the one it last saw.
+    pub async fn last_status_change(&self) -> StoreResult<i64> {
+        let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM cache_invalidations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id)
+    }
+}
+
+/// Now as UTC epoch milliseconds, the unit of every stored time.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Shared by the list endpoints: at most `limit` rows with ids after `after`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub after: i64,
+    pub limit: i64,
+}

@@ -1,0 +1,64 @@
+//! Stores: retail locations that batches and scans can be tied to.
+
+use super::{Db, Page, StoreError, StoreResult, conflict_as, now_ms};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Store {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub city: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewStore {
+    pub code: String,
+    pub name: String,
+    pub city: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+const COLUMNS: &str = "id, code, name, city, latitude, longitude, created_at";
+
+impl Db {
+    pub async fn create_store(&self, new: NewStore) -> StoreResult<Store> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO stores (code, name, city, latitude, longitude, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(new.code)
+        .bind(new.name)
+        .bind(new.city)
+        .bind(new.latitude)
+        .bind(new.longitude)
+        .bind(now_ms())
+        .fetch_one(self.pool())
+        .await
+        .map_err(conflict_as("a store with this code"))?;
+        self.store(id).await
+    }
+
+    pub async fn store(&self, id: i64) -> StoreResult<Store> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM stores WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn stores(&self, page: Page) -> StoreResult<Vec<Store>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM stores WHERE id > $1 ORDER BY id LIMIT $2"
+        )))
+        .bind(page.after)
+        .bind(page.limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
