@@ -24,7 +24,7 @@ pub struct Config {
     #[arg(long, env = "SCANLOOP_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Base of printed short links, e.g. https://go.example.com (default: http://BIND).
+    /// Base of printed short links, e.g. https://go.example.com (default: http://ADDRESS it listens on).
     #[arg(long, env = "SCANLOOP_PUBLIC_URL")]
     pub public_url: Option<String>,
 
@@ -89,11 +89,12 @@ pub struct Settings {
 }
 
 impl Config {
-    pub fn settings(&self) -> anyhow::Result<Settings> {
+    /// `listening` is the bound address, the default public URL (`bind` may say port 0).
+    pub fn settings(&self, listening: SocketAddr) -> anyhow::Result<Settings> {
         let raw = self
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.bind));
+            .unwrap_or_else(|| format!("http://{listening}"));
         let url = Url::parse(&raw)
             .map_err(|e| anyhow::anyhow!("SCANLOOP_PUBLIC_URL {raw:?} is not a URL: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

@@ -36,7 +36,7 @@ impl App {
         config: &Config,
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
-        let settings = config.settings()?;
+        let settings = config.settings(listener.local_addr()?)?;
         let db = Db::connect(&config.database_url).await?;
         if let Some(key) = &config.initial_api_key {
             if key.trim().len() < 16 {

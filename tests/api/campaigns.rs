@@ -1,0 +1,222 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_error};
+
+#[tokio::test]
+async fn campaigns_are_created_listed_and_read() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .create(
+            "/api/v1/campaigns",
+            json!({"name": "Summer Tea 2026", "destination_url": "https://shop.example.com/tea",
+                   "starts_at": "2026-06-01", "ends_at": "2026-09-01T00:00:00Z",
+                   "landing": {"title": "Hello", "cta_label": "Buy", "cta_url": "https://shop.example.com"}}),
+        )
+        .await;
+    assert_eq!(created["slug"], "summer-tea-2026");
+    assert_eq!(created["status"], "active");
+    assert_eq!(created["starts_at"], "2026-06-01T00:00:00.000Z");
+    assert_eq!(created["landing"]["title"], "Hello");
+
+    let one: serde_json::Value = app
+        .get(&format!("/api/v1/campaigns/{}", created["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["name"], "Summer Tea 2026");
+
+    for i in 0..3 {
+        app.create("/api/v1/campaigns", json!({"name": format!("Extra {i}")}))
+            .await;
+    }
+    let page: serde_json::Value = app
+        .get("/api/v1/campaigns?limit=3")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 3);
+    let next = page["next_after"].as_i64().expect("a further page");
+    let rest: serde_json::Value = app
+        .get(&format!("/api/v1/campaigns?limit=3&after={next}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest["next_after"].is_null());
+}
+
+#[tokio::test]
+async fn the_api_refuses_missing_and_wrong_keys() {
+    let app = TestApp::spawn().await;
+    let none = app
+        .client
+        .get(app.url("/api/v1/campaigns"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.headers()["www-authenticate"], "Bearer");
+    assert_error(none, StatusCode::UNAUTHORIZED, "API key").await;
+    let wrong = app
+        .client
+        .get(app.url("/api/v1/campaigns"))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_error(wrong, StatusCode::UNAUTHORIZED, "API key").await;
+}
+
+#[tokio::test]
+async fn bad_campaign_input_gets_a_clear_4xx() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            json!({"name": "x", "destination_url": "javascript:alert(1)"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "destination_url",
+        ),
+        (
+            json!({"name": "x", "fallback_url": "not a url"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "fallback_url",
+        ),
+        (
+            json!({"name": ""}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+        ),
+        (
+            json!({"name": "x", "slug": "Bad Slug"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "slug",
+        ),
+        (
+            json!({"name": "x", "starts_at": "yesterday"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "starts_at",
+        ),
+        (
+            json!({"name": "x", "starts_at": "2026-02-01", "ends_at": "2026-01-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ends_at",
+        ),
+        (json!({"name": 5}), StatusCode::BAD_REQUEST, "name"),
+        (json!({}), StatusCode::BAD_REQUEST, "name"),
+        (
+            json!({"name": "x", "colour": "red"}),
+            StatusCode::BAD_REQUEST,
+            "colour",
+        ),
+    ];
+    for (body, status, field) in cases {
+        assert_error(app.post("/api/v1/campaigns", body).await, status, field).await;
+    }
+    let malformed = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .bearer_auth(crate::helpers::API_KEY)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_error(malformed, StatusCode::BAD_REQUEST, "JSON").await;
+    let huge = json!({"name": "x".repeat(100_000)});
+    assert_error(
+        app.post("/api/v1/campaigns", huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too large",
+    )
+    .await;
+
+    app.create("/api/v1/campaigns", json!({"name": "Twice"}))
+        .await;
+    assert_error(
+        app.post("/api/v1/campaigns", json!({"name": "Twice"}))
+            .await,
+        StatusCode::CONFLICT,
+        "slug",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/campaigns/999999").await,
+        StatusCode::NOT_FOUND,
+        "campaign",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/campaigns/abc").await,
+        StatusCode::BAD_REQUEST,
+        "path",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/campaigns?limit=0").await,
+        StatusCode::BAD_REQUEST,
+        "limit",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/nothing-here").await,
+        StatusCode::NOT_FOUND,
+        "endpoint",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn channels_and_stores_validate_their_input() {
+    let app = TestApp::spawn().await;
+    let channel = app
+        .create(
+            "/api/v1/channels",
+            json!({"name": "Metro Line 2", "kind": "poster"}),
+        )
+        .await;
+    assert_eq!(channel["slug"], "metro-line-2");
+    assert_error(
+        app.post("/api/v1/channels", json!({"name": "x", "kind": "blimp"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "kind",
+    )
+    .await;
+
+    let store = app
+        .create("/api/v1/stores", json!({"name": "Nanjing Rd", "code": "SH-001", "city": "Shanghai", "latitude": 31.23, "longitude": 121.47}))
+        .await;
+    assert_eq!(store["code"], "SH-001");
+    assert_error(
+        app.post("/api/v1/stores", json!({"name": "x", "code": "SH-001"}))
+            .await,
+        StatusCode::CONFLICT,
+        "code",
+    )
+    .await;
+    assert_error(
+        app.post(
+            "/api/v1/stores",
+            json!({"name": "x", "code": "Y", "latitude": 91.0, "longitude": 0.0}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "latitude",
+    )
+    .await;
+    assert_error(
+        app.post(
+            "/api/v1/stores",
+            json!({"name": "x", "code": "Z", "latitude": 1.0}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "longitude",
+    )
+    .await;
+    let list: serde_json::Value = app.get("/api/v1/stores").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}

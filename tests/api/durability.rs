@@ -1,0 +1,165 @@
+//! The real binary: acknowledged scans survive `kill -9`, and SIGTERM drains and exits 0.
+
+use std::process::Stdio;
+
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{API_KEY, PHONE, TempDir, fresh_database};
+
+struct Server {
+    child: Child,
+    address: String,
+}
+
+async fn start(database_url: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scanloop"))
+        .arg("serve")
+        .env("SCANLOOP_DATABASE_URL", database_url)
+        .env("SCANLOOP_BIND", format!("127.0.0.1:{port}"))
+        .env("SCANLOOP_INITIAL_API_KEY", API_KEY)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the scanloop binary starts");
+    // The server prints its address once it listens.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    Server {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn seed_tokens(client: &reqwest::Client, address: &str) -> Vec<String> {
+    let post = |path: &str, body: serde_json::Value| {
+        client
+            .post(format!("{address}{path}"))
+            .bearer_auth(API_KEY)
+            .json(&body)
+            .send()
+    };
+    let campaign: serde_json::Value = post("/api/v1/campaigns", json!({"name": "Durable"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channel: serde_json::Value = post(
+        "/api/v1/channels",
+        json!({"name": "Pack", "kind": "packaging"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let batch: serde_json::Value = post("/api/v1/batches", json!({"campaign_id": campaign["id"], "channel_id": channel["id"], "name": "b", "mode": "unique", "quantity": 50}))
+        .await.unwrap().json().await.unwrap();
+    let csv = client
+        .get(format!(
+            "{address}/api/v1/batches/{}/codes.csv",
+            batch["id"]
+        ))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_owned())
+        .collect()
+}
+
+/// Fires `n` concurrent scans and returns how many were answered with a redirect.
+async fn scan_concurrently(
+    client: &reqwest::Client,
+    address: &str,
+    tokens: &[String],
+    n: usize,
+) -> usize {
+    let requests = (0..n).map(|i| {
+        client
+            .get(format!("{address}/s/{}", tokens[i % tokens.len()]))
+            .header("user-agent", PHONE)
+            .send()
+    });
+    join_all(requests)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(r) if r.status() == StatusCode::FOUND))
+        .count()
+}
+
+async fn stored_scans(database_url: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM scans")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
+#[tokio::test]
+async fn acknowledged_scans_survive_kill_9_and_sigterm_drains_and_exits_0() {
+    let dir = TempDir::new();
+    let database_url = fresh_database(&dir).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let mut server = start(&database_url).await;
+    let tokens = seed_tokens(&client, &server.address).await;
+    let acknowledged = scan_concurrently(&client, &server.address, &tokens, 300).await;
+    assert_eq!(acknowledged, 300);
+    server.child.start_kill().unwrap(); // SIGKILL: no chance to flush anything
+    server.child.wait().await.unwrap();
+    assert_eq!(
+        stored_scans(&database_url).await,
+        300,
+        "every acknowledged scan was stored"
+    );
+
+    let mut server = start(&database_url).await;
+    let address = server.address.clone();
+    let load = tokio::spawn({
+        let client = client.clone();
+        let tokens = tokens.clone();
+        async move { scan_concurrently(&client, &address, &tokens, 200).await }
+    });
+    tokio::task::yield_now().await;
+    let pid = server.child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server.child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(0), "SIGTERM exits cleanly");
+    let answered = load.await.unwrap();
+    assert_eq!(
+        stored_scans(&database_url).await,
+        300 + answered as i64,
+        "scans answered during shutdown were stored"
+    );
+}

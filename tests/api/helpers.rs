@@ -1,0 +1,259 @@
+//! `TestApp`: the real server on 127.0.0.1:0 with a fresh database (SQLite file, or a new
+//! PostgreSQL database when SCANLOOP_TEST_POSTGRES_URL is set), and a client that does not
+//! follow redirects.
+
+use std::path::PathBuf;
+use std::sync::Once;
+
+use reqwest::{Response, StatusCode};
+use scanloop::config::Config;
+use scanloop::startup::App;
+use serde_json::{Value, json};
+use sqlx::AnyPool;
+use tokio::sync::oneshot;
+
+pub const API_KEY: &str = "test-key-0123456789abcdef";
+pub const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 \
+    (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47 NetType/WIFI Language/zh_CN";
+
+pub struct TestApp {
+    pub address: String,
+    pub database_url: String,
+    pub client: reqwest::Client,
+    /// Dropping it (when the test ends) shuts the server down.
+    _stop: oneshot::Sender<()>,
+    _dir: TempDir,
+}
+
+/// A directory removed when the test ends.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("scanloop-test-{}", random_suffix()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn random_suffix() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            tracing_subscriber::fmt()
+                .with_env_filter("info,sqlx=warn")
+                .init();
+        }
+    });
+}
+
+/// A fresh database URL for one test.
+pub async fn fresh_database(dir: &TempDir) -> String {
+    match std::env::var("SCANLOOP_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            sqlx::any::install_default_drivers();
+            let admin = AnyPool::connect(&base)
+                .await
+                .expect("connect to test PostgreSQL");
+            let name = format!("scanloop_t_{}", random_suffix());
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&admin)
+                .await
+                .expect("create test database");
+            admin.close().await;
+            let mut url = url::Url::parse(&base).expect("SCANLOOP_TEST_POSTGRES_URL is a URL");
+            url.set_path(&name);
+            url.to_string()
+        }
+        _ => format!("sqlite://{}/scanloop.db", dir.0.display()),
+    }
+}
+
+pub fn config(database_url: &str) -> Config {
+    Config {
+        database_url: database_url.to_owned(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
+        geoip_db: None,
+        trusted_proxies: String::new(),
+        initial_api_key: Some(API_KEY.to_owned()),
+        data_dir: PathBuf::from("data"),
+        lowercase_links: false,
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server after `adjust` has changed the default test configuration.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = TempDir::new();
+        let database_url = fresh_database(&dir).await;
+        let mut config = config(&database_url);
+        adjust(&mut config);
+        Self::start(config, dir).await
+    }
+
+    /// Starts one more server on an existing database (a second instance).
+    pub async fn spawn_on(database_url: &str) -> Self {
+        Self::start(config(database_url), TempDir::new()).await
+    }
+
+    async fn start(config: Config, dir: TempDir) -> Self {
+        init_logs();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let app = App::build_with_listener(&config, listener)
+            .await
+            .expect("app builds");
+        let address = format!("http://{}", app.local_addr());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            address,
+            database_url: config.database_url,
+            client,
+            _stop: stop,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs and returns the created record, asserting a 201.
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        let response = self.post(path, body).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{path}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// A campaign, a channel and a batch; returns (campaign, channel, batch).
+    pub async fn seed(&self, campaign: Value, mode: &str, quantity: i64) -> (Value, Value, Value) {
+        let campaign = self.create("/api/v1/campaigns", campaign).await;
+        let channel = self
+            .create(
+                "/api/v1/channels",
+                json!({"name": format!("Poster {}", random_suffix()), "kind": "poster"}),
+            )
+            .await;
+        let batch = self
+            .create(
+                "/api/v1/batches",
+                json!({"campaign_id": campaign["id"], "channel_id": channel["id"], "name": "run 1",
+                       "mode": mode, "quantity": quantity, "cost_cents": 1500}),
+            )
+            .await;
+        (campaign, channel, batch)
+    }
+
+    /// The batch's codes CSV as (serial, token, url) rows.
+    pub async fn codes(&self, batch_id: &Value) -> Vec<(i64, String, String)> {
+        let response = self
+            .get(&format!("/api/v1/batches/{batch_id}/codes.csv"))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let text = response.text().await.unwrap();
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().starts_with("serial,token,url"));
+        lines
+            .map(|line| {
+                let cols: Vec<&str> = line.split(',').collect();
+                (
+                    cols[0].parse().unwrap(),
+                    cols[1].to_owned(),
+                    cols[2].to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn scan(&self, token: &str, agent: &str) -> Response {
+        self.client
+            .get(self.url(&format!("/s/{token}")))
+            .header("user-agent", agent)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn report(&self, campaign_id: &Value) -> Value {
+        let response = self
+            .get(&format!(
+                "/api/v1/reports/channels?campaign_id={campaign_id}"
+            ))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// A direct connection to the app's database, to check what was stored.
+    pub async fn db(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        AnyPool::connect(&self.database_url).await.unwrap()
+    }
+}
+
+/// Asserts an error answer: the status and the `{"error": {"code", "message"}}` shape.
+pub async fn assert_error(response: Response, status: StatusCode, message_part: &str) {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("a JSON error body");
+    let message = body["error"]["message"].as_str().expect("error.message");
+    assert!(body["error"]["code"].is_string(), "{body}");
+    assert!(
+        message.contains(message_part),
+        "{message:?} should mention {message_part:?}"
+    );
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary: the real server over HTTP, on SQLite, or on PostgreSQL
+//! when SCANLOOP_TEST_POSTGRES_URL is set.
+
+mod batches;
+mod campaigns;
+mod durability;
+mod geo;
+mod helpers;
+mod openapi;
+mod qr;
+mod redirect;
+mod reports;

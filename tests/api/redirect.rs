@@ -1,0 +1,317 @@
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{PHONE, TestApp};
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_scan_redirects_to_the_destination_with_utm_tags_and_is_stored() {
+    let app = TestApp::spawn().await;
+    let (campaign, channel, batch) = app
+        .seed(
+            json!({"name": "Tea", "destination_url": "https://shop.example.com/tea?ref=qr"}),
+            "unique",
+            2,
+        )
+        .await;
+    let codes = app.codes(&batch["id"]).await;
+    let response = app.scan(&codes[0].1, PHONE).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let expected = format!(
+        "https://shop.example.com/tea?ref=qr&utm_source={}&utm_medium=qr&utm_campaign={}",
+        channel["slug"].as_str().unwrap(),
+        campaign["slug"].as_str().unwrap()
+    );
+    assert_eq!(location(&response), expected);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("sl_vid="));
+    for attribute in ["Max-Age=31536000", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http public URL: no Secure flag"
+    );
+
+    let db = app.db().await;
+    let row: (String, String, i64, i64, String) =
+        sqlx::query_as("SELECT device, browser, is_bot, is_new_visitor, ip_prefix FROM scans")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        row,
+        (
+            "mobile".into(),
+            "WeChat".into(),
+            0,
+            1,
+            "127.0.0.0/24".into()
+        )
+    );
+    let code: serde_json::Value = app
+        .get(&format!("/api/v1/codes/{}", codes[0].1))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code["scan_count"], 1);
+    assert!(code["first_scan_at"].is_string());
+}
+
+#[tokio::test]
+async fn brand_set_utm_tags_are_kept() {
+    let app = TestApp::spawn().await;
+    let (_, _, batch) = app
+        .seed(json!({"name": "Tagged", "destination_url": "https://x.example/?utm_source=tv&utm_medium=print&utm_campaign=own"}), "shared", 1)
+        .await;
+    let token = &app.codes(&batch["id"]).await[0].1;
+    let response = app.scan(token, PHONE).await;
+    assert_eq!(
+        location(&response),
+        "https://x.example/?utm_source=tv&utm_medium=print&utm_campaign=own"
+    );
+}
+
+#[tokio::test]
+async fn tokens_resolve_in_any_case_on_both_path_spellings() {
+    let app = TestApp::spawn().await;
+    let (campaign, _, batch) = app
+        .seed(json!({"name": "No destination"}), "shared", 1)
+        .await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    let landing = format!("/c/{}", campaign["slug"].as_str().unwrap());
+    for path in [
+        format!("/s/{token}"),
+        format!("/S/{token}"),
+        format!("/s/{}", token.to_lowercase()),
+    ] {
+        let response = app
+            .client
+            .get(app.url(&path))
+            .header("user-agent", PHONE)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND, "{path}");
+        assert_eq!(location(&response), landing);
+    }
+    let page = app.client.get(app.url(&landing)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("No destination"));
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_tokens_get_a_404_page_and_record_nothing() {
+    let app = TestApp::spawn().await;
+    app.seed(json!({"name": "X"}), "shared", 1).await;
+    for path in [
+        "/s/0000000000000",
+        "/s/short",
+        "/s/%FF%FE",
+        "/S/ABCDEFGHJKMNU",
+        "/s/ABC%2F..%2Fetc",
+    ] {
+        let response = app
+            .scan(
+                path.trim_start_matches("/s/").trim_start_matches("/S/"),
+                PHONE,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(response.headers().get("location").is_none());
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("could not find this code")
+        );
+    }
+    let db = app.db().await;
+    let (scans,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM scans")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(scans, 0);
+}
+
+#[tokio::test]
+async fn disabled_codes_batches_and_campaigns_go_to_the_fallback() {
+    let app = TestApp::spawn().await;
+    let fallback = "https://brand.example.com/thanks";
+    let (campaign, _, batch) = app
+        .seed(json!({"name": "F", "destination_url": "https://shop.example.com", "fallback_url": fallback}), "unique", 3)
+        .await;
+    let codes = app.codes(&batch["id"]).await;
+    let (a, b) = (&codes[0].1, &codes[1].1);
+    assert!(location(&app.scan(a, PHONE).await).starts_with("https://shop.example.com"));
+
+    let patched = app
+        .patch(&format!("/api/v1/codes/{a}"), json!({"status": "disabled"}))
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    assert_eq!(location(&app.scan(a, PHONE).await), fallback);
+    assert!(location(&app.scan(b, PHONE).await).starts_with("https://shop.example.com"));
+
+    app.patch(
+        &format!("/api/v1/batches/{}", batch["id"]),
+        json!({"status": "disabled"}),
+    )
+    .await;
+    assert_eq!(location(&app.scan(b, PHONE).await), fallback);
+    app.patch(
+        &format!("/api/v1/batches/{}", batch["id"]),
+        json!({"status": "active"}),
+    )
+    .await;
+    app.patch(
+        &format!("/api/v1/campaigns/{}", campaign["id"]),
+        json!({"status": "disabled"}),
+    )
+    .await;
+    assert_eq!(location(&app.scan(b, PHONE).await), fallback);
+
+    let bad = app
+        .patch(&format!("/api/v1/codes/{a}"), json!({"status": "gone"}))
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let db = app.db().await;
+    let (fallbacks,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM scans WHERE outcome = 'fallback'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        fallbacks, 3,
+        "scans that went to the fallback are still recorded"
+    );
+}
+
+#[tokio::test]
+async fn a_campaign_outside_its_dates_goes_to_the_fallback() {
+    let app = TestApp::spawn().await;
+    let (_, _, ended) = app
+        .seed(json!({"name": "Ended", "destination_url": "https://shop.example.com", "fallback_url": "https://brand.example.com/over",
+                     "starts_at": "2020-01-01", "ends_at": "2020-02-01"}), "shared", 1)
+        .await;
+    let token = &app.codes(&ended["id"]).await[0].1;
+    assert_eq!(
+        location(&app.scan(token, PHONE).await),
+        "https://brand.example.com/over"
+    );
+    let (_, _, future) = app
+        .seed(json!({"name": "Future", "destination_url": "https://shop.example.com", "starts_at": "2999-01-01"}), "shared", 1)
+        .await;
+    let token = &app.codes(&future["id"]).await[0].1;
+    assert_eq!(
+        location(&app.scan(token, PHONE).await),
+        "/c/future",
+        "no fallback: the landing page says it is not running"
+    );
+}
+
+#[tokio::test]
+async fn a_code_disabled_on_one_instance_stops_redirecting_on_another_within_five_seconds() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_on(&first.database_url).await;
+    let (_, _, batch) = first
+        .seed(json!({"name": "Multi", "destination_url": "https://shop.example.com", "fallback_url": "https://brand.example.com/off"}), "shared", 1)
+        .await;
+    let token = first.codes(&batch["id"]).await[0].1.clone();
+    assert!(
+        location(&second.scan(&token, PHONE).await).starts_with("https://shop.example.com"),
+        "warms the second cache"
+    );
+    first
+        .patch(
+            &format!("/api/v1/codes/{token}"),
+            json!({"status": "disabled"}),
+        )
+        .await;
+    let started = Instant::now();
+    loop {
+        if location(&second.scan(&token, PHONE).await) == "https://brand.example.com/off" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the second instance still redirects after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn bots_previewers_and_head_requests_are_flagged_and_get_no_cookie() {
+    let app = TestApp::spawn().await;
+    let (campaign, _, batch) = app.seed(json!({"name": "Bots"}), "shared", 1).await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    for agent in [
+        "curl/8.5.0",
+        "WhatsApp/2.23.20.0",
+        "facebookexternalhit/1.1",
+        "Mozilla/5.0 (compatible; Googlebot/2.1)",
+    ] {
+        let response = app.scan(&token, agent).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        assert!(response.headers().get("set-cookie").is_none(), "{agent}");
+    }
+    let head = app
+        .client
+        .head(app.url(&format!("/s/{token}")))
+        .header("user-agent", PHONE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::FOUND);
+    app.scan(&token, PHONE).await;
+    let report = app.report(&campaign["id"]).await;
+    let row = &report["rows"][0];
+    assert_eq!(row["bot_scans"], 5);
+    assert_eq!(row["scans"], 1);
+    assert_eq!(row["unique_visitors"], 1);
+}
+
+#[tokio::test]
+async fn forwarded_for_is_believed_only_from_trusted_proxies() {
+    let trusted = TestApp::spawn_with(|c| c.trusted_proxies = "127.0.0.1/32".into()).await;
+    let untrusted = TestApp::spawn().await;
+    for (app, expected) in [(&trusted, "81.2.69.0/24"), (&untrusted, "127.0.0.0/24")] {
+        let (_, _, batch) = app.seed(json!({"name": "Proxy"}), "shared", 1).await;
+        let token = app.codes(&batch["id"]).await[0].1.clone();
+        app.client
+            .get(app.url(&format!("/s/{token}")))
+            .header("user-agent", PHONE)
+            .header("x-forwarded-for", "81.2.69.142")
+            .send()
+            .await
+            .unwrap();
+        let db = app.db().await;
+        let (prefix,): (String,) = sqlx::query_as("SELECT ip_prefix FROM scans")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(prefix, expected);
+    }
+}
+
+#[tokio::test]
+async fn an_https_public_url_makes_the_cookie_secure() {
+    let app = TestApp::spawn_with(|c| c.public_url = Some("https://go.example.com".into())).await;
+    let (_, _, batch) = app.seed(json!({"name": "Secure"}), "shared", 1).await;
+    let (_, token, url) = app.codes(&batch["id"]).await.remove(0);
+    assert_eq!(url, format!("HTTPS://GO.EXAMPLE.COM/S/{token}"));
+    let response = app.scan(&token, PHONE).await;
+    assert!(
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+}

@@ -1,0 +1,80 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{PHONE, TestApp, assert_error};
+
+#[tokio::test]
+async fn the_channel_report_counts_scans_visitors_bots_and_spend() {
+    let app = TestApp::spawn().await;
+    let (campaign, channel, batch) = app.seed(json!({"name": "Report"}), "unique", 3).await;
+    let codes = app.codes(&batch["id"]).await;
+    // Two people: one scans twice (keeps the cookie), one scans once; one bot.
+    let first = app.scan(&codes[0].1, PHONE).await;
+    let cookie = first.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    app.client
+        .get(app.url(&format!("/s/{}", codes[1].1)))
+        .header("user-agent", PHONE)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    app.scan(&codes[2].1, PHONE).await;
+    app.scan(&codes[2].1, "Slackbot-LinkExpanding 1.0").await;
+
+    let report = app.report(&campaign["id"]).await;
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["channel_id"], channel["id"]);
+    assert_eq!(row["scans"], 3);
+    assert_eq!(row["unique_visitors"], 2);
+    assert_eq!(row["new_visitors"], 2);
+    assert_eq!(row["bot_scans"], 1);
+    assert_eq!(row["spend_cents"], 1500);
+    assert_eq!(row["conversions"], 0);
+    assert_eq!(row["revenue_cents"], 0);
+
+    let past = app
+        .get(&format!(
+            "/api/v1/reports/channels?campaign_id={}&from=2020-01-01&to=2020-02-01",
+            campaign["id"]
+        ))
+        .await;
+    let past: serde_json::Value = past.json().await.unwrap();
+    assert_eq!(
+        past["rows"][0]["scans"], 0,
+        "a range before the scans counts none"
+    );
+    assert_eq!(past["rows"][0]["spend_cents"], 1500);
+}
+
+#[tokio::test]
+async fn bad_report_queries_get_a_clear_error() {
+    let app = TestApp::spawn().await;
+    assert_error(
+        app.get("/api/v1/reports/channels").await,
+        StatusCode::BAD_REQUEST,
+        "campaign_id",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/reports/channels?campaign_id=77").await,
+        StatusCode::NOT_FOUND,
+        "campaign",
+    )
+    .await;
+    let (campaign, _, _) = app.seed(json!({"name": "R"}), "shared", 1).await;
+    let bad = app
+        .get(&format!(
+            "/api/v1/reports/channels?campaign_id={}&from=soon",
+            campaign["id"]
+        ))
+        .await;
+    assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "from").await;
+}
