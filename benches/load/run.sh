@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Redirect load benchmark: scanloop (release, SQLite, every scan durably stored before its
+# 302) against a minimal axum server answering 302s from a HashMap, both pinned to CPU 0,
+# wrk pinned to CPU 1. Prints requests/s, p50 and p99 for each and the ratio. Numbers, not
+# pass/fail. Needs wrk and taskset (Debian: wrk, util-linux).
+#
+#   bash benches/load/run.sh            # 15 s per run, 2 interleaved rounds
+#   BENCH_SECONDS=5 BENCH_ROUNDS=1 bash benches/load/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-15}
+ROUNDS=${BENCH_ROUNDS:-2}
+CODES=${BENCH_CODES:-5000}
+KEY="bench-key-0123456789abcdef"
+SCANLOOP_PORT=18481
+BASELINE_PORT=18482
+
+cargo build --release --locked --bin scanloop --bin scanloop-bench-baseline >&2
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for() {
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "$1" && return 0
+    sleep 0.1
+  done
+  echo "server at $1 did not start" >&2
+  exit 1
+}
+
+SCANLOOP_DATABASE_URL="sqlite://$work/bench.db" SCANLOOP_BIND="127.0.0.1:$SCANLOOP_PORT" \
+  SCANLOOP_INITIAL_API_KEY="$KEY" SCANLOOP_TRUSTED_PROXIES="127.0.0.1" RUST_LOG=warn \
+  taskset -c 0 target/release/scanloop serve >"$work/scanloop.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$SCANLOOP_PORT/healthz"
+
+api() { curl -sf -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' "$@"; }
+base="http://127.0.0.1:$SCANLOOP_PORT/api/v1"
+id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+campaign=$(api -d '{"name":"Bench","destination_url":"https://shop.example.com/p"}' "$base/campaigns" | id)
+channel=$(api -d '{"name":"Bench bottles","kind":"packaging"}' "$base/channels" | id)
+batch=$(api -d "{\"campaign_id\":$campaign,\"channel_id\":$channel,\"name\":\"b\",\"mode\":\"unique\",\"quantity\":$CODES}" "$base/batches" | id)
+api "$base/batches/$batch/codes.csv" | tail -n +2 | cut -d, -f2 >"$work/tokens.txt"
+export BENCH_TOKENS="$work/tokens.txt"
+
+taskset -c 0 target/release/scanloop-bench-baseline "$work/tokens.txt" "127.0.0.1:$BASELINE_PORT" &
+pids+=($!)
+wait_for "http://127.0.0.1:$BASELINE_PORT/s/x"
+
+# Prints "requests_per_s p50_ms p99_ms requests non_3xx" for one wrk run.
+run_wrk() {
+  taskset -c 1 wrk -t1 -c"$1" -d"${SECONDS_PER_RUN}s" --latency -s benches/load/scan.lua "$2" |
+    python3 -c '
+import re, sys
+out = sys.stdin.read()
+def ms(label):
+    m = re.search(r"^\s+" + label + r"\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+total = int(re.search(r"(\d+) requests in", out).group(1))
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+errors = re.search(r"Socket errors: .*", out)
+p50, p99 = ms("50%"), ms("99%")
+print(f"{rps:.0f} {p50:.2f} {p99:.2f} {total} {int(bad.group(1)) if bad else 0}")
+if errors: print(errors.group(0), file=sys.stderr)
+'
+}
+
+scanloop_requests=0
+printf '%-6s %-5s %-10s %12s %9s %9s %8s\n' conns round server "req/s" "p50 ms" "p99 ms" ratio
+for conns in 32 64; do
+  for round in $(seq 1 "$ROUNDS"); do
+    read -r b_rps b_p50 b_p99 _ b_bad < <(run_wrk "$conns" "http://127.0.0.1:$BASELINE_PORT")
+    read -r s_rps s_p50 s_p99 s_total s_bad < <(run_wrk "$conns" "http://127.0.0.1:$SCANLOOP_PORT")
+    scanloop_requests=$((scanloop_requests + s_total))
+    ratio=$(python3 -c "print(f'{$s_rps / $b_rps:.2f}x')")
+    printf '%-6s %-5s %-10s %12s %9s %9s %8s\n' "$conns" "$round" baseline "$b_rps" "$b_p50" "$b_p99" ""
+    printf '%-6s %-5s %-10s %12s %9s %9s %8s\n' "$conns" "$round" scanloop "$s_rps" "$s_p50" "$s_p99" "$ratio"
+    [ "$b_bad" = 0 ] && [ "$s_bad" = 0 ] || echo "  non-3xx answers: baseline $b_bad, scanloop $s_bad"
+  done
+done
+
+# Every answered scan must be stored: compare the report's total with what wrk counted
+# (wrk may cut requests in flight at the end of a run, so stored >= answered).
+stored=$(api "$base/reports/channels?campaign_id=$campaign" |
+  python3 -c 'import json,sys; r=json.load(sys.stdin)["rows"]; print(sum(x["scans"] + x["bot_scans"] for x in r))')
+echo "scans answered by scanloop (wrk count): $scanloop_requests, stored: $stored"
+echo "peak memory (VmHWM): scanloop $(grep VmHWM /proc/${pids[0]}/status | awk '{print $2, $3}'), baseline $(grep VmHWM /proc/${pids[1]}/status | awk '{print $2, $3}')"
