@@ -30,7 +30,12 @@ async fn main() -> anyhow::Result<()> {
     let targets: HashMap<String, String> = std::fs::read_to_string(tokens)?
         .lines()
         .filter(|l| !l.is_empty())
-        .map(|t| (t.to_owned(), format!("https://shop.example.com/p?utm_source=x&t={t}")))
+        .map(|t| {
+            (
+                t.to_owned(),
+                format!("https://shop.example.com/p?utm_source=x&t={t}"),
+            )
+        })
         .collect();
     let app = Router::new()
         .route("/s/{token}", get(redirect))
