@@ -21,6 +21,7 @@ pub struct App {
     state: AppState,
     writer_task: JoinHandle<()>,
     cache_task: JoinHandle<()>,
+    checkpoint_task: JoinHandle<()>,
 }
 
 impl App {
@@ -54,6 +55,7 @@ impl App {
         let codes = Arc::new(CodeCache::new(db.clone()));
         let cache_task = tokio::spawn(codes.clone().follow_status_changes());
         let (writer, writer_task) = ScanWriter::start(db.clone());
+        let checkpoint_task = tokio::spawn(db.clone().keep_checkpointing());
         let state = AppState {
             db,
             codes,
@@ -68,6 +70,7 @@ impl App {
             state,
             writer_task,
             cache_task,
+            checkpoint_task,
         })
     }
 
@@ -93,6 +96,7 @@ impl App {
             state,
             writer_task,
             cache_task,
+            checkpoint_task,
         } = self;
         let db = state.db.clone();
         drop(state);
@@ -105,6 +109,7 @@ impl App {
         // The router held the last writer handles; with them gone the writer drains and ends.
         writer_task.await?;
         cache_task.abort();
+        checkpoint_task.abort();
         db.close().await;
         Ok(())
     }

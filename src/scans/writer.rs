@@ -6,7 +6,7 @@
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::store::{Db, ScanRow};
+use crate::store::{Db, ScanRow, WriterConnection};
 
 /// Scans per transaction; 21 parameters each stays under SQLite's 32766.
 const MAX_GROUP: usize = 1000;
@@ -52,29 +52,46 @@ impl ScanWriter {
 }
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Pending>) {
-    let mut group: Vec<Pending> = Vec::with_capacity(MAX_GROUP);
-    let mut rows: Vec<ScanRow> = Vec::with_capacity(MAX_GROUP);
+    let mut group = Group::default();
+    let mut conn = WriterConnection::default();
     while let Some(first) = rx.recv().await {
         group.push(first);
         gather(&mut rx, &mut group).await;
-        rows.extend(group.iter().map(|p| p.scan.clone()));
-        let stored = commit(&db, &rows).await;
-        rows.clear();
-        for pending in group.drain(..) {
-            let _ = pending.stored.send(stored);
+        let stored = commit(&db, &mut conn, &group.rows).await;
+        group.rows.clear();
+        for waiter in group.waiters.drain(..) {
+            let _ = waiter.send(stored);
         }
     }
 }
 
-async fn gather(rx: &mut mpsc::Receiver<Pending>, group: &mut Vec<Pending>) {
+/// The scans of one transaction and, in the same order, who waits for each.
+#[derive(Default)]
+struct Group {
+    rows: Vec<ScanRow>,
+    waiters: Vec<oneshot::Sender<bool>>,
+}
+
+impl Group {
+    fn push(&mut self, pending: Pending) {
+        self.rows.push(pending.scan);
+        self.waiters.push(pending.stored);
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows.len() >= MAX_GROUP
+    }
+}
+
+async fn gather(rx: &mut mpsc::Receiver<Pending>, group: &mut Group) {
     loop {
-        while group.len() < MAX_GROUP {
+        while !group.is_full() {
             match rx.try_recv() {
                 Ok(pending) => group.push(pending),
                 Err(_) => break,
             }
         }
-        if group.len() >= MAX_GROUP {
+        if group.is_full() {
             return;
         }
         tokio::task::yield_now().await;
@@ -84,9 +101,9 @@ async fn gather(rx: &mut mpsc::Receiver<Pending>, group: &mut Vec<Pending>) {
     }
 }
 
-async fn commit(db: &Db, rows: &[ScanRow]) -> bool {
+async fn commit(db: &Db, conn: &mut WriterConnection, rows: &[ScanRow]) -> bool {
     for attempt in 1..=ATTEMPTS {
-        match db.insert_scans(rows).await {
+        match db.insert_scans(conn, rows).await {
             Ok(()) => return true,
             Err(err) => {
                 tracing::error!(%err, attempt, scans = rows.len(), "storing scans failed");

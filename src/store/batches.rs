@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Db, Page, StoreError, StoreResult, now_ms};
+use super::{Backend, Db, Page, StoreError, StoreResult, now_ms, values_list};
 use crate::domain::Token;
 
 /// Rows per multi-row INSERT: 3 parameters each stays well under both engines' limits.
@@ -89,7 +89,7 @@ impl Db {
         let mut first = 1;
         while first <= codes {
             let last = (first + CODES_PER_STATEMENT - 1).min(codes);
-            insert_codes(&mut tx, id, first, last).await?;
+            insert_codes(&mut tx, self.backend(), id, first, last).await?;
             first = last + 1;
         }
         tx.commit().await?;
@@ -139,21 +139,17 @@ impl Db {
 /// gets a new token, so a batch never fails on bad luck.
 async fn insert_codes(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     batch_id: i64,
     first: i64,
     last: i64,
 ) -> StoreResult<()> {
     let mut serials: Vec<i64> = (first..=last).collect();
     while !serials.is_empty() {
-        let mut sql = String::from("INSERT INTO codes (token, batch_id, serial) VALUES ");
-        for i in 0..serials.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let p = i * 3;
-            sql.push_str(&format!("(${}, ${}, ${})", p + 1, p + 2, p + 3));
-        }
-        sql.push_str(" ON CONFLICT (token) DO NOTHING");
+        let sql = format!(
+            "INSERT INTO codes (token, batch_id, serial) VALUES {} ON CONFLICT (token) DO NOTHING",
+            values_list(backend, serials.len(), 3)
+        );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for serial in &serials {
             query = query

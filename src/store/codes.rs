@@ -9,8 +9,6 @@ pub struct CodeRecord {
     pub batch_id: i64,
     pub serial: i64,
     pub status: String,
-    pub first_scan_at: Option<i64>,
-    pub scan_count: i64,
 }
 
 /// Everything the redirect needs about a code, in one row: the cache holds these.
@@ -52,14 +50,11 @@ impl Db {
     }
 
     pub async fn code(&self, token: &str) -> StoreResult<CodeRecord> {
-        sqlx::query_as(
-            "SELECT id, token, batch_id, serial, status, first_scan_at, scan_count \
-             FROM codes WHERE token = $1",
-        )
-        .bind(token.to_owned())
-        .fetch_optional(self.pool())
-        .await?
-        .ok_or(StoreError::NotFound)
+        sqlx::query_as("SELECT id, token, batch_id, serial, status FROM codes WHERE token = $1")
+            .bind(token.to_owned())
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Codes of a batch in serial order after `after_serial`: the CSV export pages with it.
@@ -70,8 +65,7 @@ impl Db {
         limit: i64,
     ) -> StoreResult<Vec<CodeRecord>> {
         Ok(sqlx::query_as(
-            "SELECT id, token, batch_id, serial, status, first_scan_at, scan_count \
-             FROM codes WHERE batch_id = $1 AND serial > $2 ORDER BY serial LIMIT $3",
+            "SELECT id, token, batch_id, serial, status FROM codes WHERE batch_id = $1 AND serial > $2 ORDER BY serial LIMIT $3",
         )
         .bind(batch_id)
         .bind(after_serial)

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Db, StoreResult};
+use crate::domain::VisitorSketch;
 
 /// Hour-aligned range `[from, to)` in epoch milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -72,18 +73,25 @@ impl Db {
             }
         }
 
-        let uniques: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT channel_id, COUNT(DISTINCT visitor_id) FROM rollup_visitors \
-             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY channel_id",
+        let sketches: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT channel_id, sketch FROM visitor_sketches \
+             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3",
         )
         .bind(campaign_id)
         .bind(range.from)
         .bind(range.to)
         .fetch_all(self.pool())
         .await?;
-        for (channel_id, visitors) in uniques {
+        let mut visitors: BTreeMap<i64, VisitorSketch> = BTreeMap::new();
+        for (channel_id, bytes) in sketches {
+            match VisitorSketch::from_bytes(&bytes) {
+                Ok(sketch) => visitors.entry(channel_id).or_default().merge(&sketch),
+                Err(err) => tracing::error!(%err, channel_id, "skipping a damaged visitor sketch"),
+            }
+        }
+        for (channel_id, sketch) in visitors {
             if let Some(row) = rows.get_mut(&channel_id) {
-                row.unique_visitors = visitors;
+                row.unique_visitors = sketch.estimate();
             }
         }
         Ok(rows.into_values().collect())

@@ -1,9 +1,19 @@
-//! Writing scans: a whole group of scans, their rollups and their codes' counters in one
-//! transaction, a single multi-row statement per table.
+//! Writing scans: a whole group of scans, their hourly rollups and visitor sketches in one
+//! transaction, a single multi-row statement per table. On SQLite the statements travel
+//! to sqlx's connection thread in two trips (each trip is two thread switches, which
+//! showed up as a large share of the redirect's cost); PostgreSQL runs them one by one in
+//! an ordinary transaction. Rows that other instances may update at the same time are
+//! written in key order, so two PostgreSQL writers cannot deadlock on them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
-use super::{Db, StoreResult};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::pool::PoolConnection;
+use sqlx::query::Query;
+use sqlx::{Executor, Row};
+
+use super::{Backend, Db, StoreResult, values_list};
+use crate::domain::VisitorSketch;
 
 const MS_PER_HOUR: i64 = 3_600_000;
 
@@ -39,23 +49,6 @@ impl ScanRow {
     }
 }
 
-/// `($1, $2, ...), (...)` for `rows` rows of `width` parameters.
-fn placeholders(rows: usize, width: usize) -> String {
-    let mut sql = String::with_capacity(rows * width * 5);
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ",(" });
-        for col in 0..width {
-            if col > 0 {
-                sql.push(',');
-            }
-            sql.push('$');
-            sql.push_str(&(row * width + col + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 #[derive(Default)]
 struct RollupCounts {
     campaign_id: i64,
@@ -66,23 +59,218 @@ struct RollupCounts {
     new_visitors: i64,
 }
 
+/// Hour, batch, country, device.
+type RollupKey<'a> = (i64, i64, &'a str, &'a str);
+/// Campaign, channel, hour.
+type SketchKey = (i64, i64, i64);
+type AnyQuery = Query<'static, sqlx::Any, AnyArguments>;
+
+/// A group's writes, computed before any statement runs.
+struct GroupWrites<'a> {
+    scans: &'a [ScanRow],
+    rollups: BTreeMap<RollupKey<'a>, RollupCounts>,
+    /// The group's own visitors; merged with the stored sketches before writing.
+    sketches: BTreeMap<SketchKey, VisitorSketch>,
+}
+
+/// The scan writer's own connection, kept from group to group: on SQLite a connection
+/// that another one has written behind starts over with a cold page cache.
+#[derive(Default)]
+pub struct WriterConnection(Option<PoolConnection<sqlx::Any>>);
+
 impl Db {
-    /// Stores `scans` atomically with their rollups. The caller caps the group size so the
-    /// parameter count stays under SQLite's limit (32766).
-    pub async fn insert_scans(&self, scans: &[ScanRow]) -> StoreResult<()> {
+    /// Stores `scans` atomically with their rollups and sketches. The caller caps the group
+    /// size so the parameter count stays under SQLite's limit (32766).
+    pub async fn insert_scans(
+        &self,
+        slot: &mut WriterConnection,
+        scans: &[ScanRow],
+    ) -> StoreResult<()> {
         if scans.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool().begin().await?;
+        let conn = match &mut slot.0 {
+            Some(conn) => conn,
+            None => slot.0.insert(self.pool().acquire().await?),
+        };
+        let writes = GroupWrites::of(scans);
+        let result = match self.backend() {
+            Backend::Sqlite => insert_scans_sqlite(conn, writes).await,
+            Backend::Postgres => insert_scans_postgres(conn, writes).await,
+        };
+        if result.is_err() {
+            // Whatever went wrong may be the connection's; the next group takes another.
+            slot.0 = None;
+        }
+        result
+    }
+}
 
-        let sql = format!(
-            "INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, store_id, \
-             visitor_id, is_new_visitor, ip_prefix, country, region, city, latitude, longitude, \
-             device, os, browser, is_bot, referrer_host, language, outcome) VALUES {}",
-            placeholders(scans.len(), 21)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+async fn insert_scans_sqlite(
+    conn: &mut PoolConnection<sqlx::Any>,
+    mut writes: GroupWrites<'_>,
+) -> StoreResult<()> {
+    let backend = Backend::Sqlite;
+    let first = format!(
+        "BEGIN IMMEDIATE; {}; {}; {}",
+        scans_sql(backend, writes.scans.len()),
+        rollups_sql(backend, writes.rollups.len()),
+        stored_sketches_sql(backend, writes.sketches.len(), false),
+    );
+    let result = async {
+        let query = writes
+            .bind_stored_sketch_keys(writes.bind_rollups(writes.bind_scans(statement(first))));
+        let stored = query.fetch_all(&mut **conn).await?;
+        writes.merge_stored_sketches(stored)?;
+        let second = format!("{}; COMMIT", sketches_sql(backend, writes.sketches.len()));
+        writes
+            .bind_sketches(statement(second))
+            .execute(&mut **conn)
+            .await?;
+        StoreResult::Ok(())
+    }
+    .await;
+    if result.is_err() {
+        // The transaction was opened by SQL, so sqlx does not know to end it.
+        if conn.execute("ROLLBACK").await.is_err() {
+            conn.close_on_drop();
+        }
+    }
+    result
+}
+
+async fn insert_scans_postgres(
+    conn: &mut PoolConnection<sqlx::Any>,
+    mut writes: GroupWrites<'_>,
+) -> StoreResult<()> {
+    let backend = Backend::Postgres;
+    let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+    writes
+        .bind_scans(statement(scans_sql(backend, writes.scans.len())))
+        .execute(&mut *tx)
+        .await?;
+    writes
+        .bind_rollups(statement(rollups_sql(backend, writes.rollups.len())))
+        .execute(&mut *tx)
+        .await?;
+    let keys = writes.sketches.len();
+    // FOR UPDATE locks only rows that exist: create the missing ones first, so two
+    // instances starting the same hour cannot both write it and lose a sketch.
+    writes
+        .bind_empty_sketches(statement(empty_sketches_sql(backend, keys)))
+        .execute(&mut *tx)
+        .await?;
+    let stored = writes
+        .bind_stored_sketch_keys(statement(stored_sketches_sql(backend, keys, true)))
+        .fetch_all(&mut *tx)
+        .await?;
+    writes.merge_stored_sketches(stored)?;
+    writes
+        .bind_sketches(statement(sketches_sql(backend, keys)))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn statement(sql: String) -> AnyQuery {
+    // Statement texts vary with the group's size: caching them would only evict others.
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+}
+
+fn scans_sql(backend: Backend, rows: usize) -> String {
+    format!(
+        "INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, store_id, \
+         visitor_id, is_new_visitor, ip_prefix, country, region, city, latitude, longitude, \
+         device, os, browser, is_bot, referrer_host, language, outcome) VALUES {}",
+        values_list(backend, rows, 21)
+    )
+}
+
+fn rollups_sql(backend: Backend, rows: usize) -> String {
+    format!(
+        "INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, channel_id, \
+         store_id, scans, bot_scans, new_visitors) VALUES {} \
+         ON CONFLICT (hour, batch_id, country, device) DO UPDATE SET \
+         scans = scan_rollups.scans + excluded.scans, \
+         bot_scans = scan_rollups.bot_scans + excluded.bot_scans, \
+         new_visitors = scan_rollups.new_visitors + excluded.new_visitors",
+        values_list(backend, rows, 10)
+    )
+}
+
+/// A group of bots only has no sketch to touch: the statements then match no rows.
+fn stored_sketches_sql(backend: Backend, keys: usize, lock: bool) -> String {
+    if keys == 0 {
+        return "SELECT campaign_id, channel_id, hour, sketch FROM visitor_sketches WHERE 1 = 0"
+            .to_owned();
+    }
+    format!(
+        "SELECT campaign_id, channel_id, hour, sketch FROM visitor_sketches \
+         WHERE (campaign_id, channel_id, hour) IN (VALUES {}) \
+         ORDER BY campaign_id, channel_id, hour{}",
+        values_list(backend, keys, 3),
+        if lock { " FOR UPDATE" } else { "" }
+    )
+}
+
+fn sketches_sql(backend: Backend, keys: usize) -> String {
+    if keys == 0 {
+        return "SELECT 1".to_owned();
+    }
+    format!(
+        "INSERT INTO visitor_sketches (campaign_id, channel_id, hour, sketch) VALUES {} \
+         ON CONFLICT (campaign_id, channel_id, hour) DO UPDATE SET sketch = excluded.sketch",
+        values_list(backend, keys, 4)
+    )
+}
+
+fn empty_sketches_sql(backend: Backend, keys: usize) -> String {
+    if keys == 0 {
+        return "SELECT 1".to_owned();
+    }
+    format!(
+        "INSERT INTO visitor_sketches (campaign_id, channel_id, hour, sketch) VALUES {} \
+         ON CONFLICT DO NOTHING",
+        values_list(backend, keys, 4)
+    )
+}
+
+impl<'a> GroupWrites<'a> {
+    fn of(scans: &'a [ScanRow]) -> Self {
+        let mut rollups: BTreeMap<RollupKey<'a>, RollupCounts> = BTreeMap::new();
+        let mut sketches: BTreeMap<SketchKey, VisitorSketch> = BTreeMap::new();
         for s in scans {
+            let key = (
+                s.hour(),
+                s.batch_id,
+                s.country.as_deref().unwrap_or(""),
+                s.device,
+            );
+            let counts = rollups.entry(key).or_default();
+            counts.campaign_id = s.campaign_id;
+            counts.channel_id = s.channel_id;
+            counts.store_id = s.store_id;
+            if s.is_bot {
+                counts.bot_scans += 1;
+                continue;
+            }
+            counts.scans += 1;
+            counts.new_visitors += i64::from(s.is_new_visitor);
+            if let Some(visitor) = &s.visitor_id {
+                let key = (s.campaign_id, s.channel_id, s.hour());
+                sketches.entry(key).or_default().insert(visitor);
+            }
+        }
+        Self {
+            scans,
+            rollups,
+            sketches,
+        }
+    }
+
+    fn bind_scans(&self, mut query: AnyQuery) -> AnyQuery {
+        for s in self.scans {
             query = query
                 .bind(s.scanned_at)
                 .bind(s.code_id)
@@ -106,120 +294,72 @@ impl Db {
                 .bind(s.language.clone())
                 .bind(s.outcome);
         }
-        query.execute(&mut *tx).await?;
+        query
+    }
 
-        upsert_rollups(&mut tx, scans).await?;
-        insert_visitor_hours(&mut tx, scans).await?;
-        bump_code_counters(&mut tx, scans).await?;
-        tx.commit().await?;
+    fn bind_rollups(&self, mut query: AnyQuery) -> AnyQuery {
+        for (&(hour, batch_id, country, device), c) in &self.rollups {
+            query = query
+                .bind(hour)
+                .bind(batch_id)
+                .bind(country.to_owned())
+                .bind(device)
+                .bind(c.campaign_id)
+                .bind(c.channel_id)
+                .bind(c.store_id)
+                .bind(c.scans)
+                .bind(c.bot_scans)
+                .bind(c.new_visitors);
+        }
+        query
+    }
+
+    fn bind_stored_sketch_keys(&self, mut query: AnyQuery) -> AnyQuery {
+        for &(campaign_id, channel_id, hour) in self.sketches.keys() {
+            query = query.bind(campaign_id).bind(channel_id).bind(hour);
+        }
+        query
+    }
+
+    fn bind_empty_sketches(&self, mut query: AnyQuery) -> AnyQuery {
+        for &(campaign_id, channel_id, hour) in self.sketches.keys() {
+            query = query
+                .bind(campaign_id)
+                .bind(channel_id)
+                .bind(hour)
+                .bind(VisitorSketch::default().to_bytes());
+        }
+        query
+    }
+
+    fn bind_sketches(&self, mut query: AnyQuery) -> AnyQuery {
+        for (&(campaign_id, channel_id, hour), sketch) in &self.sketches {
+            query = query
+                .bind(campaign_id)
+                .bind(channel_id)
+                .bind(hour)
+                .bind(sketch.to_bytes());
+        }
+        query
+    }
+
+    /// Folds the group's visitors into the stored sketches, which become what is written.
+    fn merge_stored_sketches(&mut self, stored: Vec<AnyRow>) -> StoreResult<()> {
+        for row in stored {
+            let key: SketchKey = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            let bytes: Vec<u8> = row.try_get(3)?;
+            let Some(fresh) = self.sketches.get_mut(&key) else {
+                continue;
+            };
+            match VisitorSketch::from_bytes(&bytes) {
+                Ok(mut sketch) => {
+                    sketch.merge(fresh);
+                    *fresh = sketch;
+                }
+                // Derived data: a damaged sketch is replaced rather than failing every scan.
+                Err(err) => tracing::error!(%err, ?key, "replacing a damaged visitor sketch"),
+            }
+        }
         Ok(())
     }
-}
-
-type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
-
-async fn upsert_rollups(tx: &mut Tx<'_>, scans: &[ScanRow]) -> StoreResult<()> {
-    let mut groups: HashMap<(i64, i64, &str, &str), RollupCounts> = HashMap::new();
-    for s in scans {
-        let key = (
-            s.hour(),
-            s.batch_id,
-            s.country.as_deref().unwrap_or(""),
-            s.device,
-        );
-        let counts = groups.entry(key).or_default();
-        counts.campaign_id = s.campaign_id;
-        counts.channel_id = s.channel_id;
-        counts.store_id = s.store_id;
-        if s.is_bot {
-            counts.bot_scans += 1;
-        } else {
-            counts.scans += 1;
-            counts.new_visitors += i64::from(s.is_new_visitor);
-        }
-    }
-    let sql = format!(
-        "INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, channel_id, \
-         store_id, scans, bot_scans, new_visitors) VALUES {} \
-         ON CONFLICT (hour, batch_id, country, device) DO UPDATE SET \
-         scans = scan_rollups.scans + excluded.scans, \
-         bot_scans = scan_rollups.bot_scans + excluded.bot_scans, \
-         new_visitors = scan_rollups.new_visitors + excluded.new_visitors",
-        placeholders(groups.len(), 10)
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for ((hour, batch_id, country, device), c) in groups {
-        query = query
-            .bind(hour)
-            .bind(batch_id)
-            .bind(country.to_owned())
-            .bind(device)
-            .bind(c.campaign_id)
-            .bind(c.channel_id)
-            .bind(c.store_id)
-            .bind(c.scans)
-            .bind(c.bot_scans)
-            .bind(c.new_visitors);
-    }
-    query.execute(&mut **tx).await?;
-    Ok(())
-}
-
-async fn insert_visitor_hours(tx: &mut Tx<'_>, scans: &[ScanRow]) -> StoreResult<()> {
-    let seen: HashSet<(i64, i64, i64, &str)> = scans
-        .iter()
-        .filter(|s| !s.is_bot)
-        .filter_map(|s| {
-            Some((
-                s.campaign_id,
-                s.channel_id,
-                s.hour(),
-                s.visitor_id.as_deref()?,
-            ))
-        })
-        .collect();
-    if seen.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "INSERT INTO rollup_visitors (campaign_id, channel_id, hour, visitor_id) VALUES {} \
-         ON CONFLICT DO NOTHING",
-        placeholders(seen.len(), 4)
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (campaign_id, channel_id, hour, visitor) in seen {
-        query = query
-            .bind(campaign_id)
-            .bind(channel_id)
-            .bind(hour)
-            .bind(visitor.to_owned());
-    }
-    query.execute(&mut **tx).await?;
-    Ok(())
-}
-
-/// Keeps `codes.scan_count` and `first_scan_at` current for human scans; both engines
-/// name a VALUES list's columns column1, column2, ...
-async fn bump_code_counters(tx: &mut Tx<'_>, scans: &[ScanRow]) -> StoreResult<()> {
-    let mut per_code: HashMap<i64, (i64, i64)> = HashMap::new();
-    for s in scans.iter().filter(|s| !s.is_bot) {
-        let entry = per_code.entry(s.code_id).or_insert((0, s.scanned_at));
-        entry.0 += 1;
-        entry.1 = entry.1.min(s.scanned_at);
-    }
-    if per_code.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "UPDATE codes SET scan_count = codes.scan_count + v.column2, \
-         first_scan_at = COALESCE(codes.first_scan_at, v.column3) \
-         FROM (VALUES {}) AS v WHERE codes.id = v.column1",
-        placeholders(per_code.len(), 3)
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (code_id, (count, first)) in per_code {
-        query = query.bind(code_id).bind(count).bind(first);
-    }
-    query.execute(&mut **tx).await?;
-    Ok(())
 }

@@ -225,7 +225,7 @@ pub async fn set_status(
     Ok(Json(batch.into()))
 }
 
-/// The batch's codes as CSV, `serial,token,url,status,scan_count`, streamed page by page
+/// The batch's codes as CSV, `serial,token,url,status`, streamed page by page
 /// so a million-code batch never sits in memory.
 #[utoipa::path(get, path = "/api/v1/batches/{id}/codes.csv", tag = "batches",
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody)))]
@@ -233,7 +233,7 @@ pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Re
     state.db.batch(id).await.map_err(missing("batch"))?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<String>>(4);
     tokio::spawn(async move {
-        let mut chunk = String::from("serial,token,url,status,scan_count\n");
+        let mut chunk = String::from("serial,token,url,status\n");
         let mut after = 0;
         loop {
             let codes = match state.db.codes_page(id, after, CSV_PAGE).await {
@@ -247,8 +247,8 @@ pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Re
             for code in &codes {
                 let url = state.settings.short_url(&code.token);
                 chunk.push_str(&format!(
-                    "{},{},{},{},{}\n",
-                    code.serial, code.token, url, code.status, code.scan_count
+                    "{},{},{},{}\n",
+                    code.serial, code.token, url, code.status
                 ));
             }
             let last_page = (codes.len() as i64) < CSV_PAGE;

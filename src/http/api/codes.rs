@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::time::to_rfc3339;
 use super::{ErrorBody, StatusChange};
 use crate::domain::Token;
 use crate::http::AppState;
@@ -23,9 +22,6 @@ pub struct CodeView {
     batch_id: i64,
     serial: i64,
     status: String,
-    /// Human scans so far (bots excluded).
-    scan_count: i64,
-    first_scan_at: Option<String>,
 }
 
 impl CodeView {
@@ -36,8 +32,6 @@ impl CodeView {
             batch_id: code.batch_id,
             serial: code.serial,
             status: code.status,
-            scan_count: code.scan_count,
-            first_scan_at: code.first_scan_at.map(to_rfc3339),
         }
     }
 }
