@@ -55,6 +55,21 @@ async fn the_channel_report_counts_scans_visitors_bots_and_spend() {
 }
 
 #[tokio::test]
+async fn unique_visitors_stay_exact_across_many_group_commits() {
+    let app = TestApp::spawn().await;
+    let (campaign, _, batch) = app.seed(json!({"name": "Crowd"}), "unique", 50).await;
+    let codes = app.codes(&batch["id"]).await;
+    // 300 new visitors at once land in several groups, each merging into the stored sketch.
+    let scans = (0..300).map(|i| app.scan(&codes[i % codes.len()].1, PHONE));
+    let answered = futures_util::future::join_all(scans).await;
+    assert!(answered.iter().all(|r| r.status() == StatusCode::FOUND));
+
+    let report = app.report(&campaign["id"]).await;
+    assert_eq!(report["rows"][0]["scans"], 300);
+    assert_eq!(report["rows"][0]["unique_visitors"], 300);
+}
+
+#[tokio::test]
 async fn bad_report_queries_get_a_clear_error() {
     let app = TestApp::spawn().await;
     assert_error(
