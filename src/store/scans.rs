@@ -111,20 +111,26 @@ async fn insert_scans_sqlite(
     mut writes: GroupWrites<'_>,
 ) -> StoreResult<()> {
     let backend = Backend::Sqlite;
-    let first = format!(
-        "BEGIN IMMEDIATE; {}; {}; {}",
+    let keys = writes.sketches.len();
+    let mut first = format!(
+        "BEGIN IMMEDIATE; {}; {}",
         scans_sql(backend, writes.scans.len()),
         rollups_sql(backend, writes.rollups.len()),
-        stored_sketches_sql(backend, writes.sketches.len(), false),
     );
+    let mut second = String::new();
+    // A group of bots alone has no sketch to read or write.
+    if keys > 0 {
+        first = format!("{first}; {}", stored_sketches_sql(backend, keys, false));
+        second = format!("{}; ", sketches_sql(backend, keys, REPLACE_SKETCH));
+    }
+    second.push_str("COMMIT");
     let result = async {
         let query = writes
             .bind_stored_sketch_keys(writes.bind_rollups(writes.bind_scans(statement(first))));
         let stored = query.fetch_all(&mut **conn).await?;
         writes.merge_stored_sketches(stored)?;
-        let second = format!("{}; COMMIT", sketches_sql(backend, writes.sketches.len()));
         writes
-            .bind_sketches(statement(second))
+            .bind_sketches(statement(second), VisitorSketch::to_bytes)
             .execute(&mut **conn)
             .await?;
         StoreResult::Ok(())
@@ -154,21 +160,29 @@ async fn insert_scans_postgres(
         .execute(&mut *tx)
         .await?;
     let keys = writes.sketches.len();
-    // FOR UPDATE locks only rows that exist: create the missing ones first, so two
-    // instances starting the same hour cannot both write it and lose a sketch.
-    writes
-        .bind_empty_sketches(statement(empty_sketches_sql(backend, keys)))
-        .execute(&mut *tx)
-        .await?;
-    let stored = writes
-        .bind_stored_sketch_keys(statement(stored_sketches_sql(backend, keys, true)))
-        .fetch_all(&mut *tx)
-        .await?;
-    writes.merge_stored_sketches(stored)?;
-    writes
-        .bind_sketches(statement(sketches_sql(backend, keys)))
-        .execute(&mut *tx)
-        .await?;
+    if keys > 0 {
+        // FOR UPDATE locks only rows that exist: create the missing ones first, so two
+        // instances starting the same hour cannot both write it and lose a sketch.
+        let empty = VisitorSketch::default().to_bytes();
+        writes
+            .bind_sketches(statement(sketches_sql(backend, keys, KEEP_SKETCH)), |_| {
+                empty.clone()
+            })
+            .execute(&mut *tx)
+            .await?;
+        let stored = writes
+            .bind_stored_sketch_keys(statement(stored_sketches_sql(backend, keys, true)))
+            .fetch_all(&mut *tx)
+            .await?;
+        writes.merge_stored_sketches(stored)?;
+        writes
+            .bind_sketches(
+                statement(sketches_sql(backend, keys, REPLACE_SKETCH)),
+                VisitorSketch::to_bytes,
+            )
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -200,12 +214,7 @@ fn rollups_sql(backend: Backend, rows: usize) -> String {
     )
 }
 
-/// A group of bots only has no sketch to touch: the statements then match no rows.
 fn stored_sketches_sql(backend: Backend, keys: usize, lock: bool) -> String {
-    if keys == 0 {
-        return "SELECT campaign_id, channel_id, hour, sketch FROM visitor_sketches WHERE 1 = 0"
-            .to_owned();
-    }
     format!(
         "SELECT campaign_id, channel_id, hour, sketch FROM visitor_sketches \
          WHERE (campaign_id, channel_id, hour) IN (VALUES {}) \
@@ -215,25 +224,15 @@ fn stored_sketches_sql(backend: Backend, keys: usize, lock: bool) -> String {
     )
 }
 
-fn sketches_sql(backend: Backend, keys: usize) -> String {
-    if keys == 0 {
-        return "SELECT 1".to_owned();
-    }
-    format!(
-        "INSERT INTO visitor_sketches (campaign_id, channel_id, hour, sketch) VALUES {} \
-         ON CONFLICT (campaign_id, channel_id, hour) DO UPDATE SET sketch = excluded.sketch",
-        values_list(backend, keys, 4)
-    )
-}
+const REPLACE_SKETCH: &str =
+    "ON CONFLICT (campaign_id, channel_id, hour) DO UPDATE SET sketch = excluded.sketch";
+const KEEP_SKETCH: &str = "ON CONFLICT DO NOTHING";
 
-fn empty_sketches_sql(backend: Backend, keys: usize) -> String {
-    if keys == 0 {
-        return "SELECT 1".to_owned();
-    }
+fn sketches_sql(backend: Backend, keys: usize, on_conflict: &str) -> String {
     format!(
-        "INSERT INTO visitor_sketches (campaign_id, channel_id, hour, sketch) VALUES {} \
-         ON CONFLICT DO NOTHING",
-        values_list(backend, keys, 4)
+        "INSERT INTO visitor_sketches (campaign_id, channel_id, hour, sketch) VALUES {} {}",
+        values_list(backend, keys, 4),
+        on_conflict
     )
 }
 
@@ -242,8 +241,9 @@ impl<'a> GroupWrites<'a> {
         let mut rollups: BTreeMap<RollupKey<'a>, RollupCounts> = BTreeMap::new();
         let mut sketches: BTreeMap<SketchKey, VisitorSketch> = BTreeMap::new();
         for s in scans {
+            let hour = s.hour();
             let key = (
-                s.hour(),
+                hour,
                 s.batch_id,
                 s.country.as_deref().unwrap_or(""),
                 s.device,
@@ -259,7 +259,7 @@ impl<'a> GroupWrites<'a> {
             counts.scans += 1;
             counts.new_visitors += i64::from(s.is_new_visitor);
             if let Some(visitor) = &s.visitor_id {
-                let key = (s.campaign_id, s.channel_id, s.hour());
+                let key = (s.campaign_id, s.channel_id, hour);
                 sketches.entry(key).or_default().insert(visitor);
             }
         }
@@ -322,24 +322,17 @@ impl<'a> GroupWrites<'a> {
         query
     }
 
-    fn bind_empty_sketches(&self, mut query: AnyQuery) -> AnyQuery {
-        for &(campaign_id, channel_id, hour) in self.sketches.keys() {
-            query = query
-                .bind(campaign_id)
-                .bind(channel_id)
-                .bind(hour)
-                .bind(VisitorSketch::default().to_bytes());
-        }
-        query
-    }
-
-    fn bind_sketches(&self, mut query: AnyQuery) -> AnyQuery {
+    fn bind_sketches(
+        &self,
+        mut query: AnyQuery,
+        contents: impl Fn(&VisitorSketch) -> Vec<u8>,
+    ) -> AnyQuery {
         for (&(campaign_id, channel_id, hour), sketch) in &self.sketches {
             query = query
                 .bind(campaign_id)
                 .bind(channel_id)
                 .bind(hour)
-                .bind(sketch.to_bytes());
+                .bind(contents(sketch));
         }
         query
     }

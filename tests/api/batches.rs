@@ -6,6 +6,53 @@ use serde_json::json;
 use crate::helpers::{TestApp, assert_error};
 
 #[tokio::test]
+async fn a_batch_that_fails_half_way_leaves_no_codes_behind() {
+    let app = TestApp::spawn().await;
+    let (campaign, channel, _) = app.seed(json!({"name": "Atomic"}), "shared", 1).await;
+    // The database refuses serial 1500, after the first 1000-code statement has succeeded.
+    let db = app.db().await;
+    let refuse: &[&str] = if app.database_url.starts_with("sqlite:") {
+        &[
+            "CREATE TRIGGER refuse_serial BEFORE INSERT ON codes WHEN NEW.serial = 1500 \
+           BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        ]
+    } else {
+        &[
+            "CREATE FUNCTION refuse_serial() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.serial = 1500 THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+             RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_serial BEFORE INSERT ON codes \
+             FOR EACH ROW EXECUTE FUNCTION refuse_serial()",
+        ]
+    };
+    for statement in refuse {
+        sqlx::query(*statement).execute(&db).await.unwrap();
+    }
+
+    let response = app
+        .post(
+            "/api/v1/batches",
+            json!({"campaign_id": campaign["id"], "channel_id": channel["id"], "name": "doomed",
+                   "mode": "unique", "quantity": 2000}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let (batches,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM batches WHERE name = 'doomed'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let (codes,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM codes")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        (batches, codes),
+        (0, 1),
+        "only the seeded shared code remains"
+    );
+}
+
+#[tokio::test]
 async fn a_unique_batch_makes_one_code_per_item_with_serials() {
     let app = TestApp::spawn().await;
     let (_, _, batch) = app.seed(json!({"name": "Bottles"}), "unique", 2500).await;

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Once;
 
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use scanloop::config::Config;
 use scanloop::startup::App;
 use serde_json::{Value, json};
@@ -143,32 +143,27 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(API_KEY)
-            .send()
-            .await
-            .unwrap()
+        self.send(Method::GET, path, None).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(API_KEY)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.send(Method::POST, path, Some(body)).await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Response {
-        self.client
-            .patch(self.url(path))
-            .bearer_auth(API_KEY)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+
+    /// An API call with the test key and, when given, a JSON body.
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(API_KEY);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
     }
 
     /// POSTs and returns the created record, asserting a 201.
