@@ -1,24 +1,30 @@
 //! `scanloop demo`: a sample campaign to look at in a minute.
 
 use crate::config::Settings;
+use crate::db::{Db, DbError, NewBatch, NewCampaign, NewChannel, NewStore};
+use crate::domain::{BatchMode, ChannelKind, Slug, TargetUrl};
+use crate::jobs::BatchGenerator;
 use crate::qr::Matrix;
-use crate::store::{BatchMode, Db, NewBatch, NewCampaign, NewChannel, NewStore, StoreError};
 
 const SLUG: &str = "demo-jasmine-tea";
 
 /// Seeds the demo once (a second run reuses it) and prints how to try it.
-pub async fn seed(db: &Db, settings: &Settings) -> anyhow::Result<()> {
-    let key = crate::store::generate_key();
+pub async fn seed(
+    db: &Db,
+    batches: &std::sync::Arc<BatchGenerator>,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let key = crate::db::generate_key();
     db.ensure_api_key("demo", &key).await?;
     let campaign = match db.campaign_by_slug(SLUG).await {
         Ok(c) => c,
-        Err(StoreError::NotFound) => create(db).await?,
+        Err(DbError::NotFound) => create(db, batches).await?,
         Err(e) => return Err(e.into()),
     };
     let batches = db
         .batches(
             Some(campaign.id),
-            crate::store::Page {
+            crate::db::Page {
                 after: 0,
                 limit: 10,
             },
@@ -32,7 +38,12 @@ pub async fn seed(db: &Db, settings: &Settings) -> anyhow::Result<()> {
     let mut first_url = None;
     for batch in &batches {
         let codes = db.codes_page(batch.id, 0, 3).await?;
-        println!("batch {} ({} {}):", batch.id, batch.mode, batch.name);
+        println!(
+            "batch {} ({} {}):",
+            batch.id,
+            batch.mode.as_str(),
+            batch.name
+        );
         for code in codes {
             let url = settings.short_url(&code.token);
             println!("  {url}");
@@ -50,10 +61,13 @@ pub async fn seed(db: &Db, settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create(db: &Db) -> anyhow::Result<crate::store::Campaign> {
+async fn create(
+    db: &Db,
+    batches: &std::sync::Arc<BatchGenerator>,
+) -> anyhow::Result<crate::db::Campaign> {
     let campaign = db
         .create_campaign(NewCampaign {
-            slug: SLUG.into(),
+            slug: Slug::parse(SLUG).map_err(anyhow::Error::msg)?,
             name: "Jasmine Tea summer launch".into(),
             destination_url: None,
             fallback_url: None,
@@ -64,11 +78,26 @@ async fn create(db: &Db) -> anyhow::Result<crate::store::Campaign> {
                 "Share a photo with your bottle and see what people nearby shared.".into(),
             ),
             cta_label: Some("Buy a 6-pack".into()),
-            cta_url: Some("https://shop.example.com/jasmine-tea".into()),
+            cta_url: Some(
+                TargetUrl::parse("https://shop.example.com/jasmine-tea")
+                    .map_err(anyhow::Error::msg)?,
+            ),
         })
         .await?;
-    let packaging = channel(db, "demo-packaging", "Bottle labels", "packaging").await?;
-    let poster = channel(db, "demo-metro-poster", "Metro posters", "poster").await?;
+    let packaging = channel(
+        db,
+        "demo-packaging",
+        "Bottle labels",
+        ChannelKind::Packaging,
+    )
+    .await?;
+    let poster = channel(
+        db,
+        "demo-metro-poster",
+        "Metro posters",
+        ChannelKind::Poster,
+    )
+    .await?;
     let store = match db
         .create_store(NewStore {
             code: "DEMO-001".into(),
@@ -80,7 +109,7 @@ async fn create(db: &Db) -> anyhow::Result<crate::store::Campaign> {
         .await
     {
         Ok(s) => Some(s.id),
-        Err(StoreError::Conflict(_)) => None,
+        Err(DbError::Conflict(_)) => None,
         Err(e) => return Err(e.into()),
     };
     for (channel_id, name, mode, quantity, cost, store_id) in [
@@ -101,33 +130,34 @@ async fn create(db: &Db) -> anyhow::Result<crate::store::Campaign> {
             store,
         ),
     ] {
-        db.create_batch(NewBatch {
-            campaign_id: campaign.id,
-            channel_id,
-            store_id,
-            name: name.into(),
-            mode,
-            quantity,
-            cost_cents: cost,
-            gtin: None,
-            lot: None,
-        })
-        .await?;
+        batches
+            .create(NewBatch {
+                campaign_id: campaign.id,
+                channel_id,
+                store_id,
+                name: name.into(),
+                mode,
+                quantity,
+                cost_cents: cost,
+                gtin: None,
+                lot: None,
+            })
+            .await?;
     }
     Ok(campaign)
 }
 
-async fn channel(db: &Db, slug: &str, name: &str, kind: &str) -> anyhow::Result<i64> {
+async fn channel(db: &Db, slug: &str, name: &str, kind: ChannelKind) -> anyhow::Result<i64> {
     let new = NewChannel {
-        slug: slug.into(),
+        slug: Slug::parse(slug).map_err(anyhow::Error::msg)?,
         name: name.into(),
-        kind: kind.into(),
+        kind,
     };
     match db.create_channel(new).await {
         Ok(c) => Ok(c.id),
-        Err(StoreError::Conflict(_)) => {
+        Err(DbError::Conflict(_)) => {
             let all = db
-                .channels(crate::store::Page {
+                .channels(crate::db::Page {
                     after: 0,
                     limit: 500,
                 })

@@ -2,11 +2,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod geo;
 pub mod http;
+pub mod jobs;
 pub mod qr;
 pub mod scans;
 pub mod startup;
-pub mod store;

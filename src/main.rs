@@ -3,8 +3,8 @@ use tracing_subscriber::EnvFilter;
 
 use scanloop::cli::{Cli, Command, KeysCommand};
 use scanloop::config::Config;
+use scanloop::db::{Db, generate_key};
 use scanloop::startup::{App, shutdown_signal};
-use scanloop::store::{Db, generate_key};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -44,7 +44,8 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let app = App::build(&config).await?;
     if demo {
-        scanloop::demo::seed(&app.state().db, &app.state().settings).await?;
+        let state = app.state();
+        scanloop::demo::seed(&state.db, &state.batches, &state.settings).await?;
     }
     tracing::info!(address = %app.local_addr(), backend = ?app.state().db.backend(), "scanloop listening");
     println!("scanloop listening on http://{}", app.local_addr());

@@ -1,5 +1,5 @@
 //! Building and running the server: open the database, start the scan writer and the
-//! cache follower, serve until told to stop, then drain the writer.
+//! background jobs, serve until told to stop, then drain the writer.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,18 +10,19 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::db::{Backend, Db};
 use crate::geo::Geo;
 use crate::http::{self, AppState};
+use crate::jobs::{BatchGenerator, code_history, supervise};
 use crate::scans::{CodeCache, DeviceParser, ScanWriter};
-use crate::store::Db;
 
 pub struct App {
     listener: TcpListener,
     router: Router,
     state: AppState,
     writer_task: JoinHandle<()>,
-    cache_task: JoinHandle<()>,
-    checkpoint_task: JoinHandle<()>,
+    /// Supervised background jobs, stopped once the writer has drained.
+    jobs: Vec<JoinHandle<()>>,
 }
 
 impl App {
@@ -53,13 +54,35 @@ impl App {
             }
         };
         let codes = Arc::new(CodeCache::new(db.clone()));
-        let cache_task = tokio::spawn(codes.clone().follow_status_changes());
         let (writer, writer_task) = ScanWriter::start(db.clone());
-        let checkpoint_task = tokio::spawn(db.clone().keep_checkpointing());
+        let batches = BatchGenerator::new(db.clone(), codes.clone());
+        if db.backend() == Backend::Sqlite {
+            // One process owns a SQLite database: a lease left behind is a dead process's.
+            db.release_all_leases().await?;
+        }
+        let jobs = vec![
+            supervise("code cache follower", {
+                let codes = codes.clone();
+                move || codes.clone().follow_status_changes()
+            }),
+            supervise("checkpoints", {
+                let db = db.clone();
+                move || db.clone().keep_checkpointing()
+            }),
+            supervise("batch generation", {
+                let batches = batches.clone();
+                move || batches.clone().run()
+            }),
+            supervise("code history", {
+                let db = db.clone();
+                move || code_history::run(db.clone())
+            }),
+        ];
         let state = AppState {
             db,
             codes,
             writer,
+            batches,
             geo: Arc::new(geo),
             devices: Arc::new(DeviceParser::default()),
             settings: Arc::new(settings),
@@ -69,8 +92,7 @@ impl App {
             router: http::router(state.clone()),
             state,
             writer_task,
-            cache_task,
-            checkpoint_task,
+            jobs,
         })
     }
 
@@ -95,8 +117,7 @@ impl App {
             router,
             state,
             writer_task,
-            cache_task,
-            checkpoint_task,
+            jobs,
         } = self;
         let db = state.db.clone();
         drop(state);
@@ -108,8 +129,9 @@ impl App {
         .await?;
         // The router held the last writer handles; with them gone the writer drains and ends.
         writer_task.await?;
-        cache_task.abort();
-        checkpoint_task.abort();
+        for job in jobs {
+            job.abort();
+        }
         db.close().await;
         Ok(())
     }

@@ -2,16 +2,27 @@
 
 use url::Url;
 
+/// Longest URL accepted: what browsers and proxies reliably pass on.
+pub const MAX_LEN: usize = 2048;
+
 /// A destination or fallback URL that is safe to put in a `Location` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetUrl(Url);
 
 impl TargetUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        if raw.len() > 2048 {
-            return Err("must be at most 2048 characters".into());
+        // The limit holds for the URL as it will be sent: normalised and percent-encoded,
+        // where one Chinese character becomes nine bytes.
+        if raw.len() > MAX_LEN {
+            return Err(format!("must be at most {MAX_LEN} characters"));
         }
         let url = Url::parse(raw.trim()).map_err(|e| format!("is not a valid URL ({e})"))?;
+        if url.as_str().len() > MAX_LEN {
+            return Err(format!(
+                "must be at most {MAX_LEN} characters once percent-encoded ({} here)",
+                url.as_str().len()
+            ));
+        }
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!("must use http or https, not {}:", url.scheme()));
         }
@@ -23,6 +34,10 @@ impl TargetUrl {
 
     pub fn as_str(&self) -> &str {
         self.0.as_str()
+    }
+
+    pub fn into_string(self) -> String {
+        self.0.into()
     }
 
     /// The URL with each `(key, value)` appended unless the URL already sets that key,
@@ -64,6 +79,19 @@ mod tests {
         ] {
             assert!(TargetUrl::parse(bad).is_err(), "{bad} should be rejected");
         }
+    }
+
+    #[test]
+    fn the_length_limit_counts_the_url_as_it_will_be_sent() {
+        let base = "https://shop.example.com/";
+        let exactly = format!("{base}{}", "a".repeat(MAX_LEN - base.len()));
+        assert!(TargetUrl::parse(&exactly).is_ok());
+        assert!(TargetUrl::parse(&format!("{exactly}a")).is_err());
+        // 300 Chinese characters are 900 bytes raw but 2700 once percent-encoded.
+        let chinese = format!("{base}{}", "茶".repeat(300));
+        assert!(chinese.len() < MAX_LEN);
+        let err = TargetUrl::parse(&chinese).unwrap_err();
+        assert!(err.contains("percent-encoded"), "{err}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::store::StoreError;
+use crate::db::DbError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -23,6 +23,8 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    #[error("{0}")]
+    RateLimited(String),
     #[error("the service is busy; try again")]
     Unavailable,
     #[error("internal error")]
@@ -47,6 +49,7 @@ impl AppError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -71,12 +74,12 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(err: StoreError) -> Self {
+impl From<DbError> for AppError {
+    fn from(err: DbError) -> Self {
         match err {
-            StoreError::NotFound => Self::NotFound("record"),
-            StoreError::Conflict(message) => Self::Conflict(message),
-            StoreError::Db(err) => Self::Internal(err.into()),
+            DbError::NotFound => Self::NotFound("record"),
+            DbError::Conflict(message) => Self::Conflict(message),
+            DbError::Db(err) => Self::Internal(err.into()),
         }
     }
 }
@@ -107,10 +110,10 @@ impl From<QueryRejection> for AppError {
     }
 }
 
-/// Maps a store's `NotFound` to a 404 that names what was missing.
-pub fn missing(what: &'static str) -> impl Fn(StoreError) -> AppError {
+/// Maps the database's `NotFound` to a 404 that names what was missing.
+pub fn missing(what: &'static str) -> impl Fn(DbError) -> AppError {
     move |err| match err {
-        StoreError::NotFound => AppError::NotFound(what),
+        DbError::NotFound => AppError::NotFound(what),
         other => other.into(),
     }
 }

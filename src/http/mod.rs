@@ -18,9 +18,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
+use crate::db::Db;
 use crate::geo::Geo;
+use crate::jobs::BatchGenerator;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter};
-use crate::store::Db;
 use error::AppError;
 
 /// Largest request body the API reads.
@@ -31,6 +32,7 @@ pub struct AppState {
     pub db: Db,
     pub codes: Arc<CodeCache>,
     pub writer: ScanWriter,
+    pub batches: Arc<BatchGenerator>,
     pub geo: Arc<Geo>,
     pub devices: Arc<DeviceParser>,
     pub settings: Arc<Settings>,

@@ -9,7 +9,7 @@ use axum::routing::get;
 
 use super::AppState;
 use super::extract::Path;
-use crate::store::StoreError;
+use crate::db::DbError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/c/{slug}", get(campaign_page))
@@ -56,16 +56,13 @@ pub fn unavailable() -> Response {
 async fn campaign_page(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
     let campaign = match state.db.campaign_by_slug(&slug).await {
         Ok(c) => c,
-        Err(StoreError::NotFound) => return not_found(),
+        Err(DbError::NotFound) => return not_found(),
         Err(err) => {
             tracing::error!(%err, "campaign page failed");
             return unavailable();
         }
     };
-    let now = crate::store::now_ms();
-    let active = campaign.status == "active"
-        && campaign.starts_at.is_none_or(|t| now >= t)
-        && campaign.ends_at.is_none_or(|t| now < t);
+    let active = campaign.schedule().is_running(crate::db::now_ms());
     render(
         StatusCode::OK,
         CampaignPage {

@@ -13,10 +13,10 @@ use rand::RngCore;
 
 use super::AppState;
 use super::pages;
+use crate::db::{ResolvedCode, ScanRow, now_ms};
 use crate::domain::Token;
 use crate::scans::client::{anonymise, client_ip};
 use crate::scans::{Outcome, decide};
-use crate::store::{ResolvedCode, ScanRow, now_ms};
 
 const VISITOR_COOKIE: &str = "sl_vid";
 const ONE_YEAR_SECS: u32 = 365 * 24 * 3600;

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::store::{Db, ResolvedCode, StoreResult};
+use crate::db::{Db, DbResult, ResolvedCode, StatusTarget};
+use crate::domain::Status;
 
 const CACHE_CAPACITY: usize = 500_000;
 pub const REFRESH_EVERY: Duration = Duration::from_secs(1);
@@ -31,7 +32,7 @@ impl CodeCache {
         }
     }
 
-    pub async fn get(&self, token: &str) -> StoreResult<Entry> {
+    pub async fn get(&self, token: &str) -> DbResult<Entry> {
         if let Some(hit) = self.entries.read().ok().and_then(|e| e.get(token).cloned()) {
             return Ok(hit);
         }
@@ -46,6 +47,15 @@ impl CodeCache {
             entries.insert(token.to_owned(), loaded.clone());
         }
         Ok(loaded)
+    }
+
+    /// Enables or disables a campaign, batch or code: the one way statuses change, so no
+    /// caller can forget that this instance's cache (and, through the database, every
+    /// other instance's) must drop what it holds.
+    pub async fn change_status(&self, target: StatusTarget<'_>, status: Status) -> DbResult<()> {
+        self.db.set_status(target, status).await?;
+        self.clear();
+        Ok(())
     }
 
     pub fn clear(&self) {

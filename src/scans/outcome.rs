@@ -1,7 +1,7 @@
 //! Where a scan of a known code sends the consumer.
 
-use crate::domain::TargetUrl;
-use crate::store::ResolvedCode;
+use crate::db::ResolvedCode;
+use crate::domain::{Status, TargetUrl};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -24,13 +24,9 @@ impl Outcome {
 }
 
 pub fn decide(code: &ResolvedCode, now_ms: i64) -> Outcome {
-    let disabled = [&code.code_status, &code.batch_status, &code.campaign_status]
-        .iter()
-        .any(|s| s.as_str() != "active");
-    let out_of_dates =
-        code.starts_at.is_some_and(|t| now_ms < t) || code.ends_at.is_some_and(|t| now_ms >= t);
+    let switched_on = code.code_status == Status::Active && code.batch_status == Status::Active;
     let stored = |url: &Option<String>| url.as_deref().and_then(|u| TargetUrl::parse(u).ok());
-    if disabled || out_of_dates {
+    if !switched_on || !code.schedule().is_running(now_ms) {
         return match stored(&code.fallback_url) {
             Some(url) => Outcome::Fallback(url.as_str().to_owned()),
             None => Outcome::Landing,

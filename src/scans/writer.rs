@@ -6,7 +6,7 @@
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::store::{Db, ScanRow, WriterConnection};
+use crate::db::{Db, ScanRow, WriterConnection};
 
 /// Scans per transaction; 21 parameters each stays under SQLite's 32766.
 const MAX_GROUP: usize = 1000;

@@ -1,4 +1,5 @@
-//! The real binary: acknowledged scans survive `kill -9`, and SIGTERM drains and exits 0.
+//! The real binary: acknowledged scans survive `kill -9`, SIGTERM drains and exits 0, and a
+//! batch killed mid-way resumes where its last chunk committed.
 
 use std::process::Stdio;
 
@@ -162,4 +163,113 @@ async fn acknowledged_scans_survive_kill_9_and_sigterm_drains_and_exits_0() {
         300 + answered as i64,
         "scans answered during shutdown were stored"
     );
+}
+
+async fn batch_state(
+    client: &reqwest::Client,
+    address: &str,
+    id: &serde_json::Value,
+) -> serde_json::Value {
+    client
+        .get(format!("{address}/api/v1/batches/{id}"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_batch_killed_mid_way_resumes_after_restart_with_every_serial_once() {
+    const QUANTITY: i64 = 150_000;
+    let dir = TempDir::new();
+    let database_url = fresh_database(&dir).await;
+    let client = reqwest::Client::new();
+    let mut server = start(&database_url).await;
+    let address = server.address.clone();
+    let post = |path: &str, body: serde_json::Value| {
+        client
+            .post(format!("{address}{path}"))
+            .bearer_auth(API_KEY)
+            .json(&body)
+            .send()
+    };
+    let campaign: serde_json::Value = post("/api/v1/campaigns", json!({"name": "Resume"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channel: serde_json::Value = post(
+        "/api/v1/channels",
+        json!({"name": "Cans", "kind": "packaging"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let response = post(
+        "/api/v1/batches",
+        json!({"campaign_id": campaign["id"], "channel_id": channel["id"],
+        "name": "big", "mode": "unique", "quantity": QUANTITY}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let batch: serde_json::Value = response.json().await.unwrap();
+
+    // Kill it once some chunks, but not all, have committed.
+    loop {
+        let state = batch_state(&client, &address, &batch["id"]).await;
+        let generated = state["codes_generated"].as_i64().unwrap();
+        assert!(
+            generated < QUANTITY,
+            "the batch finished before the kill: raise QUANTITY"
+        );
+        if generated >= 5_000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    server.child.start_kill().unwrap();
+    server.child.wait().await.unwrap();
+
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&database_url).await.unwrap();
+    let (generated, status): (i64, String) =
+        sqlx::query_as("SELECT codes_generated, generation FROM batches WHERE name = 'big'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let (written,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM codes WHERE serial > 0 AND batch_id = (SELECT id FROM batches WHERE name = 'big')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "generating");
+    assert!(generated > 0 && generated < QUANTITY);
+    assert_eq!(written, generated, "progress commits with its codes");
+
+    let server = start(&database_url).await;
+    let mut ready = false;
+    for _ in 0..1200 {
+        let state = batch_state(&client, &server.address, &batch["id"]).await;
+        if state["status"] == "ready" {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the batch resumed and finished after the restart");
+    let (count, distinct, max): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT serial), MAX(serial) FROM codes \
+         WHERE batch_id = (SELECT id FROM batches WHERE name = 'big')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((count, distinct, max), (QUANTITY, QUANTITY, QUANTITY));
+    pool.close().await;
 }

@@ -215,6 +215,23 @@ impl TestApp {
             .collect()
     }
 
+    /// Polls the batch until its status is `status` (60 s at most) and returns it.
+    pub async fn wait_for_batch(&self, id: &Value, status: &str) -> Value {
+        for _ in 0..600 {
+            let batch: Value = self
+                .get(&format!("/api/v1/batches/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            if batch["status"] == status {
+                return batch;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("batch {id} did not become {status}");
+    }
+
     pub async fn scan(&self, token: &str, agent: &str) -> Response {
         self.client
             .get(self.url(&format!("/s/{token}")))

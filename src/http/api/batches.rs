@@ -9,11 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::time::to_rfc3339;
 use super::{ErrorBody, Listing, PageQuery, StatusChange, optional_text, required_text};
-use crate::domain::Gtin;
+use crate::db::{Batch, DbError, NewBatch, StatusTarget};
+use crate::domain::{BatchMode, Generation, Gtin, Status};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
-use crate::store::{Batch, BatchMode, NewBatch, StoreError};
+use crate::jobs::batch_generation::{Created, GenerationError};
 
 /// Largest batch: ten million items, a large production run.
 pub const MAX_QUANTITY: i64 = 10_000_000;
@@ -51,45 +52,63 @@ pub struct BatchView {
     cost_cents: i64,
     gtin: Option<String>,
     lot: Option<String>,
+    /// `generating` (codes are being written; they do not resolve or export yet), `ready`,
+    /// `failed` (generation gave up; its codes are removed) or `disabled`.
     status: String,
+    /// Codes written so far, kept current while generating.
+    codes_generated: i64,
+    /// Codes the batch has when ready: `quantity` for unique batches, 1 for shared ones.
+    codes_total: i64,
     created_at: String,
-    /// Where to download `serial,token,url` for the printer.
+    /// Where to download `serial,token,url,status,scans,first_scan_at` for the printer.
     codes_csv: String,
 }
 
 impl From<Batch> for BatchView {
     fn from(b: Batch) -> Self {
+        let status = match (b.generation, b.status) {
+            (Generation::Ready, Status::Disabled) => "disabled",
+            (Generation::Ready, Status::Active) => "ready",
+            (other, _) => other.as_str(),
+        };
         Self {
             codes_csv: format!("/api/v1/batches/{}/codes.csv", b.id),
+            codes_total: b.codes_total(),
             id: b.id,
             campaign_id: b.campaign_id,
             channel_id: b.channel_id,
             store_id: b.store_id,
             name: b.name,
-            mode: b.mode,
+            mode: b.mode.as_str().to_owned(),
             quantity: b.quantity,
             cost_cents: b.cost_cents,
             gtin: b.gtin,
             lot: b.lot,
-            status: b.status,
+            status: status.to_owned(),
+            codes_generated: b.codes_generated,
             created_at: to_rfc3339(b.created_at),
         }
+    }
+}
+
+/// Codes, images and exports exist only for a ready batch: 409 otherwise.
+pub fn ensure_ready(batch_id: i64, generation: Generation) -> Result<()> {
+    match generation {
+        Generation::Ready => Ok(()),
+        Generation::Generating => Err(AppError::Conflict(format!(
+            "batch {batch_id} is still generating its codes; try again when its status is ready \
+             (GET /api/v1/batches/{batch_id} shows codes_generated)"
+        ))),
+        Generation::Failed => Err(AppError::Conflict(format!(
+            "batch {batch_id} failed to generate and has no codes; create the batch again"
+        ))),
     }
 }
 
 impl CreateBatch {
     async fn validate(self, state: &AppState) -> Result<NewBatch> {
         let name = required_text("name", &self.name, 200)?;
-        let mode = match self.mode.as_str() {
-            "shared" => BatchMode::Shared,
-            "unique" => BatchMode::Unique,
-            _ => {
-                return Err(AppError::invalid(
-                    "mode",
-                    "must be \"shared\" or \"unique\"",
-                ));
-            }
-        };
+        let mode = BatchMode::parse(&self.mode).map_err(|m| AppError::invalid("mode", m))?;
         let quantity = match (mode, self.quantity) {
             (BatchMode::Unique, None) => {
                 return Err(AppError::invalid(
@@ -130,8 +149,8 @@ impl CreateBatch {
         }
         // Referenced records must exist: say which one is wrong rather than a bare 404.
         let exists = |field: &'static str, id: i64| {
-            move |err: StoreError| match err {
-                StoreError::NotFound => AppError::invalid(field, format!("no record with id {id}")),
+            move |err: DbError| match err {
+                DbError::NotFound => AppError::invalid(field, format!("no record with id {id}")),
                 other => other.into(),
             }
         };
@@ -160,22 +179,33 @@ impl CreateBatch {
             mode,
             quantity,
             cost_cents,
-            gtin: gtin.map(Gtin::into_string),
+            gtin,
             lot,
         })
     }
 }
 
-/// Create a batch and all its codes (one transaction: all or nothing).
+/// Create a batch. Batches of up to 10,000 codes are made before the answer (201, status
+/// `ready`); larger ones are queued and made in the background (202, status `generating`,
+/// `codes_generated` counting up). 429 when too many codes already wait to be generated.
 #[utoipa::path(post, path = "/api/v1/batches", tag = "batches", request_body = CreateBatch,
-    responses((status = 201, body = BatchView), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = BatchView), (status = 202, body = BatchView),
+        (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateBatch>,
 ) -> Result<(StatusCode, Json<BatchView>)> {
     let new = body.validate(&state).await?;
-    let batch = state.db.create_batch(new).await?;
-    Ok((StatusCode::CREATED, Json(batch.into())))
+    match state.batches.create(new).await {
+        Ok(Created::Ready(batch)) => Ok((StatusCode::CREATED, Json(batch.into()))),
+        Ok(Created::Queued(batch)) => Ok((StatusCode::ACCEPTED, Json(batch.into()))),
+        Err(err @ GenerationError::QueueFull { .. }) => Err(AppError::RateLimited(format!(
+            "{err}; try again when a generating batch is ready"
+        ))),
+        Err(GenerationError::Db(err)) => Err(err.into()),
+        Err(err) => Err(AppError::Internal(err.into())),
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -216,24 +246,26 @@ pub async fn set_status(
     Path(id): Path<i64>,
     Json(body): Json<StatusChange>,
 ) -> Result<Json<BatchView>> {
-    let batch = state
-        .db
-        .set_batch_status(id, body.validated()?)
+    state
+        .codes
+        .change_status(StatusTarget::Batch(id), body.validated()?)
         .await
         .map_err(missing("batch"))?;
-    state.codes.clear();
+    let batch = state.db.batch(id).await.map_err(missing("batch"))?;
     Ok(Json(batch.into()))
 }
 
-/// The batch's codes as CSV, `serial,token,url,status`, streamed page by page
-/// so a million-code batch never sits in memory.
+/// The batch's codes as CSV, `serial,token,url,status,scans,first_scan_at`, streamed page
+/// by page so a million-code batch never sits in memory. 409 while the batch generates.
 #[utoipa::path(get, path = "/api/v1/batches/{id}/codes.csv", tag = "batches",
-    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response> {
-    state.db.batch(id).await.map_err(missing("batch"))?;
+    let batch = state.db.batch(id).await.map_err(missing("batch"))?;
+    ensure_ready(id, batch.generation)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<String>>(4);
     tokio::spawn(async move {
-        let mut chunk = String::from("serial,token,url,status\n");
+        let mut chunk = String::from("serial,token,url,status,scans,first_scan_at\n");
         let mut after = 0;
         loop {
             let codes = match state.db.codes_page(id, after, CSV_PAGE).await {
@@ -246,9 +278,15 @@ pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Re
             };
             for code in &codes {
                 let url = state.settings.short_url(&code.token);
+                let first_scan = code.history.first_scan_at.map(to_rfc3339);
                 chunk.push_str(&format!(
-                    "{},{},{},{}\n",
-                    code.serial, code.token, url, code.status
+                    "{},{},{},{},{},{}\n",
+                    code.serial,
+                    code.token,
+                    url,
+                    code.status,
+                    code.history.scans,
+                    first_scan.unwrap_or_default()
                 ));
             }
             let last_page = (codes.len() as i64) < CSV_PAGE;

@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 
 use super::time::{parse_optional, to_rfc3339};
 use super::{ErrorBody, Listing, PageQuery, StatusChange, optional_text, required_text};
+use crate::db::{Campaign, NewCampaign, StatusTarget};
 use crate::domain::{Slug, TargetUrl};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
-use crate::store::{Campaign, NewCampaign};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,7 +66,7 @@ impl CampaignView {
             fallback_url: c.fallback_url,
             starts_at: c.starts_at.map(to_rfc3339),
             ends_at: c.ends_at.map(to_rfc3339),
-            status: c.status,
+            status: c.status.as_str().to_owned(),
             landing: Landing {
                 title: c.landing_title,
                 body: c.landing_body,
@@ -78,13 +78,9 @@ impl CampaignView {
     }
 }
 
-fn url_field(field: &str, raw: Option<&str>) -> Result<Option<String>> {
-    raw.map(|r| {
-        TargetUrl::parse(r)
-            .map(|u| u.as_str().to_owned())
-            .map_err(|m| AppError::invalid(field, m))
-    })
-    .transpose()
+fn url_field(field: &str, raw: Option<&str>) -> Result<Option<TargetUrl>> {
+    raw.map(|r| TargetUrl::parse(r).map_err(|m| AppError::invalid(field, m)))
+        .transpose()
 }
 
 impl CreateCampaign {
@@ -104,7 +100,7 @@ impl CreateCampaign {
         }
         let landing = self.landing.unwrap_or_default();
         Ok(NewCampaign {
-            slug: slug.into_string(),
+            slug,
             name,
             destination_url: url_field("destination_url", self.destination_url.as_deref())?,
             fallback_url: url_field("fallback_url", self.fallback_url.as_deref())?,
@@ -178,11 +174,11 @@ pub async fn set_status(
     Path(id): Path<i64>,
     Json(body): Json<StatusChange>,
 ) -> Result<Json<CampaignView>> {
-    let campaign = state
-        .db
-        .set_campaign_status(id, body.validated()?)
+    state
+        .codes
+        .change_status(StatusTarget::Campaign(id), body.validated()?)
         .await
         .map_err(missing("campaign"))?;
-    state.codes.clear();
+    let campaign = state.db.campaign(id).await.map_err(missing("campaign"))?;
     Ok(Json(CampaignView::new(campaign, &state)))
 }

@@ -7,21 +7,11 @@ use utoipa::ToSchema;
 
 use super::time::to_rfc3339;
 use super::{ErrorBody, Listing, PageQuery, required_text};
-use crate::domain::Slug;
+use crate::db::{Channel, NewChannel};
+use crate::domain::{ChannelKind, Slug};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
-use crate::store::{Channel, NewChannel};
-
-const KINDS: &[&str] = &[
-    "packaging",
-    "poster",
-    "store",
-    "media",
-    "social",
-    "event",
-    "other",
-];
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +38,7 @@ impl From<Channel> for ChannelView {
             id: c.id,
             slug: c.slug,
             name: c.name,
-            kind: c.kind,
+            kind: c.kind.as_str().to_owned(),
             created_at: to_rfc3339(c.created_at),
         }
     }
@@ -62,12 +52,7 @@ pub async fn create(
     Json(body): Json<CreateChannel>,
 ) -> Result<(StatusCode, Json<ChannelView>)> {
     let name = required_text("name", &body.name, 200)?;
-    if !KINDS.contains(&body.kind.as_str()) {
-        return Err(AppError::invalid(
-            "kind",
-            format!("must be one of {}", KINDS.join(", ")),
-        ));
-    }
+    let kind = ChannelKind::parse(&body.kind).map_err(|m| AppError::invalid("kind", m))?;
     let slug = match &body.slug {
         Some(s) => Slug::parse(s),
         None => Slug::from_name(&name),
@@ -75,11 +60,7 @@ pub async fn create(
     .map_err(|m| AppError::invalid("slug", m))?;
     let channel = state
         .db
-        .create_channel(NewChannel {
-            slug: slug.into_string(),
-            name,
-            kind: body.kind,
-        })
+        .create_channel(NewChannel { slug, name, kind })
         .await?;
     Ok((StatusCode::CREATED, Json(channel.into())))
 }

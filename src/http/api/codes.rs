@@ -6,13 +6,15 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::batches::ensure_ready;
+use super::time::to_rfc3339;
 use super::{ErrorBody, StatusChange};
+use crate::db::{CodeRecord, StatusTarget};
 use crate::domain::Token;
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
 use crate::qr::{self, MAX_PNG_EDGE, Matrix, RenderOptions};
-use crate::store::CodeRecord;
 
 #[derive(Serialize, ToSchema)]
 pub struct CodeView {
@@ -21,17 +23,36 @@ pub struct CodeView {
     url: String,
     batch_id: i64,
     serial: i64,
+    /// `active` or `disabled`.
     status: String,
+    /// Scans by people (bots apart), folded from the scans within a few seconds.
+    scans: i64,
+    bot_scans: i64,
+    /// The first scan by a person: when, and from where (city-level).
+    first_scan_at: Option<String>,
+    first_scan_country: Option<String>,
+    first_scan_city: Option<String>,
+    last_scan_at: Option<String>,
+    /// Distinct cities the code was scanned from: many for one bottle suggests copies.
+    cities: i64,
 }
 
 impl CodeView {
     fn new(code: CodeRecord, state: &AppState) -> Self {
+        let history = code.history;
         Self {
             url: state.settings.short_url(&code.token),
             token: code.token,
             batch_id: code.batch_id,
             serial: code.serial,
-            status: code.status,
+            status: code.status.as_str().to_owned(),
+            scans: history.scans,
+            bot_scans: history.bot_scans,
+            first_scan_at: history.first_scan_at.map(to_rfc3339),
+            first_scan_country: history.first_scan_country,
+            first_scan_city: history.first_scan_city,
+            last_scan_at: history.last_scan_at.map(to_rfc3339),
+            cities: history.cities,
         }
     }
 }
@@ -65,13 +86,16 @@ pub async fn set_status(
     Json(body): Json<StatusChange>,
 ) -> Result<Json<CodeView>> {
     let token = parse_token(&token)?;
-    let status = body.validated()?;
-    let code = state
-        .db
-        .set_code_status(token.as_str(), status)
+    state
+        .codes
+        .change_status(StatusTarget::Code(token.as_str()), body.validated()?)
         .await
         .map_err(missing("code"))?;
-    state.codes.clear();
+    let code = state
+        .db
+        .code(token.as_str())
+        .await
+        .map_err(missing("code"))?;
     Ok(Json(CodeView::new(code, &state)))
 }
 
@@ -127,13 +151,14 @@ async fn matrix_for(state: &AppState, raw: &str, options: &RenderOptions) -> Res
         .code(token.as_str())
         .await
         .map_err(missing("code"))?;
+    ensure_ready(code.batch_id, code.generation)?;
     Matrix::encode(&state.settings.short_url(&code.token), options.ecc)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e:?}")))
 }
 
 /// The code's QR symbol as SVG.
 #[utoipa::path(get, path = "/api/v1/codes/{token}/qr.svg", tag = "codes", params(QrQuery),
-    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn qr_svg(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -147,7 +172,7 @@ pub async fn qr_svg(
 
 /// The code's QR symbol as PNG.
 #[utoipa::path(get, path = "/api/v1/codes/{token}/qr.png", tag = "codes", params(QrQuery),
-    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn qr_png(
     State(state): State<AppState>,
     Path(token): Path<String>,

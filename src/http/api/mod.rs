@@ -20,7 +20,8 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::require_api_key;
 use super::error::{AppError, Result};
-use crate::store::Page;
+use crate::db::Page;
+use crate::domain::Status;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -128,15 +129,8 @@ pub struct StatusChange {
 }
 
 impl StatusChange {
-    fn validated(&self) -> Result<&'static str> {
-        match self.status.as_str() {
-            "active" => Ok("active"),
-            "disabled" => Ok("disabled"),
-            _ => Err(AppError::invalid(
-                "status",
-                "must be \"active\" or \"disabled\"",
-            )),
-        }
+    fn validated(&self) -> Result<Status> {
+        Status::parse(&self.status).map_err(|m| AppError::invalid("status", m))
     }
 }
 

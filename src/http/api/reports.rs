@@ -6,10 +6,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ErrorBody;
 use super::time::{parse_optional, to_rfc3339};
+use crate::db::{ChannelReportRow, ReportRange, now_ms};
 use crate::http::AppState;
 use crate::http::error::{Result, missing};
 use crate::http::extract::{Json, Query};
-use crate::store::{ChannelReportRow, ReportRange, now_ms};
 
 const MS_PER_HOUR: i64 = 3_600_000;
 

@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 use super::time::to_rfc3339;
 use super::{ErrorBody, Listing, PageQuery, optional_text, required_text};
+use crate::db::{NewStore, Store};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
-use crate::store::{NewStore, Store};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Db, StoreResult};
+use super::{Db, DbResult};
 use crate::domain::VisitorSketch;
 
 /// Hour-aligned range `[from, to)` in epoch milliseconds.
@@ -31,7 +31,7 @@ impl Db {
         &self,
         campaign_id: i64,
         range: ReportRange,
-    ) -> StoreResult<Vec<ChannelReportRow>> {
+    ) -> DbResult<Vec<ChannelReportRow>> {
         let channels: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
             "SELECT ch.id, ch.name, ch.slug, ch.kind, CAST(COALESCE(SUM(b.cost_cents), 0) AS BIGINT) \
              FROM batches b JOIN channels ch ON ch.id = b.channel_id \

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{Backend, Db, StoreResult};
+use super::{Backend, Db, DbResult};
 
 const EVERY: Duration = Duration::from_secs(1);
 /// A log this long (about 16 MB of 4 KiB pages) is restarted from its beginning. A passive
@@ -20,7 +20,7 @@ impl Db {
     /// Copies committed pages from the log into the database file; returns the log's
     /// length in frames. `restart` waits for the writer and lets the next one start the
     /// log over.
-    pub async fn checkpoint(&self, restart: bool) -> StoreResult<i64> {
+    pub async fn checkpoint(&self, restart: bool) -> DbResult<i64> {
         let sql = if restart {
             "PRAGMA wal_checkpoint(RESTART)"
         } else {

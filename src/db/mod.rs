@@ -1,26 +1,31 @@
 //! The database: one pool over SQLite or PostgreSQL, with SQL that both accept
-//! (`$n` parameters, epoch-millisecond times, integer flags), so one store serves both.
+//! (`$n` parameters, epoch-millisecond times, integer flags), so one `Db` serves both.
 
 mod batches;
 mod campaigns;
 mod channels;
 mod checkpoint;
+mod code_history;
 mod codes;
 mod keys;
 mod reports;
 mod scans;
+mod status;
 mod stores;
 
-pub use batches::{Batch, BatchMode, NewBatch};
+pub use batches::{Batch, CODES_PER_CHUNK, ChunkDone, LEASE_MS, NewBatch};
 pub use campaigns::{Campaign, NewCampaign};
 pub use channels::{Channel, NewChannel};
-pub use codes::{CodeRecord, ResolvedCode};
+pub use code_history::{FoldStep, ScanForHistory};
+pub use codes::{CodeHistory, CodeRecord, ResolvedCode};
 pub use keys::{ApiKey, generate_key, hash_key};
 pub use reports::{ChannelReportRow, ReportRange};
 pub use scans::{ScanRow, WriterConnection};
+pub use status::StatusTarget;
 pub use stores::{NewStore, Store};
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -34,7 +39,7 @@ pub enum Backend {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum DbError {
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -43,15 +48,15 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
 }
 
-pub type StoreResult<T> = Result<T, StoreError>;
+pub type DbResult<T> = Result<T, DbError>;
 
 /// Maps the engine's unique-constraint violation to `Conflict` once, for every caller.
-pub(crate) fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+pub(crate) fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> DbError {
     move |err| match &err {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(format!("{what} already exists"))
+            DbError::Conflict(format!("{what} already exists"))
         }
-        _ => StoreError::Db(err),
+        _ => DbError::Db(err),
     }
 }
 
@@ -59,6 +64,7 @@ pub(crate) fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreEr
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -110,7 +116,11 @@ impl Db {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
         migrator.run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            write_gate: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -121,7 +131,7 @@ impl Db {
         &self.pool
     }
 
-    pub async fn ping(&self) -> StoreResult<()> {
+    pub async fn ping(&self) -> DbResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
@@ -130,24 +140,15 @@ impl Db {
         self.pool.close().await;
     }
 
-    /// Tells every instance that statuses changed, so caches drop what they hold.
-    pub(crate) async fn note_status_change<'e, E>(executor: E) -> StoreResult<()>
-    where
-        E: Executor<'e, Database = sqlx::Any>,
-    {
-        sqlx::query("INSERT INTO cache_invalidations (changed_at) VALUES ($1)")
-            .bind(now_ms())
-            .execute(executor)
-            .await?;
-        Ok(())
-    }
-
-    /// The newest status change; a cache compares it with the one it last saw.
-    pub async fn last_status_change(&self) -> StoreResult<i64> {
-        let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM cache_invalidations")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(id)
+    /// On SQLite, one writer of this process at a time, in arrival order: the scan writer,
+    /// batch generation and the history fold take turns here instead of in SQLite's busy
+    /// handler, which sleeps in growing steps and let a long batch starve the scans.
+    /// PostgreSQL has row locks and needs no turn.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 }
 

@@ -1,31 +1,33 @@
 //! Channels: where codes are placed (packaging, poster, store, ...).
 
-use super::{Db, Page, StoreError, StoreResult, conflict_as, now_ms};
+use super::{Db, DbError, DbResult, Page, conflict_as, now_ms};
+use crate::domain::{ChannelKind, Slug};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Channel {
     pub id: i64,
     pub slug: String,
     pub name: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ChannelKind,
     pub created_at: i64,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewChannel {
-    pub slug: String,
+    pub slug: Slug,
     pub name: String,
-    pub kind: String,
+    pub kind: ChannelKind,
 }
 
 impl Db {
-    pub async fn create_channel(&self, new: NewChannel) -> StoreResult<Channel> {
+    pub async fn create_channel(&self, new: NewChannel) -> DbResult<Channel> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO channels (slug, name, kind, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
-        .bind(new.slug)
+        .bind(new.slug.into_string())
         .bind(new.name)
-        .bind(new.kind)
+        .bind(new.kind.as_str())
         .bind(now_ms())
         .fetch_one(self.pool())
         .await
@@ -33,15 +35,15 @@ impl Db {
         self.channel(id).await
     }
 
-    pub async fn channel(&self, id: i64) -> StoreResult<Channel> {
+    pub async fn channel(&self, id: i64) -> DbResult<Channel> {
         sqlx::query_as("SELECT id, slug, name, kind, created_at FROM channels WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?
-            .ok_or(StoreError::NotFound)
+            .ok_or(DbError::NotFound)
     }
 
-    pub async fn channels(&self, page: Page) -> StoreResult<Vec<Channel>> {
+    pub async fn channels(&self, page: Page) -> DbResult<Vec<Channel>> {
         Ok(sqlx::query_as(
             "SELECT id, slug, name, kind, created_at FROM channels WHERE id > $1 ORDER BY id LIMIT $2",
         )

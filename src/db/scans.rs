@@ -12,7 +12,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::query::Query;
 use sqlx::{Executor, Row};
 
-use super::{Backend, Db, StoreResult, values_list};
+use super::{Backend, Db, DbResult, values_list};
 use crate::domain::VisitorSketch;
 
 const MS_PER_HOUR: i64 = 3_600_000;
@@ -85,7 +85,7 @@ impl Db {
         &self,
         slot: &mut WriterConnection,
         scans: &[ScanRow],
-    ) -> StoreResult<()> {
+    ) -> DbResult<()> {
         if scans.is_empty() {
             return Ok(());
         }
@@ -109,7 +109,7 @@ impl Db {
 async fn insert_scans_sqlite(
     conn: &mut PoolConnection<sqlx::Any>,
     mut writes: GroupWrites<'_>,
-) -> StoreResult<()> {
+) -> DbResult<()> {
     let backend = Backend::Sqlite;
     let keys = writes.sketches.len();
     let mut first = format!(
@@ -133,7 +133,7 @@ async fn insert_scans_sqlite(
             .bind_sketches(statement(second), VisitorSketch::to_bytes)
             .execute(&mut **conn)
             .await?;
-        StoreResult::Ok(())
+        DbResult::Ok(())
     }
     .await;
     if result.is_err() {
@@ -148,7 +148,7 @@ async fn insert_scans_sqlite(
 async fn insert_scans_postgres(
     conn: &mut PoolConnection<sqlx::Any>,
     mut writes: GroupWrites<'_>,
-) -> StoreResult<()> {
+) -> DbResult<()> {
     let backend = Backend::Postgres;
     let mut tx = sqlx::Connection::begin(&mut **conn).await?;
     writes
@@ -338,7 +338,7 @@ impl<'a> GroupWrites<'a> {
     }
 
     /// Folds the group's visitors into the stored sketches, which become what is written.
-    fn merge_stored_sketches(&mut self, stored: Vec<AnyRow>) -> StoreResult<()> {
+    fn merge_stored_sketches(&mut self, stored: Vec<AnyRow>) -> DbResult<()> {
         for row in stored {
             let key: SketchKey = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
             let bytes: Vec<u8> = row.try_get(3)?;

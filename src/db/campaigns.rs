@@ -1,6 +1,7 @@
 //! Campaigns: what the codes promote, where scans go, and when.
 
-use super::{Db, Page, StoreError, StoreResult, conflict_as, now_ms};
+use super::{Db, DbError, DbResult, Page, conflict_as, now_ms};
+use crate::domain::{Schedule, Slug, Status, TargetUrl};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Campaign {
@@ -11,7 +12,8 @@ pub struct Campaign {
     pub fallback_url: Option<String>,
     pub starts_at: Option<i64>,
     pub ends_at: Option<i64>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
     pub landing_title: Option<String>,
     pub landing_body: Option<String>,
     pub cta_label: Option<String>,
@@ -22,38 +24,48 @@ pub struct Campaign {
 /// A validated campaign, ready to insert.
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
-    pub slug: String,
+    pub slug: Slug,
     pub name: String,
-    pub destination_url: Option<String>,
-    pub fallback_url: Option<String>,
+    pub destination_url: Option<TargetUrl>,
+    pub fallback_url: Option<TargetUrl>,
     pub starts_at: Option<i64>,
     pub ends_at: Option<i64>,
     pub landing_title: Option<String>,
     pub landing_body: Option<String>,
     pub cta_label: Option<String>,
-    pub cta_url: Option<String>,
+    pub cta_url: Option<TargetUrl>,
+}
+
+impl Campaign {
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            status: self.status,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+        }
+    }
 }
 
 const COLUMNS: &str = "id, slug, name, destination_url, fallback_url, starts_at, ends_at, status, \
      landing_title, landing_body, cta_label, cta_url, created_at";
 
 impl Db {
-    pub async fn create_campaign(&self, new: NewCampaign) -> StoreResult<Campaign> {
+    pub async fn create_campaign(&self, new: NewCampaign) -> DbResult<Campaign> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO campaigns (slug, name, destination_url, fallback_url, starts_at, ends_at, \
              landing_title, landing_body, cta_label, cta_url, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
-        .bind(new.slug)
+        .bind(new.slug.into_string())
         .bind(new.name)
-        .bind(new.destination_url)
-        .bind(new.fallback_url)
+        .bind(new.destination_url.map(TargetUrl::into_string))
+        .bind(new.fallback_url.map(TargetUrl::into_string))
         .bind(new.starts_at)
         .bind(new.ends_at)
         .bind(new.landing_title)
         .bind(new.landing_body)
         .bind(new.cta_label)
-        .bind(new.cta_url)
+        .bind(new.cta_url.map(TargetUrl::into_string))
         .bind(now_ms())
         .fetch_one(self.pool())
         .await
@@ -61,27 +73,27 @@ impl Db {
         self.campaign(id).await
     }
 
-    pub async fn campaign(&self, id: i64) -> StoreResult<Campaign> {
+    pub async fn campaign(&self, id: i64) -> DbResult<Campaign> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM campaigns WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(self.pool())
         .await?
-        .ok_or(StoreError::NotFound)
+        .ok_or(DbError::NotFound)
     }
 
-    pub async fn campaign_by_slug(&self, slug: &str) -> StoreResult<Campaign> {
+    pub async fn campaign_by_slug(&self, slug: &str) -> DbResult<Campaign> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM campaigns WHERE slug = $1"
         )))
         .bind(slug.to_owned())
         .fetch_optional(self.pool())
         .await?
-        .ok_or(StoreError::NotFound)
+        .ok_or(DbError::NotFound)
     }
 
-    pub async fn campaigns(&self, page: Page) -> StoreResult<Vec<Campaign>> {
+    pub async fn campaigns(&self, page: Page) -> DbResult<Vec<Campaign>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM campaigns WHERE id > $1 ORDER BY id LIMIT $2"
         )))
@@ -89,20 +101,5 @@ impl Db {
         .bind(page.limit)
         .fetch_all(self.pool())
         .await?)
-    }
-
-    pub async fn set_campaign_status(&self, id: i64, status: &str) -> StoreResult<Campaign> {
-        let mut tx = self.pool().begin().await?;
-        let done = sqlx::query("UPDATE campaigns SET status = $1 WHERE id = $2")
-            .bind(status.to_owned())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Db::note_status_change(&mut *tx).await?;
-        tx.commit().await?;
-        self.campaign(id).await
     }
 }

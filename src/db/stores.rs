@@ -1,6 +1,6 @@
 //! Stores: retail locations that batches and scans can be tied to.
 
-use super::{Db, Page, StoreError, StoreResult, conflict_as, now_ms};
+use super::{Db, DbError, DbResult, Page, conflict_as, now_ms};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Store {
@@ -25,7 +25,7 @@ pub struct NewStore {
 const COLUMNS: &str = "id, code, name, city, latitude, longitude, created_at";
 
 impl Db {
-    pub async fn create_store(&self, new: NewStore) -> StoreResult<Store> {
+    pub async fn create_store(&self, new: NewStore) -> DbResult<Store> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO stores (code, name, city, latitude, longitude, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -42,17 +42,17 @@ impl Db {
         self.store(id).await
     }
 
-    pub async fn store(&self, id: i64) -> StoreResult<Store> {
+    pub async fn store(&self, id: i64) -> DbResult<Store> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM stores WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(self.pool())
         .await?
-        .ok_or(StoreError::NotFound)
+        .ok_or(DbError::NotFound)
     }
 
-    pub async fn stores(&self, page: Page) -> StoreResult<Vec<Store>> {
+    pub async fn stores(&self, page: Page) -> DbResult<Vec<Store>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM stores WHERE id > $1 ORDER BY id LIMIT $2"
         )))

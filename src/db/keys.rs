@@ -3,7 +3,7 @@
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::{Db, StoreResult, now_ms};
+use super::{Db, DbResult, now_ms};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKey {
@@ -27,7 +27,7 @@ pub fn generate_key() -> String {
 
 impl Db {
     /// Stores the hash of `key`; does nothing if that key already exists.
-    pub async fn ensure_api_key(&self, name: &str, key: &str) -> StoreResult<()> {
+    pub async fn ensure_api_key(&self, name: &str, key: &str) -> DbResult<()> {
         sqlx::query(
             "INSERT INTO api_keys (name, prefix, key_hash, role, created_at) \
              VALUES ($1, $2, $3, 'admin', $4) ON CONFLICT (key_hash) DO NOTHING",
@@ -41,7 +41,7 @@ impl Db {
         Ok(())
     }
 
-    pub async fn api_key(&self, key: &str) -> StoreResult<Option<ApiKey>> {
+    pub async fn api_key(&self, key: &str) -> DbResult<Option<ApiKey>> {
         Ok(sqlx::query_as(
             "SELECT id, name, prefix, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
         )

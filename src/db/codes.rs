@@ -1,0 +1,117 @@
+//! Codes: one token each, what a scan of it resolves to, and its scan history.
+
+use super::{Db, DbError, DbResult};
+use crate::domain::{Generation, Schedule, Status};
+
+/// A code with its batch's generation state and the history folded from its scans.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CodeRecord {
+    pub id: i64,
+    pub token: String,
+    pub batch_id: i64,
+    pub serial: i64,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
+    #[sqlx(try_from = "String")]
+    pub generation: Generation,
+    #[sqlx(flatten)]
+    pub history: CodeHistory,
+}
+
+/// Which bottle was scanned, when first, how often and from how many cities (bots apart).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct CodeHistory {
+    pub scans: i64,
+    pub bot_scans: i64,
+    pub first_scan_at: Option<i64>,
+    pub first_scan_country: Option<String>,
+    pub first_scan_city: Option<String>,
+    pub last_scan_at: Option<i64>,
+    pub cities: i64,
+}
+
+/// Everything the redirect needs about a code, in one row: the cache holds these.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResolvedCode {
+    pub code_id: i64,
+    pub token: String,
+    pub serial: i64,
+    #[sqlx(try_from = "String")]
+    pub code_status: Status,
+    pub batch_id: i64,
+    #[sqlx(try_from = "String")]
+    pub batch_status: Status,
+    pub store_id: Option<i64>,
+    pub channel_id: i64,
+    pub channel_slug: String,
+    pub campaign_id: i64,
+    pub campaign_slug: String,
+    #[sqlx(try_from = "String")]
+    pub campaign_status: Status,
+    pub destination_url: Option<String>,
+    pub fallback_url: Option<String>,
+    pub starts_at: Option<i64>,
+    pub ends_at: Option<i64>,
+}
+
+impl ResolvedCode {
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            status: self.campaign_status,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+        }
+    }
+}
+
+const RECORD: &str = "SELECT c.id, c.token, c.batch_id, c.serial, c.status, b.generation, \
+     COALESCE(s.scans, 0) AS scans, COALESCE(s.bot_scans, 0) AS bot_scans, \
+     s.first_scan_at, s.first_country AS first_scan_country, s.first_city AS first_scan_city, \
+     s.last_scan_at, COALESCE(s.cities, 0) AS cities \
+     FROM codes c JOIN batches b ON b.id = c.batch_id \
+     LEFT JOIN code_stats s ON s.code_id = c.id";
+
+impl Db {
+    /// The code as a scan sees it; `None` for unknown tokens and for codes of batches that
+    /// are not ready, which must not resolve yet.
+    pub async fn resolve_code(&self, token: &str) -> DbResult<Option<ResolvedCode>> {
+        Ok(sqlx::query_as(
+            "SELECT c.id AS code_id, c.token, c.serial, c.status AS code_status, \
+             b.id AS batch_id, b.status AS batch_status, b.store_id, \
+             ch.id AS channel_id, ch.slug AS channel_slug, \
+             k.id AS campaign_id, k.slug AS campaign_slug, k.status AS campaign_status, \
+             k.destination_url, k.fallback_url, k.starts_at, k.ends_at \
+             FROM codes c JOIN batches b ON b.id = c.batch_id \
+             JOIN channels ch ON ch.id = b.channel_id JOIN campaigns k ON k.id = b.campaign_id \
+             WHERE c.token = $1 AND b.generation = 'ready'",
+        )
+        .bind(token.to_owned())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn code(&self, token: &str) -> DbResult<CodeRecord> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{RECORD} WHERE c.token = $1")))
+            .bind(token.to_owned())
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(DbError::NotFound)
+    }
+
+    /// Codes of a batch in serial order after `after_serial`: the CSV export pages with it.
+    pub async fn codes_page(
+        &self,
+        batch_id: i64,
+        after_serial: i64,
+        limit: i64,
+    ) -> DbResult<Vec<CodeRecord>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{RECORD} WHERE c.batch_id = $1 AND c.serial > $2 ORDER BY c.serial LIMIT $3"
+        )))
+        .bind(batch_id)
+        .bind(after_serial)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

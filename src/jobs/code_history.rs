@@ -1,0 +1,138 @@
+//! The per-code history fold: every second, folds the scans committed since the last step
+//! into `code_stats` (see `db::code_history`), in bounded steps, until it has caught up.
+//!
+//! Scan ids come from one sequence, but on PostgreSQL two instances commit in any order: a
+//! scan with a lower id may become visible after one with a higher id. Moving the
+//! watermark past such a gap would skip the late scan for good, so a step stops at a gap
+//! and waits for it to fill. A gap that stays open longer than any scan transaction lasts
+//! was left by a rolled-back group and is stepped over.
+
+use std::time::{Duration, Instant};
+
+use crate::db::{Db, FoldStep, ScanForHistory};
+
+const EVERY: Duration = Duration::from_secs(1);
+/// Scans read per step: one step holds SQLite's write lock for a few milliseconds.
+const STEP: i64 = 2_000;
+/// A gap in scan ids older than this is taken as never to be filled.
+const GAP_GRACE: Duration = Duration::from_secs(30);
+
+/// The gap in scan ids that a step stopped at, and since when.
+#[derive(Debug, Default)]
+pub struct GapWatch {
+    open: Option<(i64, Instant)>,
+}
+
+impl GapWatch {
+    /// How many of `scans` (read in id order after `watermark`) form a run without gaps
+    /// that are still young at `now`.
+    pub fn foldable(&mut self, watermark: i64, scans: &[ScanForHistory], now: Instant) -> usize {
+        let mut expected = watermark + 1;
+        for (i, scan) in scans.iter().enumerate() {
+            if scan.id != expected && !self.is_stale(expected, now) {
+                return i;
+            }
+            expected = scan.id + 1;
+        }
+        scans.len()
+    }
+
+    fn is_stale(&mut self, missing: i64, now: Instant) -> bool {
+        match self.open {
+            Some((id, since)) if id == missing => now.duration_since(since) >= GAP_GRACE,
+            _ => {
+                self.open = Some((missing, now));
+                false
+            }
+        }
+    }
+}
+
+/// Runs until the process ends.
+pub async fn run(db: Db) {
+    let mut gaps = GapWatch::default();
+    let mut tick = tokio::time::interval(EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            let step = db
+                .fold_code_history(STEP, |watermark, scans| {
+                    gaps.foldable(watermark, scans, Instant::now())
+                })
+                .await;
+            match step {
+                // Caught up, or stopped at a gap: wait for the next tick.
+                Ok(FoldStep::Folded { folded, read }) if folded < read || read < STEP as usize => {
+                    break;
+                }
+                Ok(FoldStep::Folded { .. }) => tokio::task::yield_now().await,
+                Ok(FoldStep::Busy) => break,
+                Err(err) => {
+                    tracing::warn!(%err, "folding scans into code history failed");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scans(ids: &[i64]) -> Vec<ScanForHistory> {
+        ids.iter()
+            .map(|&id| ScanForHistory {
+                id,
+                code_id: 1,
+                scanned_at: 0,
+                is_bot: 0,
+                country: None,
+                city: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_run_without_gaps_is_folded_whole() {
+        let mut gaps = GapWatch::default();
+        let now = Instant::now();
+        assert_eq!(gaps.foldable(10, &scans(&[11, 12, 13]), now), 3);
+        assert_eq!(gaps.foldable(0, &[], now), 0);
+    }
+
+    #[test]
+    fn a_young_gap_stops_the_step_and_a_stale_one_is_stepped_over() {
+        let mut gaps = GapWatch::default();
+        let start = Instant::now();
+        let read = scans(&[11, 12, 15, 16]);
+        assert_eq!(
+            gaps.foldable(10, &read, start),
+            2,
+            "13 and 14 may still commit"
+        );
+        let later = start + GAP_GRACE - Duration::from_millis(1);
+        assert_eq!(gaps.foldable(12, &read[2..], later), 0);
+        let stale = start + GAP_GRACE;
+        assert_eq!(gaps.foldable(12, &read[2..], stale), 2);
+    }
+
+    #[test]
+    fn a_gap_before_the_first_scan_counts_too() {
+        let mut gaps = GapWatch::default();
+        let start = Instant::now();
+        assert_eq!(gaps.foldable(0, &scans(&[3, 4]), start), 0);
+        assert_eq!(gaps.foldable(0, &scans(&[3, 4]), start + GAP_GRACE), 2);
+    }
+
+    #[test]
+    fn a_new_gap_gets_its_own_grace() {
+        let mut gaps = GapWatch::default();
+        let start = Instant::now();
+        assert_eq!(gaps.foldable(0, &scans(&[2]), start), 0);
+        // Scan 1 arrived; now 3 is missing, seen for the first time much later.
+        let later = start + GAP_GRACE * 2;
+        assert_eq!(gaps.foldable(0, &scans(&[1, 2, 4]), later), 2);
+    }
+}
