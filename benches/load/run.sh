@@ -6,50 +6,24 @@
 #
 #   bash benches/load/run.sh            # 15 s per run, 2 interleaved rounds
 #   BENCH_SECONDS=5 BENCH_ROUNDS=1 bash benches/load/run.sh
+#   BENCH_MODE=batch bash benches/load/run.sh   # scans while a large batch generates (batch.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+case "${BENCH_MODE:-ratio}" in
+  ratio) ;;
+  batch) exec bash benches/load/batch.sh ;;
+  *) echo "BENCH_MODE must be ratio or batch" >&2; exit 2 ;;
+esac
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}
 ROUNDS=${BENCH_ROUNDS:-2}
 CODES=${BENCH_CODES:-5000}
-KEY="bench-key-0123456789abcdef"
-SCANLOOP_PORT=18481
 BASELINE_PORT=18482
 
-cargo build --release --locked --bin scanloop --bin scanloop-bench-baseline >&2
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-wait_for() {
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "server at $1 did not start" >&2
-  exit 1
-}
-
-SCANLOOP_DATABASE_URL="sqlite://$work/bench.db" SCANLOOP_BIND="127.0.0.1:$SCANLOOP_PORT" \
-  SCANLOOP_INITIAL_API_KEY="$KEY" SCANLOOP_TRUSTED_PROXIES="127.0.0.1" RUST_LOG=warn \
-  taskset -c 0 target/release/scanloop serve >"$work/scanloop.log" 2>&1 &
-pids+=($!)
-wait_for "http://127.0.0.1:$SCANLOOP_PORT/healthz"
-
-api() { curl -sf -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' "$@"; }
-base="http://127.0.0.1:$SCANLOOP_PORT/api/v1"
-id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
-campaign=$(api -d '{"name":"Bench","destination_url":"https://shop.example.com/p"}' "$base/campaigns" | id)
-channel=$(api -d '{"name":"Bench bottles","kind":"packaging"}' "$base/channels" | id)
-batch=$(api -d "{\"campaign_id\":$campaign,\"channel_id\":$channel,\"name\":\"b\",\"mode\":\"unique\",\"quantity\":$CODES}" "$base/batches" | id)
-api "$base/batches/$batch/codes.csv" | tail -n +2 | cut -d, -f2 >"$work/tokens.txt"
-export BENCH_TOKENS="$work/tokens.txt"
+source benches/load/lib.sh
+start_scanloop
+seed_codes "$CODES"
 
 taskset -c 0 target/release/scanloop-bench-baseline "$work/tokens.txt" "127.0.0.1:$BASELINE_PORT" &
 pids+=($!)
@@ -91,7 +65,5 @@ done
 
 # Every answered scan must be stored: compare the report's total with what wrk counted
 # (wrk may cut requests in flight at the end of a run, so stored >= answered).
-stored=$(api "$base/reports/channels?campaign_id=$campaign" |
-  python3 -c 'import json,sys; r=json.load(sys.stdin)["rows"]; print(sum(x["scans"] + x["bot_scans"] for x in r))')
-echo "scans answered by scanloop (wrk count): $scanloop_requests, stored: $stored"
-echo "peak memory (VmHWM): scanloop $(grep VmHWM /proc/${pids[0]}/status | awk '{print $2, $3}'), baseline $(grep VmHWM /proc/${pids[1]}/status | awk '{print $2, $3}')"
+echo "scans answered by scanloop (wrk count): $scanloop_requests, stored: $(stored_scans)"
+echo "peak memory (VmHWM): scanloop $(peak_memory "${pids[0]}"), baseline $(peak_memory "${pids[1]}")"

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use super::{Backend, Db, DbError, DbResult, Page, now_ms, values_list};
-use crate::domain::{BatchMode, Generation, Gtin, Status, Token};
+use crate::domain::{BatchMode, Generation, Gtin, Status, TokenFamily};
 
 /// Codes per chunk transaction: about 12 ms of SQLite's write lock, so a scan that waits
 /// behind a chunk still answers well inside 100 ms; 3 parameters each stays well under
@@ -254,7 +254,8 @@ impl Db {
     }
 }
 
-/// Inserts serials `first..=last` with fresh tokens. A token that collides with an existing
+/// Inserts serials `first..=last` with fresh tokens of one family, so they sit together in
+/// the token index (see `TokenFamily`). A token that collides with an existing
 /// one (about one in 10^6 batches of ten million) is skipped by the INSERT and its serial
 /// gets a new token, so a batch never fails on bad luck.
 async fn insert_codes(
@@ -265,6 +266,7 @@ async fn insert_codes(
     last: i64,
 ) -> DbResult<()> {
     let mut serials: Vec<i64> = (first..=last).collect();
+    let family = TokenFamily::new();
     while !serials.is_empty() {
         let sql = format!(
             "INSERT INTO codes (token, batch_id, serial) VALUES {} ON CONFLICT (token) DO NOTHING",
@@ -273,7 +275,7 @@ async fn insert_codes(
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for serial in &serials {
             query = query
-                .bind(Token::generate().to_string())
+                .bind(family.token().to_string())
                 .bind(batch_id)
                 .bind(*serial);
         }

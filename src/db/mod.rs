@@ -16,7 +16,7 @@ mod stores;
 pub use batches::{Batch, CODES_PER_CHUNK, ChunkDone, LEASE_MS, NewBatch};
 pub use campaigns::{Campaign, NewCampaign};
 pub use channels::{Channel, NewChannel};
-pub use code_history::{FoldStep, ScanForHistory};
+pub use code_history::FoldStep;
 pub use codes::{CodeHistory, CodeRecord, ResolvedCode};
 pub use keys::{ApiKey, generate_key, hash_key};
 pub use reports::{ChannelReportRow, ReportRange};

@@ -94,6 +94,7 @@ impl Db {
             None => slot.0.insert(self.pool().acquire().await?),
         };
         let writes = GroupWrites::of(scans);
+        let _turn = self.write_turn().await;
         let result = match self.backend() {
             Backend::Sqlite => insert_scans_sqlite(conn, writes).await,
             Backend::Postgres => insert_scans_postgres(conn, writes).await,

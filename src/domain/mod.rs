@@ -17,5 +17,5 @@ pub use schedule::Schedule;
 pub use slug::Slug;
 pub use status::Status;
 pub use target_url::TargetUrl;
-pub use token::Token;
+pub use token::{Token, TokenFamily};
 pub use visitor_sketch::VisitorSketch;

@@ -16,7 +16,9 @@ type StoredLocation = (
     Option<f64>,
 );
 
-fn write_city_db(dir: &TempDir) -> std::path::PathBuf {
+/// London (81.2.69.0/24), Changchun (175.16.199.0/24), and Sweden without a city
+/// (89.160.0.0/16).
+pub fn write_city_db(dir: &TempDir) -> std::path::PathBuf {
     let mut writer = Writer::new("GeoIP2-City");
     let london = json!({
         "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
@@ -26,6 +28,15 @@ fn write_city_db(dir: &TempDir) -> std::path::PathBuf {
     });
     writer
         .insert("81.2.69.0/24".parse::<IpNet>().unwrap(), &london)
+        .unwrap();
+    let changchun = json!({
+        "country": {"iso_code": "CN"},
+        "subdivisions": [{"iso_code": "JL"}],
+        "city": {"names": {"en": "Changchun"}},
+        "location": {"latitude": 43.88, "longitude": 125.3228}
+    });
+    writer
+        .insert("175.16.199.0/24".parse::<IpNet>().unwrap(), &changchun)
         .unwrap();
     let country_only = json!({"country": {"iso_code": "SE"}});
     writer

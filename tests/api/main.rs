@@ -6,6 +6,7 @@ mod campaigns;
 mod durability;
 mod geo;
 mod helpers;
+mod history;
 mod openapi;
 mod qr;
 mod redirect;
