@@ -21,7 +21,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::geo::Geo;
 use crate::jobs::BatchGenerator;
-use crate::scans::{CodeCache, DeviceParser, ScanWriter};
+use crate::scans::{CodeCache, DeviceParser, ScanWriter, VisitContext};
 use error::AppError;
 
 /// Largest request body the API reads.
@@ -36,6 +36,16 @@ pub struct AppState {
     pub geo: Arc<Geo>,
     pub devices: Arc<DeviceParser>,
     pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn visit_context(&self) -> VisitContext<'_> {
+        VisitContext {
+            devices: &self.devices,
+            geo: &self.geo,
+            trusted_proxies: &self.settings.trusted_proxies,
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,13 +1,17 @@
-//! The scan pipeline: resolve a code from memory, describe the visit, store it through the
-//! group-commit writer.
+//! The scan pipeline: resolve a code from memory, describe the visit and the visitor, store
+//! it through the group-commit writer.
 
 pub mod client;
 pub mod code_cache;
 pub mod device;
 pub mod outcome;
+pub mod visit;
+pub mod visitor;
 pub mod writer;
 
 pub use code_cache::CodeCache;
 pub use device::DeviceParser;
 pub use outcome::{Outcome, decide};
+pub use visit::{Visit, VisitContext};
+pub use visitor::Visitor;
 pub use writer::ScanWriter;

@@ -307,3 +307,44 @@ async fn an_https_public_url_makes_the_cookie_secure() {
             .contains("; Secure")
     );
 }
+
+#[tokio::test]
+async fn the_referrer_host_and_language_are_stored_with_the_scan_and_a_bad_cookie_is_replaced() {
+    let app = TestApp::spawn().await;
+    let (_, _, batch) = app.seed(json!({"name": "Heard"}), "shared", 1).await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    let response = app
+        .client
+        .get(app.url(&format!("/s/{token}")))
+        .header("user-agent", PHONE)
+        .header("referer", "https://weixin.qq.com/s/article?from=timeline")
+        .header("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")
+        .header("cookie", "sl_vid=not-a-valid-id")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let issued = cookie
+        .strip_prefix("sl_vid=")
+        .and_then(|c| c.split(';').next())
+        .unwrap();
+    assert_eq!(issued.len(), 32, "a malformed cookie is replaced: {cookie}");
+    let stored: (Option<String>, Option<String>, Option<String>, i64) =
+        sqlx::query_as("SELECT referrer_host, language, visitor_id, is_new_visitor FROM scans")
+            .fetch_one(&app.db().await)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        (
+            Some("weixin.qq.com".into()),
+            Some("zh-cn".into()),
+            Some(issued.to_owned()),
+            1
+        )
+    );
+}
