@@ -13,9 +13,9 @@ use crate::domain::{BatchMode, Generation, Gtin, Status, TokenFamily};
 /// Codes per chunk transaction: about 12 ms of SQLite's write lock, so a scan that waits
 /// behind a chunk still answers well inside 100 ms; 3 parameters each stays well under
 /// both engines' limits.
-pub const CODES_PER_CHUNK: i64 = 1000;
+const CODES_PER_CHUNK: i64 = 1000;
 /// A lease not renewed for this long is taken to belong to a dead process.
-pub const LEASE_MS: i64 = 15_000;
+const LEASE_MS: i64 = 15_000;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Batch {
@@ -62,8 +62,8 @@ pub struct NewBatch {
 /// What became of one chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChunkDone {
-    /// Codes up to this serial are committed; more remain.
-    Progress(i64),
+    /// The chunk committed; more remain.
+    Progress,
     /// The last chunk committed: the batch is ready.
     Finished,
     /// Another process holds the lease (or the batch is no longer generating): stop.
@@ -216,7 +216,7 @@ impl Db {
         Ok(if finished {
             ChunkDone::Finished
         } else {
-            ChunkDone::Progress(last)
+            ChunkDone::Progress
         })
     }
 

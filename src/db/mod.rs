@@ -13,7 +13,7 @@ mod scans;
 mod status;
 mod stores;
 
-pub use batches::{Batch, CODES_PER_CHUNK, ChunkDone, LEASE_MS, NewBatch};
+pub use batches::{Batch, ChunkDone, NewBatch};
 pub use campaigns::{Campaign, NewCampaign};
 pub use channels::{Channel, NewChannel};
 pub use code_history::FoldStep;

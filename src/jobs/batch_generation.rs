@@ -86,7 +86,7 @@ impl BatchGenerator {
     pub async fn generate(&self, batch_id: i64) -> Result<(), GenerationError> {
         loop {
             match self.chunk_with_retries(batch_id).await {
-                Ok(ChunkDone::Progress(_)) => {}
+                Ok(ChunkDone::Progress) => {}
                 Ok(ChunkDone::Finished) => {
                     self.codes.clear();
                     tracing::info!(batch = batch_id, "batch ready");
