@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod channel_kind;
 pub mod gtin;
+pub mod language;
 pub mod schedule;
 pub mod slug;
 pub mod status;
@@ -13,6 +14,7 @@ pub mod visitor_sketch;
 pub use batch::{BatchMode, Generation};
 pub use channel_kind::ChannelKind;
 pub use gtin::Gtin;
+pub use language::Language;
 pub use schedule::Schedule;
 pub use slug::Slug;
 pub use status::Status;

@@ -19,6 +19,8 @@ pub enum AppError {
     Validation { field: String, message: String },
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0} is not allowed here; the Allow header lists the methods that are")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -41,12 +43,24 @@ impl AppError {
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    /// Internal failures are logged once, where they are answered; their details are never sent.
+    pub(super) fn log_if_internal(&self) {
+        if let Self::Internal(err) = self {
+            tracing::error!(error = ?err, "request failed");
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
@@ -58,9 +72,7 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let Self::Internal(err) = &self {
-            tracing::error!(error = ?err, "request failed");
-        }
+        self.log_if_internal();
         let (status, code) = self.status_and_code();
         let body = Json(json!({ "error": { "code": code, "message": self.to_string() } }));
         let mut response = (status, body).into_response();

@@ -10,10 +10,10 @@ pub mod redirect;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Router, middleware};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
@@ -23,6 +23,7 @@ use crate::geo::Geo;
 use crate::jobs::BatchGenerator;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter, VisitContext};
 use error::AppError;
+use pages::PageError;
 
 /// Largest request body the API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -49,22 +50,16 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api::router(state.clone());
-    let openapi = Arc::new(openapi);
-    Router::new()
-        .merge(redirect::router())
+    let site = redirect::router()
         .merge(pages::router())
-        .merge(api)
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
-        .route(
-            "/api/v1/openapi.json",
-            get(move || {
-                let openapi = openapi.clone();
-                async move { Json(openapi.as_ref().clone()) }
-            }),
-        )
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(pages::localise));
+    Router::new()
+        .merge(site)
+        .merge(api::router(state.clone()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
@@ -92,11 +87,16 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+async fn method_not_allowed(method: Method) -> PageError {
+    PageError(AppError::MethodNotAllowed(method.to_string()))
+}
+
 /// Unknown API paths answer JSON; anything else gets the friendly HTML page.
 async fn fallback(uri: Uri) -> Response {
+    let missing = AppError::NotFound("endpoint");
     if uri.path().starts_with("/api/") {
-        AppError::NotFound("endpoint").into_response()
+        missing.into_response()
     } else {
-        pages::not_found()
+        PageError(missing).into_response()
     }
 }

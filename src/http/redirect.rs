@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::AppState;
-use super::pages;
+use super::error::AppError;
+use super::pages::PageError;
 use crate::db::{ResolvedCode, now_ms};
 use crate::domain::Token;
 use crate::scans::{Outcome, Visit, Visitor, decide};
@@ -28,31 +29,35 @@ async fn scan(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     token: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-) -> Response {
-    let Some(token) = token.ok().and_then(|Path(raw)| Token::parse(&raw)) else {
-        return pages::not_found();
-    };
-    let code = match state.codes.get(token.as_str()).await {
-        Ok(Some(code)) => code,
-        Ok(None) => return pages::not_found(),
-        Err(err) => {
+) -> Result<Response, PageError> {
+    let token = token
+        .ok()
+        .and_then(|Path(raw)| Token::parse(&raw))
+        .ok_or(AppError::NotFound("code"))?;
+    let code = state
+        .codes
+        .get(token.as_str())
+        .await
+        .map_err(|err| {
             tracing::error!(%err, "code lookup failed");
-            return pages::unavailable();
-        }
-    };
+            AppError::Unavailable
+        })?
+        .ok_or(AppError::NotFound("code"))?;
     let now = now_ms();
     let outcome = decide(&code, now);
     let visit = Visit::describe(&state.visit_context(), peer.ip(), &method, &headers);
     let visitor = Visitor::identify(&headers, visit.is_bot);
     let row = visit.scan_row(now, &code, &visitor, outcome.label());
-    if state.writer.record(row).await.is_err() {
-        return pages::unavailable();
-    }
-    redirect(
+    state
+        .writer
+        .record(row)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(redirect(
         &target(&outcome, &code),
         &visitor,
         state.settings.secure_cookies,
-    )
+    ))
 }
 
 fn redirect(target: &str, visitor: &Visitor, secure_cookies: bool) -> Response {

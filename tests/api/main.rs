@@ -8,6 +8,7 @@ mod geo;
 mod helpers;
 mod history;
 mod openapi;
+mod pages;
 mod qr;
 mod redirect;
 mod reports;

@@ -12,6 +12,7 @@ use super::{ErrorBody, Listing, PageQuery, StatusChange, optional_text, required
 use crate::db::{Batch, DbError, NewBatch, StatusTarget};
 use crate::domain::{BatchMode, Generation, Gtin, Status};
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
 use crate::jobs::batch_generation::{Created, GenerationError};
@@ -243,14 +244,12 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<J
     responses((status = 200, body = BatchView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_status(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<StatusChange>,
 ) -> Result<Json<BatchView>> {
-    state
-        .codes
-        .change_status(StatusTarget::Batch(id), body.validated()?)
-        .await
-        .map_err(missing("batch"))?;
+    body.apply(&state, &caller, StatusTarget::Batch(id), "batch")
+        .await?;
     let batch = state.db.batch(id).await.map_err(missing("batch"))?;
     Ok(Json(batch.into()))
 }

@@ -10,6 +10,7 @@ use super::{ErrorBody, Listing, PageQuery, StatusChange, optional_text, required
 use crate::db::{Campaign, NewCampaign, StatusTarget};
 use crate::domain::{Slug, TargetUrl};
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
 
@@ -171,14 +172,12 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<J
     responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_status(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<StatusChange>,
 ) -> Result<Json<CampaignView>> {
-    state
-        .codes
-        .change_status(StatusTarget::Campaign(id), body.validated()?)
-        .await
-        .map_err(missing("campaign"))?;
+    body.apply(&state, &caller, StatusTarget::Campaign(id), "campaign")
+        .await?;
     let campaign = state.db.campaign(id).await.map_err(missing("campaign"))?;
     Ok(Json(CampaignView::new(campaign, &state)))
 }

@@ -12,6 +12,7 @@ use super::{ErrorBody, StatusChange};
 use crate::db::{CodeRecord, StatusTarget};
 use crate::domain::Token;
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
 use crate::qr::{self, MAX_PNG_EDGE, Matrix, RenderOptions};
@@ -82,15 +83,13 @@ pub async fn get(
     responses((status = 200, body = CodeView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_status(
     State(state): State<AppState>,
+    caller: Caller,
     Path(token): Path<String>,
     Json(body): Json<StatusChange>,
 ) -> Result<Json<CodeView>> {
     let token = parse_token(&token)?;
-    state
-        .codes
-        .change_status(StatusTarget::Code(token.as_str()), body.validated()?)
-        .await
-        .map_err(missing("code"))?;
+    body.apply(&state, &caller, StatusTarget::Code(token.as_str()), "code")
+        .await?;
     let code = state
         .db
         .code(token.as_str())

@@ -9,8 +9,12 @@ mod reports;
 mod stores;
 mod time;
 
+use std::sync::Arc;
+
 use axum::Router;
+use axum::http::Method;
 use axum::middleware;
+use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -18,9 +22,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::auth::require_api_key;
-use super::error::{AppError, Result};
-use crate::db::Page;
+use super::auth::Caller;
+use super::auth::require_caller;
+use super::error::{AppError, Result, missing};
+use crate::db::{Page, StatusTarget};
 use crate::domain::Status;
 
 #[derive(OpenApi)]
@@ -44,8 +49,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The API router (behind the key check) and the OpenAPI document describing it.
-pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The API: every operation behind the key check, and the OpenAPI document describing them
+/// served openly at `/api/v1/openapi.json`.
+pub fn router(state: AppState) -> Router<AppState> {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(campaigns::create, campaigns::list))
         .routes(routes!(campaigns::get, campaigns::set_status))
@@ -61,8 +67,21 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(codes::qr_png))
         .routes(routes!(reports::channels))
         .split_for_parts();
-    let router = router.layer(middleware::from_fn_with_state(state, require_api_key));
-    (router, doc)
+    let operations = router
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state, require_caller));
+    let doc = Arc::new(doc);
+    let document = Router::new()
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { axum::Json(doc.as_ref().clone()) }),
+        )
+        .method_not_allowed_fallback(method_not_allowed);
+    operations.merge(document)
+}
+
+async fn method_not_allowed(method: Method) -> AppError {
+    AppError::MethodNotAllowed(method.to_string())
 }
 
 /// The error body every endpoint answers with on failure.
@@ -73,7 +92,8 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Machine-readable: not_found, unauthorized, invalid, bad_request, conflict, too_large.
+    /// Machine-readable: not_found, unauthorized, invalid, bad_request, method_not_allowed,
+    /// conflict, too_large, rate_limited, unavailable, internal.
     code: String,
     /// What to fix, for a person.
     message: String,
@@ -129,8 +149,28 @@ pub struct StatusChange {
 }
 
 impl StatusChange {
-    fn validated(&self) -> Result<Status> {
-        Status::parse(&self.status).map_err(|m| AppError::invalid("status", m))
+    /// Validates and applies the change (through the code cache, so every instance drops
+    /// what it holds) and notes in the log who made it.
+    async fn apply(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        target: StatusTarget<'_>,
+        what: &'static str,
+    ) -> Result<()> {
+        let status = Status::parse(&self.status).map_err(|m| AppError::invalid("status", m))?;
+        state
+            .codes
+            .change_status(target, status)
+            .await
+            .map_err(missing(what))?;
+        tracing::info!(
+            key = caller.key_id,
+            ?target,
+            status = status.as_str(),
+            "status changed"
+        );
+        Ok(())
     }
 }
 

@@ -1,0 +1,76 @@
+//! The languages scanloop's own pages speak, and the choice among them from a visitor's
+//! `Accept-Language` (highest weight wins; ties go to the earlier entry; English when nothing
+//! matches).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    English,
+    Chinese,
+}
+
+impl Language {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::English => "en",
+            Self::Chinese => "zh",
+        }
+    }
+
+    /// Picks from an `Accept-Language` value such as `zh-CN,zh;q=0.9,en;q=0.8`.
+    pub fn negotiate(accept_language: &str) -> Self {
+        let mut best = (0.0_f32, Self::English);
+        for entry in accept_language.split(',') {
+            let mut parts = entry.split(';');
+            let tag = parts.next().unwrap_or("").trim();
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())
+                .filter(|q| (0.0..=1.0).contains(q))
+                .unwrap_or(0.0);
+            if let Some(language) = Self::from_tag(tag)
+                && weight > best.0
+            {
+                best = (weight, language);
+            }
+        }
+        best.1
+    }
+
+    fn from_tag(tag: &str) -> Option<Self> {
+        let primary = tag.split('-').next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Self::English),
+            "zh" => Some(Self::Chinese),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Language::{self, Chinese, English};
+
+    #[test]
+    fn the_first_supported_choice_wins() {
+        assert_eq!(Language::negotiate("zh-CN,zh;q=0.9,en;q=0.8"), Chinese);
+        assert_eq!(Language::negotiate("en-GB,zh;q=0.5"), English);
+        assert_eq!(Language::negotiate("fr-FR,zh-TW;q=0.7,en;q=0.3"), Chinese);
+    }
+
+    #[test]
+    fn weights_decide_over_order() {
+        assert_eq!(Language::negotiate("en;q=0.2,zh;q=0.8"), Chinese);
+        assert_eq!(Language::negotiate("zh;q=0.5,en;q=0.5"), Chinese);
+    }
+
+    #[test]
+    fn nothing_usable_means_english() {
+        assert_eq!(Language::negotiate(""), English);
+        assert_eq!(Language::negotiate("fr,de;q=0.9"), English);
+        assert_eq!(Language::negotiate("zh;q=0"), English);
+        assert_eq!(Language::negotiate("zh;q=abc"), English);
+        assert_eq!(Language::negotiate("zh;q=7"), English);
+        assert_eq!(Language::negotiate("*"), English);
+    }
+}

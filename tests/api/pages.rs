@@ -1,0 +1,83 @@
+//! HTML pages: failures are friendly pages with the right status, in the visitor's language;
+//! wrong methods answer 405 as JSON on the API and as a page elsewhere.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{API_KEY, TestApp, assert_error};
+
+async fn page(app: &TestApp, path: &str, accept_language: &str) -> (StatusCode, String) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("accept-language", accept_language)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn failure_pages_speak_the_visitors_language() {
+    let app = TestApp::spawn().await;
+    for path in ["/s/ABCDEFGHJKMNP", "/c/no-such-campaign", "/no/such/page"] {
+        let (status, html) = page(&app, path, "zh-CN,zh;q=0.9,en;q=0.8").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains(r#"<html lang="zh">"#), "{path}: {html}");
+        assert!(html.contains("找不到这个二维码"), "{path}");
+
+        let (status, html) = page(&app, path, "fr-FR,en;q=0.5").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains(r#"<html lang="en">"#), "{path}");
+        assert!(html.contains("could not find this code"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_landing_page_speaks_the_visitors_language() {
+    let app = TestApp::spawn().await;
+    app.create(
+        "/api/v1/campaigns",
+        json!({"name": "Tea", "slug": "tea", "ends_at": "2001-01-01T00:00:00Z"}),
+    )
+    .await;
+    let (status, html) = page(&app, "/c/tea", "zh").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("此活动目前未在进行中"), "{html}");
+    let (_, html) = page(&app, "/c/tea", "en").await;
+    assert!(html.contains("not running right now"), "{html}");
+}
+
+#[tokio::test]
+async fn wrong_methods_answer_405_in_the_form_of_the_route() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/v1/campaigns", "/api/v1/openapi.json"] {
+        let response = app
+            .client
+            .delete(app.url(path))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.headers().contains_key("allow"), "{path}");
+        assert_error(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "DELETE is not allowed",
+        )
+        .await;
+    }
+    for path in ["/s/ABCDEFGHJKMNP", "/healthz", "/c/tea"] {
+        let response = app.client.post(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(response.headers()["allow"], "GET,HEAD", "{path}");
+        assert!(response.text().await.unwrap().contains("<h1>"), "{path}");
+    }
+}
