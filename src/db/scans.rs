@@ -18,7 +18,7 @@ use crate::domain::VisitorSketch;
 const MS_PER_HOUR: i64 = 3_600_000;
 
 /// One resolution of a code, as stored. No raw IP: only its /24 or /48 network.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ScanRow {
     pub scanned_at: i64,
     pub code_id: i64,

@@ -42,4 +42,35 @@ mod tests {
         assert!(Gtin::parse("12345").is_err());
         assert!(Gtin::parse("40063813339x1").is_err());
     }
+
+    /// `body` with its GS1 check digit appended, whatever its length or characters.
+    fn with_check_digit(body: &str) -> String {
+        let sum: u32 = body
+            .bytes()
+            .rev()
+            .enumerate()
+            .map(|(i, b)| u32::from(b.wrapping_sub(b'0')) * if i % 2 == 0 { 3 } else { 1 })
+            .sum();
+        format!("{body}{}", (10 - sum % 10) % 10)
+    }
+
+    #[test]
+    fn every_gtin_length_is_accepted_with_its_check_digit() {
+        for body in ["9638507", "61414100003", "400638133393", "0950600013435"] {
+            let gtin = with_check_digit(body);
+            assert_eq!(Gtin::parse(&gtin).unwrap().into_string(), gtin);
+        }
+    }
+
+    #[test]
+    fn other_lengths_and_non_digits_are_refused_even_with_a_valid_check_digit() {
+        for body in ["", "123456", "12345678", "1234567890", "123456789012345"] {
+            let err = Gtin::parse(&with_check_digit(body)).unwrap_err();
+            assert!(err.contains("digits"), "{body}: {err}");
+        }
+        for body in ["40063813339 ", "4006381333a3", "400638133+93"] {
+            let err = Gtin::parse(&with_check_digit(body)).unwrap_err();
+            assert!(err.contains("digits"), "{body}: {err}");
+        }
+    }
 }

@@ -63,4 +63,17 @@ mod tests {
         }
         assert!(Slug::parse("summer-2026").is_ok());
     }
+
+    #[test]
+    fn slugs_are_at_most_64_characters() {
+        assert!(Slug::parse(&"a".repeat(64)).is_ok());
+        assert!(Slug::parse(&"a".repeat(65)).is_err());
+        let long = Slug::from_name(&"tea ".repeat(40)).unwrap();
+        assert_eq!(
+            long.as_str().len(),
+            63,
+            "cut at 64, then the hyphen trimmed"
+        );
+        assert!(long.as_str().starts_with("tea-tea"));
+    }
 }

@@ -219,4 +219,93 @@ mod tests {
             Err(MalformedSketch)
         );
     }
+
+    fn sparse_bytes(hashes: &[u32]) -> Vec<u8> {
+        let mut bytes = vec![SPARSE];
+        for hash in hashes {
+            bytes.extend_from_slice(&hash.to_le_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn exact_up_to_the_sparse_limit_then_dense() {
+        let mut sketch = sketch_of((0..SPARSE_LIMIT).map(|i| format!("visitor-{i}")));
+        assert!(matches!(sketch, VisitorSketch::Sparse(_)));
+        assert_eq!(sketch.estimate(), 1024);
+        sketch.insert("visitor-1024");
+        assert!(matches!(sketch, VisitorSketch::Dense(_)));
+        let error = (sketch.estimate() - 1025).abs();
+        assert!(
+            error < 50,
+            "1025 visitors estimated as {}",
+            sketch.estimate()
+        );
+    }
+
+    #[test]
+    fn estimates_hold_across_the_switch_from_linear_counting() {
+        // Linear counting gives way to the raw estimate near 2.5 x 4096 = 10,240 visitors.
+        for n in [10_000, 12_000, 20_000, 35_000, 50_000] {
+            let sketch = sketch_of((0..n).map(|i| format!("visitor-{i}")));
+            let error = (sketch.estimate() - n).abs() as f64 / n as f64;
+            assert!(error < 0.04, "{n} estimated as {}", sketch.estimate());
+        }
+    }
+
+    #[test]
+    fn a_register_keeps_the_longest_run_of_leading_zeros() {
+        let mut registers = Box::new([0u8; REGISTERS]);
+        raise(&mut registers, (5 << 20) | (1 << 19));
+        assert_eq!(registers[5], 1);
+        raise(&mut registers, (5 << 20) | (1 << 10));
+        assert_eq!(registers[5], 10);
+        raise(&mut registers, (5 << 20) | (1 << 15));
+        assert_eq!(registers[5], 10, "a shorter run never lowers it");
+        raise(&mut registers, 4095 << 20);
+        assert_eq!(
+            registers[4095], 21,
+            "the guard bit caps an all-zero remainder"
+        );
+        assert_eq!(registers.iter().filter(|&&r| r > 0).count(), 2);
+    }
+
+    #[test]
+    fn merging_mixes_forms() {
+        let big = sketch_of((0..5_000).map(|i| format!("v{i}")));
+        let small = sketch_of((4_000..6_000).map(|i| format!("v{i}")));
+        let whole = sketch_of((0..6_000).map(|i| format!("v{i}")));
+        let mut sparse_first = small.clone();
+        sparse_first.merge(&big);
+        let mut dense_first = big.clone();
+        dense_first.merge(&small);
+        assert_eq!(sparse_first, whole);
+        assert_eq!(dense_first, whole);
+    }
+
+    #[test]
+    fn stored_sparse_sketches_must_be_sorted_distinct_and_small() {
+        assert!(VisitorSketch::from_bytes(&sparse_bytes(&[1, 2, 300])).is_ok());
+        assert_eq!(
+            VisitorSketch::from_bytes(&sparse_bytes(&[2, 1])),
+            Err(MalformedSketch)
+        );
+        assert_eq!(
+            VisitorSketch::from_bytes(&sparse_bytes(&[1, 1])),
+            Err(MalformedSketch)
+        );
+        let limit: Vec<u32> = (0..SPARSE_LIMIT as u32).collect();
+        assert!(VisitorSketch::from_bytes(&sparse_bytes(&limit)).is_ok());
+        let over: Vec<u32> = (0..=SPARSE_LIMIT as u32).collect();
+        assert_eq!(
+            VisitorSketch::from_bytes(&sparse_bytes(&over)),
+            Err(MalformedSketch)
+        );
+        let mut dense = vec![DENSE];
+        dense.extend(std::iter::repeat_n(0, REGISTERS + 1));
+        assert_eq!(VisitorSketch::from_bytes(&dense), Err(MalformedSketch));
+        dense.pop();
+        assert!(VisitorSketch::from_bytes(&dense).is_ok());
+        assert_eq!(VisitorSketch::from_bytes(&[9]), Err(MalformedSketch));
+    }
 }

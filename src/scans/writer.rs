@@ -113,3 +113,73 @@ async fn commit(db: &Db, conn: &mut WriterConnection, rows: &[ScanRow]) -> bool 
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(code_id: i64) -> (Pending, oneshot::Receiver<bool>) {
+        let (stored, done) = oneshot::channel();
+        let scan = ScanRow {
+            code_id,
+            ..ScanRow::default()
+        };
+        (Pending { scan, stored }, done)
+    }
+
+    #[tokio::test]
+    async fn scans_queued_while_the_writer_yields_share_one_group() {
+        let (queue, mut rx) = mpsc::channel(QUEUE_DEPTH);
+        // On this single-threaded runtime the senders run only when the writer yields.
+        for code_id in 0..50 {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                let (p, _done) = pending(code_id);
+                let _ = queue.send(p).await;
+            });
+        }
+        let mut group = Group::default();
+        group.push(rx.recv().await.unwrap());
+        gather(&mut rx, &mut group).await;
+        assert_eq!(group.rows.len(), 50);
+        assert_eq!(group.waiters.len(), 50);
+        let ids: Vec<i64> = group.rows.iter().map(|r| r.code_id).collect();
+        assert_eq!(ids, (0..50).collect::<Vec<_>>(), "queue order is kept");
+    }
+
+    #[tokio::test]
+    async fn a_group_is_capped_and_the_rest_waits_for_the_next() {
+        let (queue, mut rx) = mpsc::channel(QUEUE_DEPTH);
+        let mut receipts = Vec::new();
+        for code_id in 0..2_500 {
+            let (p, done) = pending(code_id);
+            queue.try_send(p).unwrap();
+            receipts.push(done);
+        }
+        let mut sizes = Vec::new();
+        while !rx.is_empty() {
+            let mut group = Group::default();
+            group.push(rx.recv().await.unwrap());
+            gather(&mut rx, &mut group).await;
+            sizes.push(group.rows.len());
+        }
+        assert_eq!(sizes, [MAX_GROUP, MAX_GROUP, 500]);
+    }
+
+    #[tokio::test]
+    async fn the_writer_commits_a_group_as_soon_as_nothing_new_arrives() {
+        let (queue, mut rx) = mpsc::channel(QUEUE_DEPTH);
+        let (p, _done) = pending(1);
+        queue.try_send(p).unwrap();
+        let mut group = Group::default();
+        group.push(rx.recv().await.unwrap());
+        // A sender that is still open but idle must not hold the group back.
+        tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            gather(&mut rx, &mut group),
+        )
+        .await
+        .expect("gather returns without waiting for more");
+        assert_eq!(group.rows.len(), 1);
+    }
+}

@@ -162,6 +162,16 @@ async fn bad_batch_input_gets_a_clear_error_and_writes_nothing() {
             "check digit",
         ),
         (
+            base(json!({"gtin": "40063813339"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "8, 12, 13 or 14 digits",
+        ),
+        (
+            base(json!({"gtin": "4006381333 93"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "8, 12, 13 or 14 digits",
+        ),
+        (
             base(json!({"lot": "has space"})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "lot",

@@ -104,6 +104,21 @@ async fn bad_campaign_input_gets_a_clear_4xx() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "ends_at",
         ),
+        (
+            json!({"name": "x", "slug": "a".repeat(65)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "1 to 64",
+        ),
+        (
+            json!({"name": "x", "destination_url": format!("https://e.com/{}", "a".repeat(2035))}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "2048",
+        ),
+        (
+            json!({"name": "x", "destination_url": format!("https://e.com/{}", "茶".repeat(600))}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "percent-encoded",
+        ),
         (json!({"name": 5}), StatusCode::BAD_REQUEST, "name"),
         (json!({}), StatusCode::BAD_REQUEST, "name"),
         (
@@ -133,6 +148,12 @@ async fn bad_campaign_input_gets_a_clear_4xx() {
     )
     .await;
 
+    let longest = json!({
+        "name": "x",
+        "slug": "a".repeat(64),
+        "destination_url": format!("https://e.com/{}", "a".repeat(2034)),
+    });
+    app.create("/api/v1/campaigns", longest).await;
     app.create("/api/v1/campaigns", json!({"name": "Twice"}))
         .await;
     assert_error(
