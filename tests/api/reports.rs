@@ -93,3 +93,48 @@ async fn bad_report_queries_get_a_clear_error() {
         .await;
     assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "from").await;
 }
+
+/// The `sl_vid` cookie a redirect set, as a `Cookie` header value.
+fn visitor_cookie(response: &reqwest::Response) -> String {
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn visitors_scanning_through_two_instances_are_counted_once() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_on(&first.database_url).await;
+    let (campaign, _, batch) = first.seed(json!({"name": "Both"}), "shared", 1).await;
+    let token = first.codes(&batch["id"]).await[0].1.clone();
+    let instances = [&first, &second];
+    let visitor = |v: usize| {
+        let token = token.clone();
+        async move {
+            let response = instances[v % 2].scan(&token, PHONE).await;
+            assert_eq!(response.status(), StatusCode::FOUND);
+            let cookie = visitor_cookie(&response);
+            // Then back through both instances, concurrently with everyone else.
+            for again in 1..4 {
+                let app = instances[(v + again) % 2];
+                let response = app
+                    .client
+                    .get(app.url(&format!("/s/{token}")))
+                    .header("user-agent", PHONE)
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::FOUND);
+                assert!(response.headers().get("set-cookie").is_none());
+            }
+        }
+    };
+    futures_util::future::join_all((0..40).map(visitor)).await;
+
+    for app in instances {
+        let row = &app.report(&campaign["id"]).await["rows"][0];
+        assert_eq!(row["scans"], 160, "{row}");
+        assert_eq!(row["unique_visitors"], 40, "{row}");
+        assert_eq!(row["new_visitors"], 40, "{row}");
+    }
+}
