@@ -68,7 +68,8 @@ impl fmt::Debug for Config {
     }
 }
 
-fn redact_url(url: &str) -> String {
+/// The URL with its password, if any, replaced: safe to log.
+pub fn redact_url(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("redacted"));

@@ -1,4 +1,6 @@
-//! `scanloop demo`: a sample campaign to look at in a minute.
+//! `scanloop demo`: a sample campaign to look at in a minute. The guide is written to
+//! standard error, so standard output carries only log lines (JSON objects with
+//! `SCANLOOP_LOG_FORMAT=json`).
 
 use crate::config::Settings;
 use crate::db::{Db, DbError, NewBatch, NewCampaign, NewChannel, NewStore};
@@ -30,15 +32,15 @@ pub async fn seed(
             },
         )
         .await?;
-    println!(
+    eprintln!(
         "\nscanloop demo: campaign {:?} (id {})",
         campaign.name, campaign.id
     );
-    println!("API key (shown once): {key}\n");
+    eprintln!("API key (shown once): {key}\n");
     let mut first_url = None;
     for batch in &batches {
         let codes = db.codes_page(batch.id, 0, 3).await?;
-        println!(
+        eprintln!(
             "batch {} ({} {}):",
             batch.id,
             batch.mode.as_str(),
@@ -46,15 +48,15 @@ pub async fn seed(
         );
         for code in codes {
             let url = settings.short_url(&code.token);
-            println!("  {url}");
+            eprintln!("  {url}");
             first_url.get_or_insert(url);
         }
     }
     if let Some(url) = first_url {
-        println!("\nScan me ({url}):\n");
+        eprintln!("\nScan me ({url}):\n");
         print_terminal_qr(&url);
     }
-    println!(
+    eprintln!(
         "\nTry:\n  curl -i {}/s/<token>\n  curl -H 'Authorization: Bearer {key}' '{}/api/v1/reports/channels?campaign_id={}'\n",
         settings.public_url, settings.public_url, campaign.id
     );
@@ -192,7 +194,7 @@ fn print_terminal_qr(url: &str) {
                 (true, true) => ' ',
             })
             .collect();
-        println!("  {line}");
+        eprintln!("  {line}");
         y += 2;
     }
 }

@@ -1,19 +1,30 @@
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use scanloop::cli::{Cli, Command, KeysCommand};
-use scanloop::config::Config;
-use scanloop::db::{Db, generate_key};
+use scanloop::cli::{Cli, Command, KeysCommand, LogFormat};
+use scanloop::config::{Config, redact_url};
+use scanloop::db::{Db, DbError, generate_key};
 use scanloop::startup::{App, shutdown_signal};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
-    let command = Cli::parse().command.unwrap_or_else(|| {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // The chain of causes on one line; no backtrace for a person at a terminal.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    start_logging(cli.log_format);
+    let command = cli.command.unwrap_or_else(|| {
         // `scanloop` alone serves with defaults and SCANLOOP_* variables.
         match Cli::parse_from(["scanloop", "serve"]).command {
             Some(command) => command,
@@ -21,36 +32,93 @@ async fn main() -> anyhow::Result<()> {
         }
     });
     match command {
-        Command::Serve { config, demo } => serve(config, demo).await,
-        Command::Demo { config } => serve(config, true).await,
+        Command::Serve { config, demo } => serve(config, demo, cli.log_format).await,
+        Command::Demo { config } => serve(config, true, cli.log_format).await,
         Command::Migrate { config } => {
             Db::connect(&config.database_url).await?;
-            println!("migrations applied to {}", config.database_url);
+            println!("migrations applied to {}", redact_url(&config.database_url));
             Ok(())
         }
-        Command::Keys {
-            command: KeysCommand::Create { config, name },
-        } => {
-            let db = Db::connect(&config.database_url).await?;
+        Command::Keys { command } => keys(command).await,
+    }
+}
+
+/// Log lines go to standard output; colours only when it is a terminal, so a file or a
+/// pipe gets no escape codes.
+fn start_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::stdout().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
+}
+
+async fn keys(command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create { database, name } => {
+            let db = Db::connect(&database.database_url).await?;
             let key = generate_key();
             db.ensure_api_key(&name, &key).await?;
             println!("{key}");
             eprintln!("Store this key now: only its hash is kept, it cannot be shown again.");
-            Ok(())
+        }
+        KeysCommand::List { database } => {
+            let db = Db::connect(&database.database_url).await?;
+            let keys = db.api_keys().await?;
+            if keys.is_empty() {
+                eprintln!("No API keys yet: `scanloop keys create --name NAME` makes one.");
+            }
+            println!(
+                "{:>5}  {:<24}  {:<8}  {:<6}  {:<20}  revoked",
+                "id", "name", "starts", "role", "created"
+            );
+            for key in keys {
+                println!(
+                    "{:>5}  {:<24}  {:<8}  {:<6}  {:<20}  {}",
+                    key.id,
+                    key.name,
+                    key.prefix,
+                    key.role,
+                    utc(key.created_at),
+                    key.revoked_at.map_or_else(|| "-".to_owned(), utc),
+                );
+            }
+        }
+        KeysCommand::Revoke { database, id } => {
+            let db = Db::connect(&database.database_url).await?;
+            match db.revoke_api_key(id).await {
+                Ok(()) => println!("key {id} is revoked: requests with it are refused"),
+                Err(DbError::NotFound) => {
+                    anyhow::bail!("no API key has id {id}; `scanloop keys list` shows the ids")
+                }
+                Err(err) => return Err(err.into()),
+            }
         }
     }
+    Ok(())
 }
 
-async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+    )
+}
+
+async fn serve(config: Config, demo: bool, log_format: LogFormat) -> anyhow::Result<()> {
     let app = App::build(&config).await?;
     if demo {
         let state = app.state();
         scanloop::demo::seed(&state.db, &state.batches, &state.settings).await?;
     }
     tracing::info!(address = %app.local_addr(), backend = ?app.state().db.backend(), "scanloop listening");
-    println!("scanloop listening on http://{}", app.local_addr());
-    if config.initial_api_key.is_none() && !demo {
-        println!("API keys: set SCANLOOP_INITIAL_API_KEY, or run `scanloop keys create`");
+    // In JSON mode every line is a log object; the friendly lines are for people.
+    if log_format == LogFormat::Text {
+        println!("scanloop listening on http://{}", app.local_addr());
+        if config.initial_api_key.is_none() && !demo {
+            println!("API keys: set SCANLOOP_INITIAL_API_KEY, or run `scanloop keys create`");
+        }
     }
     app.run_until_stopped(shutdown_signal()).await
 }

@@ -3,7 +3,18 @@
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::{Db, DbResult, now_ms};
+use super::{Db, DbError, DbResult, now_ms};
+
+/// A stored key as listed: never the key itself, only the prefix it starts with.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyListing {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub role: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKey {
@@ -48,5 +59,28 @@ impl Db {
         .bind(hash_key(key))
         .fetch_optional(self.pool())
         .await?)
+    }
+
+    pub async fn api_keys(&self) -> DbResult<Vec<KeyListing>> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, prefix, role, created_at, revoked_at FROM api_keys ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Revokes a key: requests with it are refused from the next one on. `NotFound` when
+    /// no key has that id; revoking a revoked key keeps its first revocation time.
+    pub async fn revoke_api_key(&self, id: i64) -> DbResult<()> {
+        let revoked =
+            sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+                .bind(now_ms())
+                .bind(id)
+                .execute(self.pool())
+                .await?;
+        if revoked.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
     }
 }

@@ -18,7 +18,7 @@ pub use campaigns::{Campaign, NewCampaign};
 pub use channels::{Channel, NewChannel};
 pub use code_history::FoldStep;
 pub use codes::{CodeHistory, CodeRecord, ResolvedCode};
-pub use keys::{ApiKey, generate_key, hash_key};
+pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use reports::{ChannelReportRow, ReportRange};
 pub use scans::{ScanRow, WriterConnection};
 pub use status::StatusTarget;
@@ -28,8 +28,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
+
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
+
+use crate::config::redact_url;
 
 /// Which engine the pool talks to; the few statements that differ branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,12 +114,16 @@ impl Db {
                 })
             })
             .connect_with(options)
-            .await?;
+            .await
+            .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
         let migrator = match backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
-        migrator.run(&pool).await?;
+        migrator
+            .run(&pool)
+            .await
+            .context("applying the database migrations failed")?;
         Ok(Self {
             pool,
             backend,

@@ -7,6 +7,7 @@ mod durability;
 mod geo;
 mod helpers;
 mod history;
+mod logs;
 mod openapi;
 mod pages;
 mod qr;
