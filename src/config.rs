@@ -48,6 +48,20 @@ pub struct Config {
     /// that QR alphanumeric mode packs into smaller symbols.
     #[arg(long, env = "SCANLOOP_LOWERCASE_LINKS", default_value_t = false)]
     pub lowercase_links: bool,
+
+    /// Delete raw scans older than this many days (once a day); rollups, visitor sketches
+    /// and per-code history are kept. Unset keeps scans forever.
+    #[arg(long, env = "SCANLOOP_RETENTION_DAYS", value_parser = parse_retention_days)]
+    pub retention_days: Option<u32>,
+}
+
+fn parse_retention_days(raw: &str) -> Result<u32, String> {
+    match raw.trim().parse::<u32>() {
+        Ok(days) if (1..=36_500).contains(&days) => Ok(days),
+        _ => Err(format!(
+            "{raw:?} is not a number of days from 1 to 36500; leave it unset to keep scans forever"
+        )),
+    }
 }
 
 impl fmt::Debug for Config {
@@ -64,6 +78,7 @@ impl fmt::Debug for Config {
             )
             .field("data_dir", &self.data_dir)
             .field("lowercase_links", &self.lowercase_links)
+            .field("retention_days", &self.retention_days)
             .finish()
     }
 }

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::db::{Backend, Db};
 use crate::geo::Geo;
 use crate::http::{self, AppState};
-use crate::jobs::{BatchGenerator, code_history, supervise};
+use crate::jobs::{BatchGenerator, code_history, retention, supervise};
 use crate::scans::{CodeCache, DeviceParser, ScanWriter};
 
 pub struct App {
@@ -60,7 +60,7 @@ impl App {
             // One process owns a SQLite database: a lease left behind is a dead process's.
             db.release_all_leases().await?;
         }
-        let jobs = vec![
+        let mut jobs = vec![
             supervise("code cache follower", {
                 let codes = codes.clone();
                 move || codes.clone().follow_status_changes()
@@ -78,6 +78,13 @@ impl App {
                 move || code_history::run(db.clone())
             }),
         ];
+        if let Some(days) = config.retention_days {
+            tracing::info!(days, "raw scans are kept for {days} days");
+            jobs.push(supervise("retention", {
+                let db = db.clone();
+                move || retention::run(db.clone(), days)
+            }));
+        }
         let state = AppState {
             db,
             codes,

@@ -30,7 +30,7 @@ impl Db {
         limit: i64,
         foldable: impl FnOnce(i64, &[i64]) -> usize,
     ) -> DbResult<FoldStep> {
-        let from = watermark(self.pool()).await?;
+        let from = fold_watermark(self.pool()).await?;
         let (max, count): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE(MAX(id), $1), COUNT(*) FROM scans WHERE id > $1 AND id <= $2",
         )
@@ -96,7 +96,8 @@ impl Db {
     }
 }
 
-async fn watermark(pool: &sqlx::AnyPool) -> DbResult<i64> {
+/// The id of the last scan the fold has counted.
+pub(super) async fn fold_watermark(pool: &sqlx::AnyPool) -> DbResult<i64> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT value FROM job_watermarks WHERE job = $1")
         .bind(JOB)
         .fetch_optional(pool)

@@ -9,6 +9,7 @@ mod code_history;
 mod codes;
 mod keys;
 mod reports;
+mod retention;
 mod scans;
 mod status;
 mod stores;

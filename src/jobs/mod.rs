@@ -1,8 +1,9 @@
-//! Background jobs: batch generation, the per-code history fold. Each runs under
+//! Background jobs: batch generation, the per-code history fold, retention. Each runs under
 //! `supervise`, so a job that panics is logged and started again instead of silently gone.
 
 pub mod batch_generation;
 pub mod code_history;
+pub mod retention;
 
 use std::future::Future;
 use std::time::Duration;

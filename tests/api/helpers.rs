@@ -92,6 +92,7 @@ pub fn config(database_url: &str) -> Config {
         initial_api_key: Some(API_KEY.to_owned()),
         data_dir: PathBuf::from("data"),
         lowercase_links: false,
+        retention_days: None,
     }
 }
 

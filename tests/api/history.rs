@@ -23,7 +23,7 @@ async fn scan_from(app: &TestApp, token: &str, agent: &str, ip: &str) {
 }
 
 /// Polls the code until `done` holds (10 s at most) and returns it.
-async fn code_when(app: &TestApp, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub async fn code_when(app: &TestApp, token: &str, done: impl Fn(&Value) -> bool) -> Value {
     let mut code = Value::Null;
     for _ in 0..100 {
         code = app

@@ -13,3 +13,4 @@ mod pages;
 mod qr;
 mod redirect;
 mod reports;
+mod retention;

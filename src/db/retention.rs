@@ -1,0 +1,31 @@
+//! Deleting old raw scans. Reports read rollups and sketches, and per-code history is
+//! folded from scans, so those stay; only the raw rows go, and only once the fold has
+//! counted them.
+
+use super::code_history::fold_watermark;
+use super::{Db, DbResult};
+
+impl Db {
+    /// Deletes up to `limit` of the oldest scans made before `cutoff_ms` that the per-code
+    /// history has already folded; returns how many went. Fewer than `limit` means none
+    /// are left to delete now.
+    ///
+    /// Scan ids grow with time, so the oldest ids are the oldest scans and the walk needs
+    /// no index on the scan time (which would cost a page write per scan). A scan whose
+    /// time is out of order with its id (clocks of several instances) waits for the next
+    /// sweep.
+    pub async fn delete_old_scans(&self, cutoff_ms: i64, limit: i64) -> DbResult<u64> {
+        let folded = fold_watermark(self.pool()).await?;
+        let _turn = self.write_turn().await;
+        let deleted = sqlx::query(
+            "DELETE FROM scans WHERE id IN \
+             (SELECT id FROM scans WHERE id <= $1 ORDER BY id LIMIT $2) AND scanned_at < $3",
+        )
+        .bind(folded)
+        .bind(limit)
+        .bind(cutoff_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(deleted.rows_affected())
+    }
+}

@@ -1,0 +1,72 @@
+//! Retention deletes raw scans past their time, after the per-code history has counted
+//! them, and keeps reports and history whole; a retention of 0 or less is refused.
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use scanloop::db::{Db, now_ms};
+use scanloop::jobs::retention::sweep;
+use serde_json::json;
+
+use crate::helpers::{PHONE, TestApp};
+use crate::history::code_when;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+#[tokio::test]
+async fn old_scans_go_and_reports_and_history_stay() {
+    let app = TestApp::spawn().await;
+    let (campaign, _, batch) = app.seed(json!({"name": "Kept"}), "shared", 1).await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    for _ in 0..4 {
+        assert_eq!(app.scan(&token, PHONE).await.status(), StatusCode::FOUND);
+    }
+    code_when(&app, &token, |c| c["scans"] == 4).await;
+    let pool = app.db().await;
+    // Three of the four scans were made 40 days ago.
+    sqlx::query(
+        "UPDATE scans SET scanned_at = scanned_at - $1 \
+         WHERE id IN (SELECT id FROM scans ORDER BY id LIMIT 3)",
+    )
+    .bind(40 * DAY_MS)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let db = Db::connect(&app.database_url).await.unwrap();
+    assert_eq!(
+        sweep(&db, 50, now_ms()).await.unwrap(),
+        0,
+        "none is 50 days old"
+    );
+    assert_eq!(sweep(&db, 30, now_ms()).await.unwrap(), 3);
+    assert_eq!(sweep(&db, 30, now_ms()).await.unwrap(), 0, "nothing twice");
+
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM scans")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
+    let report = app.report(&campaign["id"]).await;
+    assert_eq!(report["rows"][0]["scans"], 4, "reports read the rollups");
+    assert_eq!(report["rows"][0]["unique_visitors"], 4);
+    let code = code_when(&app, &token, |_| true).await;
+    assert_eq!(code["scans"], 4, "history keeps every scan: {code}");
+}
+
+#[test]
+fn a_retention_of_zero_negative_or_not_a_number_is_refused() {
+    for bad in ["0", "-3", "ten", "36501"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_scanloop"))
+            .args(["serve", "--database-url", "sqlite::memory:"])
+            .env("SCANLOOP_RETENTION_DAYS", bad)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("number of days from 1 to 36500"),
+            "{bad}: {stderr}"
+        );
+    }
+}
