@@ -53,6 +53,11 @@ pub struct Config {
     /// and per-code history are kept. Unset keeps scans forever.
     #[arg(long, env = "SCANLOOP_RETENTION_DAYS", value_parser = parse_retention_days)]
     pub retention_days: Option<u32>,
+
+    /// A token that `GET /metrics` requires (`Authorization: Bearer TOKEN`); unset leaves
+    /// the metrics open to whoever can reach the port.
+    #[arg(long, env = "SCANLOOP_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
 }
 
 fn parse_retention_days(raw: &str) -> Result<u32, String> {
@@ -79,6 +84,10 @@ impl fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("lowercase_links", &self.lowercase_links)
             .field("retention_days", &self.retention_days)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -102,6 +111,7 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub trusted_proxies: Vec<IpNet>,
     pub lowercase_links: bool,
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -126,6 +136,13 @@ impl Config {
             secure_cookies: url.scheme() == "https",
             trusted_proxies,
             lowercase_links: self.lowercase_links,
+            metrics_token: match self.metrics_token.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(token) if token.len() < 16 => {
+                    anyhow::bail!("SCANLOOP_METRICS_TOKEN must be at least 16 characters")
+                }
+                Some(token) => Some(token.to_owned()),
+            },
         })
     }
 }
@@ -167,6 +184,7 @@ mod tests {
             secure_cookies: true,
             trusted_proxies: vec![],
             lowercase_links: lowercase,
+            metrics_token: None,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod geo;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod qr;
 pub mod scans;
 pub mod startup;

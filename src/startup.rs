@@ -14,6 +14,7 @@ use crate::db::{Backend, Db};
 use crate::geo::Geo;
 use crate::http::{self, AppState};
 use crate::jobs::{BatchGenerator, code_history, retention, supervise};
+use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter};
 
 pub struct App {
@@ -53,9 +54,10 @@ impl App {
                 Geo::disabled()
             }
         };
-        let codes = Arc::new(CodeCache::new(db.clone()));
-        let (writer, writer_task) = ScanWriter::start(db.clone());
-        let batches = BatchGenerator::new(db.clone(), codes.clone());
+        let metrics = Arc::new(Metrics::default());
+        let codes = Arc::new(CodeCache::new(db.clone(), metrics.clone()));
+        let (writer, writer_task) = ScanWriter::start(db.clone(), metrics.clone());
+        let batches = BatchGenerator::new(db.clone(), codes.clone(), metrics.clone());
         if db.backend() == Backend::Sqlite {
             // One process owns a SQLite database: a lease left behind is a dead process's.
             db.release_all_leases().await?;
@@ -93,6 +95,7 @@ impl App {
             geo: Arc::new(geo),
             devices: Arc::new(DeviceParser::default()),
             settings: Arc::new(settings),
+            metrics,
         };
         Ok(Self {
             listener,
@@ -128,14 +131,30 @@ impl App {
         } = self;
         let db = state.db.clone();
         drop(state);
+        // A writer that ends while serving (it panicked) leaves every scan unanswerable:
+        // stop serving and exit with the error, so a supervisor starts a fresh process.
+        let (writer_ended, writer_end) = tokio::sync::oneshot::channel();
+        let writer_watch = tokio::spawn(async move {
+            let result = writer_task.await;
+            let _ = writer_ended.send(());
+            result
+        });
+        let stop = async move {
+            tokio::select! {
+                () = shutdown => {}
+                _ = writer_end => tracing::error!("the scan writer stopped; shutting down"),
+            }
+        };
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(stop)
         .await?;
         // The router held the last writer handles; with them gone the writer drains and ends.
-        writer_task.await?;
+        writer_watch
+            .await?
+            .map_err(|err| anyhow::anyhow!("the scan writer failed: {err}"))?;
         for job in jobs {
             job.abort();
         }

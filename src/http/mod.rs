@@ -4,13 +4,14 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod operations;
 pub mod pages;
 pub mod redirect;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{Method, StatusCode, Uri, header};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, middleware};
@@ -21,6 +22,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::geo::Geo;
 use crate::jobs::BatchGenerator;
+use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter, VisitContext};
 use error::AppError;
 use pages::PageError;
@@ -37,6 +39,7 @@ pub struct AppState {
     pub geo: Arc<Geo>,
     pub devices: Arc<DeviceParser>,
     pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -52,7 +55,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let site = redirect::router()
         .merge(pages::router())
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(operations::healthz))
+        .route("/metrics", get(operations::metrics))
         .route("/static/style.css", get(stylesheet))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
@@ -60,20 +64,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(site)
         .merge(api::router(state.clone()))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            operations::track_requests,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(err) => {
-            tracing::warn!(%err, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
-        }
-    }
 }
 
 async fn stylesheet() -> Response {

@@ -53,6 +53,7 @@ async fn scan(
         .record(row)
         .await
         .map_err(|_| AppError::Unavailable)?;
+    state.metrics.scan_stored(outcome.label(), visit.is_bot);
     Ok(redirect(
         &target(&outcome, &code),
         &visitor,

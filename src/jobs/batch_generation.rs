@@ -9,6 +9,7 @@ use rand::RngCore;
 use tokio::sync::Notify;
 
 use crate::db::{Batch, ChunkDone, Db, DbError, DbResult, NewBatch};
+use crate::metrics::Metrics;
 use crate::scans::CodeCache;
 
 /// Batches with at most this many codes are made before the answer (201, ready).
@@ -46,10 +47,11 @@ pub struct BatchGenerator {
     /// Names this process on the leases it takes.
     owner: String,
     wake: Notify,
+    metrics: Arc<Metrics>,
 }
 
 impl BatchGenerator {
-    pub fn new(db: Db, codes: Arc<CodeCache>) -> Arc<Self> {
+    pub fn new(db: Db, codes: Arc<CodeCache>, metrics: Arc<Metrics>) -> Arc<Self> {
         let mut bytes = [0u8; 8];
         rand::rng().fill_bytes(&mut bytes);
         Arc::new(Self {
@@ -57,6 +59,7 @@ impl BatchGenerator {
             codes,
             owner: format!("{}-{}", std::process::id(), hex::encode(bytes)),
             wake: Notify::new(),
+            metrics,
         })
     }
 
@@ -85,7 +88,9 @@ impl BatchGenerator {
     /// Generates the batch leased to this process to its end, chunk by chunk.
     pub async fn generate(&self, batch_id: i64) -> Result<(), GenerationError> {
         loop {
-            match self.chunk_with_retries(batch_id).await {
+            let done = self.chunk_with_retries(batch_id).await;
+            self.count_waiting_codes().await;
+            match done {
                 Ok(ChunkDone::Progress) => {}
                 Ok(ChunkDone::Finished) => {
                     self.codes.clear();
@@ -121,6 +126,13 @@ impl BatchGenerator {
         }
     }
 
+    /// Keeps the progress metric current: codes of batches not yet generated.
+    async fn count_waiting_codes(&self) {
+        if let Ok(waiting) = self.db.codes_waiting().await {
+            self.metrics.batch_codes_waiting.set(waiting);
+        }
+    }
+
     async fn remove_failed_codes(&self) {
         match self.db.remove_failed_codes().await {
             Ok(0) => {}
@@ -134,6 +146,7 @@ impl BatchGenerator {
     pub async fn run(self: Arc<Self>) {
         loop {
             self.remove_failed_codes().await;
+            self.count_waiting_codes().await;
             loop {
                 match self.db.claim_batch(&self.owner).await {
                     Ok(Some(batch)) => {

@@ -1,52 +1,97 @@
-//! Codes resolved from memory. Entries load lazily on first scan; every instance polls the
-//! database's status-change counter each second and drops everything when it moves, so a
-//! code, batch or campaign disabled anywhere stops redirecting everywhere within seconds.
+//! Codes resolved from memory. Entries load lazily on first scan and are kept while they
+//! are scanned (`generations.rs`), up to a fixed number; unknown tokens are remembered
+//! apart, up to their own bound. Every instance polls the database's status-change counter
+//! each second and drops everything when it moves, so a code, batch or campaign disabled
+//! anywhere stops redirecting everywhere within seconds.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use super::generations::{Found, Generations};
 use crate::db::{Db, DbResult, ResolvedCode, StatusTarget};
 use crate::domain::Status;
+use crate::metrics::Metrics;
 
-const CACHE_CAPACITY: usize = 500_000;
+/// Codes per generation: up to twice this many are held, those scanned recently.
+const KNOWN_PER_GENERATION: usize = 50_000;
+/// Unknown tokens per generation, held apart so a flood of made-up tokens rotates only
+/// these and never pushes out a real code.
+const UNKNOWN_PER_GENERATION: usize = 10_000;
 pub const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
-/// `None` caches a token that does not exist, so a flood of bad tokens stays off the database.
-type Entry = Option<Arc<ResolvedCode>>;
+struct Entries {
+    known: Generations<String, Arc<ResolvedCode>>,
+    /// Tokens the database does not know, so repeating one stays off the database.
+    unknown: Generations<String, ()>,
+}
+
+impl Entries {
+    fn len(&self) -> usize {
+        self.known.len() + self.unknown.len()
+    }
+}
 
 pub struct CodeCache {
     db: Db,
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: RwLock<Entries>,
     /// Bumped on every clear; a load that started before a clear is not cached.
     generation: AtomicU64,
+    metrics: Arc<Metrics>,
 }
 
 impl CodeCache {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, metrics: Arc<Metrics>) -> Self {
         Self {
             db,
-            entries: RwLock::default(),
+            entries: RwLock::new(Entries {
+                known: Generations::new(KNOWN_PER_GENERATION),
+                unknown: Generations::new(UNKNOWN_PER_GENERATION),
+            }),
             generation: AtomicU64::new(0),
+            metrics,
         }
     }
 
-    pub async fn get(&self, token: &str) -> DbResult<Entry> {
-        if let Some(hit) = self.entries.read().ok().and_then(|e| e.get(token).cloned()) {
+    /// The code for a token of a ready batch, from memory when it can be.
+    pub async fn get(&self, token: &str) -> DbResult<Option<Arc<ResolvedCode>>> {
+        if let Some(hit) = self.remembered(token) {
+            self.metrics.code_lookup(true);
             return Ok(hit);
         }
+        self.metrics.code_lookup(false);
         let generation = self.generation.load(Ordering::Acquire);
         let loaded = self.db.resolve_code(token).await?.map(Arc::new);
         if let Ok(mut entries) = self.entries.write()
             && self.generation.load(Ordering::Acquire) == generation
         {
-            if entries.len() >= CACHE_CAPACITY {
-                entries.clear();
+            match &loaded {
+                Some(code) => entries.known.insert(token.to_owned(), code.clone()),
+                None => entries.unknown.insert(token.to_owned(), ()),
             }
-            entries.insert(token.to_owned(), loaded.clone());
+            self.metrics.code_cache_entries.set(entries.len() as i64);
         }
         Ok(loaded)
+    }
+
+    /// `Some(None)` is a remembered unknown token.
+    fn remembered(&self, token: &str) -> Option<Option<Arc<ResolvedCode>>> {
+        let found = {
+            let entries = self.entries.read().ok()?;
+            match entries.known.peek(token) {
+                Some(found) => found,
+                None => return entries.unknown.peek(token).map(|_| None),
+            }
+        };
+        match found {
+            Found::Young(code) => Some(Some(code)),
+            Found::Old(code) => {
+                if let Ok(mut entries) = self.entries.write() {
+                    entries.known.promote(token);
+                }
+                Some(Some(code))
+            }
+        }
     }
 
     /// Enables or disables a campaign, batch or code: the one way statuses change, so no
@@ -61,7 +106,9 @@ impl CodeCache {
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.write() {
             self.generation.fetch_add(1, Ordering::AcqRel);
-            entries.clear();
+            entries.known.clear();
+            entries.unknown.clear();
+            self.metrics.code_cache_entries.set(0);
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod code_cache;
 pub mod device;
+mod generations;
 pub mod outcome;
 pub mod visit;
 pub mod visitor;

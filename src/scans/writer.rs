@@ -3,16 +3,23 @@
 //! waits on a timer: after taking what is queued it yields to the runtime so handlers that
 //! are ready to run can enqueue too, and commits as soon as a yield brings nothing new.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::db::{Db, ScanRow, WriterConnection};
+use crate::db::{Db, ScanRow, WriterConnection, now_ms};
+use crate::metrics::Metrics;
 
 /// Scans per transaction; 21 parameters each stays under SQLite's 32766.
 const MAX_GROUP: usize = 1000;
 /// Queued scans before handlers wait for room: backpressure instead of unbounded memory.
 const QUEUE_DEPTH: usize = 16_384;
 const ATTEMPTS: u32 = 3;
+/// A commit that has not finished after this long makes the writer unhealthy.
+const STUCK_AFTER: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 #[error("the scan could not be stored")]
@@ -26,15 +33,46 @@ struct Pending {
 #[derive(Clone)]
 pub struct ScanWriter {
     queue: mpsc::Sender<Pending>,
+    health: Arc<Health>,
+}
+
+/// What the writer task tells `/healthz`.
+#[derive(Default)]
+struct Health {
+    /// When the commit in progress started (epoch ms), 0 while the writer waits for scans.
+    committing_since: AtomicI64,
+    /// Whether the last group could not be stored.
+    last_failed: AtomicBool,
 }
 
 impl ScanWriter {
     /// Starts the writer task; it ends after every `ScanWriter` clone is dropped and the
     /// queue is drained.
-    pub fn start(db: Db) -> (Self, JoinHandle<()>) {
+    pub fn start(db: Db, metrics: Arc<Metrics>) -> (Self, JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
-        let task = tokio::spawn(run(db, rx));
-        (Self { queue }, task)
+        let health = Arc::new(Health::default());
+        let task = tokio::spawn(run(db, rx, health.clone(), metrics));
+        (Self { queue, health }, task)
+    }
+
+    /// Why the writer cannot store scans now, if it cannot: its task is gone, a commit has
+    /// been stuck for seconds, or the last group failed after its retries.
+    pub fn trouble(&self) -> Option<String> {
+        if self.queue.is_closed() {
+            return Some("the scan writer has stopped".into());
+        }
+        let since = self.health.committing_since.load(Ordering::Acquire);
+        let stuck_ms = now_ms() - since;
+        if since != 0 && stuck_ms >= STUCK_AFTER.as_millis() as i64 {
+            return Some(format!(
+                "the scan writer has not stored queued scans for {} s",
+                stuck_ms / 1000
+            ));
+        }
+        if self.health.last_failed.load(Ordering::Acquire) {
+            return Some("the scan writer could not store the last group of scans".into());
+        }
+        None
     }
 
     /// Returns once the scan is committed.
@@ -51,13 +89,25 @@ impl ScanWriter {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Pending>) {
+async fn run(db: Db, mut rx: mpsc::Receiver<Pending>, health: Arc<Health>, metrics: Arc<Metrics>) {
     let mut group = Group::default();
     let mut conn = WriterConnection::default();
     while let Some(first) = rx.recv().await {
         group.push(first);
         gather(&mut rx, &mut group).await;
+        metrics.writer_queue_depth.set(rx.len() as i64);
+        health.committing_since.store(now_ms(), Ordering::Release);
+        let started = Instant::now();
         let stored = commit(&db, &mut conn, &group.rows).await;
+        health.committing_since.store(0, Ordering::Release);
+        health.last_failed.store(!stored, Ordering::Release);
+        metrics
+            .writer_commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics.writer_group_size.observe(group.rows.len() as f64);
+        if !stored {
+            metrics.writer_failed_groups.inc();
+        }
         group.rows.clear();
         for waiter in group.waiters.drain(..) {
             let _ = waiter.send(stored);
@@ -181,5 +231,31 @@ mod tests {
         .await
         .expect("gather returns without waiting for more");
         assert_eq!(group.rows.len(), 1);
+    }
+
+    #[test]
+    fn trouble_names_a_stopped_a_stuck_and_a_failing_writer() {
+        let (queue, rx) = mpsc::channel(1);
+        let writer = ScanWriter {
+            queue,
+            health: Arc::default(),
+        };
+        assert_eq!(writer.trouble(), None);
+        writer
+            .health
+            .committing_since
+            .store(now_ms() - 1_000, Ordering::Release);
+        assert_eq!(writer.trouble(), None, "a commit of a second is not stuck");
+        writer
+            .health
+            .committing_since
+            .store(now_ms() - 7_000, Ordering::Release);
+        let stuck = writer.trouble().unwrap();
+        assert!(stuck.contains("for 7 s"), "{stuck}");
+        writer.health.committing_since.store(0, Ordering::Release);
+        writer.health.last_failed.store(true, Ordering::Release);
+        assert!(writer.trouble().unwrap().contains("could not store"));
+        drop(rx);
+        assert!(writer.trouble().unwrap().contains("stopped"));
     }
 }

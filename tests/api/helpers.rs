@@ -93,6 +93,7 @@ pub fn config(database_url: &str) -> Config {
         data_dir: PathBuf::from("data"),
         lowercase_links: false,
         retention_days: None,
+        metrics_token: None,
     }
 }
 

@@ -9,6 +9,7 @@ mod helpers;
 mod history;
 mod logs;
 mod openapi;
+mod operations;
 mod pages;
 mod qr;
 mod redirect;
