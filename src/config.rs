@@ -148,6 +148,11 @@ impl Config {
 }
 
 impl Settings {
+    /// The public URL's path, `/qr` for `https://go.example.com/qr`, empty for none.
+    pub fn path_prefix(&self) -> &str {
+        split_origin(&self.public_url).1
+    }
+
     /// The link printed in a code: `HTTPS://HOST/S/TOKEN` by default. Scheme and host are
     /// case-insensitive, so uppercasing them changes nothing but the QR mode; a path prefix
     /// is kept as configured.

@@ -11,7 +11,7 @@ pub mod redirect;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, Uri, header};
+use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, middleware};
@@ -57,7 +57,6 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .route("/healthz", get(operations::healthz))
         .route("/metrics", get(operations::metrics))
-        .route("/static/style.css", get(stylesheet))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(pages::localise));
@@ -72,17 +71,6 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        include_str!("../../static/style.css"),
-    )
-        .into_response()
 }
 
 async fn method_not_allowed(method: Method) -> PageError {

@@ -55,7 +55,7 @@ async fn scan(
         .map_err(|_| AppError::Unavailable)?;
     state.metrics.scan_stored(outcome.label(), visit.is_bot);
     Ok(redirect(
-        &target(&outcome, &code),
+        &target(&outcome, &code, state.settings.path_prefix()),
         &visitor,
         state.settings.secure_cookies,
     ))
@@ -73,9 +73,11 @@ fn redirect(target: &str, visitor: &Visitor, secure_cookies: bool) -> Response {
     response
 }
 
-fn target(outcome: &Outcome, code: &ResolvedCode) -> String {
+/// `path_prefix` is the public URL's path (`/qr` for `https://go.example.com/qr`): the
+/// landing page is reached through the same proxy path as the scan.
+fn target(outcome: &Outcome, code: &ResolvedCode, path_prefix: &str) -> String {
     match outcome {
         Outcome::Destination(url) | Outcome::Fallback(url) => url.clone(),
-        Outcome::Landing => format!("/c/{}", code.campaign_slug),
+        Outcome::Landing => format!("{path_prefix}/c/{}", code.campaign_slug),
     }
 }

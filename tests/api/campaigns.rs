@@ -241,3 +241,73 @@ async fn channels_and_stores_validate_their_input() {
     let list: serde_json::Value = app.get("/api/v1/stores").await.json().await.unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn control_characters_are_refused_in_every_text_field_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let (campaign, channel, _) = app.seed(json!({"name": "Base"}), "shared", 1).await;
+    let nul = "tea\u{0}time";
+    let cases = [
+        ("/api/v1/campaigns", json!({"name": nul}), "name"),
+        (
+            "/api/v1/campaigns",
+            json!({"name": "x", "landing": {"title": nul}}),
+            "landing.title",
+        ),
+        (
+            "/api/v1/campaigns",
+            json!({"name": "x", "landing": {"body": nul}}),
+            "landing.body",
+        ),
+        (
+            "/api/v1/campaigns",
+            json!({"name": "x", "landing": {"body": "a\u{7}b"}}),
+            "landing.body",
+        ),
+        (
+            "/api/v1/campaigns",
+            json!({"name": "x", "landing": {"cta_label": nul}}),
+            "landing.cta_label",
+        ),
+        (
+            "/api/v1/channels",
+            json!({"name": nul, "kind": "poster"}),
+            "name",
+        ),
+        ("/api/v1/stores", json!({"name": nul, "code": "S1"}), "name"),
+        ("/api/v1/stores", json!({"name": "S", "code": nul}), "code"),
+        (
+            "/api/v1/stores",
+            json!({"name": "S", "code": "S2", "city": nul}),
+            "city",
+        ),
+        (
+            "/api/v1/batches",
+            json!({"campaign_id": campaign["id"], "channel_id": channel["id"], "name": nul, "mode": "shared"}),
+            "name",
+        ),
+    ];
+    for (path, body, field) in cases {
+        let response = app.post(path, body).await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, field).await;
+    }
+    // Line breaks and tabs are text in a landing page's body.
+    let multiline = json!({"name": "Lines", "landing": {"body": "Line one\n\tLine two"}});
+    let created = app.create("/api/v1/campaigns", multiline).await;
+    assert_eq!(created["landing"]["body"], "Line one\n\tLine two");
+
+    let db = app.db().await;
+    for (table, expected) in [
+        ("campaigns", 2),
+        ("channels", 1),
+        ("stores", 0),
+        ("batches", 1),
+    ] {
+        let (count,): (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(count, expected, "{table}");
+    }
+}

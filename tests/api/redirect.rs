@@ -348,3 +348,24 @@ async fn the_referrer_host_and_language_are_stored_with_the_scan_and_a_bad_cooki
         )
     );
 }
+
+#[tokio::test]
+async fn a_public_url_with_a_path_prefix_is_kept_in_links_and_the_landing_redirect() {
+    // A proxy serves https://go.example.com/qr/... from this server's /...
+    let app =
+        TestApp::spawn_with(|c| c.public_url = Some("https://go.example.com/qr".into())).await;
+    let (campaign, _, batch) = app.seed(json!({"name": "Prefixed"}), "shared", 1).await;
+    assert_eq!(
+        campaign["landing_url"],
+        "https://go.example.com/qr/c/prefixed"
+    );
+    let (_, token, url) = app.codes(&batch["id"]).await[0].clone();
+    assert_eq!(url, format!("HTTPS://GO.EXAMPLE.COM/qr/S/{token}"));
+    assert_eq!(location(&app.scan(&token, PHONE).await), "/qr/c/prefixed");
+    let page = app.client.get(app.url("/c/prefixed")).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(
+        !html.contains("href=\"/"),
+        "no link that skips the prefix: {html}"
+    );
+}

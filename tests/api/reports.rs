@@ -91,7 +91,34 @@ async fn bad_report_queries_get_a_clear_error() {
             campaign["id"]
         ))
         .await;
-    assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "from").await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "from").await;
+    let id = &campaign["id"];
+    for (query, part) in [
+        ("from=2026-02-01&to=2026-01-01", "to: must be after from"),
+        ("from=2026-01-01&to=2026-01-01", "to: must be after from"),
+        ("to=+10000-01-01T00:00:00Z", "to:"),
+        ("to=9999-12-31T23:00:01Z", "9999-12-31T23:00:00Z"),
+        ("from=1969-12-31", "from:"),
+        ("from=2026-13-01", "from:"),
+    ] {
+        let response = app
+            .get(&format!(
+                "/api/v1/reports/channels?campaign_id={id}&{query}"
+            ))
+            .await;
+        assert_error(response, StatusCode::BAD_REQUEST, part).await;
+    }
+    // The widest range there is still echoes valid RFC 3339 times.
+    let widest: serde_json::Value = app
+        .get(&format!(
+            "/api/v1/reports/channels?campaign_id={id}&from=1970-01-01&to=9999-12-31T22:30:00Z"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(widest["from"], "1970-01-01T00:00:00.000Z");
+    assert_eq!(widest["to"], "9999-12-31T23:00:00.000Z");
 }
 
 /// The `sl_vid` cookie a redirect set, as a `Cookie` header value.

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::time::{parse_optional, to_rfc3339};
-use super::{ErrorBody, Listing, PageQuery, StatusChange, optional_text, required_text};
+use super::{
+    ErrorBody, Listing, PageQuery, StatusChange, multiline_text, optional_text, required_text,
+};
 use crate::db::{Campaign, NewCampaign, StatusTarget};
 use crate::domain::{Slug, TargetUrl};
 use crate::http::AppState;
@@ -108,21 +110,7 @@ impl CreateCampaign {
             starts_at,
             ends_at,
             landing_title: optional_text("landing.title", landing.title.as_deref(), 200)?,
-            landing_body: landing
-                .body
-                .map(|b| b.trim().to_owned())
-                .filter(|b| !b.is_empty())
-                .map(|b| {
-                    if b.chars().count() > 10_000 {
-                        Err(AppError::invalid(
-                            "landing.body",
-                            "must be at most 10000 characters",
-                        ))
-                    } else {
-                        Ok(b)
-                    }
-                })
-                .transpose()?,
+            landing_body: multiline_text("landing.body", landing.body.as_deref(), 10_000)?,
             cta_label: optional_text("landing.cta_label", landing.cta_label.as_deref(), 80)?,
             cta_url: url_field("landing.cta_url", landing.cta_url.as_deref())?,
         })

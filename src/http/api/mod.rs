@@ -183,15 +183,33 @@ fn required_text(field: &str, value: &str, max: usize) -> Result<String> {
     optional_text(field, Some(value), max).map(|v| v.unwrap_or_default())
 }
 
+/// An optional one-line text: trimmed, empty means absent, no control characters.
 fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>> {
+    bounded_text(field, value, max, char::is_control)
+}
+
+/// An optional text of several lines: line breaks and tabs are kept, other control
+/// characters (NUL among them, which PostgreSQL refuses to store) are refused.
+fn multiline_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>> {
+    bounded_text(field, value, max, |c| {
+        c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+    })
+}
+
+fn bounded_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    refused: impl Fn(char) -> bool,
+) -> Result<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) if v.chars().count() > max => Err(AppError::invalid(
             field,
             format!("must be at most {max} characters"),
         )),
-        Some(v) if v.chars().any(char::is_control) => Err(AppError::invalid(
+        Some(v) if v.chars().any(refused) => Err(AppError::invalid(
             field,
-            "must not contain control characters",
+            "must not contain control characters such as NUL",
         )),
         other => Ok(other.map(str::to_owned)),
     }

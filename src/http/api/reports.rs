@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ErrorBody;
-use super::time::{parse_optional, to_rfc3339};
+use super::time::{EARLIEST_MS, parse_optional, to_rfc3339};
 use crate::db::{ChannelReportRow, ReportRange, now_ms};
 use crate::http::AppState;
-use crate::http::error::{Result, missing};
+use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Query};
 
 const MS_PER_HOUR: i64 = 3_600_000;
@@ -17,9 +17,10 @@ const MS_PER_HOUR: i64 = 3_600_000;
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     campaign_id: i64,
-    /// Start (RFC 3339 or YYYY-MM-DD), rounded down to the hour; default: the beginning.
+    /// Start (RFC 3339 or YYYY-MM-DD, 1970 to 9999-12-31T23:00:00Z), rounded down to the
+    /// hour; default: 1970-01-01.
     from: Option<String>,
-    /// End, exclusive, rounded up to the hour; default: now.
+    /// End, exclusive, after `from`, rounded up to the hour; default: now.
     to: Option<String>,
 }
 
@@ -68,9 +69,32 @@ impl From<ChannelReportRow> for ChannelRow {
     }
 }
 
+impl ReportQuery {
+    /// The hour-aligned range asked for: `from` rounded down, `to` rounded up. A query
+    /// parameter that cannot be used is a bad request (400), naming the parameter.
+    fn range(&self) -> Result<ReportRange> {
+        let bad = |err: AppError| AppError::BadRequest(err.to_string());
+        let from = parse_optional("from", self.from.as_deref()).map_err(bad)?;
+        let to = parse_optional("to", self.to.as_deref()).map_err(bad)?;
+        let from = from.unwrap_or(EARLIEST_MS);
+        let to = to.unwrap_or_else(now_ms);
+        if from >= to {
+            return Err(AppError::BadRequest(format!(
+                "to: must be after from ({} is not after {})",
+                to_rfc3339(to),
+                to_rfc3339(from)
+            )));
+        }
+        Ok(ReportRange {
+            from: from - from.rem_euclid(MS_PER_HOUR),
+            to: to + (MS_PER_HOUR - to.rem_euclid(MS_PER_HOUR)) % MS_PER_HOUR,
+        })
+    }
+}
+
 /// Per-channel scans, visitors, bots and spend, read from hourly rollups.
 #[utoipa::path(get, path = "/api/v1/reports/channels", tag = "reports", params(ReportQuery),
-    responses((status = 200, body = ChannelReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ChannelReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn channels(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
@@ -80,12 +104,7 @@ pub async fn channels(
         .campaign(query.campaign_id)
         .await
         .map_err(missing("campaign"))?;
-    let from = parse_optional("from", query.from.as_deref())?.unwrap_or(0);
-    let to = parse_optional("to", query.to.as_deref())?.unwrap_or_else(now_ms);
-    let range = ReportRange {
-        from: from - from.rem_euclid(MS_PER_HOUR),
-        to: to + (MS_PER_HOUR - to.rem_euclid(MS_PER_HOUR)) % MS_PER_HOUR,
-    };
+    let range = query.range()?;
     let rows = state.db.channel_report(query.campaign_id, range).await?;
     Ok(Json(ChannelReport {
         campaign_id: query.campaign_id,
