@@ -3,12 +3,14 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 use ipnet::IpNet;
 use url::Url;
 
 use crate::scans::client::parse_proxies;
+use crate::server::ConnectionLimits;
 
 #[derive(Args, Clone)]
 pub struct Config {
@@ -58,6 +60,24 @@ pub struct Config {
     /// the metrics open to whoever can reach the port.
     #[arg(long, env = "SCANLOOP_METRICS_TOKEN")]
     pub metrics_token: Option<String>,
+
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "SCANLOOP_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a keep-alive connection may stay open with no request in flight.
+    #[arg(long, env = "SCANLOOP_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds an API request may take before it is answered 408 (scans are not limited:
+    /// a scan is answered once it is stored).
+    #[arg(long, env = "SCANLOOP_API_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub api_timeout_secs: u64,
+
+    /// Open connections at most; past it the server stops accepting until one closes.
+    /// Keep it under the process's open-file limit (`ulimit -n`).
+    #[arg(long, env = "SCANLOOP_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
 }
 
 fn parse_retention_days(raw: &str) -> Result<u32, String> {
@@ -84,6 +104,10 @@ impl fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("lowercase_links", &self.lowercase_links)
             .field("retention_days", &self.retention_days)
+            .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("idle_timeout_secs", &self.idle_timeout_secs)
+            .field("api_timeout_secs", &self.api_timeout_secs)
+            .field("max_connections", &self.max_connections)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
@@ -112,6 +136,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     pub lowercase_links: bool,
     pub metrics_token: Option<String>,
+    pub api_timeout: Duration,
+    pub connection_limits: ConnectionLimits,
 }
 
 impl Config {
@@ -142,6 +168,12 @@ impl Config {
                     anyhow::bail!("SCANLOOP_METRICS_TOKEN must be at least 16 characters")
                 }
                 Some(token) => Some(token.to_owned()),
+            },
+            api_timeout: Duration::from_secs(self.api_timeout_secs),
+            connection_limits: ConnectionLimits {
+                header_timeout: Duration::from_secs(self.header_timeout_secs),
+                idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+                max_connections: self.max_connections as usize,
             },
         })
     }
@@ -190,6 +222,12 @@ mod tests {
             trusted_proxies: vec![],
             lowercase_links: lowercase,
             metrics_token: None,
+            api_timeout: Duration::from_secs(30),
+            connection_limits: ConnectionLimits {
+                header_timeout: Duration::from_secs(10),
+                idle_timeout: Duration::from_secs(60),
+                max_connections: 10,
+            },
         }
     }
 

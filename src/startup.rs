@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::db::{Backend, Db};
 use crate::geo::Geo;
+use crate::heavy::HeavyWork;
 use crate::http::{self, AppState};
 use crate::jobs::{BatchGenerator, code_history, retention, supervise};
 use crate::metrics::Metrics;
@@ -96,6 +97,7 @@ impl App {
             devices: Arc::new(DeviceParser::default()),
             settings: Arc::new(settings),
             metrics,
+            heavy: Arc::new(HeavyWork::for_this_machine()),
         };
         Ok(Self {
             listener,
@@ -130,6 +132,7 @@ impl App {
             jobs,
         } = self;
         let db = state.db.clone();
+        let limits = state.settings.connection_limits;
         drop(state);
         // A writer that ends while serving (it panicked) leaves every scan unanswerable:
         // stop serving and exit with the error, so a supervisor starts a fresh process.
@@ -145,12 +148,7 @@ impl App {
                 _ = writer_end => tracing::error!("the scan writer stopped; shutting down"),
             }
         };
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await?;
+        crate::server::serve(listener, router, limits, stop).await;
         // The router held the last writer handles; with them gone the writer drains and ends.
         writer_watch
             .await?

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::db::DbError;
+use crate::heavy::HeavyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -27,6 +28,8 @@ pub enum AppError {
     TooLarge(String),
     #[error("{0}")]
     RateLimited(String),
+    #[error("the request took longer than {0} s and was stopped; send it again, or ask for less")]
+    TimedOut(u64),
     #[error("the service is busy; try again")]
     Unavailable,
     #[error("internal error")]
@@ -64,6 +67,7 @@ impl AppError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -127,5 +131,14 @@ pub fn missing(what: &'static str) -> impl Fn(DbError) -> AppError {
     move |err| match err {
         DbError::NotFound => AppError::NotFound(what),
         other => other.into(),
+    }
+}
+
+impl From<HeavyError> for AppError {
+    fn from(err: HeavyError) -> Self {
+        match err {
+            HeavyError::Busy => Self::RateLimited(err.to_string()),
+            HeavyError::Failed(_) => Self::Internal(err.into()),
+        }
     }
 }

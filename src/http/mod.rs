@@ -21,6 +21,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::geo::Geo;
+use crate::heavy::HeavyWork;
 use crate::jobs::BatchGenerator;
 use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter, VisitContext};
@@ -40,6 +41,7 @@ pub struct AppState {
     pub devices: Arc<DeviceParser>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
+    pub heavy: Arc<HeavyWork>,
 }
 
 impl AppState {

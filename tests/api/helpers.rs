@@ -94,6 +94,10 @@ pub fn config(database_url: &str) -> Config {
         lowercase_links: false,
         retention_days: None,
         metrics_token: None,
+        header_timeout_secs: 10,
+        idle_timeout_secs: 60,
+        api_timeout_secs: 30,
+        max_connections: 4096,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod batches;
 mod campaigns;
+mod connections;
 mod durability;
 mod geo;
 mod helpers;

@@ -171,7 +171,7 @@ pub async fn qr_svg(
 
 /// The code's QR symbol as PNG.
 #[utoipa::path(get, path = "/api/v1/codes/{token}/qr.png", tag = "codes", params(QrQuery),
-    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn qr_png(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -185,7 +185,11 @@ pub async fn qr_png(
             "the image would be {edge} px wide; the limit is {MAX_PNG_EDGE}: lower size or margin"
         )));
     }
-    let png = qr::render_png(&matrix, &options)
+    // Up to 8192 x 8192 pixels: off the scan threads, and only so many at once.
+    let png = state
+        .heavy
+        .run(move || qr::render_png(&matrix, &options))
+        .await?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("PNG encoding failed: {e}")))?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }

@@ -10,10 +10,14 @@ mod stores;
 mod time;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -67,9 +71,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(codes::qr_png))
         .routes(routes!(reports::channels))
         .split_for_parts();
+    let timeout = state.settings.api_timeout;
     let operations = router
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state, require_caller));
+        .layer(middleware::from_fn_with_state(state, require_caller))
+        .layer(middleware::from_fn_with_state(timeout, time_limit));
     let doc = Arc::new(doc);
     let document = Router::new()
         .route(
@@ -78,6 +84,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .method_not_allowed_fallback(method_not_allowed);
     operations.merge(document)
+}
+
+/// An API request, body included, gets `limit` to be answered (a streamed body, such as a
+/// large codes.csv, may take longer once it has started).
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::TimedOut(limit.as_secs()).into_response(),
+    }
 }
 
 async fn method_not_allowed(method: Method) -> AppError {
