@@ -65,6 +65,12 @@ mod tests {
     }
 
     #[test]
+    fn codes_are_the_html_lang_values() {
+        assert_eq!(English.code(), "en");
+        assert_eq!(Chinese.code(), "zh");
+    }
+
+    #[test]
     fn nothing_usable_means_english() {
         assert_eq!(Language::negotiate(""), English);
         assert_eq!(Language::negotiate("fr,de;q=0.9"), English);

@@ -308,4 +308,20 @@ mod tests {
         assert!(VisitorSketch::from_bytes(&dense).is_ok());
         assert_eq!(VisitorSketch::from_bytes(&[9]), Err(MalformedSketch));
     }
+
+    #[test]
+    fn estimates_are_pinned_so_stored_sketches_read_the_same_in_every_version() {
+        // Reports merge sketches stored by earlier versions: the formula must not drift.
+        let sketch = sketch_of((0..50_000).map(|i| format!("visitor-{i}")));
+        assert_eq!(sketch.estimate(), 49_225);
+    }
+
+    #[test]
+    fn full_registers_use_the_raw_estimate_even_when_it_is_small() {
+        // Every register at rank 1: no empty register, so linear counting cannot apply.
+        let mut bytes = vec![DENSE];
+        bytes.extend(std::iter::repeat_n(1, REGISTERS));
+        let sketch = VisitorSketch::from_bytes(&bytes).unwrap();
+        assert_eq!(sketch.estimate(), 5_907);
+    }
 }

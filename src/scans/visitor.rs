@@ -108,6 +108,7 @@ mod tests {
             let cookie = cookie.to_str().unwrap();
             assert!(cookie.starts_with(&format!("sl_vid={id};")), "{cookie}");
             assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+            assert!(cookie.contains("; Max-Age=31536000;"), "a year: {cookie}");
             assert!(!cookie.contains("Secure"));
         }
     }
