@@ -10,6 +10,8 @@ pub enum BatchMode {
 }
 
 impl BatchMode {
+    pub const ALL: [Self; 2] = [Self::Shared, Self::Unique];
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         match raw {
             "shared" => Ok(Self::Shared),

@@ -10,6 +10,8 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Self; 2] = [Self::Active, Self::Disabled];
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         match raw {
             "active" => Ok(Self::Active),

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::time::to_rfc3339;
-use super::{ErrorBody, Listing, PageQuery, StatusChange, optional_text, required_text};
+use super::{
+    BatchModeName, ErrorBody, Listing, PageQuery, StatusChange, optional_text, required_text,
+};
 use crate::db::{Batch, DbError, NewBatch, StatusTarget};
 use crate::domain::{BatchMode, Generation, Gtin, Status};
 use crate::http::AppState;
@@ -28,16 +30,22 @@ pub struct CreateBatch {
     campaign_id: i64,
     channel_id: i64,
     store_id: Option<i64>,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
     /// `shared` (one code for the run) or `unique` (one code per item).
+    #[schema(value_type = BatchModeName)]
     mode: String,
-    /// Items printed; required for unique batches (1 to 10,000,000).
+    /// Items printed; required for unique batches.
+    #[schema(minimum = 1, maximum = 10_000_000)]
     quantity: Option<i64>,
     /// Print cost in cents, counted as spend in reports.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     cost_cents: Option<i64>,
     /// GS1 GTIN-8/12/13/14 with a valid check digit.
+    #[schema(pattern = r"^([0-9]{8}|[0-9]{12,14})$")]
     gtin: Option<String>,
-    /// Lot or batch number (GS1 AI 10), at most 20 characters.
+    /// Lot or batch number (GS1 AI 10): printable ASCII, no spaces.
+    #[schema(max_length = 20, pattern = r"^[!-~]*$")]
     lot: Option<String>,
 }
 

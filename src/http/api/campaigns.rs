@@ -19,15 +19,22 @@ use crate::http::extract::{Json, Path, Query};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCampaign {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
-    /// URL name, a-z 0-9 and hyphens; made from `name` when absent.
+    /// URL name, a-z 0-9 and single inner hyphens; made from `name` when absent.
+    #[schema(max_length = 64, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     slug: Option<String>,
-    /// Where scans go; without one they go to the campaign's landing page.
+    /// Where scans go (http or https); without one they go to the landing page.
+    #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
     destination_url: Option<String>,
     /// Where scans go when the campaign is disabled or outside its dates.
+    #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
     fallback_url: Option<String>,
-    /// RFC 3339 time or YYYY-MM-DD.
+    /// RFC 3339 time (or YYYY-MM-DD), 1970 to 9999-12-31T23:00:00Z.
+    #[schema(format = DateTime)]
     starts_at: Option<String>,
+    /// After `starts_at`.
+    #[schema(format = DateTime)]
     ends_at: Option<String>,
     landing: Option<Landing>,
 }
@@ -35,9 +42,14 @@ pub struct CreateCampaign {
 #[derive(Deserialize, Serialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Landing {
+    #[schema(max_length = 200)]
     title: Option<String>,
+    /// Line breaks and tabs are kept; other control characters are refused.
+    #[schema(max_length = 10000)]
     body: Option<String>,
+    #[schema(max_length = 80)]
     cta_label: Option<String>,
+    #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
     cta_url: Option<String>,
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::time::to_rfc3339;
-use super::{ErrorBody, Listing, PageQuery, required_text};
+use super::{ChannelKindName, ErrorBody, Listing, PageQuery, required_text};
 use crate::db::{Channel, NewChannel};
 use crate::domain::{ChannelKind, Slug};
 use crate::http::AppState;
@@ -16,10 +16,12 @@ use crate::http::extract::{Json, Path, Query};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChannel {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
-    /// packaging, poster, store, media, social, event or other.
+    #[schema(value_type = ChannelKindName)]
     kind: String,
     /// Used as `utm_source`; made from `name` when absent.
+    #[schema(max_length = 64, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     slug: Option<String>,
 }
 

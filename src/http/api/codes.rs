@@ -102,12 +102,15 @@ pub async fn set_status(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QrQuery {
-    /// Pixels (PNG) or SVG units per module, 1 to 100; default 8. The image edge is
+    /// Pixels (PNG) or SVG units per module; default 8. The image edge is
     /// (modules + 2 x margin) x size.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     size: Option<String>,
-    /// Quiet zone in modules, 0 to 40; default 4 (what the QR standard asks for).
+    /// Quiet zone in modules; default 4 (what the QR standard asks for).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 40)]
     margin: Option<String>,
     /// Error correction: L, M, Q or H; default M.
+    #[param(pattern = "^[LMQHlmqh]$")]
     ecc: Option<String>,
 }
 

@@ -5,6 +5,7 @@ mod batches;
 mod campaigns;
 mod channels;
 mod codes;
+mod error_responses;
 mod reports;
 mod stores;
 mod time;
@@ -30,7 +31,7 @@ use super::auth::Caller;
 use super::auth::require_caller;
 use super::error::{AppError, Result, missing};
 use crate::db::{Page, StatusTarget};
-use crate::domain::Status;
+use crate::domain::{BatchMode, ChannelKind, Status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -56,7 +57,7 @@ impl Modify for BearerAuth {
 /// The API: every operation behind the key check, and the OpenAPI document describing them
 /// served openly at `/api/v1/openapi.json`.
 pub fn router(state: AppState) -> Router<AppState> {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(campaigns::create, campaigns::list))
         .routes(routes!(campaigns::get, campaigns::set_status))
         .routes(routes!(channels::create, channels::list))
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state, require_caller))
         .layer(middleware::from_fn_with_state(timeout, time_limit));
+    error_responses::document(&mut doc);
     let doc = Arc::new(doc);
     let document = Router::new()
         .route(
@@ -119,8 +121,10 @@ pub struct ErrorDetail {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Return items with ids greater than this (the previous page's `next_after`).
+    #[param(minimum = 0)]
     after: Option<i64>,
-    /// Items per page, 1 to 500 (default 50).
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
@@ -132,10 +136,13 @@ impl PageQuery {
                 "limit must be between 1 and 500".into(),
             ));
         }
-        Ok(Page {
-            after: self.after.unwrap_or(0).max(0),
-            limit,
-        })
+        let after = self.after.unwrap_or(0);
+        if after < 0 {
+            return Err(AppError::BadRequest(
+                "after must be 0 or more (the previous page's next_after)".into(),
+            ));
+        }
+        Ok(Page { after, limit })
     }
 }
 
@@ -155,11 +162,40 @@ impl<T> Listing<T> {
     }
 }
 
+/// Names the schema document for the values a text field takes, read from the domain type
+/// so the document cannot drift from what the parser accepts.
+macro_rules! name_schema {
+    ($doc:ident, $values:expr, $description:literal) => {
+        #[doc = $description]
+        pub struct $doc;
+
+        impl utoipa::PartialSchema for $doc {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($description))
+                    .enum_values(Some($values.iter().map(|v| v.as_str())))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $doc {}
+    };
+}
+
+name_schema!(StatusName, Status::ALL, "active or disabled");
+name_schema!(ChannelKindName, ChannelKind::ALL, "the kind of channel");
+name_schema!(
+    BatchModeName,
+    BatchMode::ALL,
+    "shared (one code) or unique (one per item)"
+);
+
 /// Body of the PATCH endpoints that enable or disable a campaign, batch or code.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
-    /// `active` or `disabled`.
+    #[schema(value_type = StatusName)]
     status: String,
 }
 

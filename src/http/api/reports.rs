@@ -19,8 +19,10 @@ pub struct ReportQuery {
     campaign_id: i64,
     /// Start (RFC 3339 or YYYY-MM-DD, 1970 to 9999-12-31T23:00:00Z), rounded down to the
     /// hour; default: 1970-01-01.
+    #[param(format = DateTime)]
     from: Option<String>,
     /// End, exclusive, after `from`, rounded up to the hour; default: now.
+    #[param(format = DateTime)]
     to: Option<String>,
 }
 

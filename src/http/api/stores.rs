@@ -15,11 +15,17 @@ use crate::http::extract::{Json, Path, Query};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStore {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
     /// The retailer's own store number; unique.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     code: String,
+    #[schema(max_length = 100)]
     city: Option<String>,
+    /// Give both latitude and longitude, or neither.
+    #[schema(minimum = -90.0, maximum = 90.0)]
     latitude: Option<f64>,
+    #[schema(minimum = -180.0, maximum = 180.0)]
     longitude: Option<f64>,
 }
 
