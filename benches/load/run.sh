@@ -7,13 +7,15 @@
 #   bash benches/load/run.sh            # 15 s per run, 2 interleaved rounds
 #   BENCH_SECONDS=5 BENCH_ROUNDS=1 bash benches/load/run.sh
 #   BENCH_MODE=batch bash benches/load/run.sh   # scans while a large batch generates (batch.sh)
+#   BENCH_MODE=soak BENCH_MINUTES=30 bash benches/load/run.sh   # memory per minute (soak.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 case "${BENCH_MODE:-ratio}" in
   ratio) ;;
   batch) exec bash benches/load/batch.sh ;;
-  *) echo "BENCH_MODE must be ratio or batch" >&2; exit 2 ;;
+  soak) exec bash benches/load/soak.sh ;;
+  *) echo "BENCH_MODE must be ratio, batch or soak" >&2; exit 2 ;;
 esac
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}
