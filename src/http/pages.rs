@@ -57,7 +57,14 @@ pub async fn localise(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     match response.extensions().get::<FailurePage>() {
         Some(&FailurePage(status)) if language != Language::English => {
-            failure_page(status, language)
+            let mut page = failure_page(status, language);
+            // Keep what the failure said besides its body, such as a 405's Allow.
+            for (name, value) in response.headers() {
+                if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                    page.headers_mut().insert(name, value.clone());
+                }
+            }
+            page
         }
         _ => response,
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{API_KEY, PHONE, TempDir, fresh_database};
+use crate::helpers::{API_KEY, PHONE, TempDir, free_port, fresh_database};
 
 struct Server {
     child: Child,
@@ -17,11 +17,7 @@ struct Server {
 }
 
 async fn start(database_url: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_scanloop"))
         .arg("serve")
         .env("SCANLOOP_DATABASE_URL", database_url)

@@ -42,6 +42,15 @@ impl Drop for TempDir {
     }
 }
 
+/// A port nothing listens on now, for a server binary started by a test.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn random_suffix() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 8];

@@ -8,18 +8,14 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
-use crate::helpers::{API_KEY, TempDir, fresh_database};
+use crate::helpers::{API_KEY, TempDir, free_port, fresh_database};
 
 /// Runs the server with `format`, makes a few requests (one a failure), stops it with
 /// SIGTERM, and returns everything it wrote to standard output.
 async fn server_output(format: &str) -> String {
     let dir = TempDir::new();
     let database_url = fresh_database(&dir).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_scanloop"))
         .arg("serve")
         .env("SCANLOOP_DATABASE_URL", &database_url)

@@ -2,18 +2,15 @@ use reqwest::StatusCode;
 
 use crate::helpers::TestApp;
 
+async fn document(app: &TestApp) -> serde_json::Value {
+    let response = app.client.get(app.url("/api/v1/openapi.json")).send().await;
+    response.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn every_documented_path_is_routed_and_the_contract_is_documented() {
     let app = TestApp::spawn().await;
-    let doc: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for path in [
@@ -61,15 +58,7 @@ async fn every_documented_path_is_routed_and_the_contract_is_documented() {
 #[tokio::test]
 async fn the_document_states_error_statuses_enums_and_limits() {
     let app = TestApp::spawn().await;
-    let doc: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     let statuses = |path: &str, method: &str| -> Vec<String> {
         let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
         responses.keys().cloned().collect()

@@ -75,7 +75,13 @@ async fn wrong_methods_answer_405_in_the_form_of_the_route() {
         .await;
     }
     for path in ["/s/ABCDEFGHJKMNP", "/healthz", "/c/tea"] {
-        let response = app.client.post(app.url(path)).send().await.unwrap();
+        let response = app
+            .client
+            .post(app.url(path))
+            .header("accept-language", "zh-CN")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
         assert_eq!(response.headers()["allow"], "GET,HEAD", "{path}");
         assert!(response.text().await.unwrap().contains("<h1>"), "{path}");
