@@ -80,6 +80,11 @@ async fn a_code_shows_when_and_where_it_was_first_scanned_and_from_how_many_citi
         (&json!(0), &Value::Null, &json!(0))
     );
 
+    app.patch(
+        &format!("/api/v1/codes/{untouched}"),
+        json!({"status": "disabled"}),
+    )
+    .await;
     let csv = app
         .get(&format!("/api/v1/batches/{}/codes.csv", batch["id"]))
         .await
@@ -92,9 +97,12 @@ async fn a_code_shows_when_and_where_it_was_first_scanned_and_from_how_many_citi
         Some("serial,token,url,status,scans,first_scan_at")
     );
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert_eq!((row[1], row[4], row[5]), (token.as_str(), "4", first));
+    assert_eq!(
+        (row[1], row[3], row[4], row[5]),
+        (token.as_str(), "active", "4", first)
+    );
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert_eq!((row[4], row[5]), ("0", ""));
+    assert_eq!((row[3], row[4], row[5]), ("disabled", "0", ""));
 }
 
 #[tokio::test]
