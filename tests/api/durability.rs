@@ -42,6 +42,35 @@ async fn start(database_url: &str) -> Server {
     }
 }
 
+/// POSTs a JSON body with the test key to the running binary and returns the JSON answer.
+async fn post_json(
+    client: &reqwest::Client,
+    address: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let response = client
+        .post(format!("{address}{path}"))
+        .bearer_auth(API_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+/// A campaign and a packaging channel to hang batches on.
+async fn campaign_and_channel(
+    client: &reqwest::Client,
+    address: &str,
+    name: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let campaign = post_json(client, address, "/api/v1/campaigns", json!({"name": name})).await;
+    let channel = json!({"name": format!("{name} pack"), "kind": "packaging"});
+    let channel = post_json(client, address, "/api/v1/channels", channel).await;
+    (campaign, channel)
+}
+
 async fn seed_tokens(client: &reqwest::Client, address: &str) -> Vec<String> {
     let post = |path: &str, body: serde_json::Value| {
         client
@@ -50,21 +79,7 @@ async fn seed_tokens(client: &reqwest::Client, address: &str) -> Vec<String> {
             .json(&body)
             .send()
     };
-    let campaign: serde_json::Value = post("/api/v1/campaigns", json!({"name": "Durable"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let channel: serde_json::Value = post(
-        "/api/v1/channels",
-        json!({"name": "Pack", "kind": "packaging"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let (campaign, channel) = campaign_and_channel(client, address, "Durable").await;
     let batch: serde_json::Value = post("/api/v1/batches", json!({"campaign_id": campaign["id"], "channel_id": channel["id"], "name": "b", "mode": "unique", "quantity": 50}))
         .await.unwrap().json().await.unwrap();
     let csv = client
@@ -192,21 +207,7 @@ async fn a_batch_killed_mid_way_resumes_after_restart_with_every_serial_once() {
             .json(&body)
             .send()
     };
-    let campaign: serde_json::Value = post("/api/v1/campaigns", json!({"name": "Resume"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let channel: serde_json::Value = post(
-        "/api/v1/channels",
-        json!({"name": "Cans", "kind": "packaging"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let (campaign, channel) = campaign_and_channel(&client, &address, "Resume").await;
     let response = post(
         "/api/v1/batches",
         json!({"campaign_id": campaign["id"], "channel_id": channel["id"],
