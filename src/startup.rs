@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::db::{Backend, Db};
 use crate::geo::Geo;
 use crate::heavy::HeavyWork;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Shared};
 use crate::jobs::{BatchGenerator, code_history, retention, supervise};
 use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter};
@@ -88,7 +88,7 @@ impl App {
                 move || retention::run(db.clone(), days)
             }));
         }
-        let state = AppState {
+        let state = AppState::new(Shared {
             db,
             codes,
             writer,
@@ -98,7 +98,7 @@ impl App {
             settings: Arc::new(settings),
             metrics,
             heavy: Arc::new(HeavyWork::for_this_machine()),
-        };
+        });
         Ok(Self {
             listener,
             router: http::router(state.clone()),

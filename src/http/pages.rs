@@ -53,21 +53,27 @@ impl IntoResponse for PageError {
 
 /// Layer over the consumer-facing routes: failure pages speak the visitor's language.
 pub async fn localise(request: Request, next: Next) -> Response {
-    let language = language_of(request.headers());
+    // Kept, not parsed: most responses are not failures and need no language.
+    let accepted = request.headers().get(header::ACCEPT_LANGUAGE).cloned();
     let response = next.run(request).await;
-    match response.extensions().get::<FailurePage>() {
-        Some(&FailurePage(status)) if language != Language::English => {
-            let mut page = failure_page(status, language);
-            // Keep what the failure said besides its body, such as a 405's Allow.
-            for (name, value) in response.headers() {
-                if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-                    page.headers_mut().insert(name, value.clone());
-                }
-            }
-            page
-        }
-        _ => response,
+    let Some(&FailurePage(status)) = response.extensions().get::<FailurePage>() else {
+        return response;
+    };
+    let language = accepted
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .map_or(Language::English, Language::negotiate);
+    if language == Language::English {
+        return response;
     }
+    let mut page = failure_page(status, language);
+    // Keep what the failure said besides its body, such as a 405's Allow.
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            page.headers_mut().insert(name, value.clone());
+        }
+    }
+    page
 }
 
 #[derive(Template)]

@@ -1,6 +1,7 @@
 //! `GET /s/{token}`: the hot path. Resolve the code from memory, describe the visit and the
 //! visitor, wait until the scan is committed, then redirect.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -15,7 +16,7 @@ use super::error::AppError;
 use super::pages::PageError;
 use crate::db::{ResolvedCode, now_ms};
 use crate::domain::Token;
-use crate::scans::{Outcome, Visit, Visitor, decide};
+use crate::scans::{Outcome, Visit, Visitor};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -44,7 +45,7 @@ async fn scan(
         })?
         .ok_or(AppError::NotFound("code"))?;
     let now = now_ms();
-    let outcome = decide(&code, now);
+    let outcome = code.outcome(now);
     let visit = Visit::describe(&state.visit_context(), peer.ip(), &method, &headers);
     let visitor = Visitor::identify(&headers, visit.is_bot);
     let row = visit.scan_row(now, &code, &visitor, outcome.label());
@@ -55,7 +56,7 @@ async fn scan(
         .map_err(|_| AppError::Unavailable)?;
     state.metrics.scan_stored(outcome.label(), visit.is_bot);
     Ok(redirect(
-        &target(&outcome, &code, state.settings.path_prefix()),
+        &target(outcome, &code, state.settings.path_prefix()),
         &visitor,
         state.settings.secure_cookies,
     ))
@@ -75,9 +76,9 @@ fn redirect(target: &str, visitor: &Visitor, secure_cookies: bool) -> Response {
 
 /// `path_prefix` is the public URL's path (`/qr` for `https://go.example.com/qr`): the
 /// landing page is reached through the same proxy path as the scan.
-fn target(outcome: &Outcome, code: &ResolvedCode, path_prefix: &str) -> String {
+fn target<'a>(outcome: Outcome<'a>, code: &ResolvedCode, path_prefix: &str) -> Cow<'a, str> {
     match outcome {
-        Outcome::Destination(url) | Outcome::Fallback(url) => url.clone(),
-        Outcome::Landing => format!("{path_prefix}/c/{}", code.campaign_slug),
+        Outcome::Destination(url) | Outcome::Fallback(url) => Cow::Borrowed(url),
+        Outcome::Landing => Cow::Owned(format!("{path_prefix}/c/{}", code.campaign_slug)),
     }
 }

@@ -9,7 +9,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use super::generations::{Found, Generations};
-use crate::db::{Db, DbResult, ResolvedCode, StatusTarget};
+use super::outcome::RoutedCode;
+use crate::db::{Db, DbResult, StatusTarget};
 use crate::domain::Status;
 use crate::metrics::Metrics;
 
@@ -21,7 +22,7 @@ const UNKNOWN_PER_GENERATION: usize = 10_000;
 pub const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
 struct Entries {
-    known: Generations<String, Arc<ResolvedCode>>,
+    known: Generations<String, Arc<RoutedCode>>,
     /// Tokens the database does not know, so repeating one stays off the database.
     unknown: Generations<String, ()>,
 }
@@ -54,14 +55,15 @@ impl CodeCache {
     }
 
     /// The code for a token of a ready batch, from memory when it can be.
-    pub async fn get(&self, token: &str) -> DbResult<Option<Arc<ResolvedCode>>> {
+    pub async fn get(&self, token: &str) -> DbResult<Option<Arc<RoutedCode>>> {
         if let Some(hit) = self.remembered(token) {
             self.metrics.code_lookup(true);
             return Ok(hit);
         }
         self.metrics.code_lookup(false);
         let generation = self.generation.load(Ordering::Acquire);
-        let loaded = self.db.resolve_code(token).await?.map(Arc::new);
+        let loaded = self.db.resolve_code(token).await?;
+        let loaded = loaded.map(|code| Arc::new(RoutedCode::new(code)));
         if let Ok(mut entries) = self.entries.write()
             && self.generation.load(Ordering::Acquire) == generation
         {
@@ -75,7 +77,7 @@ impl CodeCache {
     }
 
     /// `Some(None)` is a remembered unknown token.
-    fn remembered(&self, token: &str) -> Option<Option<Arc<ResolvedCode>>> {
+    fn remembered(&self, token: &str) -> Option<Option<Arc<RoutedCode>>> {
         let found = {
             let entries = self.entries.read().ok()?;
             match entries.known.peek(token) {

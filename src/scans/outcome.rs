@@ -1,19 +1,21 @@
 //! Where a scan of a known code sends the consumer.
 
+use std::ops::Deref;
+
 use crate::db::ResolvedCode;
 use crate::domain::{Status, TargetUrl};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome<'a> {
     /// The campaign's destination, with UTM tags added where the brand set none.
-    Destination(String),
+    Destination(&'a str),
     /// The campaign's own landing page (no destination set, or nowhere else to go).
     Landing,
     /// The campaign's fallback: the code, batch or campaign is disabled or out of dates.
-    Fallback(String),
+    Fallback(&'a str),
 }
 
-impl Outcome {
+impl Outcome<'_> {
     pub fn label(&self) -> &'static str {
         match self {
             Self::Destination(_) => "destination",
@@ -23,22 +25,52 @@ impl Outcome {
     }
 }
 
-pub fn decide(code: &ResolvedCode, now_ms: i64) -> Outcome {
-    let switched_on = code.code_status == Status::Active && code.batch_status == Status::Active;
-    let stored = |url: &Option<String>| url.as_deref().and_then(|u| TargetUrl::parse(u).ok());
-    if !switched_on || !code.schedule().is_running(now_ms) {
-        return match stored(&code.fallback_url) {
-            Some(url) => Outcome::Fallback(url.as_str().to_owned()),
-            None => Outcome::Landing,
-        };
+/// A known code with the two places its scans can go, worked out once when it is loaded:
+/// tagging the destination parses and rebuilds a URL, too slow to repeat on every scan.
+#[derive(Debug)]
+pub struct RoutedCode {
+    code: ResolvedCode,
+    destination: Option<String>,
+    fallback: Option<String>,
+}
+
+impl RoutedCode {
+    pub fn new(code: ResolvedCode) -> Self {
+        let stored = |url: &Option<String>| url.as_deref().and_then(|u| TargetUrl::parse(u).ok());
+        let destination = stored(&code.destination_url).map(|url| {
+            url.with_params_unless_set(&[
+                ("utm_source", &code.channel_slug),
+                ("utm_medium", "qr"),
+                ("utm_campaign", &code.campaign_slug),
+            ])
+        });
+        let fallback = stored(&code.fallback_url).map(TargetUrl::into_string);
+        Self {
+            code,
+            destination,
+            fallback,
+        }
     }
-    match stored(&code.destination_url) {
-        Some(url) => Outcome::Destination(url.with_params_unless_set(&[
-            ("utm_source", &code.channel_slug),
-            ("utm_medium", "qr"),
-            ("utm_campaign", &code.campaign_slug),
-        ])),
-        None => Outcome::Landing,
+
+    /// Where a scan at `now_ms` goes: the destination while the code, its batch and its
+    /// campaign are switched on and the campaign runs; otherwise the fallback.
+    pub fn outcome(&self, now_ms: i64) -> Outcome<'_> {
+        let code = &self.code;
+        let switched_on = code.code_status == Status::Active && code.batch_status == Status::Active;
+        let chosen = if switched_on && code.schedule().is_running(now_ms) {
+            self.destination.as_deref().map(Outcome::Destination)
+        } else {
+            self.fallback.as_deref().map(Outcome::Fallback)
+        };
+        chosen.unwrap_or(Outcome::Landing)
+    }
+}
+
+impl Deref for RoutedCode {
+    type Target = ResolvedCode;
+
+    fn deref(&self) -> &ResolvedCode {
+        &self.code
     }
 }
 
@@ -72,46 +104,53 @@ mod tests {
 
     #[test]
     fn a_running_campaign_goes_to_its_destination_with_utm_tags() {
-        let outcome = decide(&code(Some(SHOP), Some(BRAND)), 150);
+        let routed = RoutedCode::new(code(Some(SHOP), Some(BRAND)));
+        let outcome = routed.outcome(150);
         assert_eq!(
             outcome,
-            Outcome::Destination(format!(
-                "{SHOP}?utm_source=metro&utm_medium=qr&utm_campaign=tea"
-            ))
+            Outcome::Destination(
+                "https://shop.example.com/tea?utm_source=metro&utm_medium=qr&utm_campaign=tea"
+            )
         );
         assert_eq!(outcome.label(), "destination");
     }
 
     #[test]
     fn without_a_destination_scans_go_to_the_landing_page() {
-        assert_eq!(decide(&code(None, Some(BRAND)), 150), Outcome::Landing);
+        assert_eq!(
+            RoutedCode::new(code(None, Some(BRAND))).outcome(150),
+            Outcome::Landing
+        );
         assert_eq!(Outcome::Landing.label(), "landing");
     }
 
     #[test]
     fn anything_switched_off_or_out_of_dates_goes_to_the_fallback() {
-        let fallback = Outcome::Fallback(BRAND.into());
+        let fallback = Outcome::Fallback(BRAND);
         for now in [99, 200] {
             assert_eq!(
-                decide(&code(Some(SHOP), Some(BRAND)), now),
+                RoutedCode::new(code(Some(SHOP), Some(BRAND))).outcome(now),
                 fallback,
                 "{now}"
             );
         }
         let mut c = code(Some(SHOP), Some(BRAND));
         c.code_status = Status::Disabled;
-        assert_eq!(decide(&c, 150), fallback);
+        assert_eq!(RoutedCode::new(c.clone()).outcome(150), fallback);
         let mut c = code(Some(SHOP), Some(BRAND));
         c.batch_status = Status::Disabled;
-        assert_eq!(decide(&c, 150), fallback);
+        assert_eq!(RoutedCode::new(c.clone()).outcome(150), fallback);
         let mut c = code(Some(SHOP), Some(BRAND));
         c.campaign_status = Status::Disabled;
-        assert_eq!(decide(&c, 150), fallback);
+        assert_eq!(RoutedCode::new(c.clone()).outcome(150), fallback);
         assert_eq!(fallback.label(), "fallback");
     }
 
     #[test]
     fn a_stopped_campaign_without_a_fallback_shows_its_landing_page() {
-        assert_eq!(decide(&code(Some(SHOP), None), 250), Outcome::Landing);
+        assert_eq!(
+            RoutedCode::new(code(Some(SHOP), None)).outcome(250),
+            Outcome::Landing
+        );
     }
 }
