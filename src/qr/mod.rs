@@ -1,9 +1,11 @@
-//! QR symbols for short links, drawn by our own SVG and PNG renderers so the quiet zone
-//! and module size are exactly what the print shop asked for.
+//! QR symbols for short links, drawn by our own SVG and PNG renderers so the quiet zone,
+//! module size and colours are exactly what the print shop asked for.
 
+mod options;
 mod png;
 mod svg;
 
+pub use options::{Colour, Layout, OptionsError, OptionsText, RenderOptions, Scale, parse_ecc};
 pub use png::render_png;
 pub use svg::render_svg;
 
@@ -12,36 +14,6 @@ use qrcode::{Color, EcLevel, QrCode};
 /// Largest PNG edge we draw, in pixels: big enough for a billboard file, small enough that
 /// a request cannot make the server allocate gigabytes.
 pub const MAX_PNG_EDGE: u32 = 8192;
-
-/// Rendering options, validated.
-#[derive(Debug, Clone, Copy)]
-pub struct RenderOptions {
-    /// Pixels per module (PNG) or user units per module (SVG).
-    pub module_size: u32,
-    /// Quiet zone in modules on each side.
-    pub margin: u32,
-    pub ecc: EcLevel,
-}
-
-impl Default for RenderOptions {
-    fn default() -> Self {
-        Self {
-            module_size: 8,
-            margin: 4,
-            ecc: EcLevel::M,
-        }
-    }
-}
-
-pub fn parse_ecc(raw: &str) -> Option<EcLevel> {
-    match raw.to_ascii_uppercase().as_str() {
-        "L" => Some(EcLevel::L),
-        "M" => Some(EcLevel::M),
-        "Q" => Some(EcLevel::Q),
-        "H" => Some(EcLevel::H),
-        _ => None,
-    }
-}
 
 /// The dark/light grid of a symbol.
 pub struct Matrix {

@@ -134,3 +134,80 @@ async fn invalid_render_options_get_a_400() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn colours_and_print_sizes_still_decode() {
+    let app = TestApp::spawn_with(|c| c.public_url = Some("https://go.example.com".into())).await;
+    let (_, _, batch) = app.seed(json!({"name": "Print"}), "unique", 1).await;
+    let (_, token, url) = app.codes(&batch["id"]).await.remove(0);
+
+    let svg = app
+        .get(&format!(
+            "/api/v1/codes/{token}/qr.svg?module_mm=2&fg=1a1a1a&bg=%23fffdf0"
+        ))
+        .await;
+    assert_eq!(svg.status(), StatusCode::OK);
+    let svg = svg.text().await.unwrap();
+    // Version 2 (25 modules) with the 4-module quiet zone: 33 modules of 2 mm.
+    assert!(svg.contains(r#"width="66mm" height="66mm""#), "{svg}");
+    assert!(svg.contains(r##"fill="#1a1a1a""##) && svg.contains(r##"fill="#fffdf0""##));
+    assert_eq!(decode(rasterize_svg(&svg)), url, "coloured SVG in mm");
+
+    let png = app
+        .get(&format!(
+            "/api/v1/codes/{token}/qr.png?module_mm=0.5&dpi=600&fg=003366"
+        ))
+        .await;
+    assert_eq!(png.status(), StatusCode::OK);
+    let bytes = png.bytes().await.unwrap();
+    let reader = png::Decoder::new(std::io::Cursor::new(&bytes))
+        .read_info()
+        .unwrap();
+    let info = reader.info();
+    // 0.5 mm at 600 dpi rounds to 12 px a module; the file says 24,000 px a metre, so
+    // it prints at exactly 0.5 mm a module.
+    assert_eq!((info.width, info.height), (33 * 12, 33 * 12));
+    let dims = info.pixel_dims.expect("a print PNG carries its resolution");
+    assert_eq!((dims.xppu, dims.unit), (24_000, png::Unit::Meter));
+    let image = image::load_from_memory(&bytes).unwrap().to_luma8();
+    assert_eq!(decode(image), url, "coloured print PNG");
+}
+
+#[tokio::test]
+async fn options_that_would_not_scan_get_a_422_that_says_why() {
+    let app = TestApp::spawn().await;
+    let (_, _, batch) = app.seed(json!({"name": "QR"}), "shared", 1).await;
+    let token = app.codes(&batch["id"]).await.remove(0).1;
+    for (query, says) in [
+        ("fg=777777", "contrast"),
+        ("fg=ffffff&bg=000000", "lighter"),
+        ("margin=1", "quiet zone"),
+        ("module_mm=0.2", "0.25 mm"),
+        ("size_mm=8", "0.25 mm"),
+    ] {
+        for format in ["svg", "png"] {
+            let response = app
+                .get(&format!("/api/v1/codes/{token}/qr.{format}?{query}"))
+                .await;
+            assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, says).await;
+        }
+    }
+    let inverted = app
+        .get(&format!(
+            "/api/v1/codes/{token}/qr.svg?fg=ffffff&bg=000000&invert=allow"
+        ))
+        .await;
+    assert_eq!(inverted.status(), StatusCode::OK, "inversion on request");
+    for (query, option) in [
+        ("fg=blue", "fg"),
+        ("dpi=9999", "dpi"),
+        ("module_mm=abc", "module_mm"),
+        ("size=8&size_mm=40", "one of"),
+        ("invert=maybe", "invert"),
+    ] {
+        let response = app
+            .get(&format!("/api/v1/codes/{token}/qr.png?{query}"))
+            .await;
+        assert_error(response, StatusCode::BAD_REQUEST, option).await;
+    }
+}

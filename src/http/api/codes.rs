@@ -15,7 +15,7 @@ use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
-use crate::qr::{self, MAX_PNG_EDGE, Matrix, RenderOptions};
+use crate::qr::{self, MAX_PNG_EDGE, Matrix, OptionsError, OptionsText, RenderOptions};
 
 #[derive(Serialize, ToSchema)]
 pub struct CodeView {
@@ -98,51 +98,67 @@ pub async fn set_status(
     Ok(Json(CodeView::new(code, &state)))
 }
 
-/// Rendering options. Query values are taken as text so a bad one gets a precise message.
+/// Rendering options, the same on every renderer. Values are taken as text so a bad one
+/// gets a precise message: 400 for one that cannot be read, 422 for one that would print
+/// a code phones cannot scan.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QrQuery {
-    /// Pixels (PNG) or SVG units per module; default 8. The image edge is
-    /// (modules + 2 x margin) x size.
+    /// Pixels (PNG) or SVG units per module, for screens; default 8. Give one of size,
+    /// module_mm and size_mm.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     size: Option<String>,
-    /// Quiet zone in modules; default 4 (what the QR standard asks for).
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 40)]
+    /// Millimetres per module, for print: at least 0.25.
+    #[param(value_type = Option<f64>, minimum = 0.25, maximum = 50)]
+    module_mm: Option<String>,
+    /// Millimetres for the whole symbol, quiet zone included, for print; each module must
+    /// come out at 0.25 mm or more.
+    #[param(value_type = Option<f64>, maximum = 2000)]
+    size_mm: Option<String>,
+    /// Pixels per inch of a PNG drawn in millimetres; default 300.
+    #[param(value_type = Option<u32>, minimum = 72, maximum = 2400)]
+    dpi: Option<String>,
+    /// Quiet zone in modules; default 4, as ISO/IEC 18004 asks; under 2 is refused.
+    #[param(value_type = Option<u32>, minimum = 2, maximum = 40)]
     margin: Option<String>,
     /// Error correction: L, M, Q or H; default M.
     #[param(pattern = "^[LMQHlmqh]$")]
     ecc: Option<String>,
+    /// Dark modules, hex RGB such as 1a1a1a; default 000000. Needs a WCAG contrast of
+    /// 4.5:1 with bg.
+    #[param(pattern = "^#?[0-9A-Fa-f]{6}$")]
+    fg: Option<String>,
+    /// Light modules and quiet zone, hex RGB; default ffffff.
+    #[param(pattern = "^#?[0-9A-Fa-f]{6}$")]
+    bg: Option<String>,
+    /// `allow` to draw light modules on a dark background; refused by default.
+    #[param(pattern = "^(allow|refuse)$")]
+    invert: Option<String>,
 }
 
 impl QrQuery {
-    fn options(&self) -> Result<RenderOptions> {
-        let number = |name: &str,
-                      raw: &Option<String>,
-                      default: u32,
-                      range: std::ops::RangeInclusive<u32>| {
-            let Some(raw) = raw else { return Ok(default) };
-            raw.parse::<u32>()
-                .ok()
-                .filter(|v| range.contains(v))
-                .ok_or_else(|| {
-                    AppError::BadRequest(format!(
-                        "{name} must be a whole number from {} to {}, not {raw:?}",
-                        range.start(),
-                        range.end()
-                    ))
-                })
-        };
-        let ecc = match &self.ecc {
-            None => qrcode::EcLevel::M,
-            Some(raw) => qr::parse_ecc(raw).ok_or_else(|| {
-                AppError::BadRequest(format!("ecc must be L, M, Q or H, not {raw:?}"))
-            })?,
-        };
-        Ok(RenderOptions {
-            module_size: number("size", &self.size, 8, 1..=100)?,
-            margin: number("margin", &self.margin, 4, 0..=40)?,
-            ecc,
-        })
+    pub fn options(&self) -> Result<RenderOptions> {
+        OptionsText {
+            size: self.size.as_deref(),
+            module_mm: self.module_mm.as_deref(),
+            size_mm: self.size_mm.as_deref(),
+            dpi: self.dpi.as_deref(),
+            margin: self.margin.as_deref(),
+            ecc: self.ecc.as_deref(),
+            fg: self.fg.as_deref(),
+            bg: self.bg.as_deref(),
+            invert: self.invert.as_deref(),
+        }
+        .parse()
+        .map_err(refused)
+    }
+}
+
+/// Options that cannot be read are a 400; options that would not scan, a 422.
+fn refused(err: OptionsError) -> AppError {
+    match err {
+        OptionsError::Malformed(message) => AppError::BadRequest(message),
+        OptionsError::Unscannable { option, reason } => AppError::invalid(option, reason),
     }
 }
 
@@ -160,7 +176,7 @@ async fn matrix_for(state: &AppState, raw: &str, options: &RenderOptions) -> Res
 
 /// The code's QR symbol as SVG.
 #[utoipa::path(get, path = "/api/v1/codes/{token}/qr.svg", tag = "codes", params(QrQuery),
-    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn qr_svg(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -168,13 +184,14 @@ pub async fn qr_svg(
 ) -> Result<Response> {
     let options = query.options()?;
     let matrix = matrix_for(&state, &token, &options).await?;
-    let svg = qr::render_svg(&matrix, &options);
+    let layout = options.layout(matrix.width).map_err(refused)?;
+    let svg = qr::render_svg(&matrix, &options, &layout);
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
 /// The code's QR symbol as PNG.
 #[utoipa::path(get, path = "/api/v1/codes/{token}/qr.png", tag = "codes", params(QrQuery),
-    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn qr_png(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -182,16 +199,18 @@ pub async fn qr_png(
 ) -> Result<Response> {
     let options = query.options()?;
     let matrix = matrix_for(&state, &token, &options).await?;
-    let edge = (matrix.width as u32 + 2 * options.margin) * options.module_size;
-    if edge > MAX_PNG_EDGE {
+    let layout = options.layout(matrix.width).map_err(refused)?;
+    let edge = layout.png_edge();
+    if edge > u64::from(MAX_PNG_EDGE) {
         return Err(AppError::BadRequest(format!(
-            "the image would be {edge} px wide; the limit is {MAX_PNG_EDGE}: lower size or margin"
+            "the image would be {edge} px wide; the limit is {MAX_PNG_EDGE}: lower size, \
+             module_mm, size_mm, dpi or margin"
         )));
     }
     // Up to 8192 x 8192 pixels: off the scan threads, and only so many at once.
     let png = state
         .heavy
-        .run(move || qr::render_png(&matrix, &options))
+        .run(move || qr::render_png(&matrix, &options, &layout))
         .await?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("PNG encoding failed: {e}")))?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
