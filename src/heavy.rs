@@ -1,4 +1,4 @@
-//! Heavy work (PNG renders now; exports, photo decoding and password hashing later) runs on
+//! Heavy work (PNG renders and exports now; photo decoding and password hashing later) runs on
 //! tokio's blocking threads, never on the threads that answer scans, and only so many at
 //! once. A request that cannot get a turn within a moment is told to come back (429)
 //! instead of queueing without end.
@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How long a request waits for a turn before it is refused.
 const WAIT_FOR_TURN: Duration = Duration::from_secs(2);
@@ -36,15 +36,20 @@ impl HeavyWork {
         }
     }
 
+    /// A turn for work that runs in many steps (an export), held until it is dropped.
+    pub async fn turn(&self) -> Result<OwnedSemaphorePermit, HeavyError> {
+        tokio::time::timeout(WAIT_FOR_TURN, self.turns.clone().acquire_owned())
+            .await
+            .map_err(|_| HeavyError::Busy)?
+            .map_err(|_| HeavyError::Busy)
+    }
+
     /// Runs `work` on a blocking thread once a turn is free.
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HeavyError> {
-        let turn = tokio::time::timeout(WAIT_FOR_TURN, self.turns.clone().acquire_owned())
-            .await
-            .map_err(|_| HeavyError::Busy)?
-            .map_err(|_| HeavyError::Busy)?;
+        let turn = self.turn().await?;
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
             work()

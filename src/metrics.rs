@@ -46,6 +46,7 @@ pub struct Metrics {
     pub code_cache_lookups: Family<LookupLabel, Counter>,
     pub code_cache_entries: Gauge,
     pub batch_codes_waiting: Gauge,
+    pub export_codes: Counter,
 }
 
 /// 0.5 ms to about 16 s, doubling.
@@ -117,6 +118,12 @@ impl Default for Metrics {
             "Codes of queued or generating batches not yet written",
             batch_codes_waiting.clone(),
         );
+        let export_codes = Counter::default();
+        registry.register(
+            "export_codes",
+            "Codes rendered into export files",
+            export_codes.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -129,6 +136,7 @@ impl Default for Metrics {
             code_cache_lookups,
             code_cache_entries,
             batch_codes_waiting,
+            export_codes,
         }
     }
 }

@@ -284,3 +284,17 @@ pub async fn assert_error(response: Response, status: StatusCode, message_part: 
         "{message:?} should mention {message_part:?}"
     );
 }
+
+/// The value of the sample `name{labels}` (labels exactly as rendered), or 0.
+pub fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+pub async fn metrics(app: &TestApp) -> String {
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}

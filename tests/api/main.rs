@@ -5,6 +5,7 @@ mod batches;
 mod campaigns;
 mod connections;
 mod durability;
+mod exports;
 mod geo;
 mod helpers;
 mod history;

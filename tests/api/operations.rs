@@ -8,21 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::Connection;
 
-use crate::helpers::{PHONE, TestApp, assert_error};
-
-/// The value of the sample `name{labels}` (labels exactly as rendered), or 0.
-fn sample(metrics: &str, series: &str) -> f64 {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
-}
-
-async fn metrics(app: &TestApp) -> String {
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.text().await.unwrap()
-}
+use crate::helpers::{PHONE, TestApp, assert_error, metrics, sample};
 
 #[tokio::test]
 async fn metrics_count_requests_scans_groups_and_cache_lookups() {

@@ -5,14 +5,14 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, assert_error};
 
-fn decode(image: image::GrayImage) -> String {
+pub fn decode(image: image::GrayImage) -> String {
     let mut prepared = rqrr::PreparedImage::prepare(image);
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "one QR symbol in the image");
     grids[0].decode().expect("the symbol decodes").1
 }
 
-fn rasterize_svg(svg: &str) -> image::GrayImage {
+pub fn rasterize_svg(svg: &str) -> image::GrayImage {
     let tree =
         resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default()).expect("valid SVG");
     let size = tree.size().to_int_size();

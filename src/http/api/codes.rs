@@ -155,7 +155,7 @@ impl QrQuery {
 }
 
 /// Options that cannot be read are a 400; options that would not scan, a 422.
-fn refused(err: OptionsError) -> AppError {
+pub(super) fn refused(err: OptionsError) -> AppError {
     match err {
         OptionsError::Malformed(message) => AppError::BadRequest(message),
         OptionsError::Unscannable { option, reason } => AppError::invalid(option, reason),

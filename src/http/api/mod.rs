@@ -6,6 +6,7 @@ mod campaigns;
 mod channels;
 mod codes;
 mod error_responses;
+mod exports;
 mod reports;
 mod stores;
 mod time;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(batches::create, batches::list))
         .routes(routes!(batches::get, batches::set_status))
         .routes(routes!(batches::codes_csv))
+        .routes(routes!(exports::export_zip))
         .routes(routes!(codes::get, codes::set_status))
         .routes(routes!(codes::qr_svg))
         .routes(routes!(codes::qr_png))
