@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, assert_error, metrics, sample};
 use crate::qr::{decode, rasterize_svg};
 
-fn unzip(bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
+pub fn unzip(bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("a valid ZIP");
     (0..archive.len())
         .map(|i| {

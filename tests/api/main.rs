@@ -17,3 +17,4 @@ mod qr;
 mod redirect;
 mod reports;
 mod retention;
+mod zbar;
