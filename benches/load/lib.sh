@@ -1,10 +1,11 @@
-# Shared by the load benchmark's modes: build, start scanloop pinned to CPU 0 on a fresh
-# SQLite database, talk to its API, seed codes, and clean up. Sourced, not run.
+# Shared by the load benchmark's modes: build, start scanloop pinned to CPU 0 (or the CPUs in
+# SCANLOOP_CPUS) on a fresh SQLite database, talk to its API, seed codes, and clean up.
+# Sourced, not run.
 
 KEY="bench-key-0123456789abcdef"
 SCANLOOP_PORT=${SCANLOOP_PORT:-18481}
 
-cargo build --release --locked --bin scanloop --bin scanloop-bench-baseline >&2
+cargo build --release --locked --bin scanloop --bin scanloop-bench-baseline --bin scanloop-bench-qr >&2
 
 work=$(mktemp -d)
 pids=()
@@ -29,7 +30,7 @@ wait_for() {
 start_scanloop() {
   SCANLOOP_DATABASE_URL="sqlite://$work/bench.db" SCANLOOP_BIND="127.0.0.1:$SCANLOOP_PORT" \
     SCANLOOP_INITIAL_API_KEY="$KEY" SCANLOOP_TRUSTED_PROXIES="127.0.0.1" RUST_LOG=${BENCH_LOG:-warn} \
-    taskset -c 0 target/release/scanloop serve >"$work/scanloop.log" 2>&1 &
+    taskset -c "${SCANLOOP_CPUS:-0}" target/release/scanloop serve >"$work/scanloop.log" 2>&1 &
   pids+=($!)
   wait_for "http://127.0.0.1:$SCANLOOP_PORT/healthz"
 }

@@ -8,6 +8,7 @@
 #   BENCH_SECONDS=5 BENCH_ROUNDS=1 bash benches/load/run.sh
 #   BENCH_MODE=batch bash benches/load/run.sh   # scans while a large batch generates (batch.sh)
 #   BENCH_MODE=soak BENCH_MINUTES=30 bash benches/load/run.sh   # memory per minute (soak.sh)
+#   BENCH_MODE=export bash benches/load/run.sh  # codes.csv and export.zip rates (export.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -15,7 +16,8 @@ case "${BENCH_MODE:-ratio}" in
   ratio) ;;
   batch) exec bash benches/load/batch.sh ;;
   soak) exec bash benches/load/soak.sh ;;
-  *) echo "BENCH_MODE must be ratio, batch or soak" >&2; exit 2 ;;
+  export) exec bash benches/load/export.sh ;;
+  *) echo "BENCH_MODE must be ratio, batch, soak or export" >&2; exit 2 ;;
 esac
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}

@@ -18,6 +18,17 @@ pub struct CodeRecord {
     pub history: CodeHistory,
 }
 
+/// A code as listed in codes.csv and export manifests: only what a listing shows, so a
+/// page of thousands decodes quickly.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CodeListing {
+    pub serial: i64,
+    pub token: String,
+    pub status: String,
+    pub scans: i64,
+    pub first_scan_at: Option<i64>,
+}
+
 /// Which bottle was scanned, when first, how often and from how many cities (bots apart).
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct CodeHistory {
@@ -98,7 +109,26 @@ impl Db {
             .ok_or(DbError::NotFound)
     }
 
-    /// Codes of a batch in serial order after `after_serial`: the CSV export pages with it.
+    /// A page of a batch's listing in serial order after `after_serial`.
+    pub async fn code_listing_page(
+        &self,
+        batch_id: i64,
+        after_serial: i64,
+        limit: i64,
+    ) -> DbResult<Vec<CodeListing>> {
+        Ok(sqlx::query_as(
+            "SELECT c.serial, c.token, c.status, COALESCE(s.scans, 0) AS scans, s.first_scan_at \
+             FROM codes c LEFT JOIN code_stats s ON s.code_id = c.id \
+             WHERE c.batch_id = $1 AND c.serial > $2 ORDER BY c.serial LIMIT $3",
+        )
+        .bind(batch_id)
+        .bind(after_serial)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Codes of a batch in serial order after `after_serial`, with their history.
     pub async fn codes_page(
         &self,
         batch_id: i64,

@@ -1,5 +1,7 @@
 //! `/api/v1/batches`: print runs and their codes.
 
+use std::fmt::Write;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -22,7 +24,7 @@ use crate::jobs::batch_generation::{Created, GenerationError};
 /// Largest batch: ten million items, a large production run.
 pub const MAX_QUANTITY: i64 = 10_000_000;
 /// Codes read per page while streaming the CSV.
-const CSV_PAGE: i64 = 5_000;
+const CSV_PAGE: i64 = 10_000;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -275,7 +277,7 @@ pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Re
         let mut chunk = String::from("serial,token,url,status,scans,first_scan_at\n");
         let mut after = 0;
         loop {
-            let codes = match state.db.codes_page(id, after, CSV_PAGE).await {
+            let codes = match state.db.code_listing_page(id, after, CSV_PAGE).await {
                 Ok(codes) => codes,
                 Err(err) => {
                     tracing::error!(%err, batch = id, "codes export failed");
@@ -285,16 +287,12 @@ pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Re
             };
             for code in &codes {
                 let url = state.settings.short_url(&code.token);
-                let first_scan = code.history.first_scan_at.map(to_rfc3339);
-                chunk.push_str(&format!(
-                    "{},{},{},{},{},{}\n",
-                    code.serial,
-                    code.token,
-                    url,
-                    code.status,
-                    code.history.scans,
-                    first_scan.unwrap_or_default()
-                ));
+                let first_scan = code.first_scan_at.map(to_rfc3339).unwrap_or_default();
+                let _ = writeln!(
+                    chunk,
+                    "{},{},{url},{},{},{first_scan}",
+                    code.serial, code.token, code.status, code.scans
+                );
             }
             let last_page = (codes.len() as i64) < CSV_PAGE;
             after = codes.last().map_or(after, |c| c.serial);

@@ -54,7 +54,7 @@ pub async fn export_zip(
     let options = render.options()?;
     let batch = state.db.batch(id).await.map_err(missing("batch"))?;
     ensure_ready(id, batch.generation)?;
-    if let Some(first) = state.db.codes_page(id, 0, 1).await?.first() {
+    if let Some(first) = state.db.code_listing_page(id, 0, 1).await?.first() {
         check(&state.settings.short_url(&first.token), format, &options)?;
     }
     let turn = state.heavy.turn().await?;
@@ -138,7 +138,7 @@ async fn write_archive(
     loop {
         let codes = state
             .db
-            .codes_page(batch.id, after, PAGE)
+            .code_listing_page(batch.id, after, PAGE)
             .await
             .map_err(anyhow::Error::from)?;
         let Some(last) = codes.last() else { break };
@@ -171,7 +171,8 @@ async fn write_manifest(
     zip: &mut ZipStream,
     tx: &mpsc::Sender<std::io::Result<Bytes>>,
 ) -> Result<(), Stopped> {
-    use std::io::Write;
+    use std::fmt::Write as _;
+    use std::io::Write as _;
     let gs1 = batch.gtin.is_some();
     let mut manifest = zip
         .start_streamed("manifest.csv")
@@ -188,7 +189,7 @@ async fn write_manifest(
     loop {
         let codes = state
             .db
-            .codes_page(batch.id, after, 5 * PAGE)
+            .code_listing_page(batch.id, after, 20 * PAGE)
             .await
             .map_err(anyhow::Error::from)?;
         let Some(last) = codes.last() else { break };
@@ -196,11 +197,10 @@ async fn write_manifest(
         let mut rows = String::new();
         for code in &codes {
             let url = state.settings.short_url(&code.token);
-            rows.push_str(&format!("{},{},{url}", code.serial, code.token));
-            if gs1 {
-                let gtin = batch.gtin.as_deref().unwrap_or_default();
+            let _ = write!(rows, "{},{},{url}", code.serial, code.token);
+            if let Some(gtin) = &batch.gtin {
                 let lot = batch.lot.as_deref().unwrap_or_default();
-                rows.push_str(&format!(",{gtin},{}", csv_field(lot)));
+                let _ = write!(rows, ",{gtin},{}", csv_field(lot));
             }
             rows.push('\n');
         }
