@@ -176,7 +176,7 @@ async fn channel(db: &Db, slug: &str, name: &str, kind: ChannelKind) -> anyhow::
 /// Two modules per character with half blocks; light modules are drawn, so the code reads
 /// on the usual dark terminal.
 fn print_terminal_qr(url: &str) {
-    let Ok(matrix) = Matrix::encode(url, qrcode::EcLevel::L) else {
+    let Ok(matrix) = Matrix::encode(url, crate::qr::Ecc::L) else {
         return;
     };
     let quiet = 2;

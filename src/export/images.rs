@@ -38,8 +38,7 @@ pub fn name_width(largest_serial: i64) -> usize {
 
 /// One code's image, or why it cannot be drawn with these options.
 pub fn render(url: &str, format: ImageFormat, options: &RenderOptions) -> io::Result<Vec<u8>> {
-    let matrix = Matrix::encode(url, options.ecc)
-        .map_err(|e| io::Error::other(format!("QR encoding failed: {e:?}")))?;
+    let matrix = Matrix::encode(url, options.ecc).map_err(io::Error::other)?;
     let layout = options.layout(matrix.width).map_err(io::Error::other)?;
     match format {
         ImageFormat::Svg => Ok(qr::render_svg(&matrix, options, &layout).into_bytes()),

@@ -5,15 +5,20 @@ mod options;
 mod png;
 mod svg;
 
-pub use options::{Colour, Layout, OptionsError, OptionsText, RenderOptions, Scale, parse_ecc};
+pub use options::{
+    Colour, Ecc, Layout, OptionsError, OptionsText, RenderOptions, Scale, parse_ecc,
+};
 pub use png::render_png;
 pub use svg::render_svg;
-
-use qrcode::{Color, EcLevel, QrCode};
 
 /// Largest PNG edge we draw, in pixels: big enough for a billboard file, small enough that
 /// a request cannot make the server allocate gigabytes.
 pub const MAX_PNG_EDGE: u32 = 8192;
+
+/// Why data could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the data does not fit in a QR symbol at this error correction")]
+pub struct TooLong;
 
 /// The dark/light grid of a symbol.
 pub struct Matrix {
@@ -23,20 +28,27 @@ pub struct Matrix {
 }
 
 impl Matrix {
-    /// Encodes `data`; the encoder picks the smallest mix of modes, so an all-uppercase URL
-    /// goes in alphanumeric mode.
-    pub fn encode(data: &str, ecc: EcLevel) -> Result<Self, qrcode::types::QrError> {
-        let code = QrCode::with_error_correction_level(data.as_bytes(), ecc)?;
-        let version = match code.version() {
-            qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => v,
+    /// Encodes `data` with fast_qr (measured at about 8 times the `qrcode` crate's rate on
+    /// short links: `BENCH_MODE=export`); the encoder picks the mode, so an all-uppercase
+    /// URL goes in alphanumeric mode, and the mask with the lowest penalty.
+    pub fn encode(data: &str, ecc: Ecc) -> Result<Self, TooLong> {
+        let ecl = match ecc {
+            Ecc::L => fast_qr::ECL::L,
+            Ecc::M => fast_qr::ECL::M,
+            Ecc::Q => fast_qr::ECL::Q,
+            Ecc::H => fast_qr::ECL::H,
         };
+        let code = fast_qr::QRBuilder::new(data)
+            .ecl(ecl)
+            .build()
+            .map_err(|_| TooLong)?;
+        let width = code.size;
         Ok(Self {
-            width: code.width(),
-            version,
-            dark: code
-                .to_colors()
-                .into_iter()
-                .map(|c| c == Color::Dark)
+            width,
+            version: ((width - 17) / 4) as i16,
+            dark: code.data[..width * width]
+                .iter()
+                .map(|module| module.value())
                 .collect(),
         })
     }

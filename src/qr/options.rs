@@ -3,8 +3,6 @@
 //! parameters now, CLI flags later) and refused when the code they describe would not
 //! scan, because a misprinted run of labels cannot be recalled.
 
-use qrcode::EcLevel;
-
 /// ISO/IEC 18004 asks for a quiet zone of 4 modules; many readers still cope with 2, few
 /// with less.
 pub const MIN_QUIET_ZONE: u32 = 2;
@@ -14,6 +12,19 @@ pub const MIN_MODULE_MM: f64 = 0.25;
 pub const MIN_CONTRAST: f64 = 4.5;
 pub const DEFAULT_DPI: u32 = 300;
 const MM_PER_INCH: f64 = 25.4;
+
+/// Error correction: the share of the symbol that can be lost (or covered) and still read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ecc {
+    /// About 7%.
+    L,
+    /// About 15%.
+    M,
+    /// About 25%.
+    Q,
+    /// About 30%.
+    H,
+}
 
 /// How large one module is drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,7 +88,7 @@ pub struct RenderOptions {
     pub scale: Scale,
     /// Quiet zone in modules on each side.
     pub margin: u32,
-    pub ecc: EcLevel,
+    pub ecc: Ecc,
     /// Dark modules.
     pub fg: Colour,
     /// Light modules and the quiet zone.
@@ -91,7 +102,7 @@ impl Default for RenderOptions {
         Self {
             scale: Scale::Units(8),
             margin: 4,
-            ecc: EcLevel::M,
+            ecc: Ecc::M,
             fg: Colour::BLACK,
             bg: Colour::WHITE,
             dpi: DEFAULT_DPI,
@@ -215,12 +226,12 @@ fn millimetres(name: &str, raw: &str, max: f64) -> Result<f64, OptionsError> {
         })
 }
 
-pub fn parse_ecc(raw: &str) -> Option<EcLevel> {
+pub fn parse_ecc(raw: &str) -> Option<Ecc> {
     match raw.to_ascii_uppercase().as_str() {
-        "L" => Some(EcLevel::L),
-        "M" => Some(EcLevel::M),
-        "Q" => Some(EcLevel::Q),
-        "H" => Some(EcLevel::H),
+        "L" => Some(Ecc::L),
+        "M" => Some(Ecc::M),
+        "Q" => Some(Ecc::Q),
+        "H" => Some(Ecc::H),
         _ => None,
     }
 }

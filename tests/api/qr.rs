@@ -81,10 +81,10 @@ async fn uppercase_links_make_a_smaller_symbol_than_lowercase_ones() {
     assert_eq!(url, format!("HTTPS://GO.EXAMPLE.COM/S/{token}"));
     let lowercase = url.to_lowercase();
     for ecc in [
-        qrcode::EcLevel::L,
-        qrcode::EcLevel::M,
-        qrcode::EcLevel::Q,
-        qrcode::EcLevel::H,
+        scanloop::qr::Ecc::L,
+        scanloop::qr::Ecc::M,
+        scanloop::qr::Ecc::Q,
+        scanloop::qr::Ecc::H,
     ] {
         let (big, small) = (
             Matrix::encode(&lowercase, ecc).unwrap(),

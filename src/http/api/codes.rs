@@ -171,7 +171,7 @@ async fn matrix_for(state: &AppState, raw: &str, options: &RenderOptions) -> Res
         .map_err(missing("code"))?;
     ensure_ready(code.batch_id, code.generation)?;
     Matrix::encode(&state.settings.short_url(&code.token), options.ecc)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e:?}")))
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e}")))
 }
 
 /// The code's QR symbol as SVG.

@@ -90,7 +90,7 @@ pub async fn export_zip(
 /// Refuses, before anything is sent, options the batch's codes cannot be drawn with.
 fn check(url: &str, format: ImageFormat, options: &RenderOptions) -> Result<()> {
     let matrix = Matrix::encode(url, options.ecc)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e:?}")))?;
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e}")))?;
     let layout = options.layout(matrix.width).map_err(refused)?;
     if format == ImageFormat::Png && layout.png_edge() > u64::from(MAX_PNG_EDGE) {
         return Err(AppError::BadRequest(format!(
