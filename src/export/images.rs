@@ -43,13 +43,7 @@ pub fn render(url: &str, format: ImageFormat, options: &RenderOptions) -> io::Re
     match format {
         ImageFormat::Svg => Ok(qr::render_svg(&matrix, options, &layout).into_bytes()),
         ImageFormat::Png => {
-            if layout.png_edge() > u64::from(qr::MAX_PNG_EDGE) {
-                return Err(io::Error::other(format!(
-                    "the image would be {} px wide; the limit is {}",
-                    layout.png_edge(),
-                    qr::MAX_PNG_EDGE
-                )));
-            }
+            layout.fit_png().map_err(io::Error::other)?;
             qr::render_png(&matrix, options, &layout).map_err(io::Error::other)
         }
     }

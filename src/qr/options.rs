@@ -253,6 +253,20 @@ impl Layout {
         u64::from(self.modules) * u64::from(self.pixels_per_module)
     }
 
+    /// Refuses a PNG wider than `MAX_PNG_EDGE`, so no request makes the server allocate
+    /// gigabytes.
+    pub fn fit_png(&self) -> Result<(), OptionsError> {
+        let edge = self.png_edge();
+        if edge > u64::from(super::MAX_PNG_EDGE) {
+            return Err(OptionsError::Malformed(format!(
+                "the image would be {edge} px wide; the limit is {}: lower size, module_mm, \
+                 size_mm, dpi or margin",
+                super::MAX_PNG_EDGE
+            )));
+        }
+        Ok(())
+    }
+
     /// The PNG's physical resolution in pixels per metre, so it prints at exactly the size
     /// asked for even though a module is a whole number of pixels.
     pub fn pixels_per_metre(&self) -> Option<u32> {

@@ -15,7 +15,7 @@ use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
-use crate::qr::{self, MAX_PNG_EDGE, Matrix, OptionsError, OptionsText, RenderOptions};
+use crate::qr::{self, Matrix, OptionsError, OptionsText, RenderOptions};
 
 #[derive(Serialize, ToSchema)]
 pub struct CodeView {
@@ -200,13 +200,7 @@ pub async fn qr_png(
     let options = query.options()?;
     let matrix = matrix_for(&state, &token, &options).await?;
     let layout = options.layout(matrix.width).map_err(refused)?;
-    let edge = layout.png_edge();
-    if edge > u64::from(MAX_PNG_EDGE) {
-        return Err(AppError::BadRequest(format!(
-            "the image would be {edge} px wide; the limit is {MAX_PNG_EDGE}: lower size, \
-             module_mm, size_mm, dpi or margin"
-        )));
-    }
+    layout.fit_png().map_err(refused)?;
     // Up to 8192 x 8192 pixels: off the scan threads, and only so many at once.
     let png = state
         .heavy

@@ -20,7 +20,7 @@ use crate::export::zip::ZipStream;
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Path, Query};
-use crate::qr::{MAX_PNG_EDGE, Matrix, RenderOptions};
+use crate::qr::{Matrix, RenderOptions};
 
 /// Codes rendered per step: enough to keep every core busy, few enough that one step's
 /// images (a few megabytes) bound the memory.
@@ -92,12 +92,8 @@ fn check(url: &str, format: ImageFormat, options: &RenderOptions) -> Result<()> 
     let matrix = Matrix::encode(url, options.ecc)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e}")))?;
     let layout = options.layout(matrix.width).map_err(refused)?;
-    if format == ImageFormat::Png && layout.png_edge() > u64::from(MAX_PNG_EDGE) {
-        return Err(AppError::BadRequest(format!(
-            "each image would be {} px wide; the limit is {MAX_PNG_EDGE}: lower size, \
-             module_mm, size_mm, dpi or margin",
-            layout.png_edge()
-        )));
+    if format == ImageFormat::Png {
+        layout.fit_png().map_err(refused)?;
     }
     Ok(())
 }
@@ -110,6 +106,18 @@ enum Stopped {
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
 }
+
+/// Reading, rendering and writing fail the export alike.
+macro_rules! failed_from {
+    ($($error:ty),*) => {$(
+        impl From<$error> for Stopped {
+            fn from(err: $error) -> Self {
+                Self::Failed(err.into())
+            }
+        }
+    )*};
+}
+failed_from!(std::io::Error, crate::db::DbError, tokio::task::JoinError);
 
 async fn send(
     tx: &mpsc::Sender<std::io::Result<Bytes>>,
@@ -136,11 +144,7 @@ async fn write_archive(
     let width = images::name_width(batch.codes_total());
     let mut after = 0;
     loop {
-        let codes = state
-            .db
-            .code_listing_page(batch.id, after, PAGE)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let codes = state.db.code_listing_page(batch.id, after, PAGE).await?;
         let Some(last) = codes.last() else { break };
         after = last.serial;
         let page: Vec<(i64, String)> = codes
@@ -150,16 +154,14 @@ async fn write_archive(
         let rendered = tokio::task::spawn_blocking(move || {
             images::render_page(&page, format, &options, width)
         })
-        .await
-        .map_err(anyhow::Error::from)?
-        .map_err(anyhow::Error::from)?;
+        .await??;
         state.metrics.export_codes.inc_by(rendered.len() as u64);
         for entry in rendered {
-            zip.add(entry).map_err(anyhow::Error::from)?;
+            zip.add(entry)?;
         }
         send(tx, &mut zip).await?;
     }
-    while !zip.finish_step().map_err(anyhow::Error::from)? {
+    while !zip.finish_step()? {
         send(tx, &mut zip).await?;
     }
     send(tx, &mut zip).await
@@ -174,24 +176,19 @@ async fn write_manifest(
     use std::fmt::Write as _;
     use std::io::Write as _;
     let gs1 = batch.gtin.is_some();
-    let mut manifest = zip
-        .start_streamed("manifest.csv")
-        .map_err(anyhow::Error::from)?;
+    let mut manifest = zip.start_streamed("manifest.csv")?;
     let header = if gs1 {
         "serial,token,url,gtin,lot\n"
     } else {
         "serial,token,url\n"
     };
-    manifest
-        .write_all(header.as_bytes())
-        .map_err(anyhow::Error::from)?;
+    manifest.write_all(header.as_bytes())?;
     let mut after = 0;
     loop {
         let codes = state
             .db
             .code_listing_page(batch.id, after, 20 * PAGE)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         let Some(last) = codes.last() else { break };
         after = last.serial;
         let mut rows = String::new();
@@ -204,14 +201,11 @@ async fn write_manifest(
             }
             rows.push('\n');
         }
-        manifest
-            .write_all(rows.as_bytes())
-            .map_err(anyhow::Error::from)?;
-        zip.drain_streamed(&mut manifest)
-            .map_err(anyhow::Error::from)?;
+        manifest.write_all(rows.as_bytes())?;
+        zip.drain_streamed(&mut manifest)?;
         send(tx, zip).await?;
     }
-    zip.finish_streamed(manifest).map_err(anyhow::Error::from)?;
+    zip.finish_streamed(manifest)?;
     Ok(())
 }
 
