@@ -27,7 +27,7 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 
-"$venv/bin/st" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
+"$venv/bin/st" --config-file .ci/schemathesis.toml run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
   -H "Authorization: Bearer $KEY" -n "$EXAMPLES" --workers 2 \
   --checks all --exclude-checks positive_data_acceptance
 
