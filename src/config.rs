@@ -9,6 +9,7 @@ use clap::Args;
 use ipnet::IpNet;
 use url::Url;
 
+use crate::domain::LinkStyle;
 use crate::scans::client::parse_proxies;
 use crate::server::ConnectionLimits;
 
@@ -185,6 +186,28 @@ impl Settings {
         split_origin(&self.public_url).1
     }
 
+    /// What a code of a batch printed in `style` encodes: the short link, or the GS1
+    /// Digital Link URI on the same host.
+    pub fn code_url(&self, style: &LinkStyle, token: &str) -> String {
+        match style.digital_link(token) {
+            None => self.short_url(token),
+            Some(link) => {
+                let (origin, prefix) = split_origin(&self.public_url);
+                let origin = if self.lowercase_links {
+                    origin.to_ascii_lowercase()
+                } else {
+                    origin.to_ascii_uppercase()
+                };
+                format!("{origin}{prefix}{}", link.path())
+            }
+        }
+    }
+
+    /// `public_url` followed by `path`: an absolute URL as a response names it.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+
     /// The link printed in a code: `HTTPS://HOST/S/TOKEN` by default. Scheme and host are
     /// case-insensitive, so uppercasing them changes nothing but the QR mode; a path prefix
     /// is kept as configured.
@@ -214,6 +237,7 @@ fn split_origin(url: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Gtin;
 
     fn settings(public: &str, lowercase: bool) -> Settings {
         Settings {
@@ -239,5 +263,30 @@ mod tests {
         assert_eq!(s.short_url("ABC"), "HTTPS://GO.EXAMPLE.COM/qr/S/ABC");
         let s = settings("https://go.example.com", true);
         assert_eq!(s.short_url("ABC"), "https://go.example.com/s/abc");
+    }
+
+    #[test]
+    fn gs1_batches_print_digital_links_with_the_token_as_serial() {
+        let gtin = Gtin::parse("9506000134352").unwrap();
+        let unique = LinkStyle::DigitalLink {
+            gtin: gtin.clone(),
+            lot: Some("L26".into()),
+            per_item: true,
+        };
+        let shared = LinkStyle::DigitalLink {
+            gtin,
+            lot: None,
+            per_item: false,
+        };
+        let s = settings("https://go.example.com/qr", false);
+        assert_eq!(
+            s.code_url(&unique, "ABC"),
+            "HTTPS://GO.EXAMPLE.COM/qr/01/09506000134352/10/L26/21/ABC"
+        );
+        assert_eq!(
+            s.code_url(&shared, "ABC"),
+            "HTTPS://GO.EXAMPLE.COM/qr/01/09506000134352"
+        );
+        assert_eq!(s.code_url(&LinkStyle::Short, "ABC"), s.short_url("ABC"));
     }
 }

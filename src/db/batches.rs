@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use super::{Backend, Db, DbError, DbResult, Page, now_ms, values_list};
-use crate::domain::{BatchMode, Generation, Gtin, Status, TokenFamily};
+use crate::domain::{BatchMode, Generation, Gtin, LinkStyle, Status, TokenFamily};
 
 /// Codes per chunk transaction: about 12 ms of SQLite's write lock, so a scan that waits
 /// behind a chunk still answers well inside 100 ms; 3 parameters each stays well under
@@ -42,6 +42,10 @@ impl Batch {
     /// Codes the batch has when generation is done.
     pub fn codes_total(&self) -> i64 {
         self.mode.codes_for(self.quantity)
+    }
+
+    pub fn link_style(&self) -> LinkStyle {
+        LinkStyle::for_batch(self.gtin.as_deref(), self.lot.as_deref(), self.mode)
     }
 }
 
@@ -98,7 +102,16 @@ impl Db {
         .bind(owner.map(str::to_owned))
         .bind(owner.map(|_| now + LEASE_MS))
         .fetch_one(self.pool())
-        .await?;
+        .await
+        .map_err(|err| match &err {
+            // Only the shared-batch Digital Link index is unique on batches.
+            sqlx::Error::Database(db) if db.is_unique_violation() => DbError::Conflict(
+                "another shared batch already prints the GS1 Digital Link of this GTIN and \
+                 lot; give this batch a lot of its own"
+                    .into(),
+            ),
+            _ => DbError::Db(err),
+        })?;
         self.batch(id).await
     }
 

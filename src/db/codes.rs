@@ -1,7 +1,7 @@
 //! Codes: one token each, what a scan of it resolves to, and its scan history.
 
 use super::{Db, DbError, DbResult};
-use crate::domain::{Generation, Schedule, Status};
+use crate::domain::{BatchMode, Generation, LinkStyle, Schedule, Status};
 
 /// A code with its batch's generation state and the history folded from its scans.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,8 +14,18 @@ pub struct CodeRecord {
     pub status: Status,
     #[sqlx(try_from = "String")]
     pub generation: Generation,
+    #[sqlx(try_from = "String")]
+    pub mode: BatchMode,
+    pub gtin: Option<String>,
+    pub lot: Option<String>,
     #[sqlx(flatten)]
     pub history: CodeHistory,
+}
+
+impl CodeRecord {
+    pub fn link_style(&self) -> LinkStyle {
+        LinkStyle::for_batch(self.gtin.as_deref(), self.lot.as_deref(), self.mode)
+    }
 }
 
 /// A code as listed in codes.csv and export manifests: only what a listing shows, so a
@@ -53,6 +63,9 @@ pub struct ResolvedCode {
     #[sqlx(try_from = "String")]
     pub batch_status: Status,
     pub store_id: Option<i64>,
+    /// The batch's GTIN-14 and lot: a GS1 Digital Link path must agree with them.
+    pub gtin: Option<String>,
+    pub lot: Option<String>,
     pub channel_id: i64,
     pub channel_slug: String,
     pub campaign_id: i64,
@@ -76,6 +89,7 @@ impl ResolvedCode {
 }
 
 const RECORD: &str = "SELECT c.id, c.token, c.batch_id, c.serial, c.status, b.generation, \
+     b.mode, b.gtin, b.lot, \
      COALESCE(s.scans, 0) AS scans, COALESCE(s.bot_scans, 0) AS bot_scans, \
      s.first_scan_at, s.first_country AS first_scan_country, s.first_city AS first_scan_city, \
      s.last_scan_at, COALESCE(s.cities, 0) AS cities \
@@ -88,7 +102,7 @@ impl Db {
     pub async fn resolve_code(&self, token: &str) -> DbResult<Option<ResolvedCode>> {
         Ok(sqlx::query_as(
             "SELECT c.id AS code_id, c.token, c.serial, c.status AS code_status, \
-             b.id AS batch_id, b.status AS batch_status, b.store_id, \
+             b.id AS batch_id, b.status AS batch_status, b.store_id, b.gtin, b.lot, \
              ch.id AS channel_id, ch.slug AS channel_slug, \
              k.id AS campaign_id, k.slug AS campaign_slug, k.status AS campaign_status, \
              k.destination_url, k.fallback_url, k.starts_at, k.ends_at \

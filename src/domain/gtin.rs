@@ -1,6 +1,8 @@
 //! GS1 Global Trade Item Numbers.
 
-/// A GTIN-8, -12, -13 or -14 with a correct check digit, stored as given.
+/// A GTIN-8, -12, -13 or -14 with a correct check digit, held as a GTIN-14 (zeros in
+/// front): the form GS1 Digital Link URIs and the `01` application identifier use, so one
+/// product has one spelling however it was entered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gtin(String);
 
@@ -22,7 +24,11 @@ impl Gtin {
         if expected != check[0] {
             return Err(format!("has a wrong check digit (expected {expected})"));
         }
-        Ok(Self(raw.to_owned()))
+        Ok(Self(format!("{raw:0>14}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     pub fn into_string(self) -> String {
@@ -58,8 +64,15 @@ mod tests {
     fn every_gtin_length_is_accepted_with_its_check_digit() {
         for body in ["9638507", "61414100003", "400638133393", "0950600013435"] {
             let gtin = with_check_digit(body);
-            assert_eq!(Gtin::parse(&gtin).unwrap().into_string(), gtin);
+            assert_eq!(
+                Gtin::parse(&gtin).unwrap().into_string(),
+                format!("{gtin:0>14}")
+            );
         }
+        assert_eq!(
+            Gtin::parse("4006381333931").unwrap().as_str(),
+            "04006381333931"
+        );
     }
 
     #[test]

@@ -2,8 +2,11 @@
 
 pub mod batch;
 pub mod channel_kind;
+pub mod digital_link;
 pub mod gtin;
+pub mod hreflang;
 pub mod language;
+pub mod link_type;
 pub mod schedule;
 pub mod slug;
 pub mod status;
@@ -13,8 +16,10 @@ pub mod visitor_sketch;
 
 pub use batch::{BatchMode, Generation};
 pub use channel_kind::ChannelKind;
+pub use digital_link::{DigitalLink, LinkStyle};
 pub use gtin::Gtin;
 pub use language::Language;
+pub use link_type::LinkType;
 pub use schedule::Schedule;
 pub use slug::Slug;
 pub use status::Status;

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod operations;
 pub mod pages;
 pub mod redirect;
+pub mod resolver;
 
 use std::sync::Arc;
 
@@ -74,6 +75,7 @@ impl Shared {
 
 pub fn router(state: AppState) -> Router {
     let site = redirect::router()
+        .merge(resolver::router())
         .merge(pages::router())
         .route("/healthz", get(operations::healthz))
         .route("/metrics", get(operations::metrics))

@@ -16,7 +16,7 @@ use super::error::AppError;
 use super::pages::PageError;
 use crate::db::{ResolvedCode, now_ms};
 use crate::domain::Token;
-use crate::scans::{Outcome, Visit, Visitor};
+use crate::scans::{Outcome, RoutedCode, Visit, Visitor};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -44,26 +44,58 @@ async fn scan(
             AppError::Unavailable
         })?
         .ok_or(AppError::NotFound("code"))?;
+    record_and_redirect(
+        &state,
+        &code,
+        peer,
+        &method,
+        &headers,
+        StatusCode::FOUND,
+        "",
+    )
+    .await
+    .map_err(PageError)
+}
+
+/// Records a scan of `code` and, once it is committed, redirects with `status` to where
+/// the scan goes, with `query` (already encoded) passed on when not empty. GS1 Digital
+/// Link scans come through here too.
+pub(super) async fn record_and_redirect(
+    state: &AppState,
+    code: &RoutedCode,
+    peer: SocketAddr,
+    method: &Method,
+    headers: &HeaderMap,
+    status: StatusCode,
+    query: &str,
+) -> Result<Response, AppError> {
     let now = now_ms();
     let outcome = code.outcome(now);
-    let visit = Visit::describe(&state.visit_context(), peer.ip(), &method, &headers);
-    let visitor = Visitor::identify(&headers, visit.is_bot);
-    let row = visit.scan_row(now, &code, &visitor, outcome.label());
+    let visit = Visit::describe(&state.visit_context(), peer.ip(), method, headers);
+    let visitor = Visitor::identify(headers, visit.is_bot);
+    let row = visit.scan_row(now, code, &visitor, outcome.label());
     state
         .writer
         .record(row)
         .await
         .map_err(|_| AppError::Unavailable)?;
     state.metrics.scan_stored(outcome.label(), visit.is_bot);
+    let target = target(outcome, code, state.settings.path_prefix());
+    let target = if query.is_empty() {
+        target
+    } else {
+        Cow::Owned(with_query(&target, query))
+    };
     Ok(redirect(
-        &target(outcome, &code, state.settings.path_prefix()),
+        status,
+        &target,
         &visitor,
         state.settings.secure_cookies,
     ))
 }
 
-fn redirect(target: &str, visitor: &Visitor, secure_cookies: bool) -> Response {
-    let mut response = (StatusCode::FOUND, [(header::CACHE_CONTROL, "no-store")]).into_response();
+fn redirect(status: StatusCode, target: &str, visitor: &Visitor, secure_cookies: bool) -> Response {
+    let mut response = (status, [(header::CACHE_CONTROL, "no-store")]).into_response();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(target) {
         headers.insert(header::LOCATION, value);
@@ -74,11 +106,47 @@ fn redirect(target: &str, visitor: &Visitor, secure_cookies: bool) -> Response {
     response
 }
 
+/// `target` with `query` added to its own query, before any fragment.
+pub(super) fn with_query(target: &str, query: &str) -> String {
+    let (before_fragment, fragment) = match target.find('#') {
+        Some(i) => target.split_at(i),
+        None => (target, ""),
+    };
+    let joiner = if before_fragment.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    format!("{before_fragment}{joiner}{query}{fragment}")
+}
+
 /// `path_prefix` is the public URL's path (`/qr` for `https://go.example.com/qr`): the
 /// landing page is reached through the same proxy path as the scan.
-fn target<'a>(outcome: Outcome<'a>, code: &ResolvedCode, path_prefix: &str) -> Cow<'a, str> {
+pub(super) fn target<'a>(
+    outcome: Outcome<'a>,
+    code: &ResolvedCode,
+    path_prefix: &str,
+) -> Cow<'a, str> {
     match outcome {
         Outcome::Destination(url) | Outcome::Fallback(url) => Cow::Borrowed(url),
         Outcome::Landing => Cow::Owned(format!("{path_prefix}/c/{}", code.campaign_slug)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_query;
+
+    #[test]
+    fn a_passed_on_query_joins_the_targets_own_before_its_fragment() {
+        assert_eq!(with_query("/c/tea", "a=1"), "/c/tea?a=1");
+        assert_eq!(
+            with_query("https://x.cn/p?utm=q", "a=1"),
+            "https://x.cn/p?utm=q&a=1"
+        );
+        assert_eq!(
+            with_query("https://x.cn/p#top", "a=1"),
+            "https://x.cn/p?a=1#top"
+        );
     }
 }

@@ -87,6 +87,8 @@ mod tests {
             batch_id: 1,
             batch_status: Status::Active,
             store_id: None,
+            gtin: None,
+            lot: None,
             channel_id: 1,
             channel_slug: "metro".into(),
             campaign_id: 1,

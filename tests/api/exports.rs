@@ -87,8 +87,21 @@ async fn a_gs1_batch_lists_its_gtin_and_lot() {
     let files = unzip(response.bytes().await.unwrap().to_vec());
     let manifest = String::from_utf8(files[0].1.clone()).unwrap();
     let rows: Vec<&str> = manifest.lines().collect();
-    assert_eq!(rows[0], "serial,token,url,gtin,lot");
-    assert!(rows[1].ends_with(",09506000134352,\"A1,B\""), "{}", rows[1]);
+    assert_eq!(rows[0], "serial,token,url,gtin,lot,gs1_serial");
+    let token = rows[1].split(',').nth(1).unwrap();
+    assert!(
+        rows[1].ends_with(&format!(
+            "/01/09506000134352/10/A1%2CB/21/{token},09506000134352,\"A1,B\",{token}"
+        )),
+        "{}",
+        rows[1]
+    );
+    let image = &files[1].1;
+    let url = rows[1].split(',').nth(2).unwrap();
+    assert_eq!(
+        decode(rasterize_svg(std::str::from_utf8(image).unwrap())),
+        url
+    );
 }
 
 #[tokio::test]

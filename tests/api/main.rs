@@ -4,6 +4,7 @@
 mod batches;
 mod campaigns;
 mod connections;
+mod digital_link;
 mod durability;
 mod exports;
 mod geo;

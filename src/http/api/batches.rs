@@ -14,7 +14,7 @@ use super::{
     BatchModeName, ErrorBody, Listing, PageQuery, StatusChange, optional_text, required_text,
 };
 use crate::db::{Batch, DbError, NewBatch, StatusTarget};
-use crate::domain::{BatchMode, Generation, Gtin, Status};
+use crate::domain::{BatchMode, Generation, Gtin, Status, digital_link};
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
@@ -46,7 +46,8 @@ pub struct CreateBatch {
     /// GS1 GTIN-8/12/13/14 with a valid check digit.
     #[schema(pattern = r"^([0-9]{8}|[0-9]{12,14})$")]
     gtin: Option<String>,
-    /// Lot or batch number (GS1 AI 10): printable ASCII, no spaces.
+    /// Lot or batch number (GS1 AI 10): printable ASCII, no spaces; with a GTIN, only
+    /// GS1's character set 82 (letters, digits and !"%&'()*+,-./:;<=>?_).
     #[schema(max_length = 20, pattern = r"^[!-~]*$")]
     lot: Option<String>,
 }
@@ -149,14 +150,18 @@ impl CreateBatch {
             .map(|g| Gtin::parse(g.trim()).map_err(|m| AppError::invalid("gtin", m)))
             .transpose()?;
         let lot = optional_text("lot", self.lot.as_deref(), 20)?;
-        if lot
-            .as_deref()
-            .is_some_and(|l| !l.bytes().all(|b| b.is_ascii_graphic()))
-        {
-            return Err(AppError::invalid(
-                "lot",
-                "may hold only printable ASCII without spaces",
-            ));
+        match (&gtin, lot.as_deref()) {
+            // The lot goes into the batch's GS1 Digital Links: GS1's characters only.
+            (Some(_), Some(lot)) => {
+                digital_link::check_qualifier(lot).map_err(|m| AppError::invalid("lot", m))?;
+            }
+            (None, Some(lot)) if !lot.bytes().all(|b| b.is_ascii_graphic()) => {
+                return Err(AppError::invalid(
+                    "lot",
+                    "may hold only printable ASCII without spaces",
+                ));
+            }
+            _ => {}
         }
         // Referenced records must exist: say which one is wrong rather than a bare 404.
         let exists = |field: &'static str, id: i64| {
@@ -272,6 +277,7 @@ pub async fn set_status(
 pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response> {
     let batch = state.db.batch(id).await.map_err(missing("batch"))?;
     ensure_ready(id, batch.generation)?;
+    let style = batch.link_style();
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<String>>(4);
     tokio::spawn(async move {
         let mut chunk = String::from("serial,token,url,status,scans,first_scan_at\n");
@@ -286,7 +292,7 @@ pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Re
                 }
             };
             for code in &codes {
-                let url = state.settings.short_url(&code.token);
+                let url = state.settings.code_url(&style, &code.token);
                 let first_scan = code.first_scan_at.map(to_rfc3339).unwrap_or_default();
                 let _ = writeln!(
                     chunk,

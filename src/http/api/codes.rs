@@ -40,9 +40,10 @@ pub struct CodeView {
 
 impl CodeView {
     fn new(code: CodeRecord, state: &AppState) -> Self {
+        let url = state.settings.code_url(&code.link_style(), &code.token);
         let history = code.history;
         Self {
-            url: state.settings.short_url(&code.token),
+            url,
             token: code.token,
             batch_id: code.batch_id,
             serial: code.serial,
@@ -170,7 +171,8 @@ async fn matrix_for(state: &AppState, raw: &str, options: &RenderOptions) -> Res
         .await
         .map_err(missing("code"))?;
     ensure_ready(code.batch_id, code.generation)?;
-    Matrix::encode(&state.settings.short_url(&code.token), options.ecc)
+    let url = state.settings.code_url(&code.link_style(), &code.token);
+    Matrix::encode(&url, options.ecc)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e}")))
 }
 

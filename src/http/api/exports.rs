@@ -15,6 +15,7 @@ use super::ErrorBody;
 use super::batches::ensure_ready;
 use super::codes::{QrQuery, refused};
 use crate::db::Batch;
+use crate::domain::LinkStyle;
 use crate::export::images::{self, ImageFormat};
 use crate::export::zip::ZipStream;
 use crate::http::AppState;
@@ -35,7 +36,8 @@ pub struct ExportQuery {
 }
 
 /// Every code of a ready batch as an image (`0000042.svg`, named by zero-padded serial),
-/// plus `manifest.csv` (serial, token, url; gtin and lot when the batch has them).
+/// plus `manifest.csv` (serial, token, url; for a batch with a GTIN also gtin, lot and
+/// gs1_serial, the AI 21 serial its Digital Links carry: the token in unique batches).
 #[utoipa::path(get, path = "/api/v1/batches/{id}/export.zip", tag = "batches",
     params(("id" = i64, Path), ExportQuery, QrQuery),
     responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -55,7 +57,8 @@ pub async fn export_zip(
     let batch = state.db.batch(id).await.map_err(missing("batch"))?;
     ensure_ready(id, batch.generation)?;
     if let Some(first) = state.db.code_listing_page(id, 0, 1).await?.first() {
-        check(&state.settings.short_url(&first.token), format, &options)?;
+        let url = state.settings.code_url(&batch.link_style(), &first.token);
+        check(&url, format, &options)?;
     }
     let turn = state.heavy.turn().await?;
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(2);
@@ -142,6 +145,7 @@ async fn write_archive(
     let mut zip = ZipStream::new(chrono::Utc::now());
     write_manifest(state, batch, &mut zip, tx).await?;
     let width = images::name_width(batch.codes_total());
+    let style = batch.link_style();
     let mut after = 0;
     loop {
         let codes = state.db.code_listing_page(batch.id, after, PAGE).await?;
@@ -149,7 +153,7 @@ async fn write_archive(
         after = last.serial;
         let page: Vec<(i64, String)> = codes
             .iter()
-            .map(|c| (c.serial, state.settings.short_url(&c.token)))
+            .map(|c| (c.serial, state.settings.code_url(&style, &c.token)))
             .collect();
         let rendered = tokio::task::spawn_blocking(move || {
             images::render_page(&page, format, &options, width)
@@ -175,12 +179,11 @@ async fn write_manifest(
 ) -> Result<(), Stopped> {
     use std::fmt::Write as _;
     use std::io::Write as _;
-    let gs1 = batch.gtin.is_some();
+    let style = batch.link_style();
     let mut manifest = zip.start_streamed("manifest.csv")?;
-    let header = if gs1 {
-        "serial,token,url,gtin,lot\n"
-    } else {
-        "serial,token,url\n"
+    let header = match style {
+        LinkStyle::Short => "serial,token,url\n",
+        LinkStyle::DigitalLink { .. } => "serial,token,url,gtin,lot,gs1_serial\n",
     };
     manifest.write_all(header.as_bytes())?;
     let mut after = 0;
@@ -193,11 +196,16 @@ async fn write_manifest(
         after = last.serial;
         let mut rows = String::new();
         for code in &codes {
-            let url = state.settings.short_url(&code.token);
+            let url = state.settings.code_url(&style, &code.token);
             let _ = write!(rows, "{},{},{url}", code.serial, code.token);
-            if let Some(gtin) = &batch.gtin {
-                let lot = batch.lot.as_deref().unwrap_or_default();
-                let _ = write!(rows, ",{gtin},{}", csv_field(lot));
+            if let Some(link) = style.digital_link(&code.token) {
+                let _ = write!(
+                    rows,
+                    ",{},{},{}",
+                    link.gtin.as_str(),
+                    csv_field(link.lot.as_deref().unwrap_or_default()),
+                    link.serial.as_deref().unwrap_or_default()
+                );
             }
             rows.push('\n');
         }

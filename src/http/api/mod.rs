@@ -7,6 +7,7 @@ mod channels;
 mod codes;
 mod error_responses;
 mod exports;
+mod products;
 mod reports;
 mod stores;
 mod time;
@@ -72,6 +73,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(codes::get, codes::set_status))
         .routes(routes!(codes::qr_svg))
         .routes(routes!(codes::qr_png))
+        .routes(routes!(products::create, products::list))
+        .routes(routes!(products::get, products::update))
         .routes(routes!(reports::channels))
         .split_for_parts();
     let timeout = state.settings.api_timeout;
