@@ -49,6 +49,33 @@ fn rasterise(svg: &Path) -> std::path::PathBuf {
     png
 }
 
+/// Exports the batch with `query`, and asserts zbarimg reads every image as its manifest
+/// URL (the third column).
+async fn assert_zbar_reads_export(app: &TestApp, batch_id: &serde_json::Value, query: &str) {
+    let dir = TempDir::new();
+    let response = app
+        .get(&format!("/api/v1/batches/{batch_id}/export.zip?{query}"))
+        .await;
+    let files = unzip(response.bytes().await.unwrap().to_vec());
+    let manifest = String::from_utf8(files[0].1.clone()).unwrap();
+    let urls: Vec<&str> = manifest
+        .lines()
+        .skip(1)
+        .map(|row| row.split(',').nth(2).unwrap())
+        .collect();
+    let mut images = Vec::new();
+    for (name, bytes) in &files[1..] {
+        let path = dir.0.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        images.push(if name.ends_with(".svg") {
+            rasterise(&path)
+        } else {
+            path
+        });
+    }
+    assert_eq!(zbar(&images), urls, "{query}");
+}
+
 #[tokio::test]
 async fn zbar_reads_every_exported_image_as_its_manifest_url() {
     if !tools_present() {
@@ -56,36 +83,35 @@ async fn zbar_reads_every_exported_image_as_its_manifest_url() {
     }
     let app = TestApp::spawn_with(|c| c.public_url = Some("https://go.example.com".into())).await;
     let (_, _, batch) = app.seed(json!({"name": "Zbar"}), "unique", 3).await;
-    let dir = TempDir::new();
     for ecc in ["L", "M", "Q", "H"] {
         for (format, extra) in [
             ("svg", "&module_mm=0.5"),
             ("png", "&module_mm=0.4&dpi=300&fg=1a1a1a&bg=fffdf0"),
         ] {
-            let response = app
-                .get(&format!(
-                    "/api/v1/batches/{}/export.zip?format={format}&ecc={ecc}{extra}",
-                    batch["id"]
-                ))
-                .await;
-            let files = unzip(response.bytes().await.unwrap().to_vec());
-            let manifest = String::from_utf8(files[0].1.clone()).unwrap();
-            let urls: Vec<&str> = manifest
-                .lines()
-                .skip(1)
-                .map(|row| row.rsplit(',').next().unwrap())
-                .collect();
-            let mut images = Vec::new();
-            for (name, bytes) in &files[1..] {
-                let path = dir.0.join(format!("{ecc}-{name}"));
-                std::fs::write(&path, bytes).unwrap();
-                images.push(if format == "svg" {
-                    rasterise(&path)
-                } else {
-                    path
-                });
-            }
-            assert_eq!(zbar(&images), urls, "{format} at ECC {ecc}");
+            let query = format!("format={format}&ecc={ecc}{extra}");
+            assert_zbar_reads_export(&app, &batch["id"], &query).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn zbar_reads_gs1_digital_links() {
+    if !tools_present() {
+        return;
+    }
+    let app = TestApp::spawn_with(|c| c.public_url = Some("https://go.example.com".into())).await;
+    let (campaign, channel, _) = app.seed(json!({"name": "Zbar GS1"}), "shared", 1).await;
+    let batch = app
+        .create(
+            "/api/v1/batches",
+            json!({"campaign_id": campaign["id"], "channel_id": channel["id"], "name": "GS1",
+                   "mode": "unique", "quantity": 3, "gtin": "09506000134352", "lot": "A/1b"}),
+        )
+        .await;
+    for ecc in ["L", "H"] {
+        for format in ["svg", "png"] {
+            let query = format!("format={format}&ecc={ecc}&module_mm=0.4");
+            assert_zbar_reads_export(&app, &batch["id"], &query).await;
         }
     }
 }
