@@ -1,6 +1,9 @@
-//! Print-ready exports of a batch: its codes' images in a ZIP with a manifest, streamed
+//! Print-ready exports of a batch, streamed: its codes' images in a ZIP with a manifest
 //! (`zip.rs` writes the archive front to back, `images.rs` renders pages of codes on every
-//! core).
+//! core), and label sheets as PDF (`sheet.rs` lays labels out and draws them, `pdf.rs`
+//! writes the file a page at a time).
 
 pub mod images;
+pub mod pdf;
+pub mod sheet;
 pub mod zip;

@@ -139,7 +139,7 @@ pub enum OptionsError {
 }
 
 impl OptionsError {
-    fn unscannable(option: &'static str, reason: String) -> Self {
+    pub fn unscannable(option: &'static str, reason: String) -> Self {
         Self::Unscannable { option, reason }
     }
 }

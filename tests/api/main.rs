@@ -18,4 +18,5 @@ mod qr;
 mod redirect;
 mod reports;
 mod retention;
+mod sheets;
 mod zbar;

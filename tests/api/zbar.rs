@@ -1,6 +1,7 @@
 //! Exports read by decoders nobody here wrote: zbarimg (ZBar), with SVG rasterised by
-//! rsvg-convert (librsvg). `.ci/run` installs them (zbar-tools, librsvg2-bin); on a
-//! machine without them these tests say so and pass, except under CI, where they fail.
+//! rsvg-convert (librsvg) and PDF by pdftoppm (poppler). `.ci/run` installs them
+//! (zbar-tools, librsvg2-bin, poppler-utils); on a machine without them these tests say
+//! so and pass, except under CI, where they fail.
 
 use std::path::Path;
 use std::process::Command;
@@ -10,21 +11,21 @@ use serde_json::json;
 use crate::exports::unzip;
 use crate::helpers::{TempDir, TestApp};
 
-fn tools_present() -> bool {
+pub fn tools_present() -> bool {
     let found = |tool: &str| Command::new(tool).arg("--version").output().is_ok();
-    let present = found("zbarimg") && found("rsvg-convert");
+    let present = found("zbarimg") && found("rsvg-convert") && found("pdftoppm");
     if !present {
         assert!(
             std::env::var_os("CI").is_none(),
-            "CI must install zbar-tools and librsvg2-bin"
+            "CI must install zbar-tools, librsvg2-bin and poppler-utils"
         );
-        eprintln!("zbarimg or rsvg-convert missing: third-party decoding not checked");
+        eprintln!("zbarimg, rsvg-convert or pdftoppm missing: third-party decoding not checked");
     }
     present
 }
 
 /// What zbarimg reads from the images, one line per file, in order.
-fn zbar(files: &[std::path::PathBuf]) -> Vec<String> {
+pub fn zbar(files: &[std::path::PathBuf]) -> Vec<String> {
     let output = Command::new("zbarimg")
         .args(["--raw", "-q"])
         .args(files)

@@ -138,6 +138,11 @@ pub struct QrQuery {
 }
 
 impl QrQuery {
+    /// Whether a size for screens (`size`, in pixels or units) was asked for.
+    pub fn gives_screen_size(&self) -> bool {
+        self.size.is_some()
+    }
+
     pub fn options(&self) -> Result<RenderOptions> {
         OptionsText {
             size: self.size.as_deref(),

@@ -103,7 +103,7 @@ fn check(url: &str, format: ImageFormat, options: &RenderOptions) -> Result<()> 
 
 /// Why the export stopped early.
 #[derive(Debug, thiserror::Error)]
-enum Stopped {
+pub(super) enum Stopped {
     #[error("the client went away")]
     ClientGone,
     #[error(transparent)]

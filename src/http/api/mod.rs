@@ -9,6 +9,7 @@ mod error_responses;
 mod exports;
 mod products;
 mod reports;
+mod sheets;
 mod stores;
 mod time;
 
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(batches::get, batches::set_status))
         .routes(routes!(batches::codes_csv))
         .routes(routes!(exports::export_zip))
+        .routes(routes!(sheets::sheet_pdf))
         .routes(routes!(codes::get, codes::set_status))
         .routes(routes!(codes::qr_svg))
         .routes(routes!(codes::qr_png))
