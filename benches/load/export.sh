@@ -2,7 +2,8 @@
 # Exports: the bare QR libraries' single-core encode rates (qrcode, and fast_qr, which
 # scanloop draws with), then, on scanloop using every core, codes.csv and export.zip (SVG) of
 # a BENCH_EXPORT_CODES-code batch (default 100,000): rows/s against 500,000, and the
-# export's codes/s against 80% of (fast_qr's rate x cores).
+# export's codes/s against 80% of (fast_qr's rate x cores); then sheet.pdf of the same
+# batch: labels/s and bytes per label.
 # With BENCH_EXPORT_BIG set (e.g. 1000000) it then exports a batch that large and prints
 # scanloop's peak memory (target: under 200 MiB). Numbers, not pass/fail. Run through
 # `BENCH_MODE=export bash benches/load/run.sh`.
@@ -23,6 +24,8 @@ seed_codes 1
 
 # Seconds a GET takes, its body thrown away (the client is curl, sharing the cores).
 timed_get() { curl -sf -H "Authorization: Bearer $KEY" -o /dev/null -w '%{time_total}' "$1"; }
+# Seconds and bytes of a GET.
+timed_size() { curl -sf -H "Authorization: Bearer $KEY" -o /dev/null -w '%{time_total} %{size_download}' "$1"; }
 
 # Creates a unique batch of $1 codes, waits until it is ready, prints its id.
 ready_batch() {
@@ -43,6 +46,8 @@ print(f"codes.csv of {codes} codes: {csv_s:.2f} s, {codes / csv_s:,.0f} rows/s (
 print(f"export.zip (SVG) of {codes} codes: {svg_s:.2f} s, {codes / svg_s:,.0f} codes/s; "
       f"target 80% of {rate:,.0f} x {cores} cores = {target:,.0f} ({codes / svg_s / target:.2f}x of it)")
 PY
+read -r pdf_s pdf_bytes <<<"$(timed_size "$base/batches/$batch/sheet.pdf")"
+python3 -c "print(f'sheet.pdf of $CODES labels: {$pdf_s:.2f} s, {$CODES / $pdf_s:,.0f} labels/s, {$pdf_bytes / $CODES:,.0f} bytes per label')"
 echo "peak memory (VmHWM) so far: $(peak_memory "${pids[0]}")"
 
 if [ -n "$BIG" ]; then
