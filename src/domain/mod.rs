@@ -11,6 +11,7 @@ pub mod schedule;
 pub mod slug;
 pub mod status;
 pub mod target_url;
+pub mod time;
 pub mod token;
 pub mod visitor_sketch;
 

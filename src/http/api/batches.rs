@@ -1,20 +1,19 @@
 //! `/api/v1/batches`: print runs and their codes.
 
-use std::fmt::Write;
-
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::exports::stream;
 use super::time::to_rfc3339;
 use super::{
     BatchModeName, ErrorBody, Listing, PageQuery, StatusChange, optional_text, required_text,
 };
 use crate::db::{Batch, DbError, NewBatch, StatusTarget};
 use crate::domain::{BatchMode, Generation, Gtin, Status, digital_link};
+use crate::export::batch;
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
@@ -23,8 +22,6 @@ use crate::jobs::batch_generation::{Created, GenerationError};
 
 /// Largest batch: ten million items, a large production run.
 pub const MAX_QUANTITY: i64 = 10_000_000;
-/// Codes read per page while streaming the CSV.
-const CSV_PAGE: i64 = 10_000;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -277,44 +274,13 @@ pub async fn set_status(
 pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response> {
     let batch = state.db.batch(id).await.map_err(missing("batch"))?;
     ensure_ready(id, batch.generation)?;
-    let style = batch.link_style();
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<String>>(4);
-    tokio::spawn(async move {
-        let mut chunk = String::from("serial,token,url,status,scans,first_scan_at\n");
-        let mut after = 0;
-        loop {
-            let codes = match state.db.code_listing_page(id, after, CSV_PAGE).await {
-                Ok(codes) => codes,
-                Err(err) => {
-                    tracing::error!(%err, batch = id, "codes export failed");
-                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-                    return;
-                }
-            };
-            for code in &codes {
-                let url = state.settings.code_url(&style, &code.token);
-                let first_scan = code.first_scan_at.map(to_rfc3339).unwrap_or_default();
-                let _ = writeln!(
-                    chunk,
-                    "{},{},{url},{},{},{first_scan}",
-                    code.serial, code.token, code.status, code.scans
-                );
-            }
-            let last_page = (codes.len() as i64) < CSV_PAGE;
-            after = codes.last().map_or(after, |c| c.serial);
-            if tx.send(Ok(std::mem::take(&mut chunk))).await.is_err() || last_page {
-                return;
-            }
-        }
-    });
-    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
-    let disposition = format!("attachment; filename=\"batch-{id}-codes.csv\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response())
+    let filename = format!("batch-{id}-codes.csv");
+    let content_type = "text/csv; charset=utf-8";
+    Ok(stream(
+        state,
+        batch,
+        content_type,
+        &filename,
+        |source, mut sink| async move { batch::write_csv(&source, &mut sink).await },
+    ))
 }

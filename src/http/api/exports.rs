@@ -15,17 +15,12 @@ use super::ErrorBody;
 use super::batches::ensure_ready;
 use super::codes::{QrQuery, refused};
 use crate::db::Batch;
-use crate::domain::LinkStyle;
-use crate::export::images::{self, ImageFormat};
-use crate::export::zip::ZipStream;
+use crate::export::batch::{self, Sink, Source, Stopped};
+use crate::export::images::ImageFormat;
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Path, Query};
 use crate::qr::{Matrix, RenderOptions};
-
-/// Codes rendered per step: enough to keep every core busy, few enough that one step's
-/// images (a few megabytes) bound the memory.
-const PAGE: i64 = 512;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -61,33 +56,17 @@ pub async fn export_zip(
         check(&url, format, &options)?;
     }
     let turn = state.heavy.turn().await?;
-    let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(2);
-    tokio::spawn(async move {
-        let _turn = turn;
-        match write_archive(&state, &batch, format, options, &tx).await {
-            Ok(()) => {}
-            Err(Stopped::ClientGone) => {
-                tracing::info!(batch = batch.id, "export stopped: the client went away");
-            }
-            Err(Stopped::Failed(err)) => {
-                tracing::error!(%err, batch = batch.id, "export failed");
-                // The client sees a cut-off download, never a ZIP that looks complete.
-                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-            }
-        }
-    });
-    let disposition = format!(
-        "attachment; filename=\"batch-{id}-{}.zip\"",
-        format.extension()
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/zip".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
-    )
-        .into_response())
+    let filename = format!("batch-{id}-{}.zip", format.extension());
+    Ok(stream(
+        state,
+        batch,
+        "application/zip",
+        &filename,
+        move |source, mut sink| async move {
+            let _turn = turn;
+            batch::write_zip(&source, format, options, &mut sink).await
+        },
+    ))
 }
 
 /// Refuses, before anything is sent, options the batch's codes cannot be drawn with.
@@ -101,127 +80,74 @@ fn check(url: &str, format: ImageFormat, options: &RenderOptions) -> Result<()> 
     Ok(())
 }
 
-/// Why the export stopped early.
-#[derive(Debug, thiserror::Error)]
-pub(super) enum Stopped {
-    #[error("the client went away")]
-    ClientGone,
-    #[error(transparent)]
-    Failed(#[from] anyhow::Error),
+/// Sends an export to the client as it is written, counting its codes.
+pub(super) struct ChannelSink {
+    tx: mpsc::Sender<std::io::Result<Bytes>>,
+    state: AppState,
 }
 
-/// Reading, rendering and writing fail the export alike.
-macro_rules! failed_from {
-    ($($error:ty),*) => {$(
-        impl From<$error> for Stopped {
-            fn from(err: $error) -> Self {
-                Self::Failed(err.into())
-            }
+impl Sink for ChannelSink {
+    async fn write(&mut self, bytes: Vec<u8>) -> Result<(), Stopped> {
+        if bytes.is_empty() {
+            return Ok(());
         }
-    )*};
-}
-failed_from!(std::io::Error, crate::db::DbError, tokio::task::JoinError);
-
-async fn send(
-    tx: &mpsc::Sender<std::io::Result<Bytes>>,
-    zip: &mut ZipStream,
-) -> Result<(), Stopped> {
-    let bytes = zip.take();
-    if bytes.is_empty() {
-        return Ok(());
+        self.tx
+            .send(Ok(Bytes::from(bytes)))
+            .await
+            .map_err(|_| Stopped::ReaderGone)
     }
-    tx.send(Ok(Bytes::from(bytes)))
-        .await
-        .map_err(|_| Stopped::ClientGone)
+
+    fn done(&mut self, codes: u64) {
+        self.state.metrics.export_codes.inc_by(codes);
+    }
 }
 
-async fn write_archive(
-    state: &AppState,
-    batch: &Batch,
-    format: ImageFormat,
-    options: RenderOptions,
-    tx: &mpsc::Sender<std::io::Result<Bytes>>,
-) -> Result<(), Stopped> {
-    let mut zip = ZipStream::new(chrono::Utc::now());
-    write_manifest(state, batch, &mut zip, tx).await?;
-    let width = images::name_width(batch.codes_total());
-    let style = batch.link_style();
-    let mut after = 0;
-    loop {
-        let codes = state.db.code_listing_page(batch.id, after, PAGE).await?;
-        let Some(last) = codes.last() else { break };
-        after = last.serial;
-        let page: Vec<(i64, String)> = codes
-            .iter()
-            .map(|c| (c.serial, state.settings.code_url(&style, &c.token)))
-            .collect();
-        let rendered = tokio::task::spawn_blocking(move || {
-            images::render_page(&page, format, &options, width)
-        })
-        .await??;
-        state.metrics.export_codes.inc_by(rendered.len() as u64);
-        for entry in rendered {
-            zip.add(entry)?;
-        }
-        send(tx, &mut zip).await?;
-    }
-    while !zip.finish_step()? {
-        send(tx, &mut zip).await?;
-    }
-    send(tx, &mut zip).await
-}
-
-async fn write_manifest(
-    state: &AppState,
-    batch: &Batch,
-    zip: &mut ZipStream,
-    tx: &mpsc::Sender<std::io::Result<Bytes>>,
-) -> Result<(), Stopped> {
-    use std::fmt::Write as _;
-    use std::io::Write as _;
-    let style = batch.link_style();
-    let mut manifest = zip.start_streamed("manifest.csv")?;
-    let header = match style {
-        LinkStyle::Short => "serial,token,url\n",
-        LinkStyle::DigitalLink { .. } => "serial,token,url,gtin,lot,gs1_serial\n",
+/// Answers 200 with `content_type` as an attachment and writes the export into the body
+/// from a task of its own. A client that goes away stops the work; a failure cuts the
+/// download off, so a half file never looks complete.
+pub(super) fn stream<Job, Writing>(
+    state: AppState,
+    batch: Batch,
+    content_type: &'static str,
+    filename: &str,
+    job: Job,
+) -> Response
+where
+    Job: FnOnce(Source, ChannelSink) -> Writing + Send + 'static,
+    Writing: Future<Output = Result<(), Stopped>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(2);
+    let id = batch.id;
+    let sink = ChannelSink {
+        tx: tx.clone(),
+        state: state.clone(),
     };
-    manifest.write_all(header.as_bytes())?;
-    let mut after = 0;
-    loop {
-        let codes = state
-            .db
-            .code_listing_page(batch.id, after, 20 * PAGE)
-            .await?;
-        let Some(last) = codes.last() else { break };
-        after = last.serial;
-        let mut rows = String::new();
-        for code in &codes {
-            let url = state.settings.code_url(&style, &code.token);
-            let _ = write!(rows, "{},{},{url}", code.serial, code.token);
-            if let Some(link) = style.digital_link(&code.token) {
-                let _ = write!(
-                    rows,
-                    ",{},{},{}",
-                    link.gtin.as_str(),
-                    csv_field(link.lot.as_deref().unwrap_or_default()),
-                    link.serial.as_deref().unwrap_or_default()
-                );
+    let source = Source {
+        db: state.db.clone(),
+        settings: state.settings.clone(),
+        batch,
+    };
+    tokio::spawn(async move {
+        match job(source, sink).await {
+            Ok(()) => {}
+            Err(Stopped::ReaderGone) => {
+                tracing::info!(batch = id, "export stopped: the client went away");
             }
-            rows.push('\n');
+            Err(Stopped::Failed(err)) => {
+                tracing::error!(%err, batch = id, "export failed");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            }
         }
-        manifest.write_all(rows.as_bytes())?;
-        zip.drain_streamed(&mut manifest)?;
-        send(tx, zip).await?;
-    }
-    zip.finish_streamed(manifest)?;
-    Ok(())
-}
-
-/// A lot is free text: quoted when it holds a comma, quote or line break.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
+    )
+        .into_response()
 }

@@ -1,6 +1,6 @@
 //! API times: RFC 3339 in and out, epoch milliseconds in the database.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate};
 
 use crate::http::error::{AppError, Result};
 
@@ -10,11 +10,7 @@ pub const EARLIEST_MS: i64 = 0;
 /// hour still has a four-digit year.
 pub const LATEST_MS: i64 = 253_402_297_200_000;
 
-pub fn to_rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+pub use crate::domain::time::to_rfc3339;
 
 /// Accepts `2026-05-01T08:00:00Z` (any offset) or a plain date `2026-05-01` (UTC midnight),
 /// from 1970 to 9999-12-31T23:00:00Z.

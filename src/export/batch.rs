@@ -1,0 +1,268 @@
+//! One batch's export written front to back into a `Sink`: the HTTP endpoints stream it to
+//! the client, `scanloop batch export` to a file. Codes are read a page at a time in
+//! serial order and drawn on every core, so memory stays bounded whatever the batch size.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::Arc;
+
+use super::images::{self, ImageFormat, name_width};
+use super::pdf::{self, PdfStream};
+use super::sheet::{Label, Sheet};
+use super::zip::ZipStream;
+use crate::config::Settings;
+use crate::db::{Batch, CodeListing, Db};
+use crate::domain::LinkStyle;
+use crate::domain::time::to_rfc3339;
+use crate::qr::RenderOptions;
+
+/// Codes drawn per round of an export.zip: enough to keep every core busy.
+const IMAGES_PER_ROUND: i64 = 512;
+/// Codes per round of a CSV.
+const ROWS_PER_ROUND: i64 = 10_000;
+/// Pages drawn per round of a sheet.
+const PAGES_PER_ROUND: usize = 16;
+
+/// Where an export goes.
+pub trait Sink {
+    /// Takes the next bytes of the file; an error stops the export.
+    fn write(&mut self, bytes: Vec<u8>) -> impl Future<Output = Result<(), Stopped>> + Send;
+    /// `codes` more codes are in what was written.
+    fn done(&mut self, codes: u64);
+}
+
+/// Why an export stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum Stopped {
+    #[error("the reader went away")]
+    ReaderGone,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+/// Reading, drawing and writing fail the export alike.
+macro_rules! failed_from {
+    ($($error:ty),*) => {$(
+        impl From<$error> for Stopped {
+            fn from(err: $error) -> Self {
+                Self::Failed(err.into())
+            }
+        }
+    )*};
+}
+failed_from!(std::io::Error, crate::db::DbError, tokio::task::JoinError);
+
+/// The batch being exported and where its codes' URLs come from.
+pub struct Source {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub batch: Batch,
+}
+
+impl Source {
+    async fn page(&self, after: i64, limit: i64) -> Result<Vec<CodeListing>, Stopped> {
+        Ok(self
+            .db
+            .code_listing_page(self.batch.id, after, limit)
+            .await?)
+    }
+
+    fn url(&self, style: &LinkStyle, token: &str) -> String {
+        self.settings.code_url(style, token)
+    }
+}
+
+/// `serial,token,url,status,scans,first_scan_at`, one row per code.
+pub async fn write_csv(source: &Source, sink: &mut impl Sink) -> Result<(), Stopped> {
+    let style = source.batch.link_style();
+    let mut chunk = String::from("serial,token,url,status,scans,first_scan_at\n");
+    let mut after = 0;
+    loop {
+        let codes = source.page(after, ROWS_PER_ROUND).await?;
+        for code in &codes {
+            let first_scan = code.first_scan_at.map(to_rfc3339).unwrap_or_default();
+            let _ = writeln!(
+                chunk,
+                "{},{},{},{},{},{first_scan}",
+                code.serial,
+                code.token,
+                source.url(&style, &code.token),
+                code.status,
+                code.scans
+            );
+        }
+        sink.write(std::mem::take(&mut chunk).into_bytes()).await?;
+        sink.done(codes.len() as u64);
+        match codes.last() {
+            Some(last) if codes.len() as i64 == ROWS_PER_ROUND => after = last.serial,
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// A ZIP of every code's image, named by zero-padded serial, after `manifest.csv`.
+pub async fn write_zip(
+    source: &Source,
+    format: ImageFormat,
+    options: RenderOptions,
+    sink: &mut impl Sink,
+) -> Result<(), Stopped> {
+    let mut zip = ZipStream::new(chrono::Utc::now());
+    write_manifest(source, &mut zip, sink).await?;
+    let width = name_width(source.batch.codes_total());
+    let style = source.batch.link_style();
+    let mut after = 0;
+    loop {
+        let codes = source.page(after, IMAGES_PER_ROUND).await?;
+        let Some(last) = codes.last() else { break };
+        after = last.serial;
+        let page: Vec<(i64, String)> = codes
+            .iter()
+            .map(|c| (c.serial, source.url(&style, &c.token)))
+            .collect();
+        let rendered = tokio::task::spawn_blocking(move || {
+            images::render_page(&page, format, &options, width)
+        })
+        .await??;
+        let drawn = rendered.len() as u64;
+        for entry in rendered {
+            zip.add(entry)?;
+        }
+        sink.write(zip.take()).await?;
+        sink.done(drawn);
+    }
+    while !zip.finish_step()? {
+        sink.write(zip.take()).await?;
+    }
+    sink.write(zip.take()).await
+}
+
+/// `serial,token,url`, and for a batch with a GTIN `gtin,lot,gs1_serial`.
+async fn write_manifest(
+    source: &Source,
+    zip: &mut ZipStream,
+    sink: &mut impl Sink,
+) -> Result<(), Stopped> {
+    let style = source.batch.link_style();
+    let mut manifest = zip.start_streamed("manifest.csv")?;
+    let header = match style {
+        LinkStyle::Short => "serial,token,url\n",
+        LinkStyle::DigitalLink { .. } => "serial,token,url,gtin,lot,gs1_serial\n",
+    };
+    manifest.write_all(header.as_bytes())?;
+    let mut after = 0;
+    loop {
+        let codes = source.page(after, ROWS_PER_ROUND).await?;
+        let Some(last) = codes.last() else { break };
+        after = last.serial;
+        let mut rows = String::new();
+        for code in &codes {
+            let url = source.url(&style, &code.token);
+            let _ = write!(rows, "{},{},{url}", code.serial, code.token);
+            if let Some(link) = style.digital_link(&code.token) {
+                let _ = write!(
+                    rows,
+                    ",{},{},{}",
+                    link.gtin.as_str(),
+                    csv_field(link.lot.as_deref().unwrap_or_default()),
+                    link.serial.as_deref().unwrap_or_default()
+                );
+            }
+            rows.push('\n');
+        }
+        manifest.write_all(rows.as_bytes())?;
+        zip.drain_streamed(&mut manifest)?;
+        sink.write(zip.take()).await?;
+    }
+    zip.finish_streamed(manifest)?;
+    Ok(())
+}
+
+/// A lot is free text: quoted when it holds a comma, quote or line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Label sheets as PDF, a round of pages at a time.
+pub async fn write_sheet(
+    source: &Source,
+    sheet: Sheet,
+    options: RenderOptions,
+    sink: &mut impl Sink,
+) -> Result<(), Stopped> {
+    let mut pdf = PdfStream::new();
+    let width = name_width(source.batch.codes_total());
+    let style = source.batch.link_style();
+    let per_round = (sheet.per_page() * PAGES_PER_ROUND) as i64;
+    let mut after = 0;
+    loop {
+        let codes = source.page(after, per_round).await?;
+        let Some(last) = codes.last() else { break };
+        after = last.serial;
+        let drawn = codes.len() as u64;
+        let urls: Vec<String> = codes.iter().map(|c| source.url(&style, &c.token)).collect();
+        let pages =
+            tokio::task::spawn_blocking(move || draw_pages(&sheet, &codes, &urls, &options, width))
+                .await??;
+        for page in &pages {
+            pdf.add_page(sheet.page.0, sheet.page.1, page);
+        }
+        sink.write(pdf.take()).await?;
+        sink.done(drawn);
+    }
+    pdf.finish();
+    sink.write(pdf.take()).await
+}
+
+/// Draws and compresses each page of `codes` on every core, in order.
+fn draw_pages(
+    sheet: &Sheet,
+    codes: &[CodeListing],
+    urls: &[String],
+    options: &RenderOptions,
+    width: usize,
+) -> std::io::Result<Vec<Vec<u8>>> {
+    let pages: Vec<(usize, usize)> = (0..codes.len())
+        .step_by(sheet.per_page())
+        .map(|start| (start, (start + sheet.per_page()).min(codes.len())))
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = pages.len().div_ceil(cores).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = pages
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|&(start, end)| {
+                            let labels: Vec<Label> = (start..end)
+                                .map(|i| Label {
+                                    serial: codes[i].serial,
+                                    token: &codes[i].token,
+                                    url: &urls[i],
+                                })
+                                .collect();
+                            let content = sheet
+                                .render_page(&labels, options, width)
+                                .map_err(std::io::Error::other)?;
+                            pdf::compress_content(&content)
+                        })
+                        .collect::<std::io::Result<Vec<Vec<u8>>>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(pages.len());
+        for worker in workers {
+            let part = worker
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a drawing thread panicked")))?;
+            all.extend(part);
+        }
+        Ok(all)
+    })
+}
