@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::db::{Batch, CodeListing, Db};
 use crate::domain::LinkStyle;
 use crate::domain::time::to_rfc3339;
-use crate::qr::RenderOptions;
+use crate::qr::{OptionsError, RenderOptions};
 
 /// Codes drawn per round of an export.zip: enough to keep every core busy.
 const IMAGES_PER_ROUND: i64 = 512;
@@ -72,8 +72,64 @@ impl Source {
     }
 }
 
+/// What to export.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// `serial,token,url,status,scans,first_scan_at`.
+    Csv,
+    /// Every code's image in a ZIP, with a manifest.
+    Zip(ImageFormat, RenderOptions),
+    /// Label sheets as PDF.
+    Sheet(Sheet, RenderOptions),
+}
+
+/// Refuses, before anything is written, options the batch's codes cannot be drawn with:
+/// tried on its first code (every code of a batch has a URL of the same length).
+pub async fn check(source: &Source, kind: &Kind) -> Result<(), Refused> {
+    let Some(first) = source.page(0, 1).await.map_err(Refused::Failed)?.pop() else {
+        return Ok(());
+    };
+    let url = source.url(&source.batch.link_style(), &first.token);
+    match kind {
+        Kind::Csv => Ok(()),
+        Kind::Zip(format, options) => {
+            images::check(&url, *format, options).map_err(Refused::Options)
+        }
+        Kind::Sheet(sheet, options) => {
+            let label = Label {
+                serial: first.serial,
+                token: &first.token,
+                url: &url,
+            };
+            let width = name_width(source.batch.codes_total());
+            sheet
+                .render_page(&[label], options, width)
+                .map(drop)
+                .map_err(Refused::Options)
+        }
+    }
+}
+
+/// Why an export was refused before it started.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    #[error(transparent)]
+    Failed(Stopped),
+}
+
+/// Writes the export of `kind` into `sink`.
+pub async fn write(source: &Source, kind: Kind, sink: &mut impl Sink) -> Result<(), Stopped> {
+    match kind {
+        Kind::Csv => write_csv(source, sink).await,
+        Kind::Zip(format, options) => write_zip(source, format, options, sink).await,
+        Kind::Sheet(sheet, options) => write_sheet(source, sheet, options, sink).await,
+    }
+}
+
 /// `serial,token,url,status,scans,first_scan_at`, one row per code.
-pub async fn write_csv(source: &Source, sink: &mut impl Sink) -> Result<(), Stopped> {
+async fn write_csv(source: &Source, sink: &mut impl Sink) -> Result<(), Stopped> {
     let style = source.batch.link_style();
     let mut chunk = String::from("serial,token,url,status,scans,first_scan_at\n");
     let mut after = 0;
@@ -101,7 +157,7 @@ pub async fn write_csv(source: &Source, sink: &mut impl Sink) -> Result<(), Stop
 }
 
 /// A ZIP of every code's image, named by zero-padded serial, after `manifest.csv`.
-pub async fn write_zip(
+async fn write_zip(
     source: &Source,
     format: ImageFormat,
     options: RenderOptions,
@@ -188,7 +244,7 @@ fn csv_field(text: &str) -> String {
 }
 
 /// Label sheets as PDF, a round of pages at a time.
-pub async fn write_sheet(
+async fn write_sheet(
     source: &Source,
     sheet: Sheet,
     options: RenderOptions,

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use crate::qr::{self, Matrix, RenderOptions};
+use crate::qr::{self, Matrix, OptionsError, RenderOptions};
 
 use super::zip::{Method, Prepared};
 
@@ -47,6 +47,17 @@ pub fn render(url: &str, format: ImageFormat, options: &RenderOptions) -> io::Re
             qr::render_png(&matrix, options, &layout).map_err(io::Error::other)
         }
     }
+}
+
+/// Refuses options a code with this URL cannot be drawn with in `format`.
+pub fn check(url: &str, format: ImageFormat, options: &RenderOptions) -> Result<(), OptionsError> {
+    let matrix =
+        Matrix::encode(url, options.ecc).map_err(|e| OptionsError::Malformed(e.to_string()))?;
+    let layout = options.layout(matrix.width)?;
+    if format == ImageFormat::Png {
+        layout.fit_png()?;
+    }
+    Ok(())
 }
 
 /// Renders `(serial, url)` pairs on every core and returns their entries in the same order.

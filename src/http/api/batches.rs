@@ -6,14 +6,14 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::exports::stream;
+use super::exports::start;
 use super::time::to_rfc3339;
 use super::{
     BatchModeName, ErrorBody, Listing, PageQuery, StatusChange, optional_text, required_text,
 };
 use crate::db::{Batch, DbError, NewBatch, StatusTarget};
 use crate::domain::{BatchMode, Generation, Gtin, Status, digital_link};
-use crate::export::batch;
+use crate::export::batch::Kind;
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
@@ -275,12 +275,12 @@ pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Re
     let batch = state.db.batch(id).await.map_err(missing("batch"))?;
     ensure_ready(id, batch.generation)?;
     let filename = format!("batch-{id}-codes.csv");
-    let content_type = "text/csv; charset=utf-8";
-    Ok(stream(
+    start(
         state,
         batch,
-        content_type,
+        Kind::Csv,
+        "text/csv; charset=utf-8",
         &filename,
-        |source, mut sink| async move { batch::write_csv(&source, &mut sink).await },
-    ))
+    )
+    .await
 }

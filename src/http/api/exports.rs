@@ -15,12 +15,11 @@ use super::ErrorBody;
 use super::batches::ensure_ready;
 use super::codes::{QrQuery, refused};
 use crate::db::Batch;
-use crate::export::batch::{self, Sink, Source, Stopped};
+use crate::export::batch::{self as export, Kind, Refused, Sink, Source, Stopped};
 use crate::export::images::ImageFormat;
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Path, Query};
-use crate::qr::{Matrix, RenderOptions};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,33 +50,51 @@ pub async fn export_zip(
     let options = render.options()?;
     let batch = state.db.batch(id).await.map_err(missing("batch"))?;
     ensure_ready(id, batch.generation)?;
-    if let Some(first) = state.db.code_listing_page(id, 0, 1).await?.first() {
-        let url = state.settings.code_url(&batch.link_style(), &first.token);
-        check(&url, format, &options)?;
-    }
-    let turn = state.heavy.turn().await?;
     let filename = format!("batch-{id}-{}.zip", format.extension());
-    Ok(stream(
+    start(
         state,
         batch,
+        Kind::Zip(format, options),
         "application/zip",
         &filename,
-        move |source, mut sink| async move {
-            let _turn = turn;
-            batch::write_zip(&source, format, options, &mut sink).await
-        },
-    ))
+    )
+    .await
 }
 
-/// Refuses, before anything is sent, options the batch's codes cannot be drawn with.
-fn check(url: &str, format: ImageFormat, options: &RenderOptions) -> Result<()> {
-    let matrix = Matrix::encode(url, options.ecc)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e}")))?;
-    let layout = options.layout(matrix.width).map_err(refused)?;
-    if format == ImageFormat::Png {
-        layout.fit_png().map_err(refused)?;
-    }
-    Ok(())
+/// Checks the export against the batch's first code (a refusal is a clean 4xx), waits for
+/// a turn at heavy work when it draws codes, then streams it.
+pub(super) async fn start(
+    state: AppState,
+    batch: Batch,
+    kind: Kind,
+    content_type: &'static str,
+    filename: &str,
+) -> Result<Response> {
+    let source = Source {
+        db: state.db.clone(),
+        settings: state.settings.clone(),
+        batch,
+    };
+    export::check(&source, &kind)
+        .await
+        .map_err(|err| match err {
+            Refused::Options(err) => refused(err),
+            Refused::Failed(err) => AppError::Internal(err.into()),
+        })?;
+    let turn = match kind {
+        Kind::Csv => None,
+        Kind::Zip(..) | Kind::Sheet(..) => Some(state.heavy.turn().await?),
+    };
+    Ok(stream(
+        state,
+        source,
+        content_type,
+        filename,
+        move |source, mut sink| async move {
+            let _turn = turn;
+            export::write(&source, kind, &mut sink).await
+        },
+    ))
 }
 
 /// Sends an export to the client as it is written, counting its codes.
@@ -105,9 +122,9 @@ impl Sink for ChannelSink {
 /// Answers 200 with `content_type` as an attachment and writes the export into the body
 /// from a task of its own. A client that goes away stops the work; a failure cuts the
 /// download off, so a half file never looks complete.
-pub(super) fn stream<Job, Writing>(
+fn stream<Job, Writing>(
     state: AppState,
-    batch: Batch,
+    source: Source,
     content_type: &'static str,
     filename: &str,
     job: Job,
@@ -117,15 +134,10 @@ where
     Writing: Future<Output = Result<(), Stopped>> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(2);
-    let id = batch.id;
+    let id = source.batch.id;
     let sink = ChannelSink {
         tx: tx.clone(),
-        state: state.clone(),
-    };
-    let source = Source {
-        db: state.db.clone(),
-        settings: state.settings.clone(),
-        batch,
+        state,
     };
     tokio::spawn(async move {
         match job(source, sink).await {

@@ -9,10 +9,9 @@ use utoipa::IntoParams;
 use super::ErrorBody;
 use super::batches::ensure_ready;
 use super::codes::{QrQuery, refused};
-use super::exports::stream;
-use crate::export::batch;
-use crate::export::images::name_width;
-use crate::export::sheet::{Label, Sheet, SheetText};
+use super::exports::start;
+use crate::export::batch::Kind;
+use crate::export::sheet::{Sheet, SheetText};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Path, Query};
@@ -84,28 +83,13 @@ pub async fn sheet_pdf(
     let sheet = layout.sheet()?;
     let batch = state.db.batch(id).await.map_err(missing("batch"))?;
     ensure_ready(id, batch.generation)?;
-    let width = name_width(batch.codes_total());
-    if let Some(first) = state.db.code_listing_page(id, 0, 1).await?.first() {
-        let url = state.settings.code_url(&batch.link_style(), &first.token);
-        let label = Label {
-            serial: first.serial,
-            token: &first.token,
-            url: &url,
-        };
-        sheet
-            .render_page(&[label], &options, width)
-            .map_err(refused)?;
-    }
-    let turn = state.heavy.turn().await?;
     let filename = format!("batch-{id}-labels.pdf");
-    Ok(stream(
+    start(
         state,
         batch,
+        Kind::Sheet(sheet, options),
         "application/pdf",
         &filename,
-        move |source, mut sink| async move {
-            let _turn = turn;
-            batch::write_sheet(&source, sheet, options, &mut sink).await
-        },
-    ))
+    )
+    .await
 }
