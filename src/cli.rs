@@ -1,4 +1,4 @@
-//! Command line: `serve`, `demo`, `migrate`, `keys create|list|revoke`.
+//! Command line: `serve`, `demo`, `migrate`, `keys create|list|revoke`, `batch export`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -46,6 +46,105 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Work with batches.
+    Batch {
+        #[command(subcommand)]
+        command: BatchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BatchCommand {
+    /// Write a ready batch's codes to a file for the printer, with a progress bar on a
+    /// terminal: images in a ZIP, label sheets as PDF, or the codes as CSV. The file is
+    /// written under a temporary name and renamed when complete.
+    Export(Box<ExportArgs>),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The batch's id.
+    pub batch_id: i64,
+    /// svg or png (a ZIP of images with a manifest), pdf (label sheets) or csv.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// The file to write (replaced if it exists, only once the export is complete).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    #[command(flatten)]
+    pub print: PrintFlags,
+    #[command(flatten)]
+    pub sheet: SheetFlags,
+    /// The server's settings: the database, and the public URL and link case that the
+    /// codes' URLs are built from (the same SCANLOOP_* variables as `serve`).
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Svg,
+    Png,
+    Pdf,
+    Csv,
+}
+
+/// The print options of every renderer, as flags (see the README's Print options).
+#[derive(Args, Debug, Default)]
+pub struct PrintFlags {
+    /// Pixels (PNG) or SVG units per module, for screens (not for pdf).
+    #[arg(long)]
+    pub size: Option<String>,
+    /// Millimetres per module, for print: at least 0.25.
+    #[arg(long)]
+    pub module_mm: Option<String>,
+    /// Millimetres for the whole symbol, quiet zone included.
+    #[arg(long)]
+    pub size_mm: Option<String>,
+    /// Pixels per inch of a PNG drawn in millimetres (default 300).
+    #[arg(long)]
+    pub dpi: Option<String>,
+    /// Quiet zone in modules (default 4).
+    #[arg(long)]
+    pub margin: Option<String>,
+    /// Error correction: L, M, Q or H (default M).
+    #[arg(long)]
+    pub ecc: Option<String>,
+    /// Dark colour, hex RGB such as 1a1a1a.
+    #[arg(long)]
+    pub fg: Option<String>,
+    /// Light colour, hex RGB.
+    #[arg(long)]
+    pub bg: Option<String>,
+    /// `allow` to draw light modules on a dark background.
+    #[arg(long)]
+    pub invert: Option<String>,
+}
+
+/// Label sheet options, for `--format pdf` (see the README's Label sheets).
+#[derive(Args, Debug, Default)]
+pub struct SheetFlags {
+    /// a4 (default), letter, or width x height in mm such as 100x150.
+    #[arg(long)]
+    pub page: Option<String>,
+    /// Label width x height in mm, such as 40x30.
+    #[arg(long)]
+    pub label_mm: Option<String>,
+    /// Labels across (default as many as fit).
+    #[arg(long)]
+    pub cols: Option<String>,
+    /// Labels down (default as many as fit).
+    #[arg(long)]
+    pub rows: Option<String>,
+    /// Margin around the grid in mm (default 10).
+    #[arg(long)]
+    pub sheet_margin_mm: Option<String>,
+    /// Space between labels in mm (default 2).
+    #[arg(long)]
+    pub gap_mm: Option<String>,
+    /// Draw crop marks in the sheet margin.
+    #[arg(long)]
+    pub crop_marks: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use scanloop::cli::{Cli, Command, KeysCommand, LogFormat};
+use scanloop::cli::{BatchCommand, Cli, Command, KeysCommand, LogFormat};
 use scanloop::config::{Config, redact_url};
 use scanloop::db::{Db, DbError, generate_key};
 use scanloop::startup::{App, shutdown_signal};
@@ -45,6 +45,9 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(command).await,
+        Command::Batch {
+            command: BatchCommand::Export(args),
+        } => scanloop::export::command::run(*args).await,
     }
 }
 

@@ -5,6 +5,7 @@
 //! writes the file a page at a time).
 
 pub mod batch;
+pub mod command;
 pub mod images;
 pub mod pdf;
 pub mod sheet;

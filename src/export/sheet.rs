@@ -241,11 +241,25 @@ impl Sheet {
             scale: Scale::SymbolMm(side),
             ..*options
         };
-        // Refuses modules under the printable minimum, as for every renderer.
-        let module = fitted
-            .layout(matrix.width)?
-            .module_mm
-            .unwrap_or(side / modules);
+        // Refuses modules under the printable minimum, as for every renderer; a symbol
+        // fitted to the label is too small because of the label.
+        let layout = match (fitted.layout(matrix.width), options.scale) {
+            (Err(_), Scale::Units(_)) => {
+                return Err(OptionsError::unscannable(
+                    "label_mm",
+                    format!(
+                        "a {} x {} mm label has room for a {} mm symbol, whose {modules} \
+                         modules would be under the 0.25 mm that print needs: use larger \
+                         labels, a lower ecc or a narrower margin",
+                        number(self.label.0),
+                        number(self.label.1),
+                        number(side)
+                    ),
+                ));
+            }
+            (layout, _) => layout?,
+        };
+        let module = layout.module_mm.unwrap_or(side / modules);
         let on_dot = |mm: f64| (mm / DOT_MM).round() * DOT_MM;
         let x = on_dot(left + (self.label.0 - side) / 2.0);
         let y = on_dot(top - PADDING_MM);

@@ -283,7 +283,7 @@ impl RenderOptions {
             return Err(OptionsError::unscannable(
                 "fg",
                 format!(
-                    "the contrast between fg {} and bg {} is {contrast:.1}:1; codes need at \
+                    "the contrast between fg {} and bg {} is {contrast:.2}:1; codes need at \
                      least {MIN_CONTRAST}:1 to scan reliably",
                     self.fg.hex(),
                     self.bg.hex()

@@ -3,6 +3,7 @@
 
 mod batches;
 mod campaigns;
+mod cli_export;
 mod connections;
 mod digital_link;
 mod durability;
