@@ -189,16 +189,44 @@ impl Settings {
     /// What a code of a batch printed in `style` encodes: the short link, or the GS1
     /// Digital Link URI on the same host.
     pub fn code_url(&self, style: &LinkStyle, token: &str) -> String {
-        match style.digital_link(token) {
-            None => self.short_url(token),
-            Some(link) => {
-                let (origin, prefix) = split_origin(&self.public_url);
-                let origin = if self.lowercase_links {
-                    origin.to_ascii_lowercase()
-                } else {
-                    origin.to_ascii_uppercase()
-                };
-                format!("{origin}{prefix}{}", link.path())
+        self.code_urls(style).url(token)
+    }
+
+    /// The URLs of a batch's codes, worked out once for a listing of many.
+    pub fn code_urls(&self, style: &LinkStyle) -> CodeUrls {
+        let (origin, prefix) = split_origin(&self.public_url);
+        let origin = if self.lowercase_links {
+            origin.to_ascii_lowercase()
+        } else {
+            origin.to_ascii_uppercase()
+        };
+        match style {
+            LinkStyle::Short if self.lowercase_links => CodeUrls {
+                before_token: format!("{origin}{prefix}/s/"),
+                token: TokenCase::Lower,
+            },
+            LinkStyle::Short => CodeUrls {
+                before_token: format!("{origin}{prefix}/S/"),
+                token: TokenCase::AsIs,
+            },
+            LinkStyle::DigitalLink { per_item, .. } => {
+                let link = style.digital_link("").map(|mut link| {
+                    link.serial = None;
+                    link.path()
+                });
+                let path = link.unwrap_or_default();
+                CodeUrls {
+                    before_token: if *per_item {
+                        format!("{origin}{prefix}{path}/21/")
+                    } else {
+                        format!("{origin}{prefix}{path}")
+                    },
+                    token: if *per_item {
+                        TokenCase::AsIs
+                    } else {
+                        TokenCase::Omitted
+                    },
+                }
             }
         }
     }
@@ -212,15 +240,40 @@ impl Settings {
     /// case-insensitive, so uppercasing them changes nothing but the QR mode; a path prefix
     /// is kept as configured.
     pub fn short_url(&self, token: &str) -> String {
-        let (origin, prefix) = split_origin(&self.public_url);
-        if self.lowercase_links {
-            format!(
-                "{}{prefix}/s/{}",
-                origin.to_ascii_lowercase(),
-                token.to_ascii_lowercase()
-            )
-        } else {
-            format!("{}{prefix}/S/{token}", origin.to_ascii_uppercase())
+        self.code_url(&LinkStyle::Short, token)
+    }
+}
+
+/// The URLs of one batch's codes: a fixed part, then the token (Crockford base32, so it
+/// needs no percent-encoding), if the URL names the code at all.
+#[derive(Debug, Clone)]
+pub struct CodeUrls {
+    before_token: String,
+    token: TokenCase,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TokenCase {
+    AsIs,
+    Lower,
+    /// A shared batch's Digital Link names the product and lot, not the code.
+    Omitted,
+}
+
+impl CodeUrls {
+    pub fn url(&self, token: &str) -> String {
+        let mut url = String::with_capacity(self.before_token.len() + token.len());
+        self.push(&mut url, token);
+        url
+    }
+
+    /// Appends the code's URL to `out`, without allocating.
+    pub fn push(&self, out: &mut String, token: &str) {
+        out.push_str(&self.before_token);
+        match self.token {
+            TokenCase::AsIs => out.push_str(token),
+            TokenCase::Lower => out.extend(token.chars().map(|c| c.to_ascii_lowercase())),
+            TokenCase::Omitted => {}
         }
     }
 }

@@ -10,7 +10,7 @@ use super::images::{self, ImageFormat, name_width};
 use super::pdf::{self, PdfStream};
 use super::sheet::{Label, Sheet};
 use super::zip::ZipStream;
-use crate::config::Settings;
+use crate::config::{CodeUrls, Settings};
 use crate::db::{Batch, CodeListing, Db};
 use crate::domain::LinkStyle;
 use crate::domain::time::to_rfc3339;
@@ -67,8 +67,8 @@ impl Source {
             .await?)
     }
 
-    fn url(&self, style: &LinkStyle, token: &str) -> String {
-        self.settings.code_url(style, token)
+    fn urls(&self) -> CodeUrls {
+        self.settings.code_urls(&self.batch.link_style())
     }
 }
 
@@ -89,7 +89,7 @@ pub async fn check(source: &Source, kind: &Kind) -> Result<(), Refused> {
     let Some(first) = source.page(0, 1).await.map_err(Refused::Failed)?.pop() else {
         return Ok(());
     };
-    let url = source.url(&source.batch.link_style(), &first.token);
+    let url = source.urls().url(&first.token);
     match kind {
         Kind::Csv => Ok(()),
         Kind::Zip(format, options) => {
@@ -130,22 +130,20 @@ pub async fn write(source: &Source, kind: Kind, sink: &mut impl Sink) -> Result<
 
 /// `serial,token,url,status,scans,first_scan_at`, one row per code.
 async fn write_csv(source: &Source, sink: &mut impl Sink) -> Result<(), Stopped> {
-    let style = source.batch.link_style();
+    let urls = source.urls();
     let mut chunk = String::from("serial,token,url,status,scans,first_scan_at\n");
     let mut after = 0;
     loop {
         let codes = source.page(after, ROWS_PER_ROUND).await?;
+        chunk.reserve(codes.len() * 96);
         for code in &codes {
-            let first_scan = code.first_scan_at.map(to_rfc3339).unwrap_or_default();
-            let _ = writeln!(
-                chunk,
-                "{},{},{},{},{},{first_scan}",
-                code.serial,
-                code.token,
-                source.url(&style, &code.token),
-                code.status,
-                code.scans
-            );
+            let _ = write!(chunk, "{},{},", code.serial, code.token);
+            urls.push(&mut chunk, &code.token);
+            let _ = write!(chunk, ",{},{},", code.status, code.scans);
+            if let Some(first_scan) = code.first_scan_at {
+                chunk.push_str(&to_rfc3339(first_scan));
+            }
+            chunk.push('\n');
         }
         sink.write(std::mem::take(&mut chunk).into_bytes()).await?;
         sink.done(codes.len() as u64);
@@ -166,7 +164,7 @@ async fn write_zip(
     let mut zip = ZipStream::new(chrono::Utc::now());
     write_manifest(source, &mut zip, sink).await?;
     let width = name_width(source.batch.codes_total());
-    let style = source.batch.link_style();
+    let urls = source.urls();
     let mut after = 0;
     loop {
         let codes = source.page(after, IMAGES_PER_ROUND).await?;
@@ -174,7 +172,7 @@ async fn write_zip(
         after = last.serial;
         let page: Vec<(i64, String)> = codes
             .iter()
-            .map(|c| (c.serial, source.url(&style, &c.token)))
+            .map(|c| (c.serial, urls.url(&c.token)))
             .collect();
         let rendered = tokio::task::spawn_blocking(move || {
             images::render_page(&page, format, &options, width)
@@ -200,10 +198,26 @@ async fn write_manifest(
     sink: &mut impl Sink,
 ) -> Result<(), Stopped> {
     let style = source.batch.link_style();
+    let urls = source.urls();
     let mut manifest = zip.start_streamed("manifest.csv")?;
-    let header = match style {
-        LinkStyle::Short => "serial,token,url\n",
-        LinkStyle::DigitalLink { .. } => "serial,token,url,gtin,lot,gs1_serial\n",
+    // The GS1 columns are the batch's but the serial: worked out once.
+    let (header, gs1_columns) = match &style {
+        LinkStyle::Short => ("serial,token,url\n", None),
+        LinkStyle::DigitalLink {
+            gtin,
+            lot,
+            per_item,
+        } => (
+            "serial,token,url,gtin,lot,gs1_serial\n",
+            Some((
+                format!(
+                    ",{},{},",
+                    gtin.as_str(),
+                    csv_field(lot.as_deref().unwrap_or_default())
+                ),
+                *per_item,
+            )),
+        ),
     };
     manifest.write_all(header.as_bytes())?;
     let mut after = 0;
@@ -211,18 +225,15 @@ async fn write_manifest(
         let codes = source.page(after, ROWS_PER_ROUND).await?;
         let Some(last) = codes.last() else { break };
         after = last.serial;
-        let mut rows = String::new();
+        let mut rows = String::with_capacity(codes.len() * 96);
         for code in &codes {
-            let url = source.url(&style, &code.token);
-            let _ = write!(rows, "{},{},{url}", code.serial, code.token);
-            if let Some(link) = style.digital_link(&code.token) {
-                let _ = write!(
-                    rows,
-                    ",{},{},{}",
-                    link.gtin.as_str(),
-                    csv_field(link.lot.as_deref().unwrap_or_default()),
-                    link.serial.as_deref().unwrap_or_default()
-                );
+            let _ = write!(rows, "{},{},", code.serial, code.token);
+            urls.push(&mut rows, &code.token);
+            if let Some((columns, per_item)) = &gs1_columns {
+                rows.push_str(columns);
+                if *per_item {
+                    rows.push_str(&code.token);
+                }
             }
             rows.push('\n');
         }
@@ -252,7 +263,7 @@ async fn write_sheet(
 ) -> Result<(), Stopped> {
     let mut pdf = PdfStream::new();
     let width = name_width(source.batch.codes_total());
-    let style = source.batch.link_style();
+    let code_urls = source.urls();
     let per_round = (sheet.per_page() * PAGES_PER_ROUND) as i64;
     let mut after = 0;
     loop {
@@ -260,7 +271,7 @@ async fn write_sheet(
         let Some(last) = codes.last() else { break };
         after = last.serial;
         let drawn = codes.len() as u64;
-        let urls: Vec<String> = codes.iter().map(|c| source.url(&style, &c.token)).collect();
+        let urls: Vec<String> = codes.iter().map(|c| code_urls.url(&c.token)).collect();
         let pages =
             tokio::task::spawn_blocking(move || draw_pages(&sheet, &codes, &urls, &options, width))
                 .await??;

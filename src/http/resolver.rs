@@ -96,18 +96,10 @@ async fn answer(
         None if accepts_linkset(headers) => Wanted::Linkset,
         None => Wanted::Link(LinkType::default_link()),
     };
-    let found = find(state, item).await?;
-    if found.code.is_none() && found.product.is_none() {
-        return Err(AppError::NotFound(
-            "product with this GTIN (register it with POST /api/v1/products)",
-        ));
-    }
-    let wanted = match wanted {
-        Wanted::Linkset => return Ok(linkset_response(&links(state, &found), anchor)),
-        Wanted::Link(wanted) => wanted,
-    };
-    if wanted.is_default_link()
-        && let Some(code) = &found.code
+    let code = our_code(state, item).await?;
+    // A scan of one of our codes needs nothing else: no product lookup on that path.
+    if let (Wanted::Link(wanted), Some(code)) = (&wanted, &code)
+        && wanted.is_default_link()
     {
         return record_and_redirect(
             state,
@@ -120,6 +112,21 @@ async fn answer(
         )
         .await;
     }
+    let product = state
+        .db
+        .product_by_gtin(item.gtin.as_str())
+        .await
+        .map_err(unavailable)?;
+    if code.is_none() && product.is_none() {
+        return Err(AppError::NotFound(
+            "product with this GTIN (register it with POST /api/v1/products)",
+        ));
+    }
+    let found = Found { code, product };
+    let wanted = match wanted {
+        Wanted::Linkset => return Ok(linkset_response(&links(state, &found), anchor)),
+        Wanted::Link(wanted) => wanted,
+    };
     let all = links(state, &found);
     let of_type: Vec<&Link> = all.iter().filter(|l| l.link_type == wanted).collect();
     if of_type.is_empty() {
@@ -141,12 +148,12 @@ async fn answer(
     }
 }
 
-/// The code the path names exactly, and the product of its GTIN.
-async fn find(state: &AppState, item: &DigitalLink) -> Result<Found, AppError> {
-    let unavailable = |err: crate::db::DbError| {
-        tracing::error!(%err, "digital link lookup failed");
-        AppError::Unavailable
-    };
+/// The code of ours the path names exactly: a unique batch's serial (its token) of this
+/// GTIN, and lot when the path gives one; or a shared batch's GTIN and lot.
+async fn our_code(
+    state: &AppState,
+    item: &DigitalLink,
+) -> Result<Option<Arc<RoutedCode>>, AppError> {
     let gtin = item.gtin.as_str();
     let token = match (&item.cpv, &item.serial) {
         (Some(_), _) => None,
@@ -161,11 +168,13 @@ async fn find(state: &AppState, item: &DigitalLink) -> Result<Found, AppError> {
         Some(token) => state.codes.get(&token).await.map_err(unavailable)?,
         None => None,
     };
-    // A serial must belong to this GTIN (and lot, when the path gives one).
-    let code = code
-        .filter(|c| c.gtin.as_deref() == Some(gtin) && (item.lot.is_none() || c.lot == item.lot));
-    let product = state.db.product_by_gtin(gtin).await.map_err(unavailable)?;
-    Ok(Found { code, product })
+    Ok(code
+        .filter(|c| c.gtin.as_deref() == Some(gtin) && (item.lot.is_none() || c.lot == item.lot)))
+}
+
+fn unavailable(err: crate::db::DbError) -> AppError {
+    tracing::error!(%err, "digital link lookup failed");
+    AppError::Unavailable
 }
 
 /// A link as a linkset shows it.
