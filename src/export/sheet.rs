@@ -278,23 +278,8 @@ impl Sheet {
         );
         let quiet = options.margin as usize;
         for row in 0..matrix.width {
-            let mut col = 0;
-            while col < matrix.width {
-                if !matrix.is_dark(col, row) {
-                    col += 1;
-                    continue;
-                }
-                let start = col;
-                while col < matrix.width && matrix.is_dark(col, row) {
-                    col += 1;
-                }
-                let _ = write!(
-                    out,
-                    "{} {} {} 1 re ",
-                    start + quiet,
-                    row + quiet,
-                    col - start
-                );
+            for (col, run) in matrix.dark_runs(row) {
+                let _ = write!(out, "{} {} {run} 1 re ", col + quiet, row + quiet);
             }
         }
         let text_width = COURIER_EM * font * text.len() as f64;

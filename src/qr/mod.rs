@@ -56,4 +56,39 @@ impl Matrix {
     pub fn is_dark(&self, x: usize, y: usize) -> bool {
         self.dark[y * self.width + x]
     }
+
+    /// The runs of dark modules in row `y`, as (first column, length): a vector renderer
+    /// draws one rectangle per run, which keeps its output short.
+    pub fn dark_runs(&self, y: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let row = &self.dark[y * self.width..(y + 1) * self.width];
+        let mut x = 0;
+        std::iter::from_fn(move || {
+            while x < row.len() && !row[x] {
+                x += 1;
+            }
+            let start = x;
+            while x < row.len() && row[x] {
+                x += 1;
+            }
+            (x > start).then_some((start, x - start))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Matrix;
+
+    #[test]
+    fn dark_runs_cover_each_row_exactly() {
+        let rows = ["#.##.", ".....", "#####"];
+        let matrix = Matrix {
+            width: 5,
+            version: 0,
+            dark: rows.concat().chars().map(|c| c == '#').collect(),
+        };
+        let runs: Vec<Vec<(usize, usize)>> =
+            (0..3).map(|y| matrix.dark_runs(y).collect()).collect();
+        assert_eq!(runs, [vec![(0, 1), (2, 2)], vec![], vec![(0, 5)]]);
+    }
 }

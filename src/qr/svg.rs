@@ -16,25 +16,8 @@ pub fn render_svg(matrix: &Matrix, options: &RenderOptions, layout: &Layout) -> 
     let (fg, bg) = (options.fg.hex(), options.bg.hex());
     let mut path = String::with_capacity(matrix.width * matrix.width * 4);
     for y in 0..matrix.width {
-        let mut x = 0;
-        while x < matrix.width {
-            if !matrix.is_dark(x, y) {
-                x += 1;
-                continue;
-            }
-            // One horizontal run of dark modules per rectangle keeps the path short.
-            let start = x;
-            while x < matrix.width && matrix.is_dark(x, y) {
-                x += 1;
-            }
-            let _ = write!(
-                path,
-                "M{} {}h{}v1h-{}z",
-                start + margin,
-                y + margin,
-                x - start,
-                x - start
-            );
+        for (x, run) in matrix.dark_runs(y) {
+            let _ = write!(path, "M{} {}h{run}v1h-{run}z", x + margin, y + margin);
         }
     }
     format!(
