@@ -3,6 +3,8 @@
 # number of examples per operation. Every check runs except positive_data_acceptance: a
 # schema cannot say that campaign_id must name an existing campaign or that a slug is
 # still free, so schema-valid requests are rightly refused with 422 or 409 there.
+# One worker: with two, hypothesis's ast.parse from two threads once failed inside CPython
+# 3.11 ("AST constructor recursion depth mismatch"), an error of the tool, not of the API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +30,7 @@ for _ in $(seq 1 50); do
 done
 
 "$venv/bin/st" --config-file .ci/schemathesis.toml run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
-  -H "Authorization: Bearer $KEY" -n "$EXAMPLES" --workers 2 \
+  -H "Authorization: Bearer $KEY" -n "$EXAMPLES" --workers 1 \
   --checks all --exclude-checks positive_data_acceptance
 
 if grep -Ei "panicked|request failed" "$work/server.log"; then

@@ -20,7 +20,7 @@ use crate::http::extract::{Path, Query};
 #[into_params(parameter_in = Query)]
 pub struct SheetQuery {
     /// `a4` (default), `letter`, or width x height in millimetres such as `100x150`.
-    #[param(pattern = "^(?i)(a4|letter|[0-9.]+x[0-9.]+)$")]
+    #[param(pattern = "^([aA]4|[lL][eE][tT][tT][eE][rR]|[0-9.]+[xX][0-9.]+)$")]
     page: Option<String>,
     /// Label width x height in millimetres, such as `40x30`; default 40x48, or shared out
     /// of the page by `cols` and `rows`.
