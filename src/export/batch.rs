@@ -2,7 +2,6 @@
 //! the client, `scanloop batch export` to a file. Codes are read a page at a time in
 //! serial order and drawn on every core, so memory stays bounded whatever the batch size.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::Arc;
 
@@ -11,7 +10,7 @@ use super::pdf::{self, PdfStream};
 use super::sheet::{Label, Sheet};
 use super::zip::ZipStream;
 use crate::config::{CodeUrls, Settings};
-use crate::db::{Batch, CodeListing, Db};
+use crate::db::{Batch, CodeListing, Db, PackedListing};
 use crate::domain::LinkStyle;
 use crate::domain::time::to_rfc3339;
 use crate::qr::{OptionsError, RenderOptions};
@@ -65,6 +64,10 @@ impl Source {
             .db
             .code_listing_page(self.batch.id, after, limit)
             .await?)
+    }
+
+    async fn packed(&self, after: i64, limit: i64) -> Result<PackedListing, Stopped> {
+        Ok(self.db.packed_listing(self.batch.id, after, limit).await?)
     }
 
     fn urls(&self) -> CodeUrls {
@@ -134,23 +137,36 @@ async fn write_csv(source: &Source, sink: &mut impl Sink) -> Result<(), Stopped>
     let mut chunk = String::from("serial,token,url,status,scans,first_scan_at\n");
     let mut after = 0;
     loop {
-        let codes = source.page(after, ROWS_PER_ROUND).await?;
-        chunk.reserve(codes.len() * 96);
-        for code in &codes {
-            let _ = write!(chunk, "{},{},", code.serial, code.token);
-            urls.push(&mut chunk, &code.token);
-            let _ = write!(chunk, ",{},{},", code.status, code.scans);
-            if let Some(first_scan) = code.first_scan_at {
-                chunk.push_str(&to_rfc3339(first_scan));
+        let page = source.packed(after, ROWS_PER_ROUND).await?;
+        chunk.reserve(page.lines.len() + page.codes as usize * 48);
+        for line in page.lines.lines() {
+            let mut fields = line.splitn(3, ',');
+            let (serial, token, rest) = (
+                fields.next().unwrap_or_default(),
+                fields.next().unwrap_or_default(),
+                fields.next().unwrap_or_default(),
+            );
+            // rest: status,scans,first_scan_at (epoch ms, or empty)
+            let (counts, first_scan) = rest.rsplit_once(',').unwrap_or((rest, ""));
+            chunk.push_str(serial);
+            chunk.push(',');
+            chunk.push_str(token);
+            chunk.push(',');
+            urls.push(&mut chunk, token);
+            chunk.push(',');
+            chunk.push_str(counts);
+            chunk.push(',');
+            if let Ok(ms) = first_scan.parse::<i64>() {
+                chunk.push_str(&to_rfc3339(ms));
             }
             chunk.push('\n');
         }
         sink.write(std::mem::take(&mut chunk).into_bytes()).await?;
-        sink.done(codes.len() as u64);
-        match codes.last() {
-            Some(last) if codes.len() as i64 == ROWS_PER_ROUND => after = last.serial,
-            _ => return Ok(()),
+        sink.done(page.codes as u64);
+        if page.codes < ROWS_PER_ROUND {
+            return Ok(());
         }
+        after = page.last_serial;
     }
 }
 
@@ -222,17 +238,25 @@ async fn write_manifest(
     manifest.write_all(header.as_bytes())?;
     let mut after = 0;
     loop {
-        let codes = source.page(after, ROWS_PER_ROUND).await?;
-        let Some(last) = codes.last() else { break };
-        after = last.serial;
-        let mut rows = String::with_capacity(codes.len() * 96);
-        for code in &codes {
-            let _ = write!(rows, "{},{},", code.serial, code.token);
-            urls.push(&mut rows, &code.token);
+        let page = source.packed(after, ROWS_PER_ROUND).await?;
+        if page.codes == 0 {
+            break;
+        }
+        after = page.last_serial;
+        let mut rows = String::with_capacity(page.codes as usize * 96);
+        for line in page.lines.lines() {
+            let mut fields = line.split(',');
+            let serial = fields.next().unwrap_or_default();
+            let token = fields.next().unwrap_or_default();
+            rows.push_str(serial);
+            rows.push(',');
+            rows.push_str(token);
+            rows.push(',');
+            urls.push(&mut rows, token);
             if let Some((columns, per_item)) = &gs1_columns {
                 rows.push_str(columns);
                 if *per_item {
-                    rows.push_str(&code.token);
+                    rows.push_str(token);
                 }
             }
             rows.push('\n');

@@ -124,3 +124,35 @@ async fn two_instances_fold_every_scan_exactly_once() {
     let code = code_when(&second, &token, |_| true).await;
     assert_eq!(code["scans"], 30, "{code}");
 }
+
+#[tokio::test]
+async fn codes_csv_shows_each_codes_scans_and_first_scan() {
+    let app = TestApp::spawn().await;
+    let (_, _, batch) = app.seed(json!({"name": "Listing"}), "unique", 3).await;
+    let codes = app.codes(&batch["id"]).await;
+    let token = &codes[1].1;
+    app.scan(token, PHONE).await;
+    app.scan(token, PHONE).await;
+    let code = code_when(&app, token, |c| c["scans"] == 2).await;
+    let csv = app
+        .get(&format!("/api/v1/batches/{}/codes.csv", batch["id"]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        rows[2],
+        format!(
+            "2,{token},{},active,2,{}",
+            codes[1].2,
+            code["first_scan_at"].as_str().unwrap()
+        )
+    );
+    assert!(
+        rows[1].ends_with(",active,0,"),
+        "never scanned: {}",
+        rows[1]
+    );
+}
