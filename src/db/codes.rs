@@ -28,17 +28,6 @@ impl CodeRecord {
     }
 }
 
-/// A code as listed in codes.csv and export manifests: only what a listing shows, so a
-/// page of thousands decodes quickly.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CodeListing {
-    pub serial: i64,
-    pub token: String,
-    pub status: String,
-    pub scans: i64,
-    pub first_scan_at: Option<i64>,
-}
-
 /// A page of a batch's listing packed by the database into one text: a line per code,
 /// `serial,token,status,scans,first_scan_at` (the last empty when never scanned), in serial
 /// order. One row instead of thousands: the driver's cost per row was most of a codes.csv.
@@ -47,6 +36,17 @@ pub struct PackedListing {
     pub lines: String,
     pub codes: i64,
     pub last_serial: i64,
+}
+
+impl PackedListing {
+    /// Each code's serial and token.
+    pub fn serials_and_tokens(&self) -> impl Iterator<Item = (i64, &str)> {
+        self.lines.lines().filter_map(|line| {
+            let mut fields = line.split(',');
+            let serial = fields.next()?.parse().ok()?;
+            Some((serial, fields.next()?))
+        })
+    }
 }
 
 /// Which bottle was scanned, when first, how often and from how many cities (bots apart).
@@ -131,25 +131,6 @@ impl Db {
             .fetch_optional(self.pool())
             .await?
             .ok_or(DbError::NotFound)
-    }
-
-    /// A page of a batch's listing in serial order after `after_serial`.
-    pub async fn code_listing_page(
-        &self,
-        batch_id: i64,
-        after_serial: i64,
-        limit: i64,
-    ) -> DbResult<Vec<CodeListing>> {
-        Ok(sqlx::query_as(
-            "SELECT c.serial, c.token, c.status, COALESCE(s.scans, 0) AS scans, s.first_scan_at \
-             FROM codes c LEFT JOIN code_stats s ON s.code_id = c.id \
-             WHERE c.batch_id = $1 AND c.serial > $2 ORDER BY c.serial LIMIT $3",
-        )
-        .bind(batch_id)
-        .bind(after_serial)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
     }
 
     /// Up to `limit` codes of a batch after `after_serial`, packed (see `PackedListing`).

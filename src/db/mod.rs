@@ -19,7 +19,7 @@ pub use batches::{Batch, ChunkDone, NewBatch};
 pub use campaigns::{Campaign, NewCampaign};
 pub use channels::{Channel, NewChannel};
 pub use code_history::FoldStep;
-pub use codes::{CodeHistory, CodeListing, CodeRecord, PackedListing, ResolvedCode};
+pub use codes::{CodeHistory, CodeRecord, PackedListing, ResolvedCode};
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
 pub use reports::{ChannelReportRow, ReportRange};

@@ -10,7 +10,7 @@ use super::pdf::{self, PdfStream};
 use super::sheet::{Label, Sheet};
 use super::zip::ZipStream;
 use crate::config::{CodeUrls, Settings};
-use crate::db::{Batch, CodeListing, Db, PackedListing};
+use crate::db::{Batch, Db, PackedListing};
 use crate::domain::LinkStyle;
 use crate::domain::time::to_rfc3339;
 use crate::qr::{OptionsError, RenderOptions};
@@ -59,13 +59,6 @@ pub struct Source {
 }
 
 impl Source {
-    async fn page(&self, after: i64, limit: i64) -> Result<Vec<CodeListing>, Stopped> {
-        Ok(self
-            .db
-            .code_listing_page(self.batch.id, after, limit)
-            .await?)
-    }
-
     async fn packed(&self, after: i64, limit: i64) -> Result<PackedListing, Stopped> {
         Ok(self.db.packed_listing(self.batch.id, after, limit).await?)
     }
@@ -89,10 +82,11 @@ pub enum Kind {
 /// Refuses, before anything is written, options the batch's codes cannot be drawn with:
 /// tried on its first code (every code of a batch has a URL of the same length).
 pub async fn check(source: &Source, kind: &Kind) -> Result<(), Refused> {
-    let Some(first) = source.page(0, 1).await.map_err(Refused::Failed)?.pop() else {
+    let first = source.packed(0, 1).await.map_err(Refused::Failed)?;
+    let Some((serial, token)) = first.serials_and_tokens().next() else {
         return Ok(());
     };
-    let url = source.urls().url(&first.token);
+    let url = source.urls().url(token);
     match kind {
         Kind::Csv => Ok(()),
         Kind::Zip(format, options) => {
@@ -100,8 +94,8 @@ pub async fn check(source: &Source, kind: &Kind) -> Result<(), Refused> {
         }
         Kind::Sheet(sheet, options) => {
             let label = Label {
-                serial: first.serial,
-                token: &first.token,
+                serial,
+                token,
                 url: &url,
             };
             let width = name_width(source.batch.codes_total());
@@ -183,12 +177,14 @@ async fn write_zip(
     let urls = source.urls();
     let mut after = 0;
     loop {
-        let codes = source.page(after, IMAGES_PER_ROUND).await?;
-        let Some(last) = codes.last() else { break };
-        after = last.serial;
-        let page: Vec<(i64, String)> = codes
-            .iter()
-            .map(|c| (c.serial, urls.url(&c.token)))
+        let packed = source.packed(after, IMAGES_PER_ROUND).await?;
+        if packed.codes == 0 {
+            break;
+        }
+        after = packed.last_serial;
+        let page: Vec<(i64, String)> = packed
+            .serials_and_tokens()
+            .map(|(serial, token)| (serial, urls.url(token)))
             .collect();
         let rendered = tokio::task::spawn_blocking(move || {
             images::render_page(&page, format, &options, width)
@@ -291,13 +287,18 @@ async fn write_sheet(
     let per_round = (sheet.per_page() * PAGES_PER_ROUND) as i64;
     let mut after = 0;
     loop {
-        let codes = source.page(after, per_round).await?;
-        let Some(last) = codes.last() else { break };
-        after = last.serial;
-        let drawn = codes.len() as u64;
-        let urls: Vec<String> = codes.iter().map(|c| code_urls.url(&c.token)).collect();
+        let packed = source.packed(after, per_round).await?;
+        if packed.codes == 0 {
+            break;
+        }
+        after = packed.last_serial;
+        let drawn = packed.codes as u64;
+        let codes: Vec<(i64, String, String)> = packed
+            .serials_and_tokens()
+            .map(|(serial, token)| (serial, token.to_owned(), code_urls.url(token)))
+            .collect();
         let pages =
-            tokio::task::spawn_blocking(move || draw_pages(&sheet, &codes, &urls, &options, width))
+            tokio::task::spawn_blocking(move || draw_pages(&sheet, &codes, &options, width))
                 .await??;
         for page in &pages {
             pdf.add_page(sheet.page.0, sheet.page.1, page);
@@ -312,8 +313,7 @@ async fn write_sheet(
 /// Draws and compresses each page of `codes` on every core, in order.
 fn draw_pages(
     sheet: &Sheet,
-    codes: &[CodeListing],
-    urls: &[String],
+    codes: &[(i64, String, String)],
     options: &RenderOptions,
     width: usize,
 ) -> std::io::Result<Vec<Vec<u8>>> {
@@ -331,11 +331,12 @@ fn draw_pages(
                     chunk
                         .iter()
                         .map(|&(start, end)| {
-                            let labels: Vec<Label> = (start..end)
-                                .map(|i| Label {
-                                    serial: codes[i].serial,
-                                    token: &codes[i].token,
-                                    url: &urls[i],
+                            let labels: Vec<Label> = codes[start..end]
+                                .iter()
+                                .map(|(serial, token, url)| Label {
+                                    serial: *serial,
+                                    token,
+                                    url,
                                 })
                                 .collect();
                             let content = sheet
