@@ -68,10 +68,6 @@ impl App {
                 let codes = codes.clone();
                 move || codes.clone().follow_status_changes()
             }),
-            supervise("checkpoints", {
-                let db = db.clone();
-                move || db.clone().keep_checkpointing()
-            }),
             supervise("batch generation", {
                 let batches = batches.clone();
                 move || batches.clone().run()
@@ -81,6 +77,14 @@ impl App {
                 move || code_history::run(db.clone())
             }),
         ];
+        if db.backend() == Backend::Sqlite {
+            // PostgreSQL checkpoints itself; a job that returned at once there was
+            // restarted, and logged as an error, every second.
+            jobs.push(supervise("checkpoints", {
+                let db = db.clone();
+                move || db.clone().keep_checkpointing()
+            }));
+        }
         if let Some(days) = config.retention_days {
             tracing::info!(days, "raw scans are kept for {days} days");
             jobs.push(supervise("retention", {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{Backend, Db, DbResult};
+use super::{Db, DbResult};
 
 const EVERY: Duration = Duration::from_secs(1);
 /// A log this long (about 16 MB of 4 KiB pages) is restarted from its beginning. A passive
@@ -31,11 +31,8 @@ impl Db {
         Ok(log)
     }
 
-    /// Runs until the process ends; a no-op on PostgreSQL.
+    /// Runs until the process ends; started on SQLite only.
     pub async fn keep_checkpointing(self) {
-        if self.backend() != Backend::Sqlite {
-            return;
-        }
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -10,8 +10,9 @@ use tokio::process::Command;
 
 use crate::helpers::{API_KEY, TempDir, free_port, fresh_database};
 
-/// Runs the server with `format`, makes a few requests (one a failure), stops it with
-/// SIGTERM, and returns everything it wrote to standard output.
+/// Runs the server with `format`, makes a few requests (one a failure), checks that no
+/// background job ended, stops it with SIGTERM, and returns everything it wrote to
+/// standard output.
 async fn server_output(format: &str) -> String {
     let dir = TempDir::new();
     let database_url = fresh_database(&dir).await;
@@ -61,6 +62,8 @@ async fn server_output(format: &str) -> String {
         .send()
         .await
         .unwrap();
+    // Long enough for a background job that ends at once to be restarted (after 1 s).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let pid = child.id().unwrap().to_string();
     let stopped = std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -76,6 +79,10 @@ async fn server_output(format: &str) -> String {
         .await
         .unwrap();
     assert!(child.wait().await.unwrap().success());
+    assert!(
+        !output.contains("background job ended") && !output.contains("panicked"),
+        "every background job keeps running: {output}"
+    );
     output
 }
 
