@@ -10,10 +10,8 @@
 
 use std::io::{self, Write};
 
-use std::cell::RefCell;
-
+use flate2::Compression;
 use flate2::write::DeflateEncoder;
-use flate2::{Compress, Compression, FlushCompress, Status};
 
 const LOCAL_HEADER: u32 = 0x0403_4b50;
 const CENTRAL_HEADER: u32 = 0x0201_4b50;
@@ -50,7 +48,11 @@ impl Prepared {
     pub fn new(name: String, content: &[u8], method: Method) -> io::Result<Self> {
         let data = match method {
             Method::Stored => content.to_vec(),
-            Method::Deflated => deflate(content)?,
+            Method::Deflated => {
+                let mut encoder = DeflateEncoder::new(Vec::new(), Compression::fast());
+                encoder.write_all(content)?;
+                encoder.finish()?
+            }
         };
         Ok(Self {
             name,
@@ -60,32 +62,6 @@ impl Prepared {
             data,
         })
     }
-}
-
-/// Raw deflate with this thread's compressor, reset rather than made anew: setting up a
-/// compressor's tables for every small SVG was a sixth of an export's time.
-fn deflate(content: &[u8]) -> io::Result<Vec<u8>> {
-    thread_local! {
-        static COMPRESSOR: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
-    }
-    COMPRESSOR.with_borrow_mut(|compressor| {
-        compressor.reset();
-        let mut out = Vec::with_capacity(content.len() / 2 + 64);
-        loop {
-            let read = usize::try_from(compressor.total_in()).unwrap_or(usize::MAX);
-            let status = compressor
-                .compress_vec(
-                    &content[read.min(content.len())..],
-                    &mut out,
-                    FlushCompress::Finish,
-                )
-                .map_err(io::Error::other)?;
-            if status == Status::StreamEnd {
-                return Ok(out);
-            }
-            out.reserve(out.capacity().max(1024));
-        }
-    })
 }
 
 struct Entry {
