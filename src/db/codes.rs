@@ -133,7 +133,11 @@ impl Db {
             .ok_or(DbError::NotFound)
     }
 
-    /// Up to `limit` codes of a batch after `after_serial`, packed (see `PackedListing`).
+    /// The codes of serials `after_serial + 1 ..= after_serial + limit`, packed (see
+    /// `PackedListing`). A ready batch's serials are exactly 1 to its size, so a range of
+    /// serials is a page; bounding both ends (rather than `LIMIT`) keeps PostgreSQL from
+    /// reading every remaining code for each page when its statistics are stale, as they
+    /// are right after a large batch is written.
     pub async fn packed_listing(
         &self,
         batch_id: i64,
@@ -146,7 +150,7 @@ impl Db {
                  FROM (SELECT c.serial, c.serial || ',' || c.token || ',' || c.status || ',' \
                  || COALESCE(s.scans, 0) || ',' || COALESCE(s.first_scan_at, '') AS line \
                  FROM codes c LEFT JOIN code_stats s ON s.code_id = c.id \
-                 WHERE c.batch_id = $1 AND c.serial > $2 ORDER BY c.serial LIMIT $3)"
+                 WHERE c.batch_id = $1 AND c.serial > $2 AND c.serial <= $2 + $3)"
             }
             Backend::Postgres => {
                 "SELECT string_agg(line, E'\\n' ORDER BY serial), COUNT(*), MAX(serial) \
@@ -154,7 +158,7 @@ impl Db {
                  || ',' || COALESCE(s.scans, 0)::text || ',' \
                  || COALESCE(s.first_scan_at::text, '') AS line \
                  FROM codes c LEFT JOIN code_stats s ON s.code_id = c.id \
-                 WHERE c.batch_id = $1 AND c.serial > $2 ORDER BY c.serial LIMIT $3) page"
+                 WHERE c.batch_id = $1 AND c.serial > $2 AND c.serial <= $2 + $3) page"
             }
         };
         let (lines, codes, last_serial): (Option<String>, i64, Option<i64>) = sqlx::query_as(sql)
