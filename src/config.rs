@@ -9,7 +9,7 @@ use clap::Args;
 use ipnet::IpNet;
 use url::Url;
 
-use crate::domain::LinkStyle;
+use crate::domain::{DigitalLink, LinkStyle};
 use crate::scans::client::parse_proxies;
 use crate::server::ConnectionLimits;
 
@@ -209,23 +209,27 @@ impl Settings {
                 before_token: format!("{origin}{prefix}/S/"),
                 token: TokenCase::AsIs,
             },
-            LinkStyle::DigitalLink { per_item, .. } => {
-                let link = style.digital_link("").map(|mut link| {
-                    link.serial = None;
-                    link.path()
-                });
-                let path = link.unwrap_or_default();
+            LinkStyle::DigitalLink {
+                gtin,
+                lot,
+                per_item,
+            } => {
+                let path = DigitalLink {
+                    gtin: gtin.clone(),
+                    cpv: None,
+                    lot: lot.clone(),
+                    serial: None,
+                }
+                .path();
+                // A code of a unique batch is the serial; a shared batch's names none.
+                let (serial, token) = if *per_item {
+                    ("/21/", TokenCase::AsIs)
+                } else {
+                    ("", TokenCase::Omitted)
+                };
                 CodeUrls {
-                    before_token: if *per_item {
-                        format!("{origin}{prefix}{path}/21/")
-                    } else {
-                        format!("{origin}{prefix}{path}")
-                    },
-                    token: if *per_item {
-                        TokenCase::AsIs
-                    } else {
-                        TokenCase::Omitted
-                    },
+                    before_token: format!("{origin}{prefix}{path}{serial}"),
+                    token,
                 }
             }
         }

@@ -77,20 +77,6 @@ impl DigitalLink {
         }
         path
     }
-
-    /// The same item one level up (serial dropped, then lot, then variant): where resolution
-    /// falls back to when the more specific path is not known.
-    pub fn parent(&self) -> Option<Self> {
-        let mut parent = self.clone();
-        if parent.serial.take().is_some()
-            || parent.lot.take().is_some()
-            || parent.cpv.take().is_some()
-        {
-            Some(parent)
-        } else {
-            None
-        }
-    }
 }
 
 /// What a batch's codes print: the short link, or for a batch with a GTIN a GS1 Digital
@@ -117,23 +103,6 @@ impl LinkStyle {
                 lot: lot.map(str::to_owned),
                 per_item: mode == BatchMode::Unique,
             },
-        }
-    }
-
-    /// The Digital Link of one code, `None` for short links.
-    pub fn digital_link(&self, token: &str) -> Option<DigitalLink> {
-        match self {
-            Self::Short => None,
-            Self::DigitalLink {
-                gtin,
-                lot,
-                per_item,
-            } => Some(DigitalLink {
-                gtin: gtin.clone(),
-                cpv: None,
-                lot: lot.clone(),
-                serial: per_item.then(|| token.to_owned()),
-            }),
         }
     }
 }
@@ -294,22 +263,5 @@ mod tests {
             let err = parse(rest).unwrap_err();
             assert!(err.contains(expected), "{rest}: {err}");
         }
-    }
-
-    #[test]
-    fn resolution_falls_back_one_qualifier_at_a_time() {
-        let item = parse("09506000134352/22/V/10/L/21/S").unwrap();
-        let paths: Vec<String> = std::iter::successors(Some(item), DigitalLink::parent)
-            .map(|l| l.path())
-            .collect();
-        assert_eq!(
-            paths,
-            [
-                "/01/09506000134352/22/V/10/L/21/S",
-                "/01/09506000134352/22/V/10/L",
-                "/01/09506000134352/22/V",
-                "/01/09506000134352",
-            ]
-        );
     }
 }

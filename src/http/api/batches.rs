@@ -272,15 +272,6 @@ pub async fn set_status(
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response> {
-    let batch = state.db.batch(id).await.map_err(missing("batch"))?;
-    ensure_ready(id, batch.generation)?;
     let filename = format!("batch-{id}-codes.csv");
-    start(
-        state,
-        batch,
-        Kind::Csv,
-        "text/csv; charset=utf-8",
-        &filename,
-    )
-    .await
+    start(state, id, Kind::Csv, "text/csv; charset=utf-8", &filename).await
 }

@@ -14,7 +14,6 @@ use utoipa::IntoParams;
 use super::ErrorBody;
 use super::batches::ensure_ready;
 use super::codes::{QrQuery, refused};
-use crate::db::Batch;
 use crate::export::batch::{self as export, Kind, Refused, Sink, Source, Stopped};
 use crate::export::images::ImageFormat;
 use crate::http::AppState;
@@ -48,12 +47,10 @@ pub async fn export_zip(
         })?,
     };
     let options = render.options()?;
-    let batch = state.db.batch(id).await.map_err(missing("batch"))?;
-    ensure_ready(id, batch.generation)?;
     let filename = format!("batch-{id}-{}.zip", format.extension());
     start(
         state,
-        batch,
+        id,
         Kind::Zip(format, options),
         "application/zip",
         &filename,
@@ -61,15 +58,18 @@ pub async fn export_zip(
     .await
 }
 
-/// Checks the export against the batch's first code (a refusal is a clean 4xx), waits for
-/// a turn at heavy work when it draws codes, then streams it.
+/// Exports batch `id` once it is ready (404, 409 otherwise): checks the export against its
+/// first code (a refusal is a clean 4xx), waits for a turn at heavy work when it draws
+/// codes, then streams it.
 pub(super) async fn start(
     state: AppState,
-    batch: Batch,
+    id: i64,
     kind: Kind,
     content_type: &'static str,
     filename: &str,
 ) -> Result<Response> {
+    let batch = state.db.batch(id).await.map_err(missing("batch"))?;
+    ensure_ready(id, batch.generation)?;
     let source = Source {
         db: state.db.clone(),
         settings: state.settings.clone(),

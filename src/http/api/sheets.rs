@@ -7,13 +7,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::ErrorBody;
-use super::batches::ensure_ready;
 use super::codes::{QrQuery, refused};
 use super::exports::start;
 use crate::export::batch::Kind;
 use crate::export::sheet::{Sheet, SheetText};
 use crate::http::AppState;
-use crate::http::error::{AppError, Result, missing};
+use crate::http::error::{AppError, Result};
 use crate::http::extract::{Path, Query};
 
 #[derive(Deserialize, IntoParams)]
@@ -81,12 +80,10 @@ pub async fn sheet_pdf(
     }
     let options = render.options()?;
     let sheet = layout.sheet()?;
-    let batch = state.db.batch(id).await.map_err(missing("batch"))?;
-    ensure_ready(id, batch.generation)?;
     let filename = format!("batch-{id}-labels.pdf");
     start(
         state,
-        batch,
+        id,
         Kind::Sheet(sheet, options),
         "application/pdf",
         &filename,
