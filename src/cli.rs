@@ -119,6 +119,10 @@ pub struct PrintFlags {
     /// `allow` to draw light modules on a dark background.
     #[arg(long)]
     pub invert: Option<String>,
+    /// `none` to leave out the logo uploaded for the batch or its campaign (drawn by
+    /// default, with ecc H).
+    #[arg(long)]
+    pub logo: Option<String>,
 }
 
 /// Label sheet options, for `--format pdf` (see the README's Label sheets).

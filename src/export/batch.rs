@@ -69,7 +69,7 @@ impl Source {
 }
 
 /// What to export.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Kind {
     /// `serial,token,url,status,scans,first_scan_at`.
     Csv,
@@ -186,6 +186,7 @@ async fn write_zip(
             .serials_and_tokens()
             .map(|(serial, token)| (serial, urls.url(token)))
             .collect();
+        let options = options.clone();
         let rendered = tokio::task::spawn_blocking(move || {
             images::render_page(&page, format, &options, width)
         })
@@ -282,6 +283,10 @@ async fn write_sheet(
     sink: &mut impl Sink,
 ) -> Result<(), Stopped> {
     let mut pdf = PdfStream::new();
+    if let Some(logo) = &options.logo {
+        let (w, h) = logo.dimensions();
+        pdf.add_logo(&logo.fitted(options.bg, w.max(h)).image)?;
+    }
     let width = name_width(source.batch.codes_total());
     let code_urls = source.urls();
     let per_round = (sheet.per_page() * PAGES_PER_ROUND) as i64;
@@ -297,6 +302,7 @@ async fn write_sheet(
             .serials_and_tokens()
             .map(|(serial, token)| (serial, token.to_owned(), code_urls.url(token)))
             .collect();
+        let options = options.clone();
         let pages =
             tokio::task::spawn_blocking(move || draw_pages(&sheet, &codes, &options, width))
                 .await??;

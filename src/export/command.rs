@@ -17,10 +17,11 @@ use super::sheet::SheetText;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::db::{Db, DbError};
 use crate::domain::Generation;
-use crate::qr::OptionsText;
+use crate::qr::{Logo, OptionsText};
 
 pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let kind = kind(&args)?;
+    // Options that cannot be read are refused before the database is opened.
+    kind(&args, None)?;
     let settings = Arc::new(args.config.settings(args.config.bind)?);
     let db = Db::connect(&args.config.database_url).await?;
     let batch = match db.batch(args.batch_id).await {
@@ -28,6 +29,13 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
         Err(DbError::NotFound) => bail!("no batch has id {}", args.batch_id),
         Err(err) => return Err(err.into()),
     };
+    let logo = match db.batch_logo(batch.id).await? {
+        Some(png) => Some(Arc::new(
+            Logo::from_png(png).context("the stored logo cannot be read")?,
+        )),
+        None => None,
+    };
+    let kind = kind(&args, logo)?;
     match batch.generation {
         Generation::Ready => {}
         Generation::Generating => bail!(
@@ -63,7 +71,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
 }
 
 /// What to write, from the flags; the same checks and messages as the API.
-fn kind(args: &ExportArgs) -> anyhow::Result<Kind> {
+fn kind(args: &ExportArgs, logo: Option<Arc<Logo>>) -> anyhow::Result<Kind> {
     let print = &args.print;
     let options = OptionsText {
         size: print.size.as_deref(),
@@ -75,8 +83,9 @@ fn kind(args: &ExportArgs) -> anyhow::Result<Kind> {
         fg: print.fg.as_deref(),
         bg: print.bg.as_deref(),
         invert: print.invert.as_deref(),
+        logo: print.logo.as_deref(),
     }
-    .parse()?;
+    .parse(logo)?;
     Ok(match args.format {
         ExportFormat::Csv => Kind::Csv,
         ExportFormat::Svg => Kind::Zip(ImageFormat::Svg, options),

@@ -38,7 +38,7 @@ pub fn name_width(largest_serial: i64) -> usize {
 
 /// One code's image, or why it cannot be drawn with these options.
 pub fn render(url: &str, format: ImageFormat, options: &RenderOptions) -> io::Result<Vec<u8>> {
-    let matrix = Matrix::encode(url, options.ecc).map_err(io::Error::other)?;
+    let matrix = Matrix::for_options(url, options).map_err(io::Error::other)?;
     let layout = options.layout(matrix.width).map_err(io::Error::other)?;
     match format {
         ImageFormat::Svg => Ok(qr::render_svg(&matrix, options, &layout).into_bytes()),
@@ -52,7 +52,7 @@ pub fn render(url: &str, format: ImageFormat, options: &RenderOptions) -> io::Re
 /// Refuses options a code with this URL cannot be drawn with in `format`.
 pub fn check(url: &str, format: ImageFormat, options: &RenderOptions) -> Result<(), OptionsError> {
     let matrix =
-        Matrix::encode(url, options.ecc).map_err(|e| OptionsError::Malformed(e.to_string()))?;
+        Matrix::for_options(url, options).map_err(|e| OptionsError::Malformed(e.to_string()))?;
     let layout = options.layout(matrix.width)?;
     if format == ImageFormat::Png {
         layout.fit_png()?;

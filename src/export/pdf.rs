@@ -1,7 +1,8 @@
 //! A PDF written front to back, a page at a time, so a sheet of a million labels streams
 //! with memory bounded by one page: every object's offset is known as it is written, and
 //! the page tree and cross-reference table come last. Page contents are compressed
-//! (FlateDecode); text is set in Courier, one of the fonts every PDF reader has.
+//! (FlateDecode); text is set in Courier, one of the fonts every PDF reader has. A logo
+//! is one image in the file, drawn on every label that shows it.
 
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
@@ -15,6 +16,8 @@ pub const POINTS_PER_MM: f64 = 72.0 / 25.4;
 const CATALOG: usize = 1;
 const PAGES: usize = 2;
 const FONT: usize = 3;
+/// The name page content draws the logo by: `/Logo Do`.
+pub const LOGO: &str = "Logo";
 
 pub struct PdfStream {
     /// Bytes not yet taken.
@@ -24,6 +27,8 @@ pub struct PdfStream {
     /// Offset of each object by number (index 0 unused).
     offsets: Vec<u64>,
     pages: Vec<usize>,
+    /// The logo's object, once added.
+    logo: Option<usize>,
 }
 
 impl PdfStream {
@@ -34,6 +39,7 @@ impl PdfStream {
             written: 0,
             offsets: vec![0; FONT + 1],
             pages: Vec::new(),
+            logo: None,
         };
         // The second line's high bytes mark the file as binary for tools that guess.
         pdf.out.extend_from_slice(b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n");
@@ -48,6 +54,27 @@ impl PdfStream {
         pdf
     }
 
+    /// Adds the logo, an RGB image, for the pages after it to draw as `/Logo Do`.
+    pub fn add_logo(&mut self, image: &image::RgbImage) -> io::Result<()> {
+        let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(image.as_raw())?;
+        let compressed = encoder.finish()?;
+        let logo = self.next_number();
+        let mut stream = format!(
+            "<< /Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace /DeviceRGB \
+             /BitsPerComponent 8 /Filter /FlateDecode /Length {} >>\nstream\n",
+            image.width(),
+            image.height(),
+            compressed.len()
+        )
+        .into_bytes();
+        stream.extend_from_slice(&compressed);
+        stream.extend_from_slice(b"\nendstream");
+        self.object(logo, &stream);
+        self.logo = Some(logo);
+        Ok(())
+    }
+
     /// Adds a page `width_mm` x `height_mm` with content from `compress_content`.
     pub fn add_page(&mut self, width_mm: f64, height_mm: f64, compressed: &[u8]) {
         let contents = self.next_number();
@@ -60,9 +87,13 @@ impl PdfStream {
         stream.extend_from_slice(b"\nendstream");
         self.object(contents, &stream);
         let page = self.next_number();
+        let images = self
+            .logo
+            .map(|logo| format!(" /XObject << /{LOGO} {logo} 0 R >>"))
+            .unwrap_or_default();
         let dictionary = format!(
             "<< /Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 {} {}] \
-             /Resources << /Font << /F1 {FONT} 0 R >> >> /Contents {contents} 0 R >>",
+             /Resources << /Font << /F1 {FONT} 0 R >>{images} >> /Contents {contents} 0 R >>",
             points(width_mm),
             points(height_mm)
         );

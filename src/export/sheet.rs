@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::pdf::number;
-use crate::qr::{Colour, Matrix, OptionsError, RenderOptions, Scale};
+use super::pdf::{LOGO, number};
+use crate::qr::{Colour, LogoPlacement, Matrix, OptionsError, RenderOptions, Scale};
 
 /// ISO A4 and US Letter, in millimetres.
 const A4: (f64, f64) = (210.0, 297.0);
@@ -216,7 +216,7 @@ impl Sheet {
         let font = (inner_width / (COURIER_EM * text.len() as f64)).min(MAX_TEXT_MM);
         let text_block = font * 1.2 + 1.0;
         let room = inner_width.min(self.label.1 - 2.0 * PADDING_MM - text_block);
-        let matrix = Matrix::encode(label.url, options.ecc)
+        let matrix = Matrix::for_options(label.url, options)
             .map_err(|e| OptionsError::Malformed(e.to_string()))?;
         let modules = f64::from(matrix.width as u32 + 2 * options.margin);
         let side = match options.scale {
@@ -239,7 +239,7 @@ impl Sheet {
         }
         let fitted = RenderOptions {
             scale: Scale::SymbolMm(side),
-            ..*options
+            ..options.clone()
         };
         // Refuses modules under the printable minimum, as for every renderer; a symbol
         // fitted to the label is too small because of the label.
@@ -282,10 +282,24 @@ impl Sheet {
                 let _ = write!(out, "{} {} {run} 1 re ", col + quiet, row + quiet);
             }
         }
+        out.push('f');
+        if let (Some(logo), Some(room)) = (&options.logo, matrix.logo_room) {
+            let placed = LogoPlacement::new(room, quiet);
+            let (x, y, w, h) = placed.rect(logo.dimensions());
+            // Image space is a unit square drawn upward; these axes point down.
+            let _ = write!(
+                out,
+                " q {} 0 0 {} {} {} cm /{LOGO} Do Q",
+                number(w),
+                number(-h),
+                number(x),
+                number(y + h)
+            );
+        }
         let text_width = COURIER_EM * font * text.len() as f64;
         let _ = writeln!(
             out,
-            "f Q BT /F1 {} Tf {} rg {} {} Td ({}) Tj ET",
+            " Q BT /F1 {} Tf {} rg {} {} Td ({}) Tj ET",
             number(font),
             rgb(options.fg),
             number(left + (self.label.0 - text_width) / 2.0),

@@ -3,6 +3,10 @@
 //! parameters now, CLI flags later) and refused when the code they describe would not
 //! scan, because a misprinted run of labels cannot be recalled.
 
+use std::sync::Arc;
+
+use super::Logo;
+
 /// ISO/IEC 18004 asks for a quiet zone of 4 modules; many readers still cope with 2, few
 /// with less.
 pub const MIN_QUIET_ZONE: u32 = 2;
@@ -83,7 +87,7 @@ impl Colour {
 }
 
 /// Rendering options, validated.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RenderOptions {
     pub scale: Scale,
     /// Quiet zone in modules on each side.
@@ -95,6 +99,8 @@ pub struct RenderOptions {
     pub bg: Colour,
     /// Pixels per inch of a PNG drawn to a size in millimetres.
     pub dpi: u32,
+    /// Drawn in the centre, with error correction H.
+    pub logo: Option<Arc<Logo>>,
 }
 
 impl Default for RenderOptions {
@@ -106,6 +112,7 @@ impl Default for RenderOptions {
             fg: Colour::BLACK,
             bg: Colour::WHITE,
             dpi: DEFAULT_DPI,
+            logo: None,
         }
     }
 }
@@ -122,6 +129,8 @@ pub struct OptionsText<'a> {
     pub fg: Option<&'a str>,
     pub bg: Option<&'a str>,
     pub invert: Option<&'a str>,
+    /// `none` to leave the logo off.
+    pub logo: Option<&'a str>,
 }
 
 /// Why options were refused.
@@ -145,7 +154,9 @@ impl OptionsError {
 }
 
 impl OptionsText<'_> {
-    pub fn parse(&self) -> Result<RenderOptions, OptionsError> {
+    /// Reads the options; `logo` is the code's logo (its batch's, else its campaign's),
+    /// drawn unless the options say `logo=none`.
+    pub fn parse(&self, logo: Option<Arc<Logo>>) -> Result<RenderOptions, OptionsError> {
         let defaults = RenderOptions::default();
         let scales = [self.size, self.module_mm, self.size_mm];
         if scales.iter().flatten().count() > 1 {
@@ -160,12 +171,30 @@ impl OptionsText<'_> {
         } else {
             Scale::Units(whole("size", self.size, 8, 1..=100)?)
         };
+        let logo = match self.logo {
+            None | Some("auto") => logo,
+            Some("none") => None,
+            Some(raw) => {
+                return Err(OptionsError::Malformed(format!(
+                    "logo must be auto or none, not {raw:?}"
+                )));
+            }
+        };
         let ecc = match self.ecc {
+            None if logo.is_some() => Ecc::H,
             None => defaults.ecc,
             Some(raw) => parse_ecc(raw).ok_or_else(|| {
                 OptionsError::Malformed(format!("ecc must be L, M, Q or H, not {raw:?}"))
             })?,
         };
+        if logo.is_some() && ecc != Ecc::H {
+            return Err(OptionsError::unscannable(
+                "ecc",
+                "this code has a logo, which covers modules only error correction H can \
+                 restore: give ecc=H, or logo=none to print it without the logo"
+                    .into(),
+            ));
+        }
         let colour = |name: &str, raw: Option<&str>, default: Colour| match raw {
             None => Ok(default),
             Some(raw) => Colour::parse(raw).ok_or_else(|| {
@@ -190,6 +219,7 @@ impl OptionsText<'_> {
             fg: colour("fg", self.fg, defaults.fg)?,
             bg: colour("bg", self.bg, defaults.bg)?,
             dpi: whole("dpi", self.dpi, DEFAULT_DPI, 72..=2_400)?,
+            logo,
         };
         options.check(invert_allowed)?;
         Ok(options)
@@ -379,11 +409,12 @@ mod tests {
                 "fg" => &mut text.fg,
                 "bg" => &mut text.bg,
                 "invert" => &mut text.invert,
+                "logo" => &mut text.logo,
                 _ => panic!("unknown option {key}"),
             };
             *slot = Some(value);
         }
-        text.parse()
+        text.parse(None)
     }
 
     fn unscannable(result: Result<RenderOptions, OptionsError>) -> &'static str {

@@ -1,9 +1,13 @@
 //! SVG: one path of unit squares in module coordinates, scaled by the viewBox, so the
-//! file stays small and prints crisp at any size.
+//! file stays small and prints crisp at any size. A logo is embedded as a PNG (the SVG
+//! stays one self-contained file a print shop can open anywhere).
 
 use std::fmt::Write;
 
 use super::{Layout, Matrix, RenderOptions};
+
+/// Fewest pixels across an embedded logo: an SVG is often scaled up after it is made.
+const MIN_LOGO_PX: u32 = 128;
 
 pub fn render_svg(matrix: &Matrix, options: &RenderOptions, layout: &Layout) -> String {
     let margin = options.margin as usize;
@@ -20,12 +24,29 @@ pub fn render_svg(matrix: &Matrix, options: &RenderOptions, layout: &Layout) -> 
             let _ = write!(path, "M{} {}h{run}v1h-{run}z", x + margin, y + margin);
         }
     }
+    let logo = match (&options.logo, matrix.logo_room) {
+        (Some(logo), Some(room)) => {
+            let placed = super::LogoPlacement::new(room, margin);
+            // Twice the PNG's resolution (600 dpi for print by default): sharp when
+            // scaled, yet small enough to repeat in every file of a large export.
+            let px = (2.0 * placed.side * layout.pixels_per_module as f64) as u32;
+            let fitted = logo.fitted(options.bg, px.clamp(MIN_LOGO_PX, super::LOGO_EDGE));
+            let (x, y, w, h) = placed.rect(fitted.image.dimensions());
+            format!(
+                "<image x=\"{x:.4}\" y=\"{y:.4}\" width=\"{w:.4}\" height=\"{h:.4}\" \
+                 preserveAspectRatio=\"none\" xlink:href=\"{}\"/>",
+                fitted.data_uri
+            )
+        }
+        _ => String::new(),
+    };
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{edge}\" height=\"{edge}\" \
+         <svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" \
+         version=\"1.1\" width=\"{edge}\" height=\"{edge}\" \
          viewBox=\"0 0 {modules} {modules}\" shape-rendering=\"crispEdges\">\
          <rect width=\"{modules}\" height=\"{modules}\" fill=\"{bg}\"/>\
-         <path d=\"{path}\" fill=\"{fg}\"/></svg>\n"
+         <path d=\"{path}\" fill=\"{fg}\"/>{logo}</svg>\n"
     )
 }
 

@@ -34,16 +34,16 @@ fn render_pages(dir: &TempDir, name: &str, pdf: &[u8], dpi: u32) -> Vec<PathBuf>
 }
 
 /// Where the labels are: what the query asked for.
-struct Grid {
-    label: (f64, f64),
-    margin: f64,
-    gap: f64,
-    cols: usize,
-    per_page: usize,
+pub struct Grid {
+    pub label: (f64, f64),
+    pub margin: f64,
+    pub gap: f64,
+    pub cols: usize,
+    pub per_page: usize,
 }
 
 /// Renders one label of the PDF, cut out of its page by poppler at `dpi`.
-fn render_label(pdf: &Path, grid: &Grid, index: usize, dpi: u32) -> PathBuf {
+pub fn render_label(pdf: &Path, grid: &Grid, index: usize, dpi: u32) -> PathBuf {
     let (page, at) = (index / grid.per_page + 1, index % grid.per_page);
     let (col, row) = ((at % grid.cols) as f64, (at / grid.cols) as f64);
     let px = |mm: f64| ((mm / 25.4 * f64::from(dpi)).round() as i64).to_string();

@@ -52,7 +52,7 @@ fn rasterise(svg: &Path) -> std::path::PathBuf {
 
 /// Exports the batch with `query`, and asserts zbarimg reads every image as its manifest
 /// URL (the third column).
-async fn assert_zbar_reads_export(app: &TestApp, batch_id: &serde_json::Value, query: &str) {
+pub async fn assert_zbar_reads_export(app: &TestApp, batch_id: &serde_json::Value, query: &str) {
     let dir = TempDir::new();
     let response = app
         .get(&format!("/api/v1/batches/{batch_id}/export.zip?{query}"))

@@ -1,5 +1,7 @@
 //! `/api/v1/codes/{token}`: one code, its status, and its QR images.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -7,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::batches::ensure_ready;
+use super::logos::batch_logo;
 use super::time::to_rfc3339;
 use super::{ErrorBody, StatusChange};
 use crate::db::{CodeRecord, StatusTarget};
@@ -15,7 +18,7 @@ use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
-use crate::qr::{self, Matrix, OptionsError, OptionsText, RenderOptions};
+use crate::qr::{self, Layout, Logo, Matrix, OptionsError, OptionsText, RenderOptions};
 
 #[derive(Serialize, ToSchema)]
 pub struct CodeView {
@@ -135,6 +138,10 @@ pub struct QrQuery {
     /// `allow` to draw light modules on a dark background; refused by default.
     #[param(pattern = "^(allow|refuse)$")]
     invert: Option<String>,
+    /// `auto` (default): the logo of the code's batch, else of its campaign, when one was
+    /// uploaded, drawn in the centre with ecc H (another ecc is refused); `none`: without.
+    #[param(pattern = "^(auto|none)$")]
+    logo: Option<String>,
 }
 
 impl QrQuery {
@@ -143,7 +150,8 @@ impl QrQuery {
         self.size.is_some()
     }
 
-    pub fn options(&self) -> Result<RenderOptions> {
+    /// The options, drawn with `logo` unless they say `logo=none`.
+    pub fn options(&self, logo: Option<Arc<Logo>>) -> Result<RenderOptions> {
         OptionsText {
             size: self.size.as_deref(),
             module_mm: self.module_mm.as_deref(),
@@ -154,8 +162,9 @@ impl QrQuery {
             fg: self.fg.as_deref(),
             bg: self.bg.as_deref(),
             invert: self.invert.as_deref(),
+            logo: self.logo.as_deref(),
         }
-        .parse()
+        .parse(logo)
         .map_err(refused)
     }
 }
@@ -168,7 +177,14 @@ pub(super) fn refused(err: OptionsError) -> AppError {
     }
 }
 
-async fn matrix_for(state: &AppState, raw: &str, options: &RenderOptions) -> Result<Matrix> {
+/// The code's symbol and the options it is drawn with (its logo included). Options that
+/// cannot be read are refused before the code is looked up.
+async fn symbol_for(
+    state: &AppState,
+    raw: &str,
+    query: &QrQuery,
+) -> Result<(Matrix, RenderOptions, Layout)> {
+    query.options(None)?;
     let token = parse_token(raw)?;
     let code = state
         .db
@@ -176,9 +192,12 @@ async fn matrix_for(state: &AppState, raw: &str, options: &RenderOptions) -> Res
         .await
         .map_err(missing("code"))?;
     ensure_ready(code.batch_id, code.generation)?;
+    let options = query.options(batch_logo(state, code.batch_id).await?)?;
     let url = state.settings.code_url(&code.link_style(), &code.token);
-    Matrix::encode(&url, options.ecc)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e}")))
+    let matrix = Matrix::for_options(&url, &options)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR encoding failed: {e}")))?;
+    let layout = options.layout(matrix.width).map_err(refused)?;
+    Ok((matrix, options, layout))
 }
 
 /// The code's QR symbol as SVG.
@@ -189,9 +208,7 @@ pub async fn qr_svg(
     Path(token): Path<String>,
     Query(query): Query<QrQuery>,
 ) -> Result<Response> {
-    let options = query.options()?;
-    let matrix = matrix_for(&state, &token, &options).await?;
-    let layout = options.layout(matrix.width).map_err(refused)?;
+    let (matrix, options, layout) = symbol_for(&state, &token, &query).await?;
     let svg = qr::render_svg(&matrix, &options, &layout);
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
@@ -204,9 +221,7 @@ pub async fn qr_png(
     Path(token): Path<String>,
     Query(query): Query<QrQuery>,
 ) -> Result<Response> {
-    let options = query.options()?;
-    let matrix = matrix_for(&state, &token, &options).await?;
-    let layout = options.layout(matrix.width).map_err(refused)?;
+    let (matrix, options, layout) = symbol_for(&state, &token, &query).await?;
     layout.fit_png().map_err(refused)?;
     // Up to 8192 x 8192 pixels: off the scan threads, and only so many at once.
     let png = state

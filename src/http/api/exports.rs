@@ -14,6 +14,7 @@ use utoipa::IntoParams;
 use super::ErrorBody;
 use super::batches::ensure_ready;
 use super::codes::{QrQuery, refused};
+use super::logos::batch_logo;
 use crate::export::batch::{self as export, Kind, Refused, Sink, Source, Stopped};
 use crate::export::images::ImageFormat;
 use crate::http::AppState;
@@ -46,7 +47,8 @@ pub async fn export_zip(
             AppError::BadRequest(format!("format must be svg or png, not {raw:?}"))
         })?,
     };
-    let options = render.options()?;
+    render.options(None)?;
+    let options = render.options(batch_logo(&state, id).await?)?;
     let filename = format!("batch-{id}-{}.zip", format.extension());
     start(
         state,

@@ -7,6 +7,7 @@ mod channels;
 mod codes;
 mod error_responses;
 mod exports;
+mod logos;
 mod products;
 mod reports;
 mod sheets;
@@ -72,6 +73,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(batches::codes_csv))
         .routes(routes!(exports::export_zip))
         .routes(routes!(sheets::sheet_pdf))
+        .routes(routes!(
+            logos::put_campaign_logo,
+            logos::get_campaign_logo,
+            logos::delete_campaign_logo
+        ))
+        .routes(routes!(
+            logos::put_batch_logo,
+            logos::get_batch_logo,
+            logos::delete_batch_logo
+        ))
         .routes(routes!(codes::get, codes::set_status))
         .routes(routes!(codes::qr_svg))
         .routes(routes!(codes::qr_png))

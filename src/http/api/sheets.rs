@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 use super::ErrorBody;
 use super::codes::{QrQuery, refused};
 use super::exports::start;
+use super::logos::batch_logo;
 use crate::export::batch::Kind;
 use crate::export::sheet::{Sheet, SheetText};
 use crate::http::AppState;
@@ -78,8 +79,9 @@ pub async fn sheet_pdf(
                 .into(),
         ));
     }
-    let options = render.options()?;
+    render.options(None)?;
     let sheet = layout.sheet()?;
+    let options = render.options(batch_logo(&state, id).await?)?;
     let filename = format!("batch-{id}-labels.pdf");
     start(
         state,
