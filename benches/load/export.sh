@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Exports: the bare QR libraries' single-core encode rates (qrcode, and fast_qr, which
-# scanloop draws with), then, on scanloop using every core, codes.csv and export.zip (SVG) of
+# Exports: the bare QR encoders' single-core rates (qrcode; fast_qr, the fastest library;
+# and scanloop's own), then, on scanloop using every core, codes.csv and export.zip (SVG) of
 # a BENCH_EXPORT_CODES-code batch (default 100,000): rows/s against 500,000, and the
 # export's codes/s against 80% of (fast_qr's rate x cores); then sheet.pdf of the same
 # batch: labels/s and bytes per label.

@@ -1,6 +1,7 @@
 //! Export-benchmark baseline: the bare QR libraries' encode rates on one core, for short
-//! links like the ones exports draw: `qrcode`, then `fast_qr`. Prints codes per second of
-//! each, one line each (name and rate).
+//! links like the ones exports draw: `qrcode`, then `fast_qr`, then scanloop's own
+//! (`qrcode`'s parts with the mask chosen as bits). Prints codes per second of each, one
+//! line each (name and rate).
 //!
 //! Usage: scanloop-bench-qr [CODES]
 
@@ -33,6 +34,12 @@ fn main() {
             .map(|code| code.size)
             .unwrap_or(0)
     });
+    let scanloop = rate(&|link| {
+        scanloop::qr::Matrix::encode(link, scanloop::qr::Ecc::M)
+            .map(|matrix| matrix.width)
+            .unwrap_or(0)
+    });
     println!("qrcode {qrcode:.0}");
     println!("fast_qr {fast_qr:.0}");
+    println!("scanloop {scanloop:.0}");
 }

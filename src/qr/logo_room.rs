@@ -147,7 +147,7 @@ fn interleaved_blocks(codewords: usize, blocks: usize, ec_per_block: usize) -> V
 
 /// Modules that are not data: finder patterns with their separators and format
 /// information, timing patterns, alignment patterns and version information.
-fn function_modules(version: usize) -> Vec<bool> {
+pub(super) fn function_modules(version: usize) -> Vec<bool> {
     let width = 17 + 4 * version;
     let mut function = vec![false; width * width];
     let mut mark = |x0: usize, y0: usize, w: usize, h: usize| {
@@ -234,7 +234,7 @@ mod tests {
     }
 
     /// Lowercase text that fills version `version` at level H in byte mode: as many
-    /// bytes as its data codewords hold after the mode and length header. That fast_qr
+    /// bytes as its data codewords hold after the mode and length header. That the encoder
     /// picks exactly this version checks the capacity the model works out.
     fn filling(version: usize) -> String {
         let layout = Layout::of(version);
