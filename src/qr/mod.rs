@@ -8,8 +8,8 @@ mod options;
 mod png;
 mod svg;
 
-pub use logo::{Fitted, LOGO_EDGE, Logo, LogoError, MAX_LOGO_BYTES};
-pub use logo_room::{LOGO_SHARE_OF_CORRECTION, logo_room};
+pub use logo::{LOGO_EDGE, Logo, LogoError, MAX_LOGO_BYTES};
+use logo_room::logo_room;
 pub use options::{
     Colour, Ecc, Layout, OptionsError, OptionsText, RenderOptions, Scale, parse_ecc,
 };
