@@ -17,6 +17,23 @@ impl Language {
         }
     }
 
+    /// The language of a `code` value (`en`, `zh`), as a switch link or cookie carries it.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "en" => Some(Self::English),
+            "zh" => Some(Self::Chinese),
+            _ => None,
+        }
+    }
+
+    /// The other language, which a page offers to switch to.
+    pub fn other(self) -> Self {
+        match self {
+            Self::English => Self::Chinese,
+            Self::Chinese => Self::English,
+        }
+    }
+
     /// Picks from an `Accept-Language` value such as `zh-CN,zh;q=0.9,en;q=0.8`.
     pub fn negotiate(accept_language: &str) -> Self {
         let mut best = (0.0_f32, Self::English);
@@ -68,6 +85,11 @@ mod tests {
     fn codes_are_the_html_lang_values() {
         assert_eq!(English.code(), "en");
         assert_eq!(Chinese.code(), "zh");
+        for language in [English, Chinese] {
+            assert_eq!(Language::from_code(language.code()), Some(language));
+            assert_eq!(language.other().other(), language);
+        }
+        assert_eq!(Language::from_code("zh-CN"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod operations;
 pub mod pages;
 pub mod redirect;
 pub mod resolver;
+mod strings;
 
 use std::sync::Arc;
 

@@ -1,7 +1,8 @@
 //! HTML pages: the campaign landing page, and every failure a consumer can meet shown as a
 //! friendly page in their language. Handlers return `Result<Response, PageError>`, so `?`
 //! works as it does in the API; the `localise` layer re-renders a failure page in the
-//! language the visitor's `Accept-Language` asks for.
+//! visitor's language. That language is the one they switched to (`?lang=zh`, remembered
+//! in the `sl_lang` cookie), else the one their `Accept-Language` asks for.
 
 use askama::Template;
 use axum::Router;
@@ -9,7 +10,7 @@ use std::convert::Infallible;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -17,7 +18,12 @@ use axum::routing::get;
 use super::AppState;
 use super::error::{AppError, missing};
 use super::extract::Path;
+use super::strings::{Failure, strings};
 use crate::domain::Language;
+
+/// The cookie that remembers a visitor's choice of language.
+const LANGUAGE_COOKIE: &str = "sl_lang";
+const ONE_YEAR_SECS: u32 = 365 * 24 * 3600;
 
 /// Inlined into every page: one round trip fewer on a slow phone network, and no link that
 /// a public URL with a path prefix could break.
@@ -54,15 +60,18 @@ impl IntoResponse for PageError {
 /// Layer over the consumer-facing routes: failure pages speak the visitor's language.
 pub async fn localise(request: Request, next: Next) -> Response {
     // Kept, not parsed: most responses are not failures and need no language.
-    let accepted = request.headers().get(header::ACCEPT_LANGUAGE).cloned();
+    let query = request.uri().query().map(str::to_owned);
+    let mut headers = HeaderMap::new();
+    for name in [header::ACCEPT_LANGUAGE, header::COOKIE] {
+        for value in request.headers().get_all(&name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
     let response = next.run(request).await;
     let Some(&FailurePage(status)) = response.extensions().get::<FailurePage>() else {
         return response;
     };
-    let language = accepted
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .map_or(Language::English, Language::negotiate);
+    let language = LanguageChoice::of(query.as_deref(), &headers).language;
     if language == Language::English {
         return response;
     }
@@ -85,52 +94,25 @@ struct ErrorPage {
 }
 
 fn failure_page(status: StatusCode, language: Language) -> Response {
-    let (heading, advice) = failure_text(status, language);
+    let failure = failure_text(status, language);
     render(
         status,
         ErrorPage {
             lang: language.code(),
-            heading,
-            advice,
+            heading: failure.heading,
+            advice: failure.advice,
         },
     )
 }
 
-/// What a consumer is told, by kind of failure: what happened and what to do about it.
-fn failure_text(status: StatusCode, language: Language) -> (&'static str, &'static str) {
-    use Language::{Chinese, English};
-    match (status, language) {
-        (StatusCode::NOT_FOUND, English) => (
-            "We could not find this code",
-            "The link may be mistyped, or the code was never issued. If you scanned a printed \
-             code, try scanning it again in good light.",
-        ),
-        (StatusCode::NOT_FOUND, Chinese) => (
-            "找不到这个二维码",
-            "链接可能有误，或这个二维码从未发放。如果您扫描的是印刷的二维码，请在光线充足处再扫一次。",
-        ),
-        (StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS, English) => (
-            "Please try again in a moment",
-            "We are busy right now. Scanning the code again will work shortly.",
-        ),
-        (StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS, Chinese) => {
-            ("请稍后再试", "我们现在有点忙。稍等片刻再扫一次就可以了。")
-        }
-        (s, English) if s.is_server_error() => (
-            "Something went wrong",
-            "The problem is on our side, not yours. Please try again in a moment.",
-        ),
-        (s, Chinese) if s.is_server_error() => {
-            ("出错了", "问题出在我们这边，与您无关。请稍后再试。")
-        }
-        (_, English) => (
-            "This link does not work",
-            "Check that the address is complete, or scan the printed code again.",
-        ),
-        (_, Chinese) => (
-            "此链接无法打开",
-            "请检查地址是否完整，或重新扫描印刷的二维码。",
-        ),
+/// What a consumer is told, by kind of failure.
+fn failure_text(status: StatusCode, language: Language) -> &'static Failure {
+    let strings = strings(language);
+    match status {
+        StatusCode::NOT_FOUND => &strings.not_found,
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => &strings.busy,
+        s if s.is_server_error() => &strings.broken,
+        _ => &strings.bad_link,
     }
 }
 
@@ -148,6 +130,8 @@ fn render(status: StatusCode, page: impl Template) -> Response {
 #[template(path = "campaign.html")]
 struct CampaignPage {
     lang: &'static str,
+    other_code: &'static str,
+    other_language: &'static str,
     title: String,
     body: Option<String>,
     cta_label: String,
@@ -159,49 +143,93 @@ struct CampaignPage {
 async fn campaign_page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    request_language: RequestLanguage,
+    choice: LanguageChoice,
 ) -> Result<Response, PageError> {
     let campaign = state
         .db
         .campaign_by_slug(&slug)
         .await
         .map_err(missing("campaign"))?;
-    let language = request_language.0;
-    let (learn_more, not_running) = match language {
-        Language::English => (
-            "Learn more",
-            "This campaign is not running right now. Thank you for scanning.",
-        ),
-        Language::Chinese => ("了解更多", "此活动目前未在进行中。感谢您的扫描。"),
-    };
-    Ok(render(
+    let language = choice.language;
+    let text = strings(language);
+    let mut page = render(
         StatusCode::OK,
         CampaignPage {
             lang: language.code(),
+            other_code: language.other().code(),
+            other_language: text.other_language,
             active: campaign.schedule().is_running(crate::db::now_ms()),
             title: campaign.landing_title.unwrap_or(campaign.name),
             body: campaign.landing_body,
-            cta_label: campaign.cta_label.unwrap_or_else(|| learn_more.into()),
+            cta_label: campaign.cta_label.unwrap_or_else(|| text.learn_more.into()),
             cta_url: campaign.cta_url.or(campaign.destination_url),
-            not_running,
+            not_running: text.not_running,
         },
-    ))
+    );
+    choice.remember(&mut page);
+    Ok(page)
 }
 
-/// The language a page is written in, from the request's `Accept-Language`.
-pub struct RequestLanguage(pub Language);
+/// The language a page is written in: a `?lang=` switch, else the `sl_lang` cookie, else
+/// the request's `Accept-Language`, else English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LanguageChoice {
+    pub language: Language,
+    /// Chosen by a switch link just now: the answer sets the cookie.
+    switched: bool,
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for RequestLanguage {
-    type Rejection = Infallible;
+impl LanguageChoice {
+    fn of(query: Option<&str>, headers: &HeaderMap) -> Self {
+        let switched = query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .find_map(|pair| pair.strip_prefix("lang="))
+            .and_then(Language::from_code);
+        if let Some(language) = switched {
+            return Self {
+                language,
+                switched: true,
+            };
+        }
+        let remembered = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().strip_prefix(LANGUAGE_COOKIE)?.strip_prefix('='))
+            .find_map(Language::from_code);
+        let language = remembered.unwrap_or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map_or(Language::English, Language::negotiate)
+        });
+        Self {
+            language,
+            switched: false,
+        }
+    }
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(Self(language_of(&parts.headers)))
+    /// After a switch, the answer remembers the choice for a year.
+    fn remember(self, response: &mut Response) {
+        if !self.switched {
+            return;
+        }
+        let cookie = format!(
+            "{LANGUAGE_COOKIE}={}; Max-Age={ONE_YEAR_SECS}; Path=/; SameSite=Lax",
+            self.language.code()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
 }
 
-fn language_of(headers: &HeaderMap) -> Language {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Language::English, Language::negotiate)
+impl<S: Send + Sync> FromRequestParts<S> for LanguageChoice {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Self::of(parts.uri.query(), &parts.headers))
+    }
 }

@@ -56,6 +56,60 @@ async fn the_landing_page_speaks_the_visitors_language() {
 }
 
 #[tokio::test]
+async fn a_language_switch_is_remembered_over_accept_language() {
+    let app = TestApp::spawn().await;
+    app.create(
+        "/api/v1/campaigns",
+        json!({"name": "Tea", "slug": "tea", "ends_at": "2001-01-01T00:00:00Z"}),
+    )
+    .await;
+    let (_, html) = page(&app, "/c/tea", "en").await;
+    assert!(
+        html.contains(r#"<a href="?lang=zh" hreflang="zh" lang="zh">中文</a>"#),
+        "{html}"
+    );
+
+    let switched = app
+        .client
+        .get(app.url("/c/tea?lang=zh"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let cookie = switched.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.starts_with("sl_lang=zh; Max-Age=31536000; Path=/"),
+        "{cookie}"
+    );
+    let html = switched.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="zh">"#) && html.contains("此活动目前未在进行中"));
+    assert!(html.contains(r#"<a href="?lang=en" hreflang="en" lang="en">English</a>"#));
+
+    // The cookie wins over Accept-Language, on the landing page and on failure pages.
+    for (path, says) in [
+        ("/c/tea", "此活动目前未在进行中"),
+        ("/c/none", "找不到这个二维码"),
+    ] {
+        let response = app
+            .client
+            .get(app.url(path))
+            .header("accept-language", "en")
+            .header("cookie", "sl_vid=x; sl_lang=zh")
+            .send()
+            .await
+            .unwrap();
+        assert!(response.headers().get("set-cookie").is_none(), "{path}");
+        assert!(response.text().await.unwrap().contains(says), "{path}");
+    }
+    // An unknown choice is ignored.
+    let (_, html) = page(&app, "/c/tea?lang=xx", "en").await;
+    assert!(html.contains("not running right now"));
+}
+
+#[tokio::test]
 async fn wrong_methods_answer_405_in_the_form_of_the_route() {
     let app = TestApp::spawn().await;
     for path in ["/api/v1/campaigns", "/api/v1/openapi.json"] {
