@@ -21,7 +21,7 @@ pub use digital_link::{DigitalLink, LinkStyle};
 pub use gtin::Gtin;
 pub use language::Language;
 pub use link_type::LinkType;
-pub use schedule::Schedule;
+pub use schedule::{Phase, Schedule};
 pub use slug::Slug;
 pub use status::Status;
 pub use target_url::TargetUrl;

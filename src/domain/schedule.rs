@@ -10,12 +10,31 @@ pub struct Schedule {
     pub ends_at: Option<i64>,
 }
 
+/// Where a campaign stands at a moment, for what its landing page says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Running,
+    /// Active, but its start (epoch ms) is still to come.
+    NotStarted(i64),
+    /// Its end has passed.
+    Ended,
+    /// Switched off by the brand.
+    Paused,
+}
+
 impl Schedule {
     /// Active, and `now` within the dates.
     pub fn is_running(&self, now_ms: i64) -> bool {
-        self.status == Status::Active
-            && self.starts_at.is_none_or(|t| now_ms >= t)
-            && self.ends_at.is_none_or(|t| now_ms < t)
+        self.phase(now_ms) == Phase::Running
+    }
+
+    pub fn phase(&self, now_ms: i64) -> Phase {
+        match (self.starts_at, self.ends_at) {
+            (_, Some(end)) if now_ms >= end => Phase::Ended,
+            _ if self.status != Status::Active => Phase::Paused,
+            (Some(start), _) if now_ms < start => Phase::NotStarted(start),
+            _ => Phase::Running,
+        }
     }
 }
 
@@ -38,6 +57,22 @@ mod tests {
         assert!(s.is_running(100));
         assert!(s.is_running(199));
         assert!(!s.is_running(200));
+    }
+
+    #[test]
+    fn the_phase_says_why_a_campaign_is_not_running() {
+        let s = schedule(Status::Active, Some(100), Some(200));
+        assert_eq!(s.phase(99), Phase::NotStarted(100));
+        assert_eq!(s.phase(150), Phase::Running);
+        assert_eq!(s.phase(200), Phase::Ended);
+        let paused = schedule(Status::Disabled, Some(100), Some(200));
+        assert_eq!(paused.phase(99), Phase::Paused);
+        assert_eq!(paused.phase(150), Phase::Paused);
+        assert_eq!(
+            paused.phase(250),
+            Phase::Ended,
+            "over is over, paused or not"
+        );
     }
 
     #[test]

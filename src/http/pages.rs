@@ -14,12 +14,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
 
 use super::AppState;
 use super::error::{AppError, missing};
 use super::extract::Path;
 use super::strings::{Failure, strings};
-use crate::domain::Language;
+use crate::domain::{Language, Phase};
 
 /// The cookie that remembers a visitor's choice of language.
 const LANGUAGE_COOKIE: &str = "sl_lang";
@@ -29,8 +30,12 @@ const ONE_YEAR_SECS: u32 = 365 * 24 * 3600;
 /// a public URL with a path prefix could break.
 pub const STYLESHEET: &str = include_str!("../../static/style.css");
 
+/// The consumer pages, compressed (gzip or Brotli, as the phone accepts): they are read
+/// on slow mobile networks. The redirect is not: it has no body to shrink.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/c/{slug}", get(campaign_page))
+    Router::new()
+        .route("/c/{slug}", get(campaign_page))
+        .layer(CompressionLayer::new())
 }
 
 /// A failure on a page: the same `AppError` as the API, answered as HTML with its status.
@@ -137,7 +142,10 @@ struct CampaignPage {
     cta_label: String,
     cta_url: Option<String>,
     active: bool,
-    not_running: &'static str,
+    /// Why the campaign is not running, when it is not.
+    notice: String,
+    fallback_url: Option<String>,
+    continue_to_brand: &'static str,
 }
 
 async fn campaign_page(
@@ -152,21 +160,40 @@ async fn campaign_page(
         .map_err(missing("campaign"))?;
     let language = choice.language;
     let text = strings(language);
+    let phase = campaign.schedule().phase(crate::db::now_ms());
+    let notice = match phase {
+        Phase::Running => String::new(),
+        Phase::NotStarted(start) => {
+            let date = chrono::DateTime::from_timestamp_millis(start)
+                .map(|d| d.format(text.date_format).to_string())
+                .unwrap_or_default();
+            text.not_started.replace("{date}", &date)
+        }
+        Phase::Ended => text.ended.into(),
+        Phase::Paused => text.not_running.into(),
+    };
     let mut page = render(
         StatusCode::OK,
         CampaignPage {
             lang: language.code(),
             other_code: language.other().code(),
             other_language: text.other_language,
-            active: campaign.schedule().is_running(crate::db::now_ms()),
+            active: phase == Phase::Running,
             title: campaign.landing_title.unwrap_or(campaign.name),
             body: campaign.landing_body,
             cta_label: campaign.cta_label.unwrap_or_else(|| text.learn_more.into()),
             cta_url: campaign.cta_url.or(campaign.destination_url),
-            not_running: text.not_running,
+            notice,
+            fallback_url: campaign.fallback_url,
+            continue_to_brand: text.continue_to_brand,
         },
     );
     choice.remember(&mut page);
+    // What a cache may reuse: the page differs by language, chosen from these.
+    page.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
     Ok(page)
 }
 

@@ -12,7 +12,15 @@ pub struct Failure {
 pub struct Strings {
     /// The call to action when the campaign names none.
     pub learn_more: &'static str,
+    /// A campaign the brand switched off.
     pub not_running: &'static str,
+    /// `{date}` is replaced by the start date, written with `date_format`.
+    pub not_started: &'static str,
+    pub ended: &'static str,
+    /// The link to the fallback page of a campaign that is not running.
+    pub continue_to_brand: &'static str,
+    /// A chrono format for dates in sentences.
+    pub date_format: &'static str,
     /// The link to the page in the other language, written in that language.
     pub other_language: &'static str,
     pub not_found: Failure,
@@ -31,6 +39,10 @@ pub fn strings(language: Language) -> &'static Strings {
 const ENGLISH: Strings = Strings {
     learn_more: "Learn more",
     not_running: "This campaign is not running right now. Thank you for scanning.",
+    not_started: "This campaign starts on {date}. Thank you for scanning: come back then.",
+    ended: "This campaign has ended. Thank you for scanning.",
+    continue_to_brand: "Continue to the brand's site",
+    date_format: "%-d %B %Y",
     other_language: "中文",
     not_found: Failure {
         heading: "We could not find this code",
@@ -54,6 +66,10 @@ const ENGLISH: Strings = Strings {
 const CHINESE: Strings = Strings {
     learn_more: "了解更多",
     not_running: "此活动目前未在进行中。感谢您的扫描。",
+    not_started: "此活动将于{date}开始。感谢您的扫描，届时欢迎再来。",
+    ended: "此活动已结束。感谢您的扫描。",
+    continue_to_brand: "前往品牌网站",
+    date_format: "%Y年%-m月%-d日",
     other_language: "English",
     not_found: Failure {
         heading: "找不到这个二维码",

@@ -50,9 +50,53 @@ async fn the_landing_page_speaks_the_visitors_language() {
     .await;
     let (status, html) = page(&app, "/c/tea", "zh").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("此活动目前未在进行中"), "{html}");
+    assert!(html.contains("此活动已结束"), "{html}");
     let (_, html) = page(&app, "/c/tea", "en").await;
-    assert!(html.contains("not running right now"), "{html}");
+    assert!(html.contains("has ended"), "{html}");
+}
+
+#[tokio::test]
+async fn a_campaign_not_running_says_why_and_leads_to_its_fallback() {
+    let app = TestApp::spawn().await;
+    let fallback = "https://brand.example.com/";
+    app.create(
+        "/api/v1/campaigns",
+        json!({"name": "Later", "slug": "later", "starts_at": "2099-06-01T00:00:00Z",
+               "fallback_url": fallback}),
+    )
+    .await;
+    app.create(
+        "/api/v1/campaigns",
+        json!({"name": "Over", "slug": "over", "ends_at": "2001-01-01T00:00:00Z",
+               "fallback_url": fallback}),
+    )
+    .await;
+    let paused = app
+        .create(
+            "/api/v1/campaigns",
+            json!({"name": "Paused", "slug": "paused"}),
+        )
+        .await;
+    let response = app
+        .patch(
+            &format!("/api/v1/campaigns/{}", paused["id"]),
+            json!({"status": "disabled"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    for (path, language, says) in [
+        ("/c/later", "en", "This campaign starts on 1 June 2099."),
+        ("/c/later", "zh", "此活动将于2099年6月1日开始。"),
+        ("/c/over", "en", "This campaign has ended."),
+        ("/c/over", "zh", "此活动已结束。"),
+        ("/c/paused", "en", "not running right now"),
+    ] {
+        let (status, html) = page(&app, path, language).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(says), "{path} in {language}: {html}");
+        let link = format!(r#"<a class="cta" href="{fallback}">"#);
+        assert_eq!(html.contains(&link), path != "/c/paused", "{path}: {html}");
+    }
 }
 
 #[tokio::test]
@@ -85,14 +129,12 @@ async fn a_language_switch_is_remembered_over_accept_language() {
         "{cookie}"
     );
     let html = switched.text().await.unwrap();
-    assert!(html.contains(r#"<html lang="zh">"#) && html.contains("此活动目前未在进行中"));
+    assert!(html.contains(r#"<html lang="zh">"#) && html.contains("此活动已结束"));
     assert!(html.contains(r#"<a href="?lang=en" hreflang="en" lang="en">English</a>"#));
 
     // The cookie wins over Accept-Language, on the landing page and on failure pages.
-    for (path, says) in [
-        ("/c/tea", "此活动目前未在进行中"),
-        ("/c/none", "找不到这个二维码"),
-    ] {
+    for (path, says) in [("/c/tea", "此活动已结束"), ("/c/none", "找不到这个二维码")]
+    {
         let response = app
             .client
             .get(app.url(path))
@@ -104,9 +146,23 @@ async fn a_language_switch_is_remembered_over_accept_language() {
         assert!(response.headers().get("set-cookie").is_none(), "{path}");
         assert!(response.text().await.unwrap().contains(says), "{path}");
     }
+    // Compressed for phones that accept it; cached only per language.
+    let compressed = app
+        .client
+        .get(app.url("/c/tea"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    let vary: Vec<_> = compressed.headers().get_all("vary").iter().collect();
+    assert!(
+        format!("{vary:?}").contains("Accept-Language, Cookie"),
+        "{vary:?}"
+    );
     // An unknown choice is ignored.
     let (_, html) = page(&app, "/c/tea?lang=xx", "en").await;
-    assert!(html.contains("not running right now"));
+    assert!(html.contains("has ended"));
 }
 
 #[tokio::test]
