@@ -7,6 +7,7 @@ pub mod gtin;
 pub mod hreflang;
 pub mod language;
 pub mod link_type;
+pub mod rich_text;
 pub mod schedule;
 pub mod slug;
 pub mod status;

@@ -20,7 +20,7 @@ use super::AppState;
 use super::error::{AppError, missing};
 use super::extract::Path;
 use super::strings::{Failure, strings};
-use crate::domain::{Language, Phase};
+use crate::domain::{Language, Phase, rich_text};
 
 /// The cookie that remembers a visitor's choice of language.
 const LANGUAGE_COOKIE: &str = "sl_lang";
@@ -138,7 +138,8 @@ struct CampaignPage {
     other_code: &'static str,
     other_language: &'static str,
     title: String,
-    body: Option<String>,
+    /// The landing text as HTML, its formatting applied and everything else escaped.
+    body_html: Option<String>,
     cta_label: String,
     cta_url: Option<String>,
     active: bool,
@@ -180,7 +181,7 @@ async fn campaign_page(
             other_language: text.other_language,
             active: phase == Phase::Running,
             title: campaign.landing_title.unwrap_or(campaign.name),
-            body: campaign.landing_body,
+            body_html: campaign.landing_body.as_deref().map(rich_text::to_html),
             cta_label: campaign.cta_label.unwrap_or_else(|| text.learn_more.into()),
             cta_url: campaign.cta_url.or(campaign.destination_url),
             notice,

@@ -56,6 +56,30 @@ async fn the_landing_page_speaks_the_visitors_language() {
 }
 
 #[tokio::test]
+async fn the_landing_text_keeps_its_formatting_and_escapes_the_rest() {
+    let app = TestApp::spawn().await;
+    app.create(
+        "/api/v1/campaigns",
+        json!({"name": "Tea", "slug": "tea", "landing": {
+            "body": "Cold **brewed**.\n\n<script>alert(1)</script> [farm](https://tea.example.com/farm) [x](javascript:alert(1))"
+        }}),
+    )
+    .await;
+    let (_, html) = page(&app, "/c/tea", "en").await;
+    assert!(
+        html.contains("<p>Cold <strong>brewed</strong>.</p>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains(r#"<a href="https://tea.example.com/farm" rel="noopener">farm</a>"#));
+    assert!(html.contains("[x](javascript:alert(1))"), "{html}");
+}
+
+#[tokio::test]
 async fn a_campaign_not_running_says_why_and_leads_to_its_fallback() {
     let app = TestApp::spawn().await;
     let fallback = "https://brand.example.com/";
