@@ -64,18 +64,25 @@ impl IntoResponse for PageError {
 
 /// Layer over the consumer-facing routes: failure pages speak the visitor's language.
 pub async fn localise(request: Request, next: Next) -> Response {
-    // Kept, not parsed: most responses are not failures and need no language.
-    let query = request.uri().query().map(str::to_owned);
-    let mut headers = HeaderMap::new();
-    for name in [header::ACCEPT_LANGUAGE, header::COOKIE] {
-        for value in request.headers().get_all(&name) {
-            headers.append(name.clone(), value.clone());
-        }
-    }
+    // Kept, not parsed, and without allocating: this layer is on the redirect's path, and
+    // most responses are not failures and need no language.
+    let accepted = request.headers().get(header::ACCEPT_LANGUAGE).cloned();
+    let cookie = request.headers().get(header::COOKIE).cloned();
+    let query = request.uri().query().filter(|q| q.contains("lang="));
+    let query = query.map(str::to_owned);
     let response = next.run(request).await;
     let Some(&FailurePage(status)) = response.extensions().get::<FailurePage>() else {
         return response;
     };
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        (header::ACCEPT_LANGUAGE, accepted),
+        (header::COOKIE, cookie),
+    ] {
+        if let Some(value) = value {
+            headers.insert(name, value);
+        }
+    }
     let language = LanguageChoice::of(query.as_deref(), &headers).language;
     if language == Language::English {
         return response;
