@@ -60,9 +60,10 @@ impl PartialEq for Logo {
 }
 
 impl Logo {
-    /// Reads an upload (PNG or SVG, told apart by content) and returns the PNG to store:
-    /// transparent borders trimmed, at most `LOGO_EDGE` pixels on its longest side.
-    pub fn normalise(upload: &[u8]) -> Result<Vec<u8>, LogoError> {
+    /// Reads an upload (PNG or SVG, told apart by content) and returns the PNG to store,
+    /// with its width and height: transparent borders trimmed, at most `LOGO_EDGE` pixels
+    /// on its longest side.
+    pub fn normalise(upload: &[u8]) -> Result<(Vec<u8>, (u32, u32)), LogoError> {
         if upload.len() > MAX_LOGO_BYTES {
             return Err(refuse(format!(
                 "the logo is {} bytes; at most {MAX_LOGO_BYTES}",
@@ -92,7 +93,9 @@ impl Logo {
         } else {
             image
         };
-        encode_png(&image).map_err(|e| refuse(format!("the logo could not be re-encoded: {e}")))
+        let png = encode_png(&image)
+            .map_err(|e| refuse(format!("the logo could not be re-encoded: {e}")))?;
+        Ok((png, image.dimensions()))
     }
 
     /// A logo stored by `normalise`.
@@ -103,10 +106,6 @@ impl Logo {
             image,
             fitted: Mutex::new(Vec::new()),
         })
-    }
-
-    pub fn png(&self) -> &[u8] {
-        &self.png
     }
 
     pub fn dimensions(&self) -> (u32, u32) {
@@ -261,7 +260,9 @@ mod tests {
                 image.put_pixel(x, y, image::Rgba([200, 0, 0, 255]));
             }
         }
-        let stored = Logo::from_png(Logo::normalise(&png_of(&image)).unwrap()).unwrap();
+        let (png, dimensions) = Logo::normalise(&png_of(&image)).unwrap();
+        assert_eq!(dimensions, (512, 256));
+        let stored = Logo::from_png(png).unwrap();
         assert_eq!(stored.dimensions(), (512, 256));
     }
 
@@ -273,7 +274,7 @@ mod tests {
               <image xlink:href="/etc/passwd" width="100" height="50"/>
               <rect x="10" y="10" width="80" height="30" fill="#0a6"/>
             </svg>"##;
-        let stored = Logo::from_png(Logo::normalise(svg).unwrap()).unwrap();
+        let stored = Logo::from_png(Logo::normalise(svg).unwrap().0).unwrap();
         // The rectangle alone is left after trimming: 80x30 drawn at 512/100.
         assert_eq!(stored.dimensions(), (410, 154));
         assert_eq!(stored.image.get_pixel(200, 77).0, [0x00, 0xaa, 0x66, 0xff]);

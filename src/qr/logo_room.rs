@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 
 /// Share of each block's correction capacity the logo may use.
-pub const LOGO_SHARE_OF_CORRECTION: f64 = 0.5;
+const LOGO_SHARE_OF_CORRECTION: f64 = 0.5;
 
 /// Error-correction codewords per block at level H, versions 1 to 40 (ISO/IEC 18004
 /// table 9).

@@ -55,7 +55,7 @@ pub fn encode(data: &str, ecc: Ecc) -> Result<(usize, Vec<bool>), TooLong> {
     let symbol = Lines::new(width, &dark);
     let flips = Flips::of((width - 17) / 4);
     let best = (0..8)
-        .map(|mask| symbol.remasked(flips, 0, mask, ecc))
+        .map(|mask| symbol.remasked(flips, mask, ecc))
         .enumerate()
         .min_by_key(|(_, lines)| lines.penalty())
         .map(|(mask, lines)| (mask, lines.rows));
@@ -191,16 +191,16 @@ impl Lines {
         }
     }
 
-    /// This symbol, masked with `from`, as it would be masked with `to` instead.
-    fn remasked(&self, flips: &Flips, from: usize, to: usize, ecc: Ecc) -> Self {
+    /// This symbol, masked with mask 0, as it would be masked with `to` instead.
+    fn remasked(&self, flips: &Flips, to: usize, ecc: Ecc) -> Self {
         let width = self.width;
         let change = |lines: &[u128], old: &[u128], new: &[u128]| {
             (0..width).map(|i| lines[i] ^ old[i] ^ new[i]).collect()
         };
         let mut lines = Self {
             width,
-            rows: change(&self.rows, &flips.rows[from], &flips.rows[to]),
-            cols: change(&self.cols, &flips.cols[from], &flips.cols[to]),
+            rows: change(&self.rows, &flips.rows[0], &flips.rows[to]),
+            cols: change(&self.cols, &flips.cols[0], &flips.cols[to]),
         };
         let format = format_bits(ecc, to);
         for i in 0..15 {
@@ -414,7 +414,7 @@ mod tests {
             let flips = Flips::of((width - 17) / 4);
             let lines = Lines::new(width, &base);
             for mask in 0..8 {
-                let derived = lines.remasked(flips, 0, mask, ecc);
+                let derived = lines.remasked(flips, mask, ecc);
                 let (_, expected) = built(&text, ecc, mask);
                 assert_eq!(
                     derived.rows,

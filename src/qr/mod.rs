@@ -8,7 +8,7 @@ mod options;
 mod png;
 mod svg;
 
-pub use logo::{LOGO_EDGE, Logo, LogoError, MAX_LOGO_BYTES};
+pub use logo::{LOGO_EDGE, Logo, MAX_LOGO_BYTES};
 use logo_room::logo_room;
 pub use options::{
     Colour, Ecc, Layout, OptionsError, OptionsText, RenderOptions, Scale, parse_ecc,

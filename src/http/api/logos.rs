@@ -78,14 +78,12 @@ async fn put(state: AppState, owner: LogoOwner, body: Body) -> Result<Json<LogoV
         ));
     }
     // Decoding a 4096-pixel PNG or drawing an SVG is real work: off the scan threads.
-    let png = state
+    let (png, dimensions) = state
         .heavy
         .run(move || Logo::normalise(&upload))
         .await?
         .map_err(|e| AppError::invalid("body", e.0))?;
-    let logo = Logo::from_png(png.clone())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("normalised logo unreadable: {e}")))?;
-    let info = state.db.set_logo(owner, png, logo.dimensions()).await?;
+    let info = state.db.set_logo(owner, png, dimensions).await?;
     Ok(Json(info.into()))
 }
 
