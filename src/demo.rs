@@ -3,7 +3,7 @@
 //! `SCANLOOP_LOG_FORMAT=json`).
 
 use crate::config::Settings;
-use crate::db::{Db, DbError, NewBatch, NewCampaign, NewChannel, NewStore};
+use crate::db::{Db, DbError, LandingContent, NewBatch, NewCampaign, NewChannel, NewStore};
 use crate::domain::{BatchMode, ChannelKind, Slug, TargetUrl};
 use crate::jobs::BatchGenerator;
 use crate::qr::Matrix;
@@ -75,15 +75,21 @@ async fn create(
             fallback_url: None,
             starts_at: None,
             ends_at: None,
-            landing_title: Some("Thanks for scanning our Jasmine Tea".into()),
-            landing_body: Some(
-                "Share a photo with your bottle and see what people nearby shared.".into(),
-            ),
-            cta_label: Some("Buy a 6-pack".into()),
-            cta_url: Some(
-                TargetUrl::parse("https://shop.example.com/jasmine-tea")
-                    .map_err(anyhow::Error::msg)?,
-            ),
+            landing: LandingContent {
+                landing_title: Some("Thanks for scanning our Jasmine Tea".into()),
+                landing_body: Some(
+                    "Share a photo with your bottle and see what people nearby shared.".into(),
+                ),
+                cta_label: Some("Buy a 6-pack".into()),
+                cta_url: Some(
+                    TargetUrl::parse("https://shop.example.com/jasmine-tea")
+                        .map_err(anyhow::Error::msg)?
+                        .into_string(),
+                ),
+                store_finder_url: Some("https://shop.example.com/stores".into()),
+                brand_color: Some("#2e7d32".into()),
+                ..LandingContent::default()
+            },
         })
         .await?;
     let packaging = channel(

@@ -10,6 +10,7 @@ pub mod geo;
 pub mod heavy;
 pub mod http;
 pub mod jobs;
+pub mod media;
 pub mod metrics;
 pub mod qr;
 pub mod scans;

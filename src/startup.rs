@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -15,6 +16,7 @@ use crate::geo::Geo;
 use crate::heavy::HeavyWork;
 use crate::http::{self, AppState, Shared};
 use crate::jobs::{BatchGenerator, code_history, retention, supervise};
+use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter};
 
@@ -92,8 +94,15 @@ impl App {
                 move || retention::run(db.clone(), days)
             }));
         }
+        let media = MediaStore::open(&config.data_dir).with_context(|| {
+            format!(
+                "SCANLOOP_DATA_DIR {}: cannot create or read its media folder",
+                config.data_dir.display()
+            )
+        })?;
         let state = AppState::new(Shared {
             db,
+            media,
             codes,
             writer,
             batches,

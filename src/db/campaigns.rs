@@ -14,11 +14,40 @@ pub struct Campaign {
     pub ends_at: Option<i64>,
     #[sqlx(try_from = "String")]
     pub status: Status,
+    #[sqlx(flatten)]
+    pub landing: LandingContent,
+    pub hero_image: Option<String>,
+    pub hero_small: Option<String>,
+    pub hero_width: Option<i64>,
+    pub hero_height: Option<i64>,
+    pub created_at: i64,
+}
+
+/// What the landing page says and shows, as the API validated it: texts trimmed and
+/// bounded, URLs checked, colours written `#rrggbb`.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct LandingContent {
     pub landing_title: Option<String>,
     pub landing_body: Option<String>,
+    /// The buy-online call to action.
     pub cta_label: Option<String>,
     pub cta_url: Option<String>,
-    pub created_at: i64,
+    pub store_finder_url: Option<String>,
+    pub join_url: Option<String>,
+    pub brand_color: Option<String>,
+    pub background_color: Option<String>,
+    pub hero_alt: Option<String>,
+}
+
+/// A campaign's hero image: two sizes of one picture, named as the media store keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hero {
+    /// Double-density size, `width` x `height` pixels.
+    pub image: String,
+    /// Phone size.
+    pub small: String,
+    pub width: i64,
+    pub height: i64,
 }
 
 /// A validated campaign, ready to insert.
@@ -30,13 +59,19 @@ pub struct NewCampaign {
     pub fallback_url: Option<TargetUrl>,
     pub starts_at: Option<i64>,
     pub ends_at: Option<i64>,
-    pub landing_title: Option<String>,
-    pub landing_body: Option<String>,
-    pub cta_label: Option<String>,
-    pub cta_url: Option<TargetUrl>,
+    pub landing: LandingContent,
 }
 
 impl Campaign {
+    pub fn hero(&self) -> Option<Hero> {
+        Some(Hero {
+            image: self.hero_image.clone()?,
+            small: self.hero_small.clone()?,
+            width: self.hero_width?,
+            height: self.hero_height?,
+        })
+    }
+
     pub fn schedule(&self) -> Schedule {
         Schedule {
             status: self.status,
@@ -47,14 +82,17 @@ impl Campaign {
 }
 
 const COLUMNS: &str = "id, slug, name, destination_url, fallback_url, starts_at, ends_at, status, \
-     landing_title, landing_body, cta_label, cta_url, created_at";
+     landing_title, landing_body, cta_label, cta_url, store_finder_url, join_url, brand_color, \
+     background_color, hero_alt, hero_image, hero_small, hero_width, hero_height, created_at";
 
 impl Db {
     pub async fn create_campaign(&self, new: NewCampaign) -> DbResult<Campaign> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO campaigns (slug, name, destination_url, fallback_url, starts_at, ends_at, \
-             landing_title, landing_body, cta_label, cta_url, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             landing_title, landing_body, cta_label, cta_url, store_finder_url, join_url, \
+             brand_color, background_color, hero_alt, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             RETURNING id",
         )
         .bind(new.slug.into_string())
         .bind(new.name)
@@ -62,15 +100,79 @@ impl Db {
         .bind(new.fallback_url.map(TargetUrl::into_string))
         .bind(new.starts_at)
         .bind(new.ends_at)
-        .bind(new.landing_title)
-        .bind(new.landing_body)
-        .bind(new.cta_label)
-        .bind(new.cta_url.map(TargetUrl::into_string))
+        .bind(new.landing.landing_title)
+        .bind(new.landing.landing_body)
+        .bind(new.landing.cta_label)
+        .bind(new.landing.cta_url)
+        .bind(new.landing.store_finder_url)
+        .bind(new.landing.join_url)
+        .bind(new.landing.brand_color)
+        .bind(new.landing.background_color)
+        .bind(new.landing.hero_alt)
         .bind(now_ms())
         .fetch_one(self.pool())
         .await
         .map_err(conflict_as("a campaign with this slug"))?;
         self.campaign(id).await
+    }
+
+    /// Replaces everything the landing page says; the hero image stays.
+    pub async fn set_landing(&self, id: i64, landing: LandingContent) -> DbResult<Campaign> {
+        let changed = sqlx::query(
+            "UPDATE campaigns SET landing_title = $1, landing_body = $2, cta_label = $3, \
+             cta_url = $4, store_finder_url = $5, join_url = $6, brand_color = $7, \
+             background_color = $8, hero_alt = $9 WHERE id = $10",
+        )
+        .bind(landing.landing_title)
+        .bind(landing.landing_body)
+        .bind(landing.cta_label)
+        .bind(landing.cta_url)
+        .bind(landing.store_finder_url)
+        .bind(landing.join_url)
+        .bind(landing.brand_color)
+        .bind(landing.background_color)
+        .bind(landing.hero_alt)
+        .bind(id)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(DbError::NotFound);
+        }
+        self.campaign(id).await
+    }
+
+    /// Sets (or with `None` removes) the hero image; answers the one it replaced.
+    pub async fn set_hero(&self, id: i64, hero: Option<Hero>) -> DbResult<Option<Hero>> {
+        let before = self.campaign(id).await?.hero();
+        let (image, small, width, height) = match hero {
+            Some(h) => (Some(h.image), Some(h.small), Some(h.width), Some(h.height)),
+            None => (None, None, None, None),
+        };
+        sqlx::query(
+            "UPDATE campaigns SET hero_image = $1, hero_small = $2, hero_width = $3, \
+             hero_height = $4 WHERE id = $5",
+        )
+        .bind(image)
+        .bind(small)
+        .bind(width)
+        .bind(height)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(before)
+    }
+
+    /// Whether any campaign still shows the picture file `name` (files are shared by
+    /// content, so one is removed only when nothing shows it).
+    pub async fn hero_in_use(&self, name: &str) -> DbResult<bool> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM campaigns WHERE hero_image = $1 OR hero_small = $1",
+        )
+        .bind(name.to_owned())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(count > 0)
     }
 
     pub async fn campaign(&self, id: i64) -> DbResult<Campaign> {

@@ -17,7 +17,7 @@ mod status;
 mod stores;
 
 pub use batches::{Batch, ChunkDone, NewBatch};
-pub use campaigns::{Campaign, NewCampaign};
+pub use campaigns::{Campaign, Hero, LandingContent, NewCampaign};
 pub use channels::{Channel, NewChannel};
 pub use code_history::FoldStep;
 pub use codes::{CodeHistory, CodeRecord, PackedListing, ResolvedCode};

@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod channel_kind;
+pub mod color;
 pub mod digital_link;
 pub mod gtin;
 pub mod hreflang;
@@ -18,6 +19,7 @@ pub mod visitor_sketch;
 
 pub use batch::{BatchMode, Generation};
 pub use channel_kind::ChannelKind;
+pub use color::Color;
 pub use digital_link::{DigitalLink, LinkStyle};
 pub use gtin::Gtin;
 pub use language::Language;

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+mod media;
 pub mod operations;
 pub mod pages;
 pub mod redirect;
@@ -25,6 +26,7 @@ use crate::db::Db;
 use crate::geo::Geo;
 use crate::heavy::HeavyWork;
 use crate::jobs::BatchGenerator;
+use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter, VisitContext};
 use error::AppError;
@@ -40,6 +42,8 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub db: Db,
+    /// Picture files (hero images, photos).
+    pub media: MediaStore,
     pub codes: Arc<CodeCache>,
     pub writer: ScanWriter,
     pub batches: Arc<BatchGenerator>,
@@ -78,6 +82,7 @@ pub fn router(state: AppState) -> Router {
     let site = redirect::router()
         .merge(resolver::router())
         .merge(pages::router())
+        .merge(media::router())
         .route("/healthz", get(operations::healthz))
         .route("/metrics", get(operations::metrics))
         .fallback(fallback)

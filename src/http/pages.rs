@@ -20,7 +20,7 @@ use super::AppState;
 use super::error::{AppError, missing};
 use super::extract::Path;
 use super::strings::{Failure, strings};
-use crate::domain::{Language, Phase, rich_text};
+use crate::domain::{Color, Language, Phase, rich_text};
 
 /// The cookie that remembers a visitor's choice of language.
 const LANGUAGE_COOKIE: &str = "sl_lang";
@@ -145,15 +145,32 @@ struct CampaignPage {
     other_code: &'static str,
     other_language: &'static str,
     title: String,
+    /// The brand's colours as CSS variables, when it set any.
+    theme: Option<String>,
+    hero: Option<HeroImage>,
     /// The landing text as HTML, its formatting applied and everything else escaped.
     body_html: Option<String>,
-    cta_label: String,
-    cta_url: Option<String>,
+    actions: Vec<Action>,
     active: bool,
     /// Why the campaign is not running, when it is not.
     notice: String,
     fallback_url: Option<String>,
     continue_to_brand: &'static str,
+}
+
+struct HeroImage {
+    src: String,
+    srcset: String,
+    width: i64,
+    height: i64,
+    alt: String,
+}
+
+/// A call to action: a button, the first one filled with the brand's colour.
+struct Action {
+    label: String,
+    href: String,
+    primary: bool,
 }
 
 async fn campaign_page(
@@ -180,6 +197,42 @@ async fn campaign_page(
         Phase::Ended => text.ended.into(),
         Phase::Paused => text.not_running.into(),
     };
+    let prefix = state.settings.path_prefix();
+    let hero = campaign.hero();
+    let landing = campaign.landing;
+    let title = landing.landing_title.unwrap_or(campaign.name);
+    let hero = hero.map(|hero| HeroImage {
+        src: format!("{prefix}/media/{}", hero.image),
+        srcset: format!(
+            "{prefix}/media/{} 480w, {prefix}/media/{} {}w",
+            hero.small, hero.image, hero.width
+        ),
+        width: hero.width,
+        height: hero.height,
+        alt: landing.hero_alt.unwrap_or_else(|| title.clone()),
+    });
+    let buy = landing
+        .cta_url
+        .or(campaign.destination_url)
+        .map(|href| Action {
+            label: landing.cta_label.unwrap_or_else(|| text.buy_online.into()),
+            href,
+            primary: true,
+        });
+    let others = [
+        (landing.store_finder_url, text.find_store),
+        (landing.join_url, text.join),
+    ];
+    let actions = buy
+        .into_iter()
+        .chain(others.into_iter().filter_map(|(url, label)| {
+            url.map(|href| Action {
+                label: label.into(),
+                href,
+                primary: false,
+            })
+        }))
+        .collect();
     let mut page = render(
         StatusCode::OK,
         CampaignPage {
@@ -187,10 +240,14 @@ async fn campaign_page(
             other_code: language.other().code(),
             other_language: text.other_language,
             active: phase == Phase::Running,
-            title: campaign.landing_title.unwrap_or(campaign.name),
-            body_html: campaign.landing_body.as_deref().map(rich_text::to_html),
-            cta_label: campaign.cta_label.unwrap_or_else(|| text.learn_more.into()),
-            cta_url: campaign.cta_url.or(campaign.destination_url),
+            title,
+            theme: theme(
+                landing.brand_color.as_deref(),
+                landing.background_color.as_deref(),
+            ),
+            hero,
+            body_html: landing.landing_body.as_deref().map(rich_text::to_html),
+            actions,
             notice,
             fallback_url: campaign.fallback_url,
             continue_to_brand: text.continue_to_brand,
@@ -203,6 +260,25 @@ async fn campaign_page(
         HeaderValue::from_static("Accept-Language, Cookie"),
     );
     Ok(page)
+}
+
+/// The stylesheet's colour variables for a brand's colours, each with a text colour that
+/// reads on it; `None` keeps the stylesheet's own.
+fn theme(brand: Option<&str>, background: Option<&str>) -> Option<String> {
+    let mut css = String::new();
+    if let Some(brand) = brand.and_then(|c| Color::parse(c).ok()) {
+        css.push_str(&format!(
+            "--brand:{brand};--on-brand:{};",
+            brand.readable_text()
+        ));
+    }
+    if let Some(background) = background.and_then(|c| Color::parse(c).ok()) {
+        css.push_str(&format!(
+            "--bg:{background};--fg:{};",
+            background.readable_text()
+        ));
+    }
+    (!css.is_empty()).then(|| format!(":root{{{css}}}"))
 }
 
 /// The language a page is written in: a `?lang=` switch, else the `sl_lang` cookie, else

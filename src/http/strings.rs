@@ -10,8 +10,10 @@ pub struct Failure {
 }
 
 pub struct Strings {
-    /// The call to action when the campaign names none.
-    pub learn_more: &'static str,
+    /// The buy-online button when the campaign gives it no label.
+    pub buy_online: &'static str,
+    pub find_store: &'static str,
+    pub join: &'static str,
     /// A campaign the brand switched off.
     pub not_running: &'static str,
     /// `{date}` is replaced by the start date, written with `date_format`.
@@ -37,7 +39,9 @@ pub fn strings(language: Language) -> &'static Strings {
 }
 
 const ENGLISH: Strings = Strings {
-    learn_more: "Learn more",
+    buy_online: "Buy online",
+    find_store: "Find a store",
+    join: "Join",
     not_running: "This campaign is not running right now. Thank you for scanning.",
     not_started: "This campaign starts on {date}. Thank you for scanning: come back then.",
     ended: "This campaign has ended. Thank you for scanning.",
@@ -64,7 +68,9 @@ const ENGLISH: Strings = Strings {
 };
 
 const CHINESE: Strings = Strings {
-    learn_more: "了解更多",
+    buy_online: "在线购买",
+    find_store: "查找门店",
+    join: "加入会员",
     not_running: "此活动目前未在进行中。感谢您的扫描。",
     not_started: "此活动将于{date}开始。感谢您的扫描，届时欢迎再来。",
     ended: "此活动已结束。感谢您的扫描。",

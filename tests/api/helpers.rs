@@ -129,8 +129,9 @@ impl TestApp {
         Self::start(config(database_url), TempDir::new()).await
     }
 
-    async fn start(config: Config, dir: TempDir) -> Self {
+    async fn start(mut config: Config, dir: TempDir) -> Self {
         init_logs();
+        config.data_dir = dir.0.join("data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let app = App::build_with_listener(&config, listener)
             .await

@@ -11,6 +11,7 @@ mod exports;
 mod geo;
 mod helpers;
 mod history;
+mod landing;
 mod logos;
 mod logs;
 mod openapi;

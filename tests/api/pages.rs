@@ -118,7 +118,7 @@ async fn a_campaign_not_running_says_why_and_leads_to_its_fallback() {
         let (status, html) = page(&app, path, language).await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains(says), "{path} in {language}: {html}");
-        let link = format!(r#"<a class="cta" href="{fallback}">"#);
+        let link = format!(r#"<a class="cta primary" href="{fallback}">"#);
         assert_eq!(html.contains(&link), path != "/c/paused", "{path}: {html}");
     }
 }

@@ -5,12 +5,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::landing::{Landing, LandingView, url_field};
 use super::time::{parse_optional, to_rfc3339};
-use super::{
-    ErrorBody, Listing, PageQuery, StatusChange, multiline_text, optional_text, required_text,
-};
+use super::{ErrorBody, Listing, PageQuery, StatusChange, required_text};
 use crate::db::{Campaign, NewCampaign, StatusTarget};
-use crate::domain::{Slug, TargetUrl};
+use crate::domain::Slug;
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
@@ -39,20 +38,6 @@ pub struct CreateCampaign {
     landing: Option<Landing>,
 }
 
-#[derive(Deserialize, Serialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Landing {
-    #[schema(max_length = 200)]
-    title: Option<String>,
-    /// Line breaks and tabs are kept; other control characters are refused.
-    #[schema(max_length = 10000)]
-    body: Option<String>,
-    #[schema(max_length = 80)]
-    cta_label: Option<String>,
-    #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
-    cta_url: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct CampaignView {
     id: i64,
@@ -64,15 +49,16 @@ pub struct CampaignView {
     ends_at: Option<String>,
     /// `active` or `disabled`.
     status: String,
-    landing: Landing,
+    landing: LandingView,
     /// The campaign's own page.
     landing_url: String,
     created_at: String,
 }
 
 impl CampaignView {
-    fn new(c: Campaign, state: &AppState) -> Self {
+    pub fn new(c: Campaign, state: &AppState) -> Self {
         Self {
+            landing: LandingView::new(&c, &state.settings.public_url),
             landing_url: format!("{}/c/{}", state.settings.public_url, c.slug),
             id: c.id,
             slug: c.slug,
@@ -82,20 +68,9 @@ impl CampaignView {
             starts_at: c.starts_at.map(to_rfc3339),
             ends_at: c.ends_at.map(to_rfc3339),
             status: c.status.as_str().to_owned(),
-            landing: Landing {
-                title: c.landing_title,
-                body: c.landing_body,
-                cta_label: c.cta_label,
-                cta_url: c.cta_url,
-            },
             created_at: to_rfc3339(c.created_at),
         }
     }
-}
-
-fn url_field(field: &str, raw: Option<&str>) -> Result<Option<TargetUrl>> {
-    raw.map(|r| TargetUrl::parse(r).map_err(|m| AppError::invalid(field, m)))
-        .transpose()
 }
 
 impl CreateCampaign {
@@ -113,7 +88,6 @@ impl CreateCampaign {
         {
             return Err(AppError::invalid("ends_at", "must be after starts_at"));
         }
-        let landing = self.landing.unwrap_or_default();
         Ok(NewCampaign {
             slug,
             name,
@@ -121,10 +95,7 @@ impl CreateCampaign {
             fallback_url: url_field("fallback_url", self.fallback_url.as_deref())?,
             starts_at,
             ends_at,
-            landing_title: optional_text("landing.title", landing.title.as_deref(), 200)?,
-            landing_body: multiline_text("landing.body", landing.body.as_deref(), 10_000)?,
-            cta_label: optional_text("landing.cta_label", landing.cta_label.as_deref(), 80)?,
-            cta_url: url_field("landing.cta_url", landing.cta_url.as_deref())?,
+            landing: self.landing.unwrap_or_default().validate()?,
         })
     }
 }

@@ -7,6 +7,7 @@ mod channels;
 mod codes;
 mod error_responses;
 mod exports;
+mod landing;
 mod logos;
 mod products;
 mod reports;
@@ -64,6 +65,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(campaigns::create, campaigns::list))
         .routes(routes!(campaigns::get, campaigns::set_status))
+        .routes(routes!(landing::put_landing))
+        .routes(routes!(landing::post_hero, landing::delete_hero))
         .routes(routes!(channels::create, channels::list))
         .routes(routes!(channels::get))
         .routes(routes!(stores::create, stores::list))
@@ -128,7 +131,7 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Machine-readable: not_found, unauthorized, invalid, bad_request, method_not_allowed,
-    /// conflict, too_large, rate_limited, unavailable, internal.
+    /// conflict, too_large, unsupported_media_type, rate_limited, unavailable, internal.
     code: String,
     /// What to fix, for a person.
     message: String,

@@ -1,0 +1,248 @@
+//! A campaign's landing page content: the `landing` object of the campaign API (set at
+//! creation or replaced with `PUT /api/v1/campaigns/{id}/landing`), and its hero image
+//! (`POST`/`DELETE /api/v1/campaigns/{id}/hero`), re-encoded in two sizes for phones.
+
+use axum::body::Body;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::campaigns::CampaignView;
+use super::{ErrorBody, multiline_text, optional_text};
+use crate::db::{Campaign, Hero, LandingContent};
+use crate::domain::{Color, TargetUrl};
+use crate::http::AppState;
+use crate::http::error::{AppError, Result, missing};
+use crate::http::extract::{Json, Path};
+use crate::media::{MAX_UPLOAD_BYTES, Picture, PictureError};
+
+/// The hero's sizes: a phone's width at 1x (about 400 CSS pixels and a little room), and
+/// at 2.5-3x for sharp screens.
+const HERO_SMALL: u32 = 480;
+const HERO_LARGE: u32 = 1200;
+
+/// What the landing page says. Every field is optional; `PUT .../landing` replaces all of
+/// them (the hero image stays).
+#[derive(Deserialize, Serialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Landing {
+    /// The page's heading; the campaign's name when absent.
+    #[schema(max_length = 200)]
+    pub title: Option<String>,
+    /// Paragraphs (blank lines), line breaks, `**bold**`, `*italic*` and `[label](https://...)` links are
+    /// shown as such; everything else, HTML included, as typed.
+    #[schema(max_length = 10000)]
+    pub body: Option<String>,
+    /// The label of the buy-online button ("Buy online" when absent).
+    #[schema(max_length = 80)]
+    pub cta_label: Option<String>,
+    /// The shop: the buy-online button leads here (else to `destination_url`).
+    #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
+    pub cta_url: Option<String>,
+    /// The brand's store finder: a "Find a store" button when set.
+    #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
+    pub store_finder_url: Option<String>,
+    /// The brand's membership sign-up: a "Join" button when set.
+    #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
+    pub join_url: Option<String>,
+    /// The main button's colour, `#rrggbb` or `#rgb`; its label is black or white,
+    /// whichever reads better on it.
+    #[schema(pattern = r"^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")]
+    pub brand_color: Option<String>,
+    /// The page's background, `#rrggbb` or `#rgb`; text is black or white to match.
+    #[schema(pattern = r"^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")]
+    pub background_color: Option<String>,
+    /// What the hero image shows, for people who cannot see it.
+    #[schema(max_length = 200)]
+    pub hero_alt: Option<String>,
+}
+
+/// The landing content as the API shows it, with the hero image if one was uploaded.
+#[derive(Serialize, ToSchema)]
+pub struct LandingView {
+    #[serde(flatten)]
+    content: Landing,
+    hero: Option<HeroView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HeroView {
+    /// The larger size (up to 1200 pixels a side), a JPEG with no metadata.
+    url: String,
+    width: i64,
+    height: i64,
+    /// The phone size, up to 480 pixels a side.
+    small_url: String,
+}
+
+impl LandingView {
+    pub fn new(campaign: &Campaign, public_url: &str) -> Self {
+        let l = &campaign.landing;
+        Self {
+            content: Landing {
+                title: l.landing_title.clone(),
+                body: l.landing_body.clone(),
+                cta_label: l.cta_label.clone(),
+                cta_url: l.cta_url.clone(),
+                store_finder_url: l.store_finder_url.clone(),
+                join_url: l.join_url.clone(),
+                brand_color: l.brand_color.clone(),
+                background_color: l.background_color.clone(),
+                hero_alt: l.hero_alt.clone(),
+            },
+            hero: campaign.hero().map(|hero| HeroView {
+                url: format!("{public_url}/media/{}", hero.image),
+                small_url: format!("{public_url}/media/{}", hero.small),
+                width: hero.width,
+                height: hero.height,
+            }),
+        }
+    }
+}
+
+pub fn url_field(field: &str, raw: Option<&str>) -> Result<Option<TargetUrl>> {
+    raw.map(|r| TargetUrl::parse(r).map_err(|m| AppError::invalid(field, m)))
+        .transpose()
+}
+
+fn color_field(field: &str, raw: Option<&str>) -> Result<Option<String>> {
+    raw.filter(|r| !r.trim().is_empty())
+        .map(|r| {
+            Color::parse(r)
+                .map(|c| c.to_string())
+                .map_err(|m| AppError::invalid(field, m))
+        })
+        .transpose()
+}
+
+impl Landing {
+    pub fn validate(self) -> Result<LandingContent> {
+        let url = |field: &str, raw: Option<&str>| {
+            Ok::<_, AppError>(url_field(field, raw)?.map(TargetUrl::into_string))
+        };
+        Ok(LandingContent {
+            landing_title: optional_text("landing.title", self.title.as_deref(), 200)?,
+            landing_body: multiline_text("landing.body", self.body.as_deref(), 10_000)?,
+            cta_label: optional_text("landing.cta_label", self.cta_label.as_deref(), 80)?,
+            cta_url: url("landing.cta_url", self.cta_url.as_deref())?,
+            store_finder_url: url("landing.store_finder_url", self.store_finder_url.as_deref())?,
+            join_url: url("landing.join_url", self.join_url.as_deref())?,
+            brand_color: color_field("landing.brand_color", self.brand_color.as_deref())?,
+            background_color: color_field(
+                "landing.background_color",
+                self.background_color.as_deref(),
+            )?,
+            hero_alt: optional_text("landing.hero_alt", self.hero_alt.as_deref(), 200)?,
+        })
+    }
+}
+
+/// Replace what the campaign's landing page says (everything but its hero image).
+#[utoipa::path(put, path = "/api/v1/campaigns/{id}/landing", tag = "campaigns", request_body = Landing,
+    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_landing(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(body): Json<Landing>,
+) -> Result<Json<CampaignView>> {
+    let content = body.validate()?;
+    let campaign = state
+        .db
+        .set_landing(id, content)
+        .await
+        .map_err(missing("campaign"))?;
+    Ok(Json(CampaignView::new(campaign, &state)))
+}
+
+/// Upload (or replace) the landing page's hero image. The body is the picture, JPEG, PNG
+/// or WebP, up to 15 MiB; it is turned upright by its EXIF orientation and re-encoded as
+/// JPEG in two sizes (480 and 1200 pixels a side at most) with no metadata kept.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/hero", tag = "campaigns",
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn post_hero(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: Body,
+) -> Result<Json<CampaignView>> {
+    state.db.campaign(id).await.map_err(missing("campaign"))?;
+    let upload = axum::body::to_bytes(body, MAX_UPLOAD_BYTES)
+        .await
+        .map_err(|_| {
+            AppError::TooLarge(format!(
+                "the picture is larger than {} MiB: send a smaller JPEG, PNG or WebP",
+                MAX_UPLOAD_BYTES / 1024 / 1024
+            ))
+        })?;
+    if upload.is_empty() {
+        return Err(AppError::invalid(
+            "body",
+            "send the picture as the request body: a JPEG, PNG or WebP image",
+        ));
+    }
+    let media = state.media.clone();
+    // Decoding a camera photo and encoding two sizes is real work: off the scan threads.
+    let hero = state
+        .heavy
+        .run(move || {
+            let picture = Picture::decode(&upload).map_err(picture_error)?;
+            let large = picture.rendition(HERO_LARGE);
+            let small = picture.rendition(HERO_SMALL);
+            let stored = |jpeg: &[u8]| {
+                media
+                    .put(jpeg)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("storing a picture: {e}")))
+            };
+            Ok::<_, AppError>(Hero {
+                image: stored(&large.jpeg)?,
+                small: stored(&small.jpeg)?,
+                width: large.width.into(),
+                height: large.height.into(),
+            })
+        })
+        .await??;
+    replace_hero(&state, id, Some(hero)).await
+}
+
+/// Remove the landing page's hero image.
+#[utoipa::path(delete, path = "/api/v1/campaigns/{id}/hero", tag = "campaigns",
+    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody)))]
+pub async fn delete_hero(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<CampaignView>> {
+    replace_hero(&state, id, None).await
+}
+
+async fn replace_hero(state: &AppState, id: i64, hero: Option<Hero>) -> Result<Json<CampaignView>> {
+    let before = state
+        .db
+        .set_hero(id, hero.clone())
+        .await
+        .map_err(missing("campaign"))?;
+    // Files are shared by content: another campaign (or this one again) may show them.
+    if let Some(old) = before.filter(|old| Some(old) != hero.as_ref()) {
+        for name in [old.image, old.small] {
+            if !state.db.hero_in_use(&name).await? {
+                let media = state.media.clone();
+                let removed = tokio::task::spawn_blocking(move || media.remove(&name)).await;
+                if let Ok(Err(err)) = removed {
+                    tracing::warn!(%err, "an unused hero image could not be removed");
+                }
+            }
+        }
+    }
+    let campaign = state.db.campaign(id).await.map_err(missing("campaign"))?;
+    Ok(Json(CampaignView::new(campaign, state)))
+}
+
+/// A picture refused: not a picture at all is 415, anything else about it 422.
+pub fn picture_error(err: PictureError) -> AppError {
+    match err {
+        PictureError::Unsupported => AppError::UnsupportedMediaType(format!(
+            "{err}: send a photo taken with a phone or camera, or a PNG"
+        )),
+        other => AppError::invalid("body", other.to_string()),
+    }
+}

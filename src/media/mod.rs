@@ -1,0 +1,9 @@
+//! Pictures people upload (a campaign's hero image; consumers' photos): decoded under
+//! limits, turned upright, re-encoded without any metadata in the sizes a phone needs, and
+//! kept as files named by their content.
+
+mod picture;
+mod store;
+
+pub use picture::{MAX_UPLOAD_BYTES, Picture, PictureError, Rendition};
+pub use store::{MediaStore, is_media_name};
