@@ -28,6 +28,12 @@ pub struct ScanLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabels {
+    pub kind: &'static str,
+    pub action: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LookupLabel {
     pub result: &'static str,
 }
@@ -43,6 +49,8 @@ pub struct Metrics {
     pub writer_commit_seconds: Histogram,
     pub writer_queue_depth: Gauge,
     pub writer_failed_groups: Counter,
+    pub events: Family<EventLabels, Counter>,
+    pub event_writer_failed_groups: Counter,
     pub code_cache_lookups: Family<LookupLabel, Counter>,
     pub code_cache_entries: Gauge,
     pub batch_codes_waiting: Gauge,
@@ -100,6 +108,18 @@ impl Default for Metrics {
             "Groups of scans that could not be stored after retries (answered 503)",
             writer_failed_groups.clone(),
         );
+        let events = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "events",
+            "Events stored (landing views, clicks), by kind and action",
+            events.clone(),
+        );
+        let event_writer_failed_groups = Counter::default();
+        registry.register(
+            "event_writer_failed_groups",
+            "Groups of events that could not be stored after retries",
+            event_writer_failed_groups.clone(),
+        );
         let code_cache_lookups = Family::<LookupLabel, Counter>::default();
         registry.register(
             "code_cache_lookups",
@@ -133,6 +153,8 @@ impl Default for Metrics {
             writer_commit_seconds,
             writer_queue_depth,
             writer_failed_groups,
+            events,
+            event_writer_failed_groups,
             code_cache_lookups,
             code_cache_entries,
             batch_codes_waiting,

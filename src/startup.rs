@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::db::{Backend, Db};
+use crate::events::EventWriter;
 use crate::geo::Geo;
 use crate::heavy::HeavyWork;
 use crate::http::{self, AppState, Shared};
@@ -25,6 +26,7 @@ pub struct App {
     router: Router,
     state: AppState,
     writer_task: JoinHandle<()>,
+    event_task: JoinHandle<()>,
     /// Supervised background jobs, stopped once the writer has drained.
     jobs: Vec<JoinHandle<()>>,
 }
@@ -60,6 +62,7 @@ impl App {
         let metrics = Arc::new(Metrics::default());
         let codes = Arc::new(CodeCache::new(db.clone(), metrics.clone()));
         let (writer, writer_task) = ScanWriter::start(db.clone(), metrics.clone());
+        let (events, event_task) = EventWriter::start(db.clone(), metrics.clone());
         let batches = BatchGenerator::new(db.clone(), codes.clone(), metrics.clone());
         if db.backend() == Backend::Sqlite {
             // One process owns a SQLite database: a lease left behind is a dead process's.
@@ -105,6 +108,7 @@ impl App {
             media,
             codes,
             writer,
+            events,
             batches,
             geo: Arc::new(geo),
             devices: Arc::new(DeviceParser::default()),
@@ -117,6 +121,7 @@ impl App {
             router: http::router(state.clone()),
             state,
             writer_task,
+            event_task,
             jobs,
         })
     }
@@ -142,36 +147,54 @@ impl App {
             router,
             state,
             writer_task,
+            event_task,
             jobs,
         } = self;
         let db = state.db.clone();
         let limits = state.settings.connection_limits;
         drop(state);
-        // A writer that ends while serving (it panicked) leaves every scan unanswerable:
-        // stop serving and exit with the error, so a supervisor starts a fresh process.
-        let (writer_ended, writer_end) = tokio::sync::oneshot::channel();
-        let writer_watch = tokio::spawn(async move {
-            let result = writer_task.await;
-            let _ = writer_ended.send(());
-            result
-        });
+        // A writer that ends while serving (it panicked) leaves every scan (or click)
+        // unanswerable: stop serving and exit with the error, so a supervisor starts a
+        // fresh process.
+        let (writer_end, writer_watch) = watch(writer_task);
+        let (events_end, events_watch) = watch(event_task);
         let stop = async move {
             tokio::select! {
                 () = shutdown => {}
                 _ = writer_end => tracing::error!("the scan writer stopped; shutting down"),
+                _ = events_end => tracing::error!("the event writer stopped; shutting down"),
             }
         };
         crate::server::serve(listener, router, limits, stop).await;
-        // The router held the last writer handles; with them gone the writer drains and ends.
+        // The router held the last writer handles; with them gone the writers drain and end.
         writer_watch
             .await?
             .map_err(|err| anyhow::anyhow!("the scan writer failed: {err}"))?;
+        events_watch
+            .await?
+            .map_err(|err| anyhow::anyhow!("the event writer failed: {err}"))?;
         for job in jobs {
             job.abort();
         }
         db.close().await;
         Ok(())
     }
+}
+
+/// A task's end, told on a channel as soon as it happens, and its result.
+fn watch(
+    task: JoinHandle<()>,
+) -> (
+    tokio::sync::oneshot::Receiver<()>,
+    JoinHandle<Result<(), tokio::task::JoinError>>,
+) {
+    let (ended, end) = tokio::sync::oneshot::channel();
+    let watcher = tokio::spawn(async move {
+        let result = task.await;
+        let _ = ended.send(());
+        result
+    });
+    (end, watcher)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+mod landing_page;
 mod media;
 pub mod operations;
 pub mod pages;
@@ -23,6 +24,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::events::EventWriter;
 use crate::geo::Geo;
 use crate::heavy::HeavyWork;
 use crate::jobs::BatchGenerator;
@@ -46,6 +48,7 @@ pub struct Shared {
     pub media: MediaStore,
     pub codes: Arc<CodeCache>,
     pub writer: ScanWriter,
+    pub events: EventWriter,
     pub batches: Arc<BatchGenerator>,
     pub geo: Arc<Geo>,
     pub devices: Arc<DeviceParser>,

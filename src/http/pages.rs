@@ -8,7 +8,7 @@ use askama::Template;
 use axum::Router;
 use std::convert::Infallible;
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -17,10 +17,10 @@ use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 
 use super::AppState;
-use super::error::{AppError, missing};
-use super::extract::Path;
+use super::error::AppError;
+use super::landing_page as landing;
 use super::strings::{Failure, strings};
-use crate::domain::{Color, Language, Phase, rich_text};
+use crate::domain::Language;
 
 /// The cookie that remembers a visitor's choice of language.
 const LANGUAGE_COOKIE: &str = "sl_lang";
@@ -34,7 +34,8 @@ pub const STYLESHEET: &str = include_str!("../../static/style.css");
 /// on slow mobile networks. The redirect is not: it has no body to shrink.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/c/{slug}", get(campaign_page))
+        .route("/c/{slug}", get(landing::page))
+        .route("/c/{slug}/go/{action}", get(landing::click))
         .layer(CompressionLayer::new())
 }
 
@@ -128,7 +129,7 @@ fn failure_text(status: StatusCode, language: Language) -> &'static Failure {
     }
 }
 
-fn render(status: StatusCode, page: impl Template) -> Response {
+pub(super) fn render(status: StatusCode, page: impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(err) => {
@@ -136,149 +137,6 @@ fn render(status: StatusCode, page: impl Template) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "campaign.html")]
-struct CampaignPage {
-    lang: &'static str,
-    other_code: &'static str,
-    other_language: &'static str,
-    title: String,
-    /// The brand's colours as CSS variables, when it set any.
-    theme: Option<String>,
-    hero: Option<HeroImage>,
-    /// The landing text as HTML, its formatting applied and everything else escaped.
-    body_html: Option<String>,
-    actions: Vec<Action>,
-    active: bool,
-    /// Why the campaign is not running, when it is not.
-    notice: String,
-    fallback_url: Option<String>,
-    continue_to_brand: &'static str,
-}
-
-struct HeroImage {
-    src: String,
-    srcset: String,
-    width: i64,
-    height: i64,
-    alt: String,
-}
-
-/// A call to action: a button, the first one filled with the brand's colour.
-struct Action {
-    label: String,
-    href: String,
-    primary: bool,
-}
-
-async fn campaign_page(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    choice: LanguageChoice,
-) -> Result<Response, PageError> {
-    let campaign = state
-        .db
-        .campaign_by_slug(&slug)
-        .await
-        .map_err(missing("campaign"))?;
-    let language = choice.language;
-    let text = strings(language);
-    let phase = campaign.schedule().phase(crate::db::now_ms());
-    let notice = match phase {
-        Phase::Running => String::new(),
-        Phase::NotStarted(start) => {
-            let date = chrono::DateTime::from_timestamp_millis(start)
-                .map(|d| d.format(text.date_format).to_string())
-                .unwrap_or_default();
-            text.not_started.replace("{date}", &date)
-        }
-        Phase::Ended => text.ended.into(),
-        Phase::Paused => text.not_running.into(),
-    };
-    let prefix = state.settings.path_prefix();
-    let hero = campaign.hero();
-    let landing = campaign.landing;
-    let title = landing.landing_title.unwrap_or(campaign.name);
-    let hero = hero.map(|hero| HeroImage {
-        src: format!("{prefix}/media/{}", hero.image),
-        srcset: format!(
-            "{prefix}/media/{} 480w, {prefix}/media/{} {}w",
-            hero.small, hero.image, hero.width
-        ),
-        width: hero.width,
-        height: hero.height,
-        alt: landing.hero_alt.unwrap_or_else(|| title.clone()),
-    });
-    let buy = landing
-        .cta_url
-        .or(campaign.destination_url)
-        .map(|href| Action {
-            label: landing.cta_label.unwrap_or_else(|| text.buy_online.into()),
-            href,
-            primary: true,
-        });
-    let others = [
-        (landing.store_finder_url, text.find_store),
-        (landing.join_url, text.join),
-    ];
-    let actions = buy
-        .into_iter()
-        .chain(others.into_iter().filter_map(|(url, label)| {
-            url.map(|href| Action {
-                label: label.into(),
-                href,
-                primary: false,
-            })
-        }))
-        .collect();
-    let mut page = render(
-        StatusCode::OK,
-        CampaignPage {
-            lang: language.code(),
-            other_code: language.other().code(),
-            other_language: text.other_language,
-            active: phase == Phase::Running,
-            title,
-            theme: theme(
-                landing.brand_color.as_deref(),
-                landing.background_color.as_deref(),
-            ),
-            hero,
-            body_html: landing.landing_body.as_deref().map(rich_text::to_html),
-            actions,
-            notice,
-            fallback_url: campaign.fallback_url,
-            continue_to_brand: text.continue_to_brand,
-        },
-    );
-    choice.remember(&mut page);
-    // What a cache may reuse: the page differs by language, chosen from these.
-    page.headers_mut().insert(
-        header::VARY,
-        HeaderValue::from_static("Accept-Language, Cookie"),
-    );
-    Ok(page)
-}
-
-/// The stylesheet's colour variables for a brand's colours, each with a text colour that
-/// reads on it; `None` keeps the stylesheet's own.
-fn theme(brand: Option<&str>, background: Option<&str>) -> Option<String> {
-    let mut css = String::new();
-    if let Some(brand) = brand.and_then(|c| Color::parse(c).ok()) {
-        css.push_str(&format!(
-            "--brand:{brand};--on-brand:{};",
-            brand.readable_text()
-        ));
-    }
-    if let Some(background) = background.and_then(|c| Color::parse(c).ok()) {
-        css.push_str(&format!(
-            "--bg:{background};--fg:{};",
-            background.readable_text()
-        ));
-    }
-    (!css.is_empty()).then(|| format!(":root{{{css}}}"))
 }
 
 /// The language a page is written in: a `?lang=` switch, else the `sl_lang` cookie, else
@@ -323,7 +181,7 @@ impl LanguageChoice {
     }
 
     /// After a switch, the answer remembers the choice for a year.
-    fn remember(self, response: &mut Response) {
+    pub(super) fn remember(self, response: &mut Response) {
         if !self.switched {
             return;
         }

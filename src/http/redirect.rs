@@ -121,7 +121,8 @@ pub(super) fn with_query(target: &str, query: &str) -> String {
 }
 
 /// `path_prefix` is the public URL's path (`/qr` for `https://go.example.com/qr`): the
-/// landing page is reached through the same proxy path as the scan.
+/// landing page is reached through the same proxy path as the scan. It is told which code
+/// was scanned (`?code=`), so what the visitor does there counts for that code's channel.
 pub(super) fn target<'a>(
     outcome: Outcome<'a>,
     code: &ResolvedCode,
@@ -129,7 +130,10 @@ pub(super) fn target<'a>(
 ) -> Cow<'a, str> {
     match outcome {
         Outcome::Destination(url) | Outcome::Fallback(url) => Cow::Borrowed(url),
-        Outcome::Landing => Cow::Owned(format!("{path_prefix}/c/{}", code.campaign_slug)),
+        Outcome::Landing => Cow::Owned(format!(
+            "{path_prefix}/c/{}?code={}",
+            code.campaign_slug, code.token
+        )),
     }
 }
 

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::db::{Db, ScanRow, WriterConnection, now_ms};
+use crate::group_commit::{self, Group as _, gather};
 use crate::metrics::Metrics;
 
 /// Scans per transaction; 21 parameters each stays under SQLite's 32766.
@@ -122,7 +123,7 @@ struct Group {
     waiters: Vec<oneshot::Sender<bool>>,
 }
 
-impl Group {
+impl group_commit::Group<Pending> for Group {
     fn push(&mut self, pending: Pending) {
         self.rows.push(pending.scan);
         self.waiters.push(pending.stored);
@@ -130,24 +131,6 @@ impl Group {
 
     fn is_full(&self) -> bool {
         self.rows.len() >= MAX_GROUP
-    }
-}
-
-async fn gather(rx: &mut mpsc::Receiver<Pending>, group: &mut Group) {
-    loop {
-        while !group.is_full() {
-            match rx.try_recv() {
-                Ok(pending) => group.push(pending),
-                Err(_) => break,
-            }
-        }
-        if group.is_full() {
-            return;
-        }
-        tokio::task::yield_now().await;
-        if rx.is_empty() {
-            return;
-        }
     }
 }
 

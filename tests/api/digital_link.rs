@@ -197,9 +197,13 @@ async fn a_shared_batch_prints_gtin_and_lot_and_owns_that_path() {
 
     let response = resolve(&app, &format!("/01/{GTIN}/10/A%2F1"), &[]).await;
     assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
-    assert!(
-        location(response.headers())
-            .ends_with(&format!("/c/{}", campaign["slug"].as_str().unwrap()))
+    assert_eq!(
+        location(response.headers()),
+        format!(
+            "/c/{}?code={}",
+            campaign["slug"].as_str().unwrap(),
+            codes[0].1
+        )
     );
     assert_eq!(scans(&app, &campaign).await, 1);
 

@@ -7,6 +7,7 @@ mod cli_export;
 mod connections;
 mod digital_link;
 mod durability;
+mod events;
 mod exports;
 mod geo;
 mod helpers;

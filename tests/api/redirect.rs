@@ -77,7 +77,7 @@ async fn tokens_resolve_in_any_case_on_both_path_spellings() {
         .seed(json!({"name": "No destination"}), "shared", 1)
         .await;
     let token = app.codes(&batch["id"]).await[0].1.clone();
-    let landing = format!("/c/{}", campaign["slug"].as_str().unwrap());
+    let landing = format!("/c/{}?code={token}", campaign["slug"].as_str().unwrap());
     for path in [
         format!("/s/{token}"),
         format!("/S/{token}"),
@@ -203,7 +203,7 @@ async fn a_campaign_outside_its_dates_goes_to_the_fallback() {
     let token = &app.codes(&future["id"]).await[0].1;
     assert_eq!(
         location(&app.scan(token, PHONE).await),
-        "/c/future",
+        format!("/c/future?code={token}"),
         "no fallback: the landing page says it is not running"
     );
 }
@@ -361,7 +361,10 @@ async fn a_public_url_with_a_path_prefix_is_kept_in_links_and_the_landing_redire
     );
     let (_, token, url) = app.codes(&batch["id"]).await[0].clone();
     assert_eq!(url, format!("HTTPS://GO.EXAMPLE.COM/qr/S/{token}"));
-    assert_eq!(location(&app.scan(&token, PHONE).await), "/qr/c/prefixed");
+    assert_eq!(
+        location(&app.scan(&token, PHONE).await),
+        format!("/qr/c/prefixed?code={token}")
+    );
     let page = app.client.get(app.url("/c/prefixed")).send().await.unwrap();
     let html = page.text().await.unwrap();
     assert!(

@@ -1,0 +1,60 @@
+//! What a visitor can do on a campaign's pages after scanning, as events record it.
+
+/// The kind of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// The landing page was shown.
+    View,
+    /// A call to action was followed.
+    Click,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::Click => "click",
+        }
+    }
+}
+
+/// A call to action on the landing page, as named in its click link (`/c/{slug}/go/buy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Buy online: the shop link, which carries the click id.
+    Buy,
+    /// Find a store.
+    Stores,
+    /// Join the brand's membership.
+    Join,
+}
+
+impl Action {
+    pub const ALL: [Action; 3] = [Self::Buy, Self::Stores, Self::Join];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Buy => "buy",
+            Self::Stores => "stores",
+            Self::Join => "join",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_read_back_what_they_write() {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(Action::parse("Buy"), None);
+        assert_eq!(Action::parse(""), None);
+    }
+}
