@@ -115,6 +115,7 @@ impl App {
             settings: Arc::new(settings),
             metrics,
             heavy: Arc::new(HeavyWork::for_this_machine()),
+            photo_limits: Default::default(),
         });
         Ok(Self {
             listener,

@@ -1,6 +1,6 @@
 //! Campaigns: what the codes promote, where scans go, and when.
 
-use super::{Db, DbError, DbResult, Page, conflict_as, now_ms};
+use super::{Db, DbError, DbResult, Flag, Page, conflict_as, now_ms};
 use crate::domain::{Schedule, Slug, Status, TargetUrl};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,7 +25,7 @@ pub struct Campaign {
 
 /// What the landing page says and shows, as the API validated it: texts trimmed and
 /// bounded, URLs checked, colours written `#rrggbb`.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LandingContent {
     pub landing_title: Option<String>,
     pub landing_body: Option<String>,
@@ -37,6 +37,30 @@ pub struct LandingContent {
     pub brand_color: Option<String>,
     pub background_color: Option<String>,
     pub hero_alt: Option<String>,
+    /// The landing page offers "Share a photo".
+    #[sqlx(try_from = "i64")]
+    pub photo_sharing: Flag,
+    /// New photos are shown at once instead of waiting for moderation.
+    #[sqlx(try_from = "i64")]
+    pub photo_auto_approve: Flag,
+}
+
+impl Default for LandingContent {
+    fn default() -> Self {
+        Self {
+            landing_title: None,
+            landing_body: None,
+            cta_label: None,
+            cta_url: None,
+            store_finder_url: None,
+            join_url: None,
+            brand_color: None,
+            background_color: None,
+            hero_alt: None,
+            photo_sharing: Flag(true),
+            photo_auto_approve: Flag(false),
+        }
+    }
 }
 
 /// A campaign's hero image: two sizes of one picture, named as the media store keeps them.
@@ -83,16 +107,17 @@ impl Campaign {
 
 const COLUMNS: &str = "id, slug, name, destination_url, fallback_url, starts_at, ends_at, status, \
      landing_title, landing_body, cta_label, cta_url, store_finder_url, join_url, brand_color, \
-     background_color, hero_alt, hero_image, hero_small, hero_width, hero_height, created_at";
+     background_color, hero_alt, photo_sharing, photo_auto_approve, hero_image, hero_small, \
+     hero_width, hero_height, created_at";
 
 impl Db {
     pub async fn create_campaign(&self, new: NewCampaign) -> DbResult<Campaign> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO campaigns (slug, name, destination_url, fallback_url, starts_at, ends_at, \
              landing_title, landing_body, cta_label, cta_url, store_finder_url, join_url, \
-             brand_color, background_color, hero_alt, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-             RETURNING id",
+             brand_color, background_color, hero_alt, photo_sharing, photo_auto_approve, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17, $18) RETURNING id",
         )
         .bind(new.slug.into_string())
         .bind(new.name)
@@ -109,6 +134,8 @@ impl Db {
         .bind(new.landing.brand_color)
         .bind(new.landing.background_color)
         .bind(new.landing.hero_alt)
+        .bind(i64::from(new.landing.photo_sharing.0))
+        .bind(i64::from(new.landing.photo_auto_approve.0))
         .bind(now_ms())
         .fetch_one(self.pool())
         .await
@@ -121,7 +148,8 @@ impl Db {
         let changed = sqlx::query(
             "UPDATE campaigns SET landing_title = $1, landing_body = $2, cta_label = $3, \
              cta_url = $4, store_finder_url = $5, join_url = $6, brand_color = $7, \
-             background_color = $8, hero_alt = $9 WHERE id = $10",
+             background_color = $8, hero_alt = $9, photo_sharing = $10, \
+             photo_auto_approve = $11 WHERE id = $12",
         )
         .bind(landing.landing_title)
         .bind(landing.landing_body)
@@ -132,6 +160,8 @@ impl Db {
         .bind(landing.brand_color)
         .bind(landing.background_color)
         .bind(landing.hero_alt)
+        .bind(i64::from(landing.photo_sharing.0))
+        .bind(i64::from(landing.photo_auto_approve.0))
         .bind(id)
         .execute(self.pool())
         .await?
@@ -161,18 +191,6 @@ impl Db {
         .execute(self.pool())
         .await?;
         Ok(before)
-    }
-
-    /// Whether any campaign still shows the picture file `name` (files are shared by
-    /// content, so one is removed only when nothing shows it).
-    pub async fn hero_in_use(&self, name: &str) -> DbResult<bool> {
-        let (count,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM campaigns WHERE hero_image = $1 OR hero_small = $1",
-        )
-        .bind(name.to_owned())
-        .fetch_one(self.pool())
-        .await?;
-        Ok(count > 0)
     }
 
     pub async fn campaign(&self, id: i64) -> DbResult<Campaign> {

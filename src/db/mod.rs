@@ -10,6 +10,7 @@ mod codes;
 mod events;
 mod keys;
 mod logos;
+mod photos;
 mod products;
 mod reports;
 mod retention;
@@ -25,6 +26,7 @@ pub use codes::{CodeHistory, CodeRecord, PackedListing, ResolvedCode};
 pub use events::EventRow;
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use logos::{LogoInfo, LogoOwner};
+pub use photos::{NewPhoto, Photo, PhotoStatus};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
 pub use reports::{ChannelReportRow, ReportRange};
 pub use scans::{ScanRow, WriterConnection};
@@ -60,6 +62,16 @@ pub enum DbError {
 }
 
 pub type DbResult<T> = Result<T, DbError>;
+
+/// A flag column: both engines store flags as integers, 0 or 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl From<i64> for Flag {
+    fn from(value: i64) -> Self {
+        Self(value != 0)
+    }
+}
 
 /// Maps the engine's unique-constraint violation to `Conflict` once, for every caller.
 pub(crate) fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> DbError {

@@ -7,6 +7,10 @@ pub enum EventKind {
     View,
     /// A call to action was followed.
     Click,
+    /// A photo was shared.
+    PhotoShare,
+    /// The visitor let the photo page use their browser's position.
+    LocationConsent,
 }
 
 impl EventKind {
@@ -14,6 +18,8 @@ impl EventKind {
         match self {
             Self::View => "view",
             Self::Click => "click",
+            Self::PhotoShare => "photo",
+            Self::LocationConsent => "location",
         }
     }
 }
@@ -27,16 +33,19 @@ pub enum Action {
     Stores,
     /// Join the brand's membership.
     Join,
+    /// Share a photo: the campaign's own photo page.
+    Photos,
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [Self::Buy, Self::Stores, Self::Join];
+    pub const ALL: [Action; 4] = [Self::Buy, Self::Stores, Self::Join, Self::Photos];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Buy => "buy",
             Self::Stores => "stores",
             Self::Join => "join",
+            Self::Photos => "photos",
         }
     }
 

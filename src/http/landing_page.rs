@@ -62,7 +62,7 @@ struct Link {
 
 /// The code a visit came with (`?code=TOKEN`, added by the scan redirect), if it names a
 /// code of this campaign. A link shared onwards keeps it: the code still brought them.
-async fn arriving_code(
+pub(super) async fn arriving_code(
     state: &AppState,
     query: Option<&str>,
     campaign: &Campaign,
@@ -76,7 +76,7 @@ async fn arriving_code(
 }
 
 /// The event for what this visitor did now, with the code that brought them.
-fn event_row(
+pub(super) fn event_row(
     kind: EventKind,
     action: Option<Action>,
     campaign: &Campaign,
@@ -102,16 +102,21 @@ fn event_row(
     }
 }
 
-/// Where a call to action leads, if the campaign has it.
-fn action_url(campaign: &Campaign, action: Action) -> Option<&str> {
+/// Where a call to action leads, if the campaign has it; the photo page is our own, under
+/// the public URL's path prefix.
+fn action_url(campaign: &Campaign, action: Action, prefix: &str) -> Option<String> {
     let landing = &campaign.landing;
     match action {
         Action::Buy => landing
             .cta_url
-            .as_deref()
-            .or(campaign.destination_url.as_deref()),
-        Action::Stores => landing.store_finder_url.as_deref(),
-        Action::Join => landing.join_url.as_deref(),
+            .clone()
+            .or_else(|| campaign.destination_url.clone()),
+        Action::Stores => landing.store_finder_url.clone(),
+        Action::Join => landing.join_url.clone(),
+        Action::Photos => landing
+            .photo_sharing
+            .0
+            .then(|| format!("{prefix}/c/{}/photos", campaign.slug)),
     }
 }
 
@@ -172,12 +177,13 @@ pub(super) async fn page(
                 .clone()
                 .unwrap_or_else(|| text.buy_online.into()),
         ),
+        (Action::Photos, text.share_photo.into()),
         (Action::Stores, text.find_store.into()),
         (Action::Join, text.join.into()),
     ];
     let actions = labels
         .into_iter()
-        .filter(|(action, _)| action_url(&campaign, *action).is_some())
+        .filter(|(action, _)| action_url(&campaign, *action, prefix).is_some())
         .map(|(action, label)| Link {
             label,
             href: format!(
@@ -245,7 +251,7 @@ pub(super) async fn page(
 
 /// The stylesheet's colour variables for a brand's colours, each with a text colour that
 /// reads on it; `None` keeps the stylesheet's own.
-fn theme(brand: Option<&str>, background: Option<&str>) -> Option<String> {
+pub(super) fn theme(brand: Option<&str>, background: Option<&str>) -> Option<String> {
     let mut css = String::new();
     if let Some(brand) = brand.and_then(|c| Color::parse(c).ok()) {
         css.push_str(&format!(
@@ -278,7 +284,8 @@ pub(super) async fn click(
         .await
         .map_err(missing("campaign"))?;
     let action = Action::parse(&action).ok_or(AppError::NotFound("call to action"))?;
-    let target = action_url(&campaign, action).ok_or(AppError::NotFound("call to action"))?;
+    let target = action_url(&campaign, action, state.settings.path_prefix())
+        .ok_or(AppError::NotFound("call to action"))?;
     let code = arriving_code(&state, query.as_deref(), &campaign).await;
     let visit = Visit::describe(&state.visit_context(), peer.ip(), &method, &headers);
     let visitor = Visitor::identify(&headers, visit.is_bot);
@@ -290,13 +297,16 @@ pub(super) async fn click(
         &visit,
         &visitor,
     );
-    let target = if action == Action::Buy {
-        let click_id = new_click_id();
-        let target = with_query(target, &format!("sl_click={click_id}"));
-        event.click_id = Some(click_id);
-        target
-    } else {
-        target.to_owned()
+    let target = match (action, &code) {
+        (Action::Buy, _) => {
+            let click_id = new_click_id();
+            let target = with_query(&target, &format!("sl_click={click_id}"));
+            event.click_id = Some(click_id);
+            target
+        }
+        // Our own page goes on knowing which code brought the visitor.
+        (Action::Photos, Some(code)) => with_query(&target, &format!("code={}", code.token)),
+        _ => target,
     };
     state
         .events

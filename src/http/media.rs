@@ -13,6 +13,27 @@ use super::error::AppError;
 use super::extract::Path;
 use super::pages::PageError;
 
+/// Removes picture files nothing shows any more (files are shared by content, so another
+/// photo or campaign may still show one). A failure is logged: an orphan file is harmless.
+pub(super) async fn forget_unused(state: &AppState, names: impl IntoIterator<Item = String>) {
+    for name in names {
+        match state.db.media_in_use(&name).await {
+            Ok(false) => {}
+            Ok(true) => continue,
+            Err(err) => {
+                tracing::warn!(%err, "could not tell whether a picture is still shown");
+                continue;
+            }
+        }
+        let media = state.media.clone();
+        match tokio::task::spawn_blocking(move || media.remove(&name)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(%err, "an unused picture could not be removed"),
+            Err(err) => tracing::warn!(%err, "removing an unused picture failed"),
+        }
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/media/{name}", get(picture))
 }

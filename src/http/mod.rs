@@ -8,6 +8,8 @@ mod landing_page;
 mod media;
 pub mod operations;
 pub mod pages;
+mod photos_page;
+mod rate_limit;
 pub mod redirect;
 pub mod resolver;
 mod strings;
@@ -25,6 +27,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::events::EventWriter;
+
 use crate::geo::Geo;
 use crate::heavy::HeavyWork;
 use crate::jobs::BatchGenerator;
@@ -33,6 +36,7 @@ use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter, VisitContext};
 use error::AppError;
 use pages::PageError;
+use rate_limit::PhotoLimits;
 
 /// Largest request body the API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -55,6 +59,7 @@ pub struct Shared {
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub heavy: Arc<HeavyWork>,
+    pub photo_limits: PhotoLimits,
 }
 
 impl AppState {

@@ -8,19 +8,22 @@ use askama::Template;
 use axum::Router;
 use std::convert::Infallible;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 
 use super::AppState;
 use super::error::AppError;
 use super::landing_page as landing;
+use super::photos_page as photos;
 use super::strings::{Failure, strings};
 use crate::domain::Language;
+use crate::media::MAX_UPLOAD_BYTES;
 
 /// The cookie that remembers a visitor's choice of language.
 const LANGUAGE_COOKIE: &str = "sl_lang";
@@ -30,12 +33,22 @@ const ONE_YEAR_SECS: u32 = 365 * 24 * 3600;
 /// a public URL with a path prefix could break.
 pub const STYLESHEET: &str = include_str!("../../static/style.css");
 
+/// Room in a photo upload's body for the form around the photo (boundaries, caption).
+const FORM_OVERHEAD: usize = 64 * 1024;
+
 /// The consumer pages, compressed (gzip or Brotli, as the phone accepts): they are read
 /// on slow mobile networks. The redirect is not: it has no body to shrink.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/c/{slug}", get(landing::page))
         .route("/c/{slug}/go/{action}", get(landing::click))
+        .route(
+            "/c/{slug}/photos",
+            get(photos::page)
+                .post(photos::upload)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + FORM_OVERHEAD)),
+        )
+        .route("/c/{slug}/photos/{id}/delete", post(photos::delete))
         .layer(CompressionLayer::new())
 }
 

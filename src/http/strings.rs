@@ -14,6 +14,9 @@ pub struct Strings {
     pub buy_online: &'static str,
     pub find_store: &'static str,
     pub join: &'static str,
+    pub share_photo: &'static str,
+    /// The photo page.
+    pub photos: PhotoStrings,
     /// A campaign the brand switched off.
     pub not_running: &'static str,
     /// `{date}` is replaced by the start date, written with `date_format`.
@@ -31,6 +34,33 @@ pub struct Strings {
     pub bad_link: Failure,
 }
 
+/// Everything the photo page says.
+pub struct PhotoStrings {
+    pub heading: &'static str,
+    pub back: &'static str,
+    pub photo_field: &'static str,
+    pub caption_field: &'static str,
+    pub send: &'static str,
+    pub sent_pending: &'static str,
+    pub sent_live: &'static str,
+    pub deleted: &'static str,
+    pub waiting: &'static str,
+    pub delete: &'static str,
+    pub nearest_first: &'static str,
+    pub empty: &'static str,
+    pub use_my_location: &'static str,
+    pub location_note: &'static str,
+    /// Alt text of someone's photo without a caption; `{city}` where it was shared.
+    pub shared_in: &'static str,
+    pub shared: &'static str,
+    pub choose_photo: &'static str,
+    pub not_a_photo: &'static str,
+    pub too_large: &'static str,
+    pub unreadable: &'static str,
+    pub caption_too_long: &'static str,
+    pub slow_down: &'static str,
+}
+
 pub fn strings(language: Language) -> &'static Strings {
     match language {
         Language::English => &ENGLISH,
@@ -42,6 +72,35 @@ const ENGLISH: Strings = Strings {
     buy_online: "Buy online",
     find_store: "Find a store",
     join: "Join",
+    share_photo: "Share a photo",
+    photos: PhotoStrings {
+        heading: "Share a photo",
+        back: "Back",
+        photo_field: "Your photo",
+        caption_field: "Caption (optional, up to 140 characters)",
+        send: "Share",
+        sent_pending: "Thank you! Your photo will appear here once it has been checked.",
+        sent_live: "Thank you! Your photo is up.",
+        deleted: "Your photo was deleted.",
+        waiting: "Waiting to be checked",
+        delete: "Delete",
+        nearest_first: "Photos people shared, nearest first",
+        empty: "No photos yet. Be the first to share one!",
+        use_my_location: "Use my location",
+        location_note: "We show photos from near your city first, guessing the city from your \
+            network. \"Use my location\" asks your browser for a closer position, rounded to about \
+            a kilometre, used for this page only and never stored. Others see only the city a \
+            photo was shared from, never where anyone was.",
+        shared_in: "A photo shared in {city}",
+        shared: "A shared photo",
+        choose_photo: "Choose a photo to share first.",
+        not_a_photo: "This file is not a photo. Choose a JPEG, PNG or WebP picture, such as one \
+            taken with your phone's camera.",
+        too_large: "This photo is too large. Choose one under 15 MB.",
+        unreadable: "We could not read this photo; it may be damaged. Try another one.",
+        caption_too_long: "The caption is too long: 140 characters at most.",
+        slow_down: "You have shared several photos just now. Please try again in a few minutes.",
+    },
     not_running: "This campaign is not running right now. Thank you for scanning.",
     not_started: "This campaign starts on {date}. Thank you for scanning: come back then.",
     ended: "This campaign has ended. Thank you for scanning.",
@@ -71,6 +130,32 @@ const CHINESE: Strings = Strings {
     buy_online: "在线购买",
     find_store: "查找门店",
     join: "加入会员",
+    share_photo: "分享照片",
+    photos: PhotoStrings {
+        heading: "分享照片",
+        back: "返回",
+        photo_field: "你的照片",
+        caption_field: "说明（可选，最多140字）",
+        send: "分享",
+        sent_pending: "谢谢！你的照片审核通过后会显示在这里。",
+        sent_live: "谢谢！你的照片已发布。",
+        deleted: "你的照片已删除。",
+        waiting: "等待审核",
+        delete: "删除",
+        nearest_first: "大家分享的照片，离你最近的在前",
+        empty: "还没有照片，快来分享第一张吧！",
+        use_my_location: "使用我的位置",
+        location_note: "我们根据你的网络推测所在城市，优先显示附近的照片。点击“使用我的位置”会向浏览器请求更精确的位置，\
+            精确到约一公里，仅用于本页面，不会保存。其他人只能看到照片分享自哪个城市，看不到任何人的具体位置。",
+        shared_in: "在{city}分享的照片",
+        shared: "分享的照片",
+        choose_photo: "请先选择要分享的照片。",
+        not_a_photo: "这个文件不是照片。请选择 JPEG、PNG 或 WebP 格式的图片，例如用手机拍的照片。",
+        too_large: "照片太大了，请选择小于15 MB的照片。",
+        unreadable: "无法读取这张照片，它可能已损坏。请换一张试试。",
+        caption_too_long: "说明太长了，最多140字。",
+        slow_down: "你刚刚分享了好几张照片，请过几分钟再试。",
+    },
     not_running: "此活动目前未在进行中。感谢您的扫描。",
     not_started: "此活动将于{date}开始。感谢您的扫描，届时欢迎再来。",
     ended: "此活动已结束。感谢您的扫描。",

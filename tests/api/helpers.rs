@@ -22,7 +22,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Dropping it (when the test ends) shuts the server down.
     _stop: oneshot::Sender<()>,
-    _dir: TempDir,
+    /// The test's directory: the SQLite file, and `data/` (SCANLOOP_DATA_DIR).
+    pub dir: TempDir,
 }
 
 /// A directory removed when the test ends.
@@ -150,7 +151,7 @@ impl TestApp {
             database_url: config.database_url,
             client,
             _stop: stop,
-            _dir: dir,
+            dir,
         }
     }
 

@@ -81,7 +81,7 @@ async fn put_landing(app: &TestApp, id: &Value, landing: Value) -> reqwest::Resp
         .unwrap()
 }
 
-async fn page(app: &TestApp, path: &str) -> String {
+pub async fn page(app: &TestApp, path: &str) -> String {
     let response = app.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.text().await.unwrap()

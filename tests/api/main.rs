@@ -18,6 +18,7 @@ mod logs;
 mod openapi;
 mod operations;
 mod pages;
+mod photos;
 mod qr;
 mod redirect;
 mod reports;

@@ -365,10 +365,22 @@ async fn a_public_url_with_a_path_prefix_is_kept_in_links_and_the_landing_redire
         location(&app.scan(&token, PHONE).await),
         format!("/qr/c/prefixed?code={token}")
     );
-    let page = app.client.get(app.url("/c/prefixed")).send().await.unwrap();
-    let html = page.text().await.unwrap();
-    assert!(
-        !html.contains("href=\"/"),
-        "no link that skips the prefix: {html}"
-    );
+    for path in ["/c/prefixed", "/c/prefixed/photos"] {
+        let page = app.client.get(app.url(path)).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        let links: Vec<&str> = ["href=\"/", "src=\"/", "action=\"/"]
+            .iter()
+            .flat_map(|attr| {
+                html.match_indices(attr)
+                    .map(|(i, a)| &html[i + a.len() - 1..])
+            })
+            .collect();
+        assert!(!links.is_empty(), "{path}: {html}");
+        for link in links {
+            assert!(
+                link.starts_with("/qr/"),
+                "{path}: a link skips the prefix: {link}"
+            );
+        }
+    }
 }

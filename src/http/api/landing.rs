@@ -9,11 +9,12 @@ use utoipa::ToSchema;
 
 use super::campaigns::CampaignView;
 use super::{ErrorBody, multiline_text, optional_text};
-use crate::db::{Campaign, Hero, LandingContent};
+use crate::db::{Campaign, Flag, Hero, LandingContent};
 use crate::domain::{Color, TargetUrl};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path};
+use crate::http::media::forget_unused;
 use crate::media::{MAX_UPLOAD_BYTES, Picture, PictureError};
 
 /// The hero's sizes: a phone's width at 1x (about 400 CSS pixels and a little room), and
@@ -55,6 +56,10 @@ pub struct Landing {
     /// What the hero image shows, for people who cannot see it.
     #[schema(max_length = 200)]
     pub hero_alt: Option<String>,
+    /// A "Share a photo" button and the campaign's photo page (default true).
+    pub photo_sharing: Option<bool>,
+    /// Show new photos at once instead of after approval (default false).
+    pub photo_auto_approve: Option<bool>,
 }
 
 /// The landing content as the API shows it, with the hero image if one was uploaded.
@@ -89,6 +94,8 @@ impl LandingView {
                 brand_color: l.brand_color.clone(),
                 background_color: l.background_color.clone(),
                 hero_alt: l.hero_alt.clone(),
+                photo_sharing: Some(l.photo_sharing.0),
+                photo_auto_approve: Some(l.photo_auto_approve.0),
             },
             hero: campaign.hero().map(|hero| HeroView {
                 url: format!("{public_url}/media/{}", hero.image),
@@ -133,6 +140,8 @@ impl Landing {
                 self.background_color.as_deref(),
             )?,
             hero_alt: optional_text("landing.hero_alt", self.hero_alt.as_deref(), 200)?,
+            photo_sharing: Flag(self.photo_sharing.unwrap_or(true)),
+            photo_auto_approve: Flag(self.photo_auto_approve.unwrap_or(false)),
         })
     }
 }
@@ -221,17 +230,8 @@ async fn replace_hero(state: &AppState, id: i64, hero: Option<Hero>) -> Result<J
         .set_hero(id, hero.clone())
         .await
         .map_err(missing("campaign"))?;
-    // Files are shared by content: another campaign (or this one again) may show them.
     if let Some(old) = before.filter(|old| Some(old) != hero.as_ref()) {
-        for name in [old.image, old.small] {
-            if !state.db.hero_in_use(&name).await? {
-                let media = state.media.clone();
-                let removed = tokio::task::spawn_blocking(move || media.remove(&name)).await;
-                if let Ok(Err(err)) = removed {
-                    tracing::warn!(%err, "an unused hero image could not be removed");
-                }
-            }
-        }
+        forget_unused(state, [old.image, old.small]).await;
     }
     let campaign = state.db.campaign(id).await.map_err(missing("campaign"))?;
     Ok(Json(CampaignView::new(campaign, state)))

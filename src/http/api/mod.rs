@@ -9,6 +9,7 @@ mod error_responses;
 mod exports;
 mod landing;
 mod logos;
+mod photos;
 mod products;
 mod reports;
 mod sheets;
@@ -35,7 +36,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::auth::require_caller;
 use super::error::{AppError, Result, missing};
-use crate::db::{Page, StatusTarget};
+use crate::db::{Page, PhotoStatus, StatusTarget};
 use crate::domain::{BatchMode, ChannelKind, Status};
 
 #[derive(OpenApi)]
@@ -89,6 +90,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(codes::get, codes::set_status))
         .routes(routes!(codes::qr_svg))
         .routes(routes!(codes::qr_png))
+        .routes(routes!(photos::list))
+        .routes(routes!(photos::delete))
+        .routes(routes!(photos::approve))
+        .routes(routes!(photos::reject))
         .routes(routes!(products::create, products::list))
         .routes(routes!(products::get, products::update))
         .routes(routes!(reports::channels))
@@ -206,6 +211,11 @@ macro_rules! name_schema {
 
 name_schema!(StatusName, Status::ALL, "active or disabled");
 name_schema!(ChannelKindName, ChannelKind::ALL, "the kind of channel");
+name_schema!(
+    PhotoStatusName,
+    PhotoStatus::ALL,
+    "pending, approved or rejected"
+);
 name_schema!(
     BatchModeName,
     BatchMode::ALL,

@@ -1,0 +1,522 @@
+//! `/c/{slug}/photos`: share a photo with the product, and see what people nearby shared.
+//! The upload is a plain form (multipart: `photo`, optional `caption`), so it works with
+//! no script; it is decoded under limits, made upright, re-encoded without any metadata
+//! in a display size and a thumbnail, and waits for moderation unless the campaign
+//! approves at once. The gallery shows approved photos nearest first: from the viewer's
+//! city (GeoIP), or from the position their browser shares when they ask it to. Others'
+//! photos show only the city they were shared from. Whoever shared a photo (the same
+//! `sl_vid` cookie) sees it while it waits, and may delete it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::{AppError, missing};
+use super::extract::Path;
+use super::landing_page::{arriving_code, event_row, theme};
+use super::media::forget_unused;
+use super::pages::{LanguageChoice, PageError, render};
+use super::strings::{PhotoStrings, strings};
+use crate::db::{Campaign, NewPhoto, Photo, PhotoStatus};
+use crate::domain::{EventKind, Point};
+use crate::media::{Picture, PictureError};
+use crate::scans::{RoutedCode, Visit, Visitor};
+
+/// Sizes a phone needs: the photo opened full screen, and a tile in a two-column grid.
+const DISPLAY_SIDE: u32 = 1280;
+const THUMB_SIDE: u32 = 360;
+const CAPTION_MAX: usize = 140;
+/// Photos considered for the gallery (the latest), and shown (the nearest of them).
+const GALLERY_CANDIDATES: i64 = 300;
+const GALLERY_SHOWN: usize = 60;
+
+#[derive(Template)]
+#[template(path = "photos.html")]
+struct PhotosPage<'a> {
+    lang: &'static str,
+    text: &'static PhotoStrings,
+    title: String,
+    theme: Option<String>,
+    other_code: &'static str,
+    other_language: &'static str,
+    switch_query: String,
+    back_href: String,
+    form_action: String,
+    /// What happened just now: thanks, deleted, or why a photo was refused.
+    notice: Option<&'a str>,
+    refused: bool,
+    caption: String,
+    photos: Vec<Tile>,
+}
+
+struct Tile {
+    full: String,
+    thumb: String,
+    alt: String,
+    caption: Option<String>,
+    place: Option<String>,
+    /// The viewer's own photo: they may delete it, and see whether it waits.
+    own: bool,
+    waiting: bool,
+    delete_action: String,
+}
+
+/// What one request to the photo page knows: the campaign, the code that brought the
+/// visitor, the visit and the visitor.
+struct Context {
+    campaign: Campaign,
+    code: Option<Arc<RoutedCode>>,
+    visit: Visit,
+    visitor: Visitor,
+    choice: LanguageChoice,
+}
+
+/// A request's parts that describe who asks: what the photo page's handlers share.
+pub(super) struct Asker {
+    query: Option<String>,
+    peer: SocketAddr,
+    method: Method,
+    headers: HeaderMap,
+    choice: LanguageChoice,
+}
+
+impl FromRequestParts<AppState> for Asker {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("no peer address: {e}")))?;
+        let Ok(choice) = LanguageChoice::from_request_parts(parts, state).await;
+        Ok(Self {
+            query: parts.uri.query().map(str::to_owned),
+            peer,
+            method: parts.method.clone(),
+            headers: parts.headers.clone(),
+            choice,
+        })
+    }
+}
+
+impl Context {
+    async fn of(state: &AppState, slug: &str, asker: Asker) -> Result<Self, PageError> {
+        let Asker {
+            query,
+            peer,
+            method,
+            headers,
+            choice,
+        } = asker;
+        let query = query.as_deref();
+        let (method, headers) = (&method, &headers);
+        let campaign = state
+            .db
+            .campaign_by_slug(slug)
+            .await
+            .ok()
+            .filter(|c| c.landing.photo_sharing.0)
+            .ok_or(AppError::NotFound("campaign"))?;
+        let code = arriving_code(state, query, &campaign).await;
+        let visit = Visit::describe(&state.visit_context(), peer.ip(), method, headers);
+        let visitor = Visitor::identify(headers, visit.is_bot);
+        Ok(Self {
+            campaign,
+            code,
+            visit,
+            visitor,
+            choice,
+        })
+    }
+
+    /// `?code=TOKEN&` (or `?`) for links that keep the code that brought the visitor.
+    fn code_query(&self) -> String {
+        match &self.code {
+            Some(code) => format!("?code={}&", code.token),
+            None => "?".into(),
+        }
+    }
+
+    fn base(&self, state: &AppState) -> String {
+        format!("{}/c/{}", state.settings.path_prefix(), self.campaign.slug)
+    }
+
+    /// The answer, with the visitor's cookie when it is new and the language remembered.
+    fn finish(&self, state: &AppState, mut response: Response) -> Response {
+        self.choice.remember(&mut response);
+        let headers = response.headers_mut();
+        if let Some(cookie) = self.visitor.set_cookie(state.settings.secure_cookies) {
+            headers.append(header::SET_COOKIE, cookie);
+        }
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("Accept-Language, Cookie"),
+        );
+        response
+    }
+
+    async fn render(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        notice: Option<&str>,
+        caption: String,
+        near: Option<Point>,
+    ) -> Result<Response, PageError> {
+        let language = self.choice.language;
+        let text = strings(language);
+        let base = self.base(state);
+        let code_query = self.code_query();
+        let viewer = near.or_else(|| {
+            let location = &self.visit.location;
+            Point::new(location.latitude?, location.longitude?)
+        });
+        let photos = state
+            .db
+            .gallery(
+                self.campaign.id,
+                self.visitor.id.as_deref(),
+                GALLERY_CANDIDATES,
+            )
+            .await?;
+        let photos = nearest_first(photos, viewer, self.visitor.id.as_deref())
+            .into_iter()
+            .take(GALLERY_SHOWN)
+            .map(|photo| {
+                let own = Some(&photo.visitor_id) == self.visitor.id.as_ref();
+                let place = photo.city.clone();
+                let alt = photo.caption.clone().unwrap_or_else(|| match &place {
+                    Some(city) => text.photos.shared_in.replace("{city}", city),
+                    None => text.photos.shared.into(),
+                });
+                let media = format!("{}/media", state.settings.path_prefix());
+                Tile {
+                    full: format!("{media}/{}", photo.image),
+                    thumb: format!("{media}/{}", photo.thumb),
+                    alt,
+                    caption: photo.caption,
+                    place,
+                    own,
+                    waiting: photo.status != PhotoStatus::Approved,
+                    delete_action: format!(
+                        "{base}/photos/{}/delete{}",
+                        photo.id,
+                        code_query.trim_end_matches(['&', '?'])
+                    ),
+                }
+            })
+            .collect();
+        let landing = &self.campaign.landing;
+        let page = PhotosPage {
+            lang: language.code(),
+            text: &text.photos,
+            title: landing
+                .landing_title
+                .clone()
+                .unwrap_or_else(|| self.campaign.name.clone()),
+            theme: theme(
+                landing.brand_color.as_deref(),
+                landing.background_color.as_deref(),
+            ),
+            other_code: language.other().code(),
+            other_language: text.other_language,
+            switch_query: format!("{code_query}lang={}", language.other().code()),
+            back_href: format!("{base}{}", code_query.trim_end_matches(['&', '?'])),
+            form_action: format!("{base}/photos{}", code_query.trim_end_matches(['&', '?'])),
+            notice,
+            refused: status != StatusCode::OK,
+            caption,
+            photos,
+        };
+        Ok(self.finish(state, render(status, page)))
+    }
+}
+
+/// The viewer's own photos first, then the nearest to `viewer` (photos without a place
+/// last), newest first among equals.
+fn nearest_first(
+    mut photos: Vec<Photo>,
+    viewer: Option<Point>,
+    visitor: Option<&str>,
+) -> Vec<Photo> {
+    let distance = |p: &Photo| {
+        let at = Point::new(p.latitude?, p.longitude?)?;
+        Some(viewer?.distance_km(at))
+    };
+    photos.sort_by(|a, b| {
+        let own = |p: &Photo| Some(p.visitor_id.as_str()) != visitor;
+        own(a)
+            .cmp(&own(b))
+            .then_with(|| match (distance(a), distance(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    photos
+}
+
+fn query_value<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
+pub(super) async fn page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    asker: Asker,
+) -> Result<Response, PageError> {
+    let query = asker.query.clone();
+    let query = query.as_deref();
+    let context = Context::of(&state, &slug, asker).await?;
+    let near = query_value(query, "near")
+        .and_then(|raw| Point::parse_shared(&raw.replace("%2C", ",").replace("%2c", ",")));
+    if near.is_some() {
+        let consent = event_row(
+            EventKind::LocationConsent,
+            None,
+            &context.campaign,
+            context.code.as_deref(),
+            &context.visit,
+            &context.visitor,
+        );
+        state.events.record_soon(consent).await;
+    }
+    let text = &strings(context.choice.language).photos;
+    let notice = match query_value(query, "sent") {
+        Some("pending") => Some(text.sent_pending),
+        Some("live") => Some(text.sent_live),
+        Some("deleted") => Some(text.deleted),
+        _ => None,
+    };
+    context
+        .render(&state, StatusCode::OK, notice, String::new(), near)
+        .await
+}
+
+/// What the upload form sent.
+struct Upload {
+    photo: Option<axum::body::Bytes>,
+    caption: String,
+}
+
+/// Reads the form; a body over the limit is `TooLarge`, a broken one `Unreadable`.
+async fn read_form(
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Upload, PictureError> {
+    let unreadable = |status: StatusCode| {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            PictureError::TooLarge(0, 0)
+        } else {
+            PictureError::Unreadable("the form was cut short".into())
+        }
+    };
+    let mut multipart = multipart.map_err(|e| unreadable(e.status()))?;
+    let mut upload = Upload {
+        photo: None,
+        caption: String::new(),
+    };
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.status()))?
+    {
+        match field.name() {
+            Some("photo") => {
+                let bytes = field.bytes().await.map_err(|e| unreadable(e.status()))?;
+                upload.photo = Some(bytes).filter(|b| !b.is_empty());
+            }
+            Some("caption") => {
+                upload.caption = field.text().await.map_err(|e| unreadable(e.status()))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+pub(super) async fn upload(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    asker: Asker,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let context = Context::of(&state, &slug, asker).await?;
+    let text = &strings(context.choice.language).photos;
+    let refuse = |status: StatusCode, why: &'static str, caption: String| {
+        let context = &context;
+        let state = &state;
+        async move {
+            context
+                .render(state, status, Some(why), caption, None)
+                .await
+        }
+    };
+    let Some(visitor_id) = context.visitor.id.clone() else {
+        // A bot (no cookie is issued to one) does not share photos.
+        return refuse(StatusCode::FORBIDDEN, text.choose_photo, String::new()).await;
+    };
+    if !state
+        .photo_limits
+        .allow(&visitor_id, &context.visit.ip_prefix)
+    {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, text.slow_down, String::new()).await;
+    }
+    let form = match read_form(multipart).await {
+        Ok(form) => form,
+        Err(PictureError::TooLarge(..)) => {
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE, text.too_large, String::new()).await;
+        }
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, text.unreadable, String::new()).await,
+    };
+    let caption = form.caption.trim().to_owned();
+    if caption.chars().count() > CAPTION_MAX {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            text.caption_too_long,
+            caption,
+        )
+        .await;
+    }
+    // One line: control characters (NUL among them) become spaces rather than refusals.
+    let caption: String = caption
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let Some(photo) = form.photo else {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, text.choose_photo, caption).await;
+    };
+    let media = state.media.clone();
+    let stored = state
+        .heavy
+        .run(move || {
+            let picture = match Picture::decode(&photo) {
+                Ok(picture) => picture,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let display = picture.rendition(DISPLAY_SIDE);
+            let thumb = picture.rendition(THUMB_SIDE);
+            let image = media.put(&display.jpeg)?;
+            let thumb = media.put(&thumb.jpeg)?;
+            Ok::<_, std::io::Error>(Ok((image, thumb, display)))
+        })
+        .await
+        .map_err(AppError::from)?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("storing a shared photo: {e}")))?;
+    let (image, thumb, display) = match stored {
+        Ok(files) => files,
+        Err(PictureError::Unsupported) => {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                text.not_a_photo,
+                caption,
+            )
+            .await;
+        }
+        Err(PictureError::TooLarge(..)) => {
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE, text.too_large, caption).await;
+        }
+        Err(PictureError::Unreadable(why)) => {
+            tracing::info!(why, "a shared photo could not be read");
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, text.unreadable, caption).await;
+        }
+    };
+    let approved = context.campaign.landing.photo_auto_approve.0;
+    let location = &context.visit.location;
+    let new = NewPhoto {
+        campaign_id: context.campaign.id,
+        visitor_id,
+        status: if approved {
+            PhotoStatus::Approved
+        } else {
+            PhotoStatus::Pending
+        },
+        caption: Some(caption).filter(|c| !c.is_empty()),
+        image: image.clone(),
+        thumb: thumb.clone(),
+        width: display.width.into(),
+        height: display.height.into(),
+        country: location.country.clone(),
+        city: location.city.clone(),
+        latitude: location.latitude,
+        longitude: location.longitude,
+        code_id: context.code.as_ref().map(|c| c.code_id),
+        channel_id: context.code.as_ref().map(|c| c.channel_id),
+    };
+    if let Err(err) = state.db.create_photo(new).await {
+        // Nothing half-stored: the files go unless another photo shows the same picture.
+        forget_unused(&state, [image, thumb]).await;
+        return Err(AppError::from(err).into());
+    }
+    let shared = event_row(
+        EventKind::PhotoShare,
+        None,
+        &context.campaign,
+        context.code.as_deref(),
+        &context.visit,
+        &context.visitor,
+    );
+    state.events.record_soon(shared).await;
+    let sent = if approved { "live" } else { "pending" };
+    let to = format!(
+        "{}/photos{}sent={sent}",
+        context.base(&state),
+        context.code_query()
+    );
+    Ok(context.finish(&state, see_other(&to)))
+}
+
+/// `POST /c/{slug}/photos/{id}/delete`: whoever shared a photo (by the visitor cookie)
+/// deletes it, files included.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+    asker: Asker,
+) -> Result<Response, PageError> {
+    let context = Context::of(&state, &slug, asker).await?;
+    let visitor = context
+        .visitor
+        .id
+        .as_deref()
+        .filter(|_| !context.visitor.is_new);
+    let photo = state
+        .db
+        .photo(id)
+        .await
+        .ok()
+        .filter(|p| p.campaign_id == context.campaign.id && Some(p.visitor_id.as_str()) == visitor)
+        .ok_or(AppError::NotFound("photo"))?;
+    let deleted = state
+        .db
+        .delete_photo(photo.id, visitor)
+        .await
+        .map_err(missing("photo"))?;
+    forget_unused(&state, [deleted.image, deleted.thumb]).await;
+    let to = format!(
+        "{}/photos{}sent=deleted",
+        context.base(&state),
+        context.code_query()
+    );
+    Ok(context.finish(&state, see_other(&to)))
+}
+
+fn see_other(to: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
