@@ -2,6 +2,7 @@
 //! when SCANLOOP_TEST_POSTGRES_URL is set.
 
 mod batches;
+mod browser;
 mod campaigns;
 mod cli_export;
 mod connections;
@@ -24,4 +25,5 @@ mod redirect;
 mod reports;
 mod retention;
 mod sheets;
+mod webdriver;
 mod zbar;
