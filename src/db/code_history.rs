@@ -3,9 +3,12 @@
 //! the counts and the new watermark in one transaction, so nothing is counted twice. On
 //! PostgreSQL an advisory lock lets one instance fold at a time.
 
-use super::{Backend, Db, DbResult};
+use super::{Backend, Db, DbResult, now_ms};
 
 const JOB: &str = "code_history";
+const MS_PER_DAY: i64 = 86_400_000;
+/// Days of city visitors kept: a week, and the day it started on.
+const CITY_VISITOR_DAYS: i64 = 8;
 /// Any constant both sides agree on; it names the fold's advisory lock.
 const ADVISORY_LOCK: i64 = 0x5c4e_1001;
 /// What one fold step did.
@@ -96,6 +99,30 @@ impl Db {
     }
 }
 
+impl Db {
+    /// People (not bots) who scanned the campaign's codes from `city` in the last seven
+    /// days, as folded so far.
+    pub async fn people_in_city(
+        &self,
+        campaign_id: i64,
+        country: &str,
+        city: &str,
+    ) -> DbResult<i64> {
+        let today = now_ms() - now_ms().rem_euclid(MS_PER_DAY);
+        let (people,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(DISTINCT visitor_id) FROM city_visitors \
+             WHERE campaign_id = $1 AND country = $2 AND city = $3 AND day >= $4",
+        )
+        .bind(campaign_id)
+        .bind(country.to_owned())
+        .bind(city.to_owned())
+        .bind(today - 6 * MS_PER_DAY)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(people)
+    }
+}
+
 /// The id of the last scan the fold has counted.
 pub(super) async fn fold_watermark(pool: &sqlx::AnyPool) -> DbResult<i64> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT value FROM job_watermarks WHERE job = $1")
@@ -114,7 +141,8 @@ async fn watermark_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> DbResult<i64
 }
 
 /// Folds the scans with ids in `(from, to]` inside the database, so no scan travels to
-/// the process and back: counts and the first scan by a person per code, then the places.
+/// the process and back: counts and the first scan by a person per code, the places, and
+/// who scanned each campaign from which city that day.
 async fn fold_range(tx: &mut sqlx::Transaction<'_, sqlx::Any>, from: i64, to: i64) -> DbResult<()> {
     // The SET expressions read the stored row: a code's first scan is kept once set.
     sqlx::query(
@@ -150,6 +178,21 @@ async fn fold_range(tx: &mut sqlx::Transaction<'_, sqlx::Any>, from: i64, to: i6
     .bind(to)
     .execute(&mut **tx)
     .await?;
+    sqlx::query(
+        "INSERT INTO city_visitors (campaign_id, country, city, day, visitor_id) \
+         SELECT DISTINCT campaign_id, COALESCE(country, ''), city, \
+         scanned_at - scanned_at % 86400000, visitor_id FROM scans \
+         WHERE id > $1 AND id <= $2 AND is_bot = 0 AND city IS NOT NULL \
+         AND visitor_id IS NOT NULL ON CONFLICT DO NOTHING",
+    )
+    .bind(from)
+    .bind(to)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM city_visitors WHERE day < $1")
+        .bind(now_ms() - CITY_VISITOR_DAYS * MS_PER_DAY)
+        .execute(&mut **tx)
+        .await?;
     if places.rows_affected() > 0 {
         sqlx::query(
             "UPDATE code_stats SET cities = (SELECT COUNT(*) FROM code_cities p \

@@ -53,6 +53,9 @@ struct PhotosPage<'a> {
     notice: Option<&'a str>,
     refused: bool,
     caption: String,
+    /// How many people scanned in the viewer's city this week, and the nearest other
+    /// cities with photos.
+    near_you: Vec<String>,
     photos: Vec<Tile>,
 }
 
@@ -189,7 +192,9 @@ impl Context {
                 GALLERY_CANDIDATES,
             )
             .await?;
-        let photos = nearest_first(photos, viewer, self.visitor.id.as_deref())
+        let photos = nearest_first(photos, viewer, self.visitor.id.as_deref());
+        let near_you = self.near_you(state, &text.photos, &photos).await?;
+        let photos = photos
             .into_iter()
             .take(GALLERY_SHOWN)
             .map(|photo| {
@@ -236,9 +241,49 @@ impl Context {
             notice,
             refused: status != StatusCode::OK,
             caption,
+            near_you,
             photos,
         };
         Ok(self.finish(state, render(status, page)))
+    }
+
+    /// "12 people scanned this in Shanghai this week" (never a number under 5: "a few"),
+    /// and the nearest other cities with photos, from `photos` in nearest-first order.
+    async fn near_you(
+        &self,
+        state: &AppState,
+        text: &PhotoStrings,
+        photos: &[Photo],
+    ) -> Result<Vec<String>, PageError> {
+        let location = &self.visit.location;
+        let mut lines = Vec::new();
+        if let Some(city) = &location.city {
+            let country = location.country.as_deref().unwrap_or("");
+            let people = state
+                .db
+                .people_in_city(self.campaign.id, country, city)
+                .await?;
+            let line = match people {
+                0 => None,
+                1..=4 => Some(text.few_here.to_owned()),
+                n => Some(text.people_here.replace("{n}", &n.to_string())),
+            };
+            lines.extend(line.map(|l| l.replace("{city}", city)));
+        }
+        let mut cities: Vec<&str> = Vec::new();
+        for photo in photos.iter().filter(|p| p.status == PhotoStatus::Approved) {
+            if let Some(city) = photo.city.as_deref()
+                && Some(city) != location.city.as_deref()
+                && !cities.contains(&city)
+                && cities.len() < 3
+            {
+                cities.push(city);
+            }
+        }
+        if !cities.is_empty() {
+            lines.push(text.photos_from.replace("{cities}", &cities.join(", ")));
+        }
+        Ok(lines)
     }
 }
 

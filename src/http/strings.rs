@@ -47,6 +47,12 @@ pub struct PhotoStrings {
     pub waiting: &'static str,
     pub delete: &'static str,
     pub nearest_first: &'static str,
+    /// `{n}` people (5 or more) scanned in `{city}` in the last seven days.
+    pub people_here: &'static str,
+    /// Fewer than 5: never a number that could point at someone.
+    pub few_here: &'static str,
+    /// `{cities}`: the nearest other cities with photos.
+    pub photos_from: &'static str,
     pub empty: &'static str,
     pub use_my_location: &'static str,
     pub location_note: &'static str,
@@ -85,6 +91,9 @@ const ENGLISH: Strings = Strings {
         waiting: "Waiting to be checked",
         delete: "Delete",
         nearest_first: "Photos people shared, nearest first",
+        people_here: "{n} people scanned this in {city} this week.",
+        few_here: "A few people scanned this in {city} this week.",
+        photos_from: "Photos nearby from {cities}.",
         empty: "No photos yet. Be the first to share one!",
         use_my_location: "Use my location",
         location_note: "We show photos from near your city first, guessing the city from your \
@@ -143,6 +152,9 @@ const CHINESE: Strings = Strings {
         waiting: "等待审核",
         delete: "删除",
         nearest_first: "大家分享的照片，离你最近的在前",
+        people_here: "本周{city}有{n}人扫了这个码。",
+        few_here: "本周{city}有几位朋友扫了这个码。",
+        photos_from: "附近有照片的城市：{cities}。",
         empty: "还没有照片，快来分享第一张吧！",
         use_my_location: "使用我的位置",
         location_note: "我们根据你的网络推测所在城市，优先显示附近的照片。点击“使用我的位置”会向浏览器请求更精确的位置，\

@@ -260,7 +260,7 @@ async fn the_gallery_shows_the_nearest_photos_first() {
     let sent = london
         .upload(
             "/c/tea/photos",
-            form(Some(("a.jpg", &phone_photo())), "from London"),
+            form(Some(("a.jpg", &phone_photo())), "shared-in-London"),
         )
         .await;
     assert_eq!(sent.headers()["location"], "/c/tea/photos?sent=live");
@@ -268,12 +268,13 @@ async fn the_gallery_shows_the_nearest_photos_first() {
     changchun
         .upload(
             "/c/tea/photos",
-            form(Some(("b.jpg", &phone_photo())), "from Changchun"),
+            form(Some(("b.jpg", &phone_photo())), "shared-in-Changchun"),
         )
         .await;
 
-    let order =
-        |html: &str| html.find("from London").unwrap() < html.find("from Changchun").unwrap();
+    let order = |html: &str| {
+        html.find("shared-in-London").unwrap() < html.find("shared-in-Changchun").unwrap()
+    };
     let viewer_in_changchun = Phone::new(&app, "175.16.199.99");
     assert!(!order(&viewer_in_changchun.html("/c/tea/photos").await));
     let viewer_in_london = Phone::new(&app, "81.2.69.1");
@@ -492,4 +493,79 @@ async fn a_campaign_without_photo_sharing_has_no_photo_page() {
         .await
         .unwrap();
     assert_eq!(go.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_page_says_how_many_people_nearby_scanned_never_fewer_than_five() {
+    let (app, _geo) = spawn_with_cities().await;
+    let (_, _, batch) = app
+        .seed(
+            json!({"name": "Tea", "slug": "tea", "landing": {"photo_auto_approve": true}}),
+            "shared",
+            1,
+        )
+        .await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    // Six people in London, three in Changchun; a bot and a returning visitor add nobody.
+    for (address, people) in [("81.2.69.10", 6), ("175.16.199.10", 3)] {
+        for _ in 0..people {
+            let scan = app
+                .client
+                .get(app.url(&format!("/s/{token}")))
+                .header("user-agent", PHONE)
+                .header("x-forwarded-for", address)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(scan.status(), StatusCode::FOUND);
+        }
+    }
+    app.client
+        .get(app.url(&format!("/s/{token}")))
+        .header("user-agent", "Googlebot/2.1")
+        .header("x-forwarded-for", "81.2.69.10")
+        .send()
+        .await
+        .unwrap();
+    let mut london = Phone::new(&app, "81.2.69.99");
+    london
+        .upload(
+            "/c/tea/photos",
+            form(Some(("a.jpg", &phone_photo())), "tea time"),
+        )
+        .await;
+
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = london.html("/c/tea/photos").await;
+        if html.contains("people scanned this in London") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        html.contains("6 people scanned this in London this week."),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Photos nearby from"),
+        "the viewer's own city is not 'nearby'"
+    );
+
+    let changchun = Phone::new(&app, "175.16.199.99");
+    let html = changchun.html("/c/tea/photos").await;
+    assert!(
+        html.contains("A few people scanned this in Changchun this week."),
+        "{html}"
+    );
+    assert!(!html.contains("3 people"));
+    assert!(html.contains("Photos nearby from London."), "{html}");
+    let mut in_chinese = Phone::new(&app, "175.16.199.99");
+    in_chinese.language = "zh-CN";
+    assert!(
+        in_chinese
+            .html("/c/tea/photos")
+            .await
+            .contains("本周Changchun有几位朋友扫了这个码。")
+    );
 }
