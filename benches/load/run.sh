@@ -9,6 +9,7 @@
 #   BENCH_MODE=batch bash benches/load/run.sh   # scans while a large batch generates (batch.sh)
 #   BENCH_MODE=soak BENCH_MINUTES=30 bash benches/load/run.sh   # memory per minute (soak.sh)
 #   BENCH_MODE=export bash benches/load/run.sh  # codes.csv and export.zip rates (export.sh)
+#   BENCH_MODE=uploads bash benches/load/run.sh # scans while 20 clients upload photos (uploads.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,7 +18,8 @@ case "${BENCH_MODE:-ratio}" in
   batch) exec bash benches/load/batch.sh ;;
   soak) exec bash benches/load/soak.sh ;;
   export) exec bash benches/load/export.sh ;;
-  *) echo "BENCH_MODE must be ratio, batch, soak or export" >&2; exit 2 ;;
+  uploads) exec bash benches/load/uploads.sh ;;
+  *) echo "BENCH_MODE must be ratio, batch, soak, export or uploads" >&2; exit 2 ;;
 esac
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}

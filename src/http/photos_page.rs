@@ -452,8 +452,9 @@ pub(super) async fn upload(
                 Ok(picture) => picture,
                 Err(refused) => return Ok(Err(refused)),
             };
-            let display = picture.rendition(DISPLAY_SIDE);
-            let thumb = picture.rendition(THUMB_SIDE);
+            let display = picture.fitted(DISPLAY_SIDE);
+            let thumb = display.fitted(THUMB_SIDE).to_jpeg();
+            let display = display.to_jpeg();
             let image = media.put(&display.jpeg)?;
             let thumb = media.put(&thumb.jpeg)?;
             Ok::<_, std::io::Error>(Ok((image, thumb, display)))

@@ -83,24 +83,38 @@ impl Picture {
         self.0.height()
     }
 
-    /// The picture as a JPEG that fits in `max_side` x `max_side`, never enlarged.
-    pub fn rendition(&self, max_side: u32) -> Rendition {
+    /// The picture made to fit in `max_side` x `max_side`, never enlarged.
+    pub fn fitted(&self, max_side: u32) -> Picture {
         let (width, height) = fit(self.width(), self.height(), max_side);
-        let resized;
-        let pixels = if (width, height) == (self.width(), self.height()) {
-            &self.0
+        if (width, height) == (self.width(), self.height()) {
+            return Picture(self.0.clone());
+        }
+        // A camera's photo is many times the size wanted: a cheap box pass to twice the
+        // size first keeps the filter's working buffers (floats, a row band of the whole
+        // width) small, and the last pass still smooths.
+        let source = if self.width().max(self.height()) > width.max(height) * 4 {
+            &image::imageops::thumbnail(&self.0, width * 2, height * 2)
         } else {
-            resized = image::imageops::resize(&self.0, width, height, FilterType::Triangle);
-            &resized
+            &self.0
         };
+        Picture(image::imageops::resize(
+            source,
+            width,
+            height,
+            FilterType::Triangle,
+        ))
+    }
+
+    /// The pixels as a JPEG, and nothing else.
+    pub fn to_jpeg(&self) -> Rendition {
         let mut jpeg = Vec::new();
         JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
-            .encode_image(pixels)
+            .encode_image(&self.0)
             .expect("encoding RGB pixels into memory cannot fail");
         Rendition {
             jpeg,
-            width,
-            height,
+            width: self.width(),
+            height: self.height(),
         }
     }
 }
@@ -179,7 +193,7 @@ mod tests {
         assert!(top[0] > 150 && top[2] < 80, "{top:?}");
         assert!(bottom[2] > 150 && bottom[0] < 80, "{bottom:?}");
 
-        let out = picture.rendition(1080).jpeg;
+        let out = picture.to_jpeg().jpeg;
         assert!(!out.windows(4).any(|w| w == b"Exif"), "EXIF left in");
         // Only the markers a bare JPEG needs: no APP1 (EXIF/XMP), APP2 (ICC) or COM.
         assert!(
@@ -191,17 +205,25 @@ mod tests {
     }
 
     #[test]
-    fn renditions_fit_the_size_and_are_never_enlarged() {
+    fn pictures_fit_the_size_and_are_never_enlarged() {
         let big = RgbImage::from_pixel(1500, 1000, image::Rgb([10, 20, 30]));
         let mut png = Vec::new();
         image::codecs::png::PngEncoder::new(&mut png)
             .write_image(big.as_raw(), 1500, 1000, image::ExtendedColorType::Rgb8)
             .unwrap();
         let picture = Picture::decode(&png).unwrap();
-        let r = picture.rendition(1080);
+        let r = picture.fitted(1080).to_jpeg();
         assert_eq!((r.width, r.height), (1080, 720));
-        let small = picture.rendition(320);
-        assert_eq!((small.width, small.height), (320, 213));
+        let small = picture.fitted(320);
+        assert_eq!((small.width(), small.height()), (320, 213));
+        let decoded = image::load_from_memory(&small.to_jpeg().jpeg)
+            .unwrap()
+            .to_rgb8();
+        let [r, g, b] = decoded.get_pixel(100, 100).0;
+        assert!(
+            r.abs_diff(10) < 6 && g.abs_diff(20) < 6 && b.abs_diff(30) < 6,
+            "colour kept"
+        );
         assert_eq!(fit(200, 100, 1080), (200, 100));
         assert_eq!(fit(10_000, 1, 100), (100, 1));
     }

@@ -196,8 +196,9 @@ pub async fn post_hero(
         .heavy
         .run(move || {
             let picture = Picture::decode(&upload).map_err(picture_error)?;
-            let large = picture.rendition(HERO_LARGE);
-            let small = picture.rendition(HERO_SMALL);
+            let large = picture.fitted(HERO_LARGE);
+            let small = large.fitted(HERO_SMALL).to_jpeg();
+            let large = large.to_jpeg();
             let stored = |jpeg: &[u8]| {
                 media
                     .put(jpeg)
