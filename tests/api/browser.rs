@@ -1,4 +1,4 @@
-//! End to end in headless Chromium at a phone's size: scan a code, read the landing page
+//! End to end in headless Chromium at a phone's size (390 pixels, and 360 in Chinese): scan a code, read the landing page
 //! (no sideways scrolling, buttons big enough to tap), tap "Share a photo", upload a photo
 //! carrying EXIF GPS through the real form, approve it through the API, and see it in the
 //! gallery; the stored file has no EXIF; the page in Chinese for zh-CN. Screenshots are
@@ -20,9 +20,9 @@ const LAYOUT: &str = "return {
     text: document.body.innerText
 };";
 
-async fn layout(browser: &Browser) -> Value {
+async fn layout(browser: &Browser, width: u32) -> Value {
     let layout = browser.run(LAYOUT, json!([])).await;
-    assert_eq!(layout["width"], 390, "a phone's viewport");
+    assert_eq!(layout["width"], width, "a phone's viewport");
     assert!(
         layout["overflow"].as_f64().unwrap() <= 0.0,
         "no sideways scrolling: {layout}"
@@ -51,14 +51,14 @@ async fn a_phone_scans_shares_a_photo_and_sees_it_in_the_gallery() {
         )
         .await;
     let token = app.codes(&batch["id"]).await[0].1.clone();
-    let browser = Browser::phone(PHONE, "en-US").await;
+    let browser = Browser::phone(390, PHONE, "en-US").await;
 
     browser.open(&app.url(&format!("/s/{token}"))).await;
     assert_eq!(
         browser.url().await,
         app.url(&format!("/c/tea?code={token}"))
     );
-    let landing = layout(&browser).await;
+    let landing = layout(&browser, 390).await;
     assert_eq!(landing["lang"], "en");
     assert!(landing["text"].as_str().unwrap().contains("Share a photo"));
     browser.screenshot("landing-en.png").await;
@@ -67,7 +67,7 @@ async fn a_phone_scans_shares_a_photo_and_sees_it_in_the_gallery() {
     browser
         .wait_for_url(&app.url(&format!("/c/tea/photos?code={token}")))
         .await;
-    layout(&browser).await;
+    layout(&browser, 390).await;
 
     let photo = app.dir.0.join("IMG_0001.JPG");
     std::fs::write(&photo, phone_photo()).unwrap();
@@ -81,7 +81,7 @@ async fn a_phone_scans_shares_a_photo_and_sees_it_in_the_gallery() {
     browser
         .wait_for_url(&app.url(&format!("/c/tea/photos?code={token}&sent=pending")))
         .await;
-    let waiting = layout(&browser).await;
+    let waiting = layout(&browser, 390).await;
     assert!(
         waiting["text"]
             .as_str()
@@ -136,7 +136,7 @@ async fn a_phone_scans_shares_a_photo_and_sees_it_in_the_gallery() {
         shown.as_i64().unwrap() > 0,
         "the approved photo is shown: {shown}"
     );
-    let gallery = layout(&browser).await;
+    let gallery = layout(&browser, 390).await;
     assert!(
         gallery["text"]
             .as_str()
@@ -146,15 +146,26 @@ async fn a_phone_scans_shares_a_photo_and_sees_it_in_the_gallery() {
     browser.screenshot("photos-gallery.png").await;
     browser.close().await;
 
-    let chinese = Browser::phone(PHONE, "zh-CN").await;
+    // The narrowest phones still in use are 360 pixels wide.
+    let chinese = Browser::phone(360, PHONE, "zh-CN").await;
     chinese.open(&app.url(&format!("/s/{token}"))).await;
-    let page = layout(&chinese).await;
+    let page = layout(&chinese, 360).await;
     assert_eq!(page["lang"], "zh");
     assert!(
         page["text"].as_str().unwrap().contains("分享照片"),
         "{page}"
     );
-    chinese.screenshot("landing-zh.png").await;
+    chinese.screenshot("landing-zh-360.png").await;
+    chinese.tap("a[href*='/go/photos']").await;
+    chinese
+        .wait_for_url(&app.url(&format!("/c/tea/photos?code={token}")))
+        .await;
+    let photos = layout(&chinese, 360).await;
+    assert!(
+        photos["text"].as_str().unwrap().contains("大家分享的照片"),
+        "{photos}"
+    );
+    chinese.screenshot("photos-zh-360.png").await;
     chinese.close().await;
 
     let db = app.db().await;

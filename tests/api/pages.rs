@@ -221,3 +221,40 @@ async fn wrong_methods_answer_405_in_the_form_of_the_route() {
         assert!(response.text().await.unwrap().contains("<h1>"), "{path}");
     }
 }
+
+/// Bytes of a page as a phone that accepts gzip receives it.
+async fn gzipped_size(app: &TestApp, path: &str) -> usize {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("accept-encoding", "gzip")
+        .header("user-agent", crate::helpers::PHONE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    assert_eq!(response.headers()["content-encoding"], "gzip", "{path}");
+    response.bytes().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn consumer_pages_weigh_far_less_than_30_kb_on_the_wire() {
+    let app = TestApp::spawn().await;
+    let body = "Cold-brewed for **summer**. ".repeat(300);
+    app.create(
+        "/api/v1/campaigns",
+        json!({"name": "Tea", "slug": "tea", "landing": {
+            "title": "Thanks for scanning", "body": body, "cta_url": "https://shop.example.com",
+            "store_finder_url": "https://shop.example.com/stores", "join_url": "https://club.example.com",
+            "brand_color": "#2e7d32"}}),
+    )
+    .await;
+    // HTML, stylesheet and script together (pages inline them), a long text included.
+    let landing = gzipped_size(&app, "/c/tea").await;
+    let photos = gzipped_size(&app, "/c/tea/photos").await;
+    assert!(
+        landing < 30 * 1024 && photos < 30 * 1024,
+        "{landing} {photos}"
+    );
+    eprintln!("gzipped: landing {landing} bytes, photo page {photos} bytes");
+}

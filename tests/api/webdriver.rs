@@ -43,9 +43,9 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// A headless phone (390 x 844 CSS pixels, 3x, an iPhone's user agent) asking for
-    /// `language` first, with a fresh profile and no outside network.
-    pub async fn phone(user_agent: &str, language: &str) -> Self {
+    /// A headless phone `width` CSS pixels wide (844 tall, 3x) with `user_agent`, asking
+    /// for `language` first, with a fresh profile and no outside network.
+    pub async fn phone(width: u32, user_agent: &str, language: &str) -> Self {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -83,7 +83,7 @@ impl Browser {
                 "args": args,
                 "prefs": {"intl.accept_languages": language},
                 "mobileEmulation": {
-                    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": true, "mobile": true},
+                    "deviceMetrics": {"width": width, "height": 844, "pixelRatio": 3.0, "touch": true, "mobile": true},
                     "userAgent": user_agent
                 }
             }
