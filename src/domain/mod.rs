@@ -2,7 +2,7 @@
 
 pub mod batch;
 pub mod channel_kind;
-pub mod color;
+pub mod colour;
 pub mod digital_link;
 pub mod event;
 pub mod gtin;
@@ -21,7 +21,7 @@ pub mod visitor_sketch;
 
 pub use batch::{BatchMode, Generation};
 pub use channel_kind::ChannelKind;
-pub use color::Color;
+pub use colour::Colour;
 pub use digital_link::{DigitalLink, LinkStyle};
 pub use event::{Action, EventKind};
 pub use gtin::Gtin;

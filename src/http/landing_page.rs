@@ -20,7 +20,7 @@ use super::pages::{LanguageChoice, PageError, render};
 use super::redirect::with_query;
 use super::strings::strings;
 use crate::db::{Campaign, EventRow, now_ms};
-use crate::domain::{Action, Color, EventKind, Phase, Token, rich_text};
+use crate::domain::{Action, Colour, EventKind, Phase, Token, rich_text};
 use crate::scans::{RoutedCode, Visit, Visitor};
 
 #[derive(Template)]
@@ -253,17 +253,13 @@ pub(super) async fn page(
 /// reads on it; `None` keeps the stylesheet's own.
 pub(super) fn theme(brand: Option<&str>, background: Option<&str>) -> Option<String> {
     let mut css = String::new();
-    if let Some(brand) = brand.and_then(|c| Color::parse(c).ok()) {
-        css.push_str(&format!(
-            "--brand:{brand};--on-brand:{};",
-            brand.readable_text()
-        ));
+    if let Some(brand) = brand.and_then(Colour::parse) {
+        let text = brand.readable_text().hex();
+        css.push_str(&format!("--brand:{};--on-brand:{text};", brand.hex()));
     }
-    if let Some(background) = background.and_then(|c| Color::parse(c).ok()) {
-        css.push_str(&format!(
-            "--bg:{background};--fg:{};",
-            background.readable_text()
-        ));
+    if let Some(background) = background.and_then(Colour::parse) {
+        let text = background.readable_text().hex();
+        css.push_str(&format!("--bg:{};--fg:{text};", background.hex()));
     }
     (!css.is_empty()).then(|| format!(":root{{{css}}}"))
 }

@@ -41,50 +41,7 @@ pub enum Scale {
     SymbolMm(f64),
 }
 
-/// An sRGB colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Colour(pub [u8; 3]);
-
-impl Colour {
-    pub const BLACK: Self = Self([0, 0, 0]);
-    pub const WHITE: Self = Self([255, 255, 255]);
-
-    /// Six hex digits, with or without a leading `#`.
-    pub fn parse(raw: &str) -> Option<Self> {
-        let hex = raw.strip_prefix('#').unwrap_or(raw);
-        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
-        Some(Self([channel(0)?, channel(2)?, channel(4)?]))
-    }
-
-    /// `#rrggbb`.
-    pub fn hex(self) -> String {
-        let [r, g, b] = self.0;
-        format!("#{r:02x}{g:02x}{b:02x}")
-    }
-
-    /// WCAG 2 relative luminance, 0 (black) to 1 (white).
-    pub fn luminance(self) -> f64 {
-        let linear = |c: u8| {
-            let c = f64::from(c) / 255.0;
-            if c <= 0.039_28 {
-                c / 12.92
-            } else {
-                ((c + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        let [r, g, b] = self.0;
-        0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
-    }
-
-    /// WCAG 2 contrast ratio between two colours, 1 to 21.
-    pub fn contrast(self, other: Self) -> f64 {
-        let (a, b) = (self.luminance(), other.luminance());
-        (a.max(b) + 0.05) / (a.min(b) + 0.05)
-    }
-}
+pub use crate::domain::Colour;
 
 /// Rendering options, validated.
 #[derive(Debug, Clone, PartialEq)]

@@ -96,7 +96,7 @@ async fn landing_content_is_set_replaced_and_shown_with_readable_colours() {
             json!({"name": "Tea", "slug": "tea", "landing": {
                 "title": "Thanks for scanning", "cta_url": "https://shop.example.com/tea",
                 "store_finder_url": "https://shop.example.com/stores",
-                "brand_color": "#FFD700", "background_color": "#123"}}),
+                "brand_color": "#FFD700", "background_color": "112233"}}),
         )
         .await;
     let landing = &campaign["landing"];

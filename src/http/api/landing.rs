@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::campaigns::CampaignView;
 use super::{ErrorBody, multiline_text, optional_text};
 use crate::db::{Campaign, Flag, Hero, LandingContent};
-use crate::domain::{Color, TargetUrl};
+use crate::domain::{Colour, TargetUrl};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path};
@@ -46,12 +46,12 @@ pub struct Landing {
     /// The brand's membership sign-up: a "Join" button when set.
     #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
     pub join_url: Option<String>,
-    /// The main button's colour, `#rrggbb` or `#rgb`; its label is black or white,
-    /// whichever reads better on it.
-    #[schema(pattern = r"^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")]
+    /// The main button's colour, `#rrggbb`; its label is black or white, whichever reads
+    /// better on it.
+    #[schema(pattern = r"^#?[0-9A-Fa-f]{6}$")]
     pub brand_color: Option<String>,
-    /// The page's background, `#rrggbb` or `#rgb`; text is black or white to match.
-    #[schema(pattern = r"^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")]
+    /// The page's background, `#rrggbb`; text is black or white to match.
+    #[schema(pattern = r"^#?[0-9A-Fa-f]{6}$")]
     pub background_color: Option<String>,
     /// What the hero image shows, for people who cannot see it.
     #[schema(max_length = 200)]
@@ -115,9 +115,9 @@ pub fn url_field(field: &str, raw: Option<&str>) -> Result<Option<TargetUrl>> {
 fn color_field(field: &str, raw: Option<&str>) -> Result<Option<String>> {
     raw.filter(|r| !r.trim().is_empty())
         .map(|r| {
-            Color::parse(r)
-                .map(|c| c.to_string())
-                .map_err(|m| AppError::invalid(field, m))
+            Colour::parse(r).map(Colour::hex).ok_or_else(|| {
+                AppError::invalid(field, "must be a colour of six hex digits such as #c8102e")
+            })
         })
         .transpose()
 }
