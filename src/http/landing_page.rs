@@ -5,23 +5,21 @@
 //! answered at once; a click is stored before its redirect, and the buy-online click
 //! passes its id to the shop as `sl_click`, which a purchase is later attributed by.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 
 use super::AppState;
-use super::error::{AppError, missing};
+use super::error::AppError;
 use super::extract::Path;
-use super::pages::{LanguageChoice, PageError, render};
+use super::pages::{PageError, render};
 use super::redirect::with_query;
 use super::strings::strings;
-use crate::db::{Campaign, EventRow, now_ms};
-use crate::domain::{Action, Colour, EventKind, Phase, Token, rich_text};
-use crate::scans::{RoutedCode, Visit, Visitor};
+use super::visiting::{Asker, Visiting};
+use crate::db::{Campaign, now_ms};
+use crate::domain::{Action, Colour, EventKind, Phase, rich_text};
 
 #[derive(Template)]
 #[template(path = "campaign.html")]
@@ -60,48 +58,6 @@ struct Link {
     primary: bool,
 }
 
-/// The code a visit came with (`?code=TOKEN`, added by the scan redirect), if it names a
-/// code of this campaign. A link shared onwards keeps it: the code still brought them.
-pub(super) async fn arriving_code(
-    state: &AppState,
-    query: Option<&str>,
-    campaign: &Campaign,
-) -> Option<std::sync::Arc<RoutedCode>> {
-    let raw = query?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("code="))?;
-    let token = Token::parse(raw)?;
-    let code = state.codes.get(token.as_str()).await.ok().flatten()?;
-    (code.campaign_id == campaign.id).then_some(code)
-}
-
-/// The event for what this visitor did now, with the code that brought them.
-pub(super) fn event_row(
-    kind: EventKind,
-    action: Option<Action>,
-    campaign: &Campaign,
-    code: Option<&RoutedCode>,
-    visit: &Visit,
-    visitor: &Visitor,
-) -> EventRow {
-    EventRow {
-        occurred_at: now_ms(),
-        kind: kind.as_str(),
-        action: action.map(Action::as_str),
-        campaign_id: campaign.id,
-        channel_id: code.map(|c| c.channel_id),
-        batch_id: code.map(|c| c.batch_id),
-        store_id: code.and_then(|c| c.store_id),
-        code_id: code.map(|c| c.code_id),
-        visitor_id: visitor.id.clone(),
-        is_bot: visit.is_bot,
-        click_id: None,
-        country: visit.location.country.clone(),
-        city: visit.location.city.clone(),
-        device: visit.device.class,
-    }
-}
-
 /// Where a call to action leads, if the campaign has it; the photo page is our own, under
 /// the public URL's path prefix.
 fn action_url(campaign: &Campaign, action: Action, prefix: &str) -> Option<String> {
@@ -123,33 +79,15 @@ fn action_url(campaign: &Campaign, action: Action, prefix: &str) -> Option<Strin
 pub(super) async fn page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    RawQuery(query): RawQuery,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    headers: HeaderMap,
-    choice: LanguageChoice,
+    asker: Asker,
 ) -> Result<Response, PageError> {
-    let campaign = state
-        .db
-        .campaign_by_slug(&slug)
-        .await
-        .map_err(missing("campaign"))?;
-    let code = arriving_code(&state, query.as_deref(), &campaign).await;
-    let visit = Visit::describe(&state.visit_context(), peer.ip(), &method, &headers);
-    let visitor = Visitor::identify(&headers, visit.is_bot);
+    let visiting = Visiting::of(&state, &slug, asker).await?;
     state
         .events
-        .record_soon(event_row(
-            EventKind::View,
-            None,
-            &campaign,
-            code.as_deref(),
-            &visit,
-            &visitor,
-        ))
+        .record_soon(visiting.event(EventKind::View, None))
         .await;
-
-    let language = choice.language;
+    let campaign = &visiting.campaign;
+    let language = visiting.choice.language;
     let text = strings(language);
     let phase = campaign.schedule().phase(now_ms());
     let notice = match phase {
@@ -164,10 +102,7 @@ pub(super) async fn page(
         Phase::Paused => text.not_running.into(),
     };
     let prefix = state.settings.path_prefix();
-    let code_query = code
-        .as_ref()
-        .map(|c| format!("?code={}", c.token))
-        .unwrap_or_default();
+    let code_query = visiting.code_only();
     let labels = [
         (
             Action::Buy,
@@ -183,7 +118,7 @@ pub(super) async fn page(
     ];
     let actions = labels
         .into_iter()
-        .filter(|(action, _)| action_url(&campaign, *action, prefix).is_some())
+        .filter(|(action, _)| action_url(campaign, *action, prefix).is_some())
         .map(|(action, label)| Link {
             label,
             href: format!(
@@ -195,8 +130,11 @@ pub(super) async fn page(
         })
         .collect();
     let hero = campaign.hero();
-    let landing = campaign.landing;
-    let title = landing.landing_title.unwrap_or(campaign.name);
+    let landing = &campaign.landing;
+    let title = landing
+        .landing_title
+        .clone()
+        .unwrap_or_else(|| campaign.name.clone());
     let hero = hero.map(|hero| HeroImage {
         src: format!("{prefix}/media/{}", hero.image),
         srcset: format!(
@@ -205,16 +143,13 @@ pub(super) async fn page(
         ),
         width: hero.width,
         height: hero.height,
-        alt: landing.hero_alt.unwrap_or_else(|| title.clone()),
+        alt: landing.hero_alt.clone().unwrap_or_else(|| title.clone()),
     });
-    let mut page = render(
+    let page = render(
         StatusCode::OK,
         CampaignPage {
             lang: language.code(),
-            switch_query: match &code {
-                Some(c) => format!("?code={}&lang={}", c.token, language.other().code()),
-                None => format!("?lang={}", language.other().code()),
-            },
+            switch_query: format!("{}lang={}", visiting.code_query(), language.other().code()),
             other_code: language.other().code(),
             other_language: text.other_language,
             active: phase == Phase::Running,
@@ -227,26 +162,11 @@ pub(super) async fn page(
             body_html: landing.landing_body.as_deref().map(rich_text::to_html),
             actions,
             notice,
-            fallback_url: campaign.fallback_url,
+            fallback_url: campaign.fallback_url.clone(),
             continue_to_brand: text.continue_to_brand,
         },
     );
-    choice.remember(&mut page);
-    let headers = page.headers_mut();
-    if let Some(cookie) = visitor.set_cookie(state.settings.secure_cookies) {
-        headers.append(header::SET_COOKIE, cookie);
-    }
-    // Each view is counted, so no shared cache may answer for us; and the page differs by
-    // language, chosen from these.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept-Language, Cookie"),
-    );
-    Ok(page)
+    Ok(visiting.finish(&state, page))
 }
 
 /// The stylesheet's colour variables for a brand's colours, each with a text colour that
@@ -269,31 +189,14 @@ pub(super) fn theme(brand: Option<&str>, background: Option<&str>) -> Option<Str
 pub(super) async fn click(
     State(state): State<AppState>,
     Path((slug, action)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    headers: HeaderMap,
+    asker: Asker,
 ) -> Result<Response, PageError> {
-    let campaign = state
-        .db
-        .campaign_by_slug(&slug)
-        .await
-        .map_err(missing("campaign"))?;
+    let visiting = Visiting::of(&state, &slug, asker).await?;
     let action = Action::parse(&action).ok_or(AppError::NotFound("call to action"))?;
-    let target = action_url(&campaign, action, state.settings.path_prefix())
+    let target = action_url(&visiting.campaign, action, state.settings.path_prefix())
         .ok_or(AppError::NotFound("call to action"))?;
-    let code = arriving_code(&state, query.as_deref(), &campaign).await;
-    let visit = Visit::describe(&state.visit_context(), peer.ip(), &method, &headers);
-    let visitor = Visitor::identify(&headers, visit.is_bot);
-    let mut event = event_row(
-        EventKind::Click,
-        Some(action),
-        &campaign,
-        code.as_deref(),
-        &visit,
-        &visitor,
-    );
-    let target = match (action, &code) {
+    let mut event = visiting.event(EventKind::Click, Some(action));
+    let target = match (action, &visiting.code) {
         (Action::Buy, _) => {
             let click_id = new_click_id();
             let target = with_query(&target, &format!("sl_click={click_id}"));
@@ -309,13 +212,12 @@ pub(super) async fn click(
         .record(event)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    let mut response = (StatusCode::FOUND, [(header::CACHE_CONTROL, "no-store")]).into_response();
+    let mut response = visiting.finish(&state, StatusCode::FOUND.into_response());
     let headers = response.headers_mut();
+    // A redirect that stores a click must reach the server every time.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(location) = HeaderValue::from_str(&target) {
         headers.insert(header::LOCATION, location);
-    }
-    if let Some(cookie) = visitor.set_cookie(state.settings.secure_cookies) {
-        headers.insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }

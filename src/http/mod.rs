@@ -13,6 +13,7 @@ mod rate_limit;
 pub mod redirect;
 pub mod resolver;
 mod strings;
+mod visiting;
 
 use std::sync::Arc;
 

@@ -7,27 +7,23 @@
 //! photos show only the city they were shared from. Whoever shared a photo (the same
 //! `sl_vid` cookie) sees it while it waits, and may delete it.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use askama::Template;
+use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::{AppError, missing};
 use super::extract::Path;
-use super::landing_page::{arriving_code, event_row, theme};
+use super::landing_page::theme;
 use super::media::forget_unused;
-use super::pages::{LanguageChoice, PageError, render};
+use super::pages::{self, PageError};
 use super::strings::{PhotoStrings, strings};
-use crate::db::{Campaign, NewPhoto, Photo, PhotoStatus};
+use super::visiting::{Asker, Visiting};
+use crate::db::{NewPhoto, Photo, PhotoStatus};
 use crate::domain::{EventKind, Point};
 use crate::media::{Picture, PictureError};
-use crate::scans::{RoutedCode, Visit, Visitor};
 
 /// Sizes a phone needs: the photo opened full screen, and a tile in a two-column grid.
 const DISPLAY_SIDE: u32 = 1280;
@@ -71,220 +67,121 @@ struct Tile {
     delete_action: String,
 }
 
-/// What one request to the photo page knows: the campaign, the code that brought the
-/// visitor, the visit and the visitor.
-struct Context {
-    campaign: Campaign,
-    code: Option<Arc<RoutedCode>>,
-    visit: Visit,
-    visitor: Visitor,
-    choice: LanguageChoice,
-}
-
-/// A request's parts that describe who asks: what the photo page's handlers share.
-pub(super) struct Asker {
-    query: Option<String>,
-    peer: SocketAddr,
-    method: Method,
-    headers: HeaderMap,
-    choice: LanguageChoice,
-}
-
-impl FromRequestParts<AppState> for Asker {
-    type Rejection = PageError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("no peer address: {e}")))?;
-        let Ok(choice) = LanguageChoice::from_request_parts(parts, state).await;
-        Ok(Self {
-            query: parts.uri.query().map(str::to_owned),
-            peer,
-            method: parts.method.clone(),
-            headers: parts.headers.clone(),
-            choice,
-        })
-    }
-}
-
-impl Context {
-    async fn of(state: &AppState, slug: &str, asker: Asker) -> Result<Self, PageError> {
-        let Asker {
-            query,
-            peer,
-            method,
-            headers,
-            choice,
-        } = asker;
-        let query = query.as_deref();
-        let (method, headers) = (&method, &headers);
-        let campaign = state
-            .db
-            .campaign_by_slug(slug)
-            .await
-            .ok()
-            .filter(|c| c.landing.photo_sharing.0)
-            .ok_or(AppError::NotFound("campaign"))?;
-        let code = arriving_code(state, query, &campaign).await;
-        let visit = Visit::describe(&state.visit_context(), peer.ip(), method, headers);
-        let visitor = Visitor::identify(headers, visit.is_bot);
-        Ok(Self {
-            campaign,
-            code,
-            visit,
-            visitor,
-            choice,
-        })
-    }
-
-    /// `?code=TOKEN&` (or `?`) for links that keep the code that brought the visitor.
-    fn code_query(&self) -> String {
-        match &self.code {
-            Some(code) => format!("?code={}&", code.token),
-            None => "?".into(),
-        }
-    }
-
-    fn base(&self, state: &AppState) -> String {
-        format!("{}/c/{}", state.settings.path_prefix(), self.campaign.slug)
-    }
-
-    /// The answer, with the visitor's cookie when it is new and the language remembered.
-    fn finish(&self, state: &AppState, mut response: Response) -> Response {
-        self.choice.remember(&mut response);
-        let headers = response.headers_mut();
-        if let Some(cookie) = self.visitor.set_cookie(state.settings.secure_cookies) {
-            headers.append(header::SET_COOKIE, cookie);
-        }
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-cache"),
-        );
-        headers.insert(
-            header::VARY,
-            HeaderValue::from_static("Accept-Language, Cookie"),
-        );
-        response
-    }
-
-    async fn render(
-        &self,
-        state: &AppState,
-        status: StatusCode,
-        notice: Option<&str>,
-        caption: String,
-        near: Option<Point>,
-    ) -> Result<Response, PageError> {
-        let language = self.choice.language;
-        let text = strings(language);
-        let base = self.base(state);
-        let code_query = self.code_query();
-        let viewer = near.or_else(|| {
-            let location = &self.visit.location;
-            Point::new(location.latitude?, location.longitude?)
-        });
-        let photos = state
-            .db
-            .gallery(
-                self.campaign.id,
-                self.visitor.id.as_deref(),
-                GALLERY_CANDIDATES,
-            )
-            .await?;
-        let photos = nearest_first(photos, viewer, self.visitor.id.as_deref());
-        let near_you = self.near_you(state, &text.photos, &photos).await?;
-        let photos = photos
-            .into_iter()
-            .take(GALLERY_SHOWN)
-            .map(|photo| {
-                let own = Some(&photo.visitor_id) == self.visitor.id.as_ref();
-                let place = photo.city.clone();
-                let alt = photo.caption.clone().unwrap_or_else(|| match &place {
-                    Some(city) => text.photos.shared_in.replace("{city}", city),
-                    None => text.photos.shared.into(),
-                });
-                let media = format!("{}/media", state.settings.path_prefix());
-                Tile {
-                    full: format!("{media}/{}", photo.image),
-                    thumb: format!("{media}/{}", photo.thumb),
-                    alt,
-                    caption: photo.caption,
-                    place,
-                    own,
-                    waiting: photo.status != PhotoStatus::Approved,
-                    delete_action: format!(
-                        "{base}/photos/{}/delete{}",
-                        photo.id,
-                        code_query.trim_end_matches(['&', '?'])
-                    ),
-                }
-            })
-            .collect();
-        let landing = &self.campaign.landing;
-        let page = PhotosPage {
-            lang: language.code(),
-            text: &text.photos,
-            title: landing
-                .landing_title
-                .clone()
-                .unwrap_or_else(|| self.campaign.name.clone()),
-            theme: theme(
-                landing.brand_color.as_deref(),
-                landing.background_color.as_deref(),
-            ),
-            other_code: language.other().code(),
-            other_language: text.other_language,
-            switch_query: format!("{code_query}lang={}", language.other().code()),
-            back_href: format!("{base}{}", code_query.trim_end_matches(['&', '?'])),
-            form_action: format!("{base}/photos{}", code_query.trim_end_matches(['&', '?'])),
-            notice,
-            refused: status != StatusCode::OK,
-            caption,
-            near_you,
-            photos,
-        };
-        Ok(self.finish(state, render(status, page)))
-    }
-
-    /// "12 people scanned this in Shanghai this week" (never a number under 5: "a few"),
-    /// and the nearest other cities with photos, from `photos` in nearest-first order.
-    async fn near_you(
-        &self,
-        state: &AppState,
-        text: &PhotoStrings,
-        photos: &[Photo],
-    ) -> Result<Vec<String>, PageError> {
-        let location = &self.visit.location;
-        let mut lines = Vec::new();
-        if let Some(city) = &location.city {
-            let country = location.country.as_deref().unwrap_or("");
-            let people = state
-                .db
-                .people_in_city(self.campaign.id, country, city)
-                .await?;
-            let line = match people {
-                0 => None,
-                1..=4 => Some(text.few_here.to_owned()),
-                n => Some(text.people_here.replace("{n}", &n.to_string())),
-            };
-            lines.extend(line.map(|l| l.replace("{city}", city)));
-        }
-        let mut cities: Vec<&str> = Vec::new();
-        for photo in photos.iter().filter(|p| p.status == PhotoStatus::Approved) {
-            if let Some(city) = photo.city.as_deref()
-                && Some(city) != location.city.as_deref()
-                && !cities.contains(&city)
-                && cities.len() < 3
-            {
-                cities.push(city);
+/// The photo page for a visit, with `notice` (thanks, deleted, or why a photo was
+/// refused) and what they typed kept.
+async fn render(
+    state: &AppState,
+    visiting: &Visiting,
+    status: StatusCode,
+    notice: Option<&str>,
+    caption: String,
+    near: Option<Point>,
+) -> Result<Response, PageError> {
+    let language = visiting.choice.language;
+    let text = strings(language);
+    let base = visiting.base(state);
+    let code_query = visiting.code_query();
+    let code_only = visiting.code_only();
+    let viewer = near.or_else(|| {
+        let location = &visiting.visit.location;
+        Point::new(location.latitude?, location.longitude?)
+    });
+    let photos = state
+        .db
+        .gallery(
+            visiting.campaign.id,
+            visiting.visitor.id.as_deref(),
+            GALLERY_CANDIDATES,
+        )
+        .await?;
+    let photos = nearest_first(photos, viewer, visiting.visitor.id.as_deref());
+    let near_you = near_you(state, visiting, &text.photos, &photos).await?;
+    let photos = photos
+        .into_iter()
+        .take(GALLERY_SHOWN)
+        .map(|photo| {
+            let own = Some(&photo.visitor_id) == visiting.visitor.id.as_ref();
+            let place = photo.city.clone();
+            let alt = photo.caption.clone().unwrap_or_else(|| match &place {
+                Some(city) => text.photos.shared_in.replace("{city}", city),
+                None => text.photos.shared.into(),
+            });
+            let media = format!("{}/media", state.settings.path_prefix());
+            Tile {
+                full: format!("{media}/{}", photo.image),
+                thumb: format!("{media}/{}", photo.thumb),
+                alt,
+                caption: photo.caption,
+                place,
+                own,
+                waiting: photo.status != PhotoStatus::Approved,
+                delete_action: format!("{base}/photos/{}/delete{}", photo.id, code_only),
             }
-        }
-        if !cities.is_empty() {
-            lines.push(text.photos_from.replace("{cities}", &cities.join(", ")));
-        }
-        Ok(lines)
+        })
+        .collect();
+    let landing = &visiting.campaign.landing;
+    let page = PhotosPage {
+        lang: language.code(),
+        text: &text.photos,
+        title: landing
+            .landing_title
+            .clone()
+            .unwrap_or_else(|| visiting.campaign.name.clone()),
+        theme: theme(
+            landing.brand_color.as_deref(),
+            landing.background_color.as_deref(),
+        ),
+        other_code: language.other().code(),
+        other_language: text.other_language,
+        switch_query: format!("{code_query}lang={}", language.other().code()),
+        back_href: format!("{base}{code_only}"),
+        form_action: format!("{base}/photos{code_only}"),
+        notice,
+        refused: status != StatusCode::OK,
+        caption,
+        near_you,
+        photos,
+    };
+    Ok(visiting.finish(state, pages::render(status, page)))
+}
+
+/// "12 people scanned this in Shanghai this week" (never a number under 5: "a few"),
+/// and the nearest other cities with photos, from `photos` in nearest-first order.
+async fn near_you(
+    state: &AppState,
+    visiting: &Visiting,
+    text: &PhotoStrings,
+    photos: &[Photo],
+) -> Result<Vec<String>, PageError> {
+    let location = &visiting.visit.location;
+    let mut lines = Vec::new();
+    if let Some(city) = &location.city {
+        let country = location.country.as_deref().unwrap_or("");
+        let people = state
+            .db
+            .people_in_city(visiting.campaign.id, country, city)
+            .await?;
+        let line = match people {
+            0 => None,
+            1..=4 => Some(text.few_here.to_owned()),
+            n => Some(text.people_here.replace("{n}", &n.to_string())),
+        };
+        lines.extend(line.map(|l| l.replace("{city}", city)));
     }
+    let mut cities: Vec<&str> = Vec::new();
+    for photo in photos.iter().filter(|p| p.status == PhotoStatus::Approved) {
+        if let Some(city) = photo.city.as_deref()
+            && Some(city) != location.city.as_deref()
+            && !cities.contains(&city)
+            && cities.len() < 3
+        {
+            cities.push(city);
+        }
+    }
+    if !cities.is_empty() {
+        lines.push(text.photos_from.replace("{cities}", &cities.join(", ")));
+    }
+    Ok(lines)
 }
 
 /// The viewer's own photos first, then the nearest to `viewer` (photos without a place
@@ -313,10 +210,13 @@ fn nearest_first(
     photos
 }
 
-fn query_value<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
-    query?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+/// The visit of campaign `slug`'s photo page, which only campaigns sharing photos have.
+async fn photo_visit(state: &AppState, slug: &str, asker: Asker) -> Result<Visiting, PageError> {
+    let visiting = Visiting::of(state, slug, asker).await?;
+    if !visiting.campaign.landing.photo_sharing.0 {
+        return Err(AppError::NotFound("campaign").into());
+    }
+    Ok(visiting)
 }
 
 pub(super) async fn page(
@@ -324,32 +224,30 @@ pub(super) async fn page(
     Path(slug): Path<String>,
     asker: Asker,
 ) -> Result<Response, PageError> {
-    let query = asker.query.clone();
-    let query = query.as_deref();
-    let context = Context::of(&state, &slug, asker).await?;
-    let near = query_value(query, "near")
+    let visiting = photo_visit(&state, &slug, asker).await?;
+    let near = visiting
+        .query_value("near")
         .and_then(|raw| Point::parse_shared(&raw.replace("%2C", ",").replace("%2c", ",")));
     if near.is_some() {
-        let consent = event_row(
-            EventKind::LocationConsent,
-            None,
-            &context.campaign,
-            context.code.as_deref(),
-            &context.visit,
-            &context.visitor,
-        );
+        let consent = visiting.event(EventKind::LocationConsent, None);
         state.events.record_soon(consent).await;
     }
-    let text = &strings(context.choice.language).photos;
-    let notice = match query_value(query, "sent") {
+    let text = &strings(visiting.choice.language).photos;
+    let notice = match visiting.query_value("sent") {
         Some("pending") => Some(text.sent_pending),
         Some("live") => Some(text.sent_live),
         Some("deleted") => Some(text.deleted),
         _ => None,
     };
-    context
-        .render(&state, StatusCode::OK, notice, String::new(), near)
-        .await
+    render(
+        &state,
+        &visiting,
+        StatusCode::OK,
+        notice,
+        String::new(),
+        near,
+    )
+    .await
 }
 
 /// What the upload form sent.
@@ -399,24 +297,20 @@ pub(super) async fn upload(
     asker: Asker,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let context = Context::of(&state, &slug, asker).await?;
-    let text = &strings(context.choice.language).photos;
+    let visiting = photo_visit(&state, &slug, asker).await?;
+    let text = &strings(visiting.choice.language).photos;
     let refuse = |status: StatusCode, why: &'static str, caption: String| {
-        let context = &context;
+        let visiting = &visiting;
         let state = &state;
-        async move {
-            context
-                .render(state, status, Some(why), caption, None)
-                .await
-        }
+        async move { render(state, visiting, status, Some(why), caption, None).await }
     };
-    let Some(visitor_id) = context.visitor.id.clone() else {
+    let Some(visitor_id) = visiting.visitor.id.clone() else {
         // A bot (no cookie is issued to one) does not share photos.
         return refuse(StatusCode::FORBIDDEN, text.choose_photo, String::new()).await;
     };
     if !state
         .photo_limits
-        .allow(&visitor_id, &context.visit.ip_prefix)
+        .allow(&visitor_id, &visiting.visit.ip_prefix)
     {
         return refuse(StatusCode::TOO_MANY_REQUESTS, text.slow_down, String::new()).await;
     }
@@ -480,10 +374,10 @@ pub(super) async fn upload(
             return refuse(StatusCode::UNPROCESSABLE_ENTITY, text.unreadable, caption).await;
         }
     };
-    let approved = context.campaign.landing.photo_auto_approve.0;
-    let location = &context.visit.location;
+    let approved = visiting.campaign.landing.photo_auto_approve.0;
+    let location = &visiting.visit.location;
     let new = NewPhoto {
-        campaign_id: context.campaign.id,
+        campaign_id: visiting.campaign.id,
         visitor_id,
         status: if approved {
             PhotoStatus::Approved
@@ -499,30 +393,23 @@ pub(super) async fn upload(
         city: location.city.clone(),
         latitude: location.latitude,
         longitude: location.longitude,
-        code_id: context.code.as_ref().map(|c| c.code_id),
-        channel_id: context.code.as_ref().map(|c| c.channel_id),
+        code_id: visiting.code.as_ref().map(|c| c.code_id),
+        channel_id: visiting.code.as_ref().map(|c| c.channel_id),
     };
     if let Err(err) = state.db.create_photo(new).await {
         // Nothing half-stored: the files go unless another photo shows the same picture.
         forget_unused(&state, [image, thumb]).await;
         return Err(AppError::from(err).into());
     }
-    let shared = event_row(
-        EventKind::PhotoShare,
-        None,
-        &context.campaign,
-        context.code.as_deref(),
-        &context.visit,
-        &context.visitor,
-    );
+    let shared = visiting.event(EventKind::PhotoShare, None);
     state.events.record_soon(shared).await;
     let sent = if approved { "live" } else { "pending" };
     let to = format!(
         "{}/photos{}sent={sent}",
-        context.base(&state),
-        context.code_query()
+        visiting.base(&state),
+        visiting.code_query()
     );
-    Ok(context.finish(&state, see_other(&to)))
+    Ok(visiting.finish(&state, see_other(&to)))
 }
 
 /// `POST /c/{slug}/photos/{id}/delete`: whoever shared a photo (by the visitor cookie)
@@ -532,18 +419,18 @@ pub(super) async fn delete(
     Path((slug, id)): Path<(String, i64)>,
     asker: Asker,
 ) -> Result<Response, PageError> {
-    let context = Context::of(&state, &slug, asker).await?;
-    let visitor = context
+    let visiting = photo_visit(&state, &slug, asker).await?;
+    let visitor = visiting
         .visitor
         .id
         .as_deref()
-        .filter(|_| !context.visitor.is_new);
+        .filter(|_| !visiting.visitor.is_new);
     let photo = state
         .db
         .photo(id)
         .await
         .ok()
-        .filter(|p| p.campaign_id == context.campaign.id && Some(p.visitor_id.as_str()) == visitor)
+        .filter(|p| p.campaign_id == visiting.campaign.id && Some(p.visitor_id.as_str()) == visitor)
         .ok_or(AppError::NotFound("photo"))?;
     let deleted = state
         .db
@@ -553,10 +440,10 @@ pub(super) async fn delete(
     forget_unused(&state, [deleted.image, deleted.thumb]).await;
     let to = format!(
         "{}/photos{}sent=deleted",
-        context.base(&state),
-        context.code_query()
+        visiting.base(&state),
+        visiting.code_query()
     );
-    Ok(context.finish(&state, see_other(&to)))
+    Ok(visiting.finish(&state, see_other(&to)))
 }
 
 fn see_other(to: &str) -> Response {

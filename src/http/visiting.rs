@@ -1,0 +1,166 @@
+//! A visitor on a campaign's pages: who asks (address, agent, language, cookie), the
+//! campaign, the code whose scan brought them (`?code=TOKEN`, added by the scan redirect
+//! and handed on by every link of the pages), and the visit described as a scan describes
+//! it. The landing page, its click links and the photo page all start from one, so they
+//! know the same visitor as the scan, and their events count for the same code.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
+
+use super::AppState;
+use super::error::AppError;
+use super::pages::{LanguageChoice, PageError};
+use crate::db::{Campaign, EventRow, now_ms};
+use crate::domain::{Action, EventKind, Token};
+use crate::scans::{RoutedCode, Visit, Visitor};
+
+/// The parts of a request that say who asks.
+pub(super) struct Asker {
+    query: Option<String>,
+    peer: SocketAddr,
+    method: Method,
+    headers: HeaderMap,
+    choice: LanguageChoice,
+}
+
+impl FromRequestParts<AppState> for Asker {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("no peer address: {e}")))?;
+        let Ok(choice) = LanguageChoice::from_request_parts(parts, state).await;
+        Ok(Self {
+            query: parts.uri.query().map(str::to_owned),
+            peer,
+            method: parts.method.clone(),
+            headers: parts.headers.clone(),
+            choice,
+        })
+    }
+}
+
+pub(super) struct Visiting {
+    pub campaign: Campaign,
+    /// The code whose scan brought the visitor, if the visit names one of this campaign.
+    pub code: Option<Arc<RoutedCode>>,
+    pub visit: Visit,
+    pub visitor: Visitor,
+    pub choice: LanguageChoice,
+    query: Option<String>,
+}
+
+impl Visiting {
+    /// The visit of campaign `slug`; an unknown campaign is the not-found page.
+    pub async fn of(state: &AppState, slug: &str, asker: Asker) -> Result<Self, PageError> {
+        let campaign = state
+            .db
+            .campaign_by_slug(slug)
+            .await
+            .map_err(super::error::missing("campaign"))?;
+        let code = arriving_code(state, asker.query.as_deref(), &campaign).await;
+        let visit = Visit::describe(
+            &state.visit_context(),
+            asker.peer.ip(),
+            &asker.method,
+            &asker.headers,
+        );
+        let visitor = Visitor::identify(&asker.headers, visit.is_bot);
+        Ok(Self {
+            campaign,
+            code,
+            visit,
+            visitor,
+            choice: asker.choice,
+            query: asker.query,
+        })
+    }
+
+    /// A value of the request's query, as sent (`near=31.23,121.47`).
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        self.query
+            .as_deref()?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+    }
+
+    /// The event for what the visitor did now, with the code that brought them.
+    pub fn event(&self, kind: EventKind, action: Option<Action>) -> EventRow {
+        let code = self.code.as_deref();
+        EventRow {
+            occurred_at: now_ms(),
+            kind: kind.as_str(),
+            action: action.map(Action::as_str),
+            campaign_id: self.campaign.id,
+            channel_id: code.map(|c| c.channel_id),
+            batch_id: code.map(|c| c.batch_id),
+            store_id: code.and_then(|c| c.store_id),
+            code_id: code.map(|c| c.code_id),
+            visitor_id: self.visitor.id.clone(),
+            is_bot: self.visit.is_bot,
+            click_id: None,
+            country: self.visit.location.country.clone(),
+            city: self.visit.location.city.clone(),
+            device: self.visit.device.class,
+        }
+    }
+
+    /// `?code=TOKEN&` (or `?`): the start of a link's query that keeps the code.
+    pub fn code_query(&self) -> String {
+        match &self.code {
+            Some(code) => format!("?code={}&", code.token),
+            None => "?".into(),
+        }
+    }
+
+    /// `code_query` for a link with nothing else in its query.
+    pub fn code_only(&self) -> String {
+        self.code_query().trim_end_matches(['&', '?']).to_owned()
+    }
+
+    /// The campaign's pages under the public URL's path: `/qr/c/tea`.
+    pub fn base(&self, state: &AppState) -> String {
+        format!("{}/c/{}", state.settings.path_prefix(), self.campaign.slug)
+    }
+
+    /// The answer, with the visitor's cookie when it is new, the language remembered after
+    /// a switch, and no shared cache allowed to answer for it (each view is counted; the
+    /// page differs by language, chosen from these headers).
+    pub fn finish(&self, state: &AppState, mut response: Response) -> Response {
+        self.choice.remember(&mut response);
+        let headers = response.headers_mut();
+        if let Some(cookie) = self.visitor.set_cookie(state.settings.secure_cookies) {
+            headers.append(header::SET_COOKIE, cookie);
+        }
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("Accept-Language, Cookie"),
+        );
+        response
+    }
+}
+
+/// The code a visit came with, if it names a code of this campaign. A link shared onwards
+/// keeps it: the code still brought them.
+async fn arriving_code(
+    state: &AppState,
+    query: Option<&str>,
+    campaign: &Campaign,
+) -> Option<Arc<RoutedCode>> {
+    let raw = query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("code="))?;
+    let token = Token::parse(raw)?;
+    let code = state.codes.get(token.as_str()).await.ok().flatten()?;
+    (code.campaign_id == campaign.id).then_some(code)
+}
