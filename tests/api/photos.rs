@@ -360,6 +360,20 @@ async fn uploads_that_are_not_usable_photos_are_refused_in_the_consumers_languag
             );
         }
     }
+    // An upload cut off mid-way: the form never ends.
+    let whole = form(Some(("a.jpg", &phone_photo())), "");
+    let cut = whole[..whole.len() / 2].to_vec();
+    let response = Phone::new(&app, "10.0.0.1")
+        .upload("/c/tea/photos", cut)
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("could not read this photo")
+    );
     let listed: Value = api(&app, reqwest::Method::GET, "/api/v1/photos")
         .await
         .json()
