@@ -24,7 +24,7 @@ const HERO_LARGE: u32 = 1200;
 
 /// What the landing page says. Every field is optional; `PUT .../landing` replaces all of
 /// them (the hero image stays).
-#[derive(Deserialize, Serialize, ToSchema, Default)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Landing {
     /// The page's heading; the campaign's name when absent.
@@ -62,11 +62,23 @@ pub struct Landing {
     pub photo_auto_approve: Option<bool>,
 }
 
-/// The landing content as the API shows it, with the hero image if one was uploaded.
+/// The landing content as the API shows it (the fields of `Landing`, the two flags with
+/// their defaults applied) and the hero image, if one was uploaded. Written out rather
+/// than flattened from `Landing`: that one refuses unknown fields, and a schema made of
+/// both would refuse `hero`.
 #[derive(Serialize, ToSchema)]
 pub struct LandingView {
-    #[serde(flatten)]
-    content: Landing,
+    title: Option<String>,
+    body: Option<String>,
+    cta_label: Option<String>,
+    cta_url: Option<String>,
+    store_finder_url: Option<String>,
+    join_url: Option<String>,
+    brand_color: Option<String>,
+    background_color: Option<String>,
+    hero_alt: Option<String>,
+    photo_sharing: bool,
+    photo_auto_approve: bool,
     hero: Option<HeroView>,
 }
 
@@ -84,19 +96,17 @@ impl LandingView {
     pub fn new(campaign: &Campaign, public_url: &str) -> Self {
         let l = &campaign.landing;
         Self {
-            content: Landing {
-                title: l.landing_title.clone(),
-                body: l.landing_body.clone(),
-                cta_label: l.cta_label.clone(),
-                cta_url: l.cta_url.clone(),
-                store_finder_url: l.store_finder_url.clone(),
-                join_url: l.join_url.clone(),
-                brand_color: l.brand_color.clone(),
-                background_color: l.background_color.clone(),
-                hero_alt: l.hero_alt.clone(),
-                photo_sharing: Some(l.photo_sharing.0),
-                photo_auto_approve: Some(l.photo_auto_approve.0),
-            },
+            title: l.landing_title.clone(),
+            body: l.landing_body.clone(),
+            cta_label: l.cta_label.clone(),
+            cta_url: l.cta_url.clone(),
+            store_finder_url: l.store_finder_url.clone(),
+            join_url: l.join_url.clone(),
+            brand_color: l.brand_color.clone(),
+            background_color: l.background_color.clone(),
+            hero_alt: l.hero_alt.clone(),
+            photo_sharing: l.photo_sharing.0,
+            photo_auto_approve: l.photo_auto_approve.0,
             hero: campaign.hero().map(|hero| HeroView {
                 url: format!("{public_url}/media/{}", hero.image),
                 small_url: format!("{public_url}/media/{}", hero.small),
