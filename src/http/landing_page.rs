@@ -12,14 +12,16 @@ use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 
 use super::AppState;
+use super::api::HERO_SMALL;
 use super::error::AppError;
 use super::extract::Path;
 use super::pages::{PageError, render};
 use super::redirect::with_query;
 use super::strings::strings;
 use super::visiting::{Asker, Visiting};
-use crate::db::{Campaign, now_ms};
+use crate::db::{Campaign, Hero, now_ms};
 use crate::domain::{Action, Colour, EventKind, Phase, rich_text};
+use crate::media::fit;
 
 #[derive(Template)]
 #[template(path = "campaign.html")]
@@ -138,8 +140,11 @@ pub(super) async fn page(
     let hero = hero.map(|hero| HeroImage {
         src: format!("{prefix}/media/{}", hero.image),
         srcset: format!(
-            "{prefix}/media/{} 480w, {prefix}/media/{} {}w",
-            hero.small, hero.image, hero.width
+            "{prefix}/media/{} {}w, {prefix}/media/{} {}w",
+            hero.small,
+            small_width(&hero),
+            hero.image,
+            hero.width
         ),
         width: hero.width,
         height: hero.height,
@@ -167,6 +172,12 @@ pub(super) async fn page(
         },
     );
     Ok(visiting.finish(&state, page))
+}
+
+/// The width of a hero's phone size, which was fitted in a square of `HERO_SMALL`.
+fn small_width(hero: &Hero) -> u32 {
+    let side = |v: i64| u32::try_from(v).unwrap_or(0);
+    fit(side(hero.width), side(hero.height), HERO_SMALL).0
 }
 
 /// The stylesheet's colour variables for a brand's colours, each with a text colour that

@@ -5,5 +5,5 @@
 mod picture;
 mod store;
 
-pub use picture::{MAX_UPLOAD_BYTES, Picture, PictureError, Rendition};
+pub use picture::{MAX_UPLOAD_BYTES, Picture, PictureError, Rendition, fit};
 pub use store::{MediaStore, is_media_name};

@@ -137,7 +137,7 @@ fn on_white(image: DynamicImage) -> RgbImage {
 }
 
 /// The size that fits `width` x `height` in a square of `max_side`, keeping the shape.
-fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+pub fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     let longest = width.max(height);
     if longest <= max_side {
         return (width, height);

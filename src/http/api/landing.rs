@@ -19,7 +19,7 @@ use crate::media::{MAX_UPLOAD_BYTES, Picture, PictureError};
 
 /// The hero's sizes: a phone's width at 1x (about 400 CSS pixels and a little room), and
 /// at 2.5-3x for sharp screens.
-const HERO_SMALL: u32 = 480;
+pub(crate) const HERO_SMALL: u32 = 480;
 const HERO_LARGE: u32 = 1200;
 
 /// What the landing page says. Every field is optional; `PUT .../landing` replaces all of

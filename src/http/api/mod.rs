@@ -16,6 +16,8 @@ mod sheets;
 mod stores;
 mod time;
 
+pub(crate) use landing::HERO_SMALL;
+
 use std::sync::Arc;
 use std::time::Duration;
 
