@@ -1,6 +1,6 @@
-//! Deleting old raw scans. Reports read rollups and sketches, and per-code history is
-//! folded from scans, so those stay; only the raw rows go, and only once the fold has
-//! counted them.
+//! Deleting old raw scans and events. Reports read rollups and sketches, and per-code
+//! history is folded from scans, so those stay; only the raw rows go, and scans only once
+//! the fold has counted them.
 
 use super::code_history::fold_watermark;
 use super::{Db, DbResult};
@@ -22,6 +22,21 @@ impl Db {
              (SELECT id FROM scans WHERE id <= $1 ORDER BY id LIMIT $2) AND scanned_at < $3",
         )
         .bind(folded)
+        .bind(limit)
+        .bind(cutoff_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(deleted.rows_affected())
+    }
+
+    /// Deletes up to `limit` of the oldest landing events (views, clicks with their click
+    /// ids) made before `cutoff_ms`; their hourly rollups stay. Walks ids like scans.
+    pub async fn delete_old_events(&self, cutoff_ms: i64, limit: i64) -> DbResult<u64> {
+        let _turn = self.write_turn().await;
+        let deleted = sqlx::query(
+            "DELETE FROM events WHERE id IN \
+             (SELECT id FROM events ORDER BY id LIMIT $1) AND occurred_at < $2",
+        )
         .bind(limit)
         .bind(cutoff_ms)
         .execute(self.pool())

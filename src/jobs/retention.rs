@@ -1,6 +1,7 @@
-//! Retention: once a day (and at start), raw scans older than `SCANLOOP_RETENTION_DAYS` are
-//! deleted in small chunks with a pause between them, so scans keep getting their turn.
-//! Rollups, visitor sketches and per-code history stay (see `db::retention`).
+//! Retention: once a day (and at start), raw scans and landing events older than
+//! `SCANLOOP_RETENTION_DAYS` are deleted in small chunks with a pause between them, so
+//! scans keep getting their turn. Rollups, visitor sketches and per-code history stay (see
+//! `db::retention`).
 
 use std::time::Duration;
 
@@ -18,19 +19,39 @@ pub async fn run(db: Db, days: u32) {
     loop {
         tick.tick().await;
         match sweep(&db, days, now_ms()).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, days, "deleted raw scans past retention"),
-            Err(err) => tracing::warn!(%err, "deleting old scans failed; trying again tomorrow"),
+            Ok(Swept {
+                scans: 0,
+                events: 0,
+            }) => {}
+            Ok(Swept { scans, events }) => {
+                tracing::info!(scans, events, days, "deleted raw rows past retention");
+            }
+            Err(err) => tracing::warn!(%err, "deleting old rows failed; trying again tomorrow"),
         }
     }
 }
 
-/// Deletes every folded scan made more than `days` days before `now`; returns how many.
-pub async fn sweep(db: &Db, days: u32, now: i64) -> DbResult<u64> {
+/// What one sweep deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub scans: u64,
+    pub events: u64,
+}
+
+/// Deletes every folded scan, and every event, made more than `days` days before `now`.
+pub async fn sweep(db: &Db, days: u32, now: i64) -> DbResult<Swept> {
     let cutoff = now - i64::from(days) * DAY_MS;
+    Ok(Swept {
+        scans: in_chunks(|| db.delete_old_scans(cutoff, CHUNK)).await?,
+        events: in_chunks(|| db.delete_old_events(cutoff, CHUNK)).await?,
+    })
+}
+
+/// Runs `chunk` until it deletes fewer than a chunk; returns how many went in all.
+async fn in_chunks<F: Future<Output = DbResult<u64>>>(chunk: impl Fn() -> F) -> DbResult<u64> {
     let mut total = 0;
     loop {
-        let deleted = db.delete_old_scans(cutoff, CHUNK).await?;
+        let deleted = chunk().await?;
         total += deleted;
         if deleted < CHUNK as u64 {
             return Ok(total);

@@ -1,11 +1,12 @@
 //! Retention deletes raw scans past their time, after the per-code history has counted
-//! them, and keeps reports and history whole; a retention of 0 or less is refused.
+//! them, and landing events past theirs, and keeps reports and history whole; a
+//! retention of 0 or less is refused.
 
 use std::process::Command;
 
 use reqwest::StatusCode;
 use scanloop::db::{Db, now_ms};
-use scanloop::jobs::retention::sweep;
+use scanloop::jobs::retention::{Swept, sweep};
 use serde_json::json;
 
 use crate::helpers::{PHONE, TestApp};
@@ -14,7 +15,7 @@ use crate::history::code_when;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[tokio::test]
-async fn old_scans_go_and_reports_and_history_stay() {
+async fn old_scans_and_events_go_and_reports_and_history_stay() {
     let app = TestApp::spawn().await;
     let (campaign, _, batch) = app.seed(json!({"name": "Kept"}), "shared", 1).await;
     let token = app.codes(&batch["id"]).await[0].1.clone();
@@ -33,14 +34,57 @@ async fn old_scans_go_and_reports_and_history_stay() {
     .await
     .unwrap();
 
+    // Two landing views, one of them 40 days old.
+    let slug = campaign["slug"].as_str().unwrap();
+    for _ in 0..2 {
+        let view = app
+            .client
+            .get(app.url(&format!("/c/{slug}")))
+            .header("user-agent", PHONE)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(view.status(), StatusCode::OK);
+    }
+    let mut stored = 0;
+    for _ in 0..100 {
+        (stored,) = sqlx::query_as("SELECT COUNT(*) FROM events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if stored == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(stored, 2);
+    sqlx::query(
+        "UPDATE events SET occurred_at = occurred_at - $1 \
+         WHERE id IN (SELECT id FROM events ORDER BY id LIMIT 1)",
+    )
+    .bind(40 * DAY_MS)
+    .execute(&pool)
+    .await
+    .unwrap();
+
     let db = Db::connect(&app.database_url).await.unwrap();
+    let swept = |scans, events| Swept { scans, events };
     assert_eq!(
         sweep(&db, 50, now_ms()).await.unwrap(),
-        0,
+        swept(0, 0),
         "none is 50 days old"
     );
-    assert_eq!(sweep(&db, 30, now_ms()).await.unwrap(), 3);
-    assert_eq!(sweep(&db, 30, now_ms()).await.unwrap(), 0, "nothing twice");
+    assert_eq!(sweep(&db, 30, now_ms()).await.unwrap(), swept(3, 1));
+    assert_eq!(
+        sweep(&db, 30, now_ms()).await.unwrap(),
+        swept(0, 0),
+        "nothing twice"
+    );
+    let (views,): (i64,) = sqlx::query_as("SELECT CAST(SUM(events) AS BIGINT) FROM event_rollups")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(views, 2, "the hourly counts of events stay");
 
     let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM scans")
         .fetch_one(&pool)
