@@ -122,14 +122,15 @@ pub fn url_field(field: &str, raw: Option<&str>) -> Result<Option<TargetUrl>> {
         .transpose()
 }
 
-fn color_field(field: &str, raw: Option<&str>) -> Result<Option<String>> {
-    raw.filter(|r| !r.trim().is_empty())
-        .map(|r| {
-            Colour::parse(r).map(Colour::hex).ok_or_else(|| {
-                AppError::invalid(field, "must be a colour of six hex digits such as #c8102e")
-            })
+/// A colour as the document's pattern says: six hex digits, `#` optional; an empty text is
+/// refused like any other that is not a colour (leave the field out for none).
+fn colour_field(field: &str, raw: Option<&str>) -> Result<Option<String>> {
+    raw.map(|r| {
+        Colour::parse(r).map(Colour::hex).ok_or_else(|| {
+            AppError::invalid(field, "must be a colour of six hex digits such as #c8102e")
         })
-        .transpose()
+    })
+    .transpose()
 }
 
 impl Landing {
@@ -144,8 +145,8 @@ impl Landing {
             cta_url: url("landing.cta_url", self.cta_url.as_deref())?,
             store_finder_url: url("landing.store_finder_url", self.store_finder_url.as_deref())?,
             join_url: url("landing.join_url", self.join_url.as_deref())?,
-            brand_color: color_field("landing.brand_color", self.brand_color.as_deref())?,
-            background_color: color_field(
+            brand_color: colour_field("landing.brand_color", self.brand_color.as_deref())?,
+            background_color: colour_field(
                 "landing.background_color",
                 self.background_color.as_deref(),
             )?,
