@@ -9,7 +9,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rand::RngCore;
 
 use super::AppState;
 use super::api::HERO_SMALL;
@@ -22,6 +21,7 @@ use super::visiting::{Asker, Visiting};
 use crate::db::{Campaign, Hero, now_ms};
 use crate::domain::{Action, Colour, EventKind, Phase, rich_text};
 use crate::media::fit;
+use crate::scans::visitor;
 
 #[derive(Template)]
 #[template(path = "campaign.html")]
@@ -209,7 +209,7 @@ pub(super) async fn click(
     let mut event = visiting.event(EventKind::Click, Some(action));
     let target = match (action, &visiting.code) {
         (Action::Buy, _) => {
-            let click_id = new_click_id();
+            let click_id = visitor::new_id();
             let target = with_query(&target, &format!("sl_click={click_id}"));
             event.click_id = Some(click_id);
             target
@@ -231,11 +231,4 @@ pub(super) async fn click(
         headers.insert(header::LOCATION, location);
     }
     Ok(response)
-}
-
-/// 128 random bits as 32 hex digits, like the visitor id.
-fn new_click_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }

@@ -84,10 +84,7 @@ impl Visiting {
 
     /// A value of the request's query, as sent (`near=31.23,121.47`).
     pub fn query_value(&self, name: &str) -> Option<&str> {
-        self.query
-            .as_deref()?
-            .split('&')
-            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+        query_value(self.query.as_deref(), name)
     }
 
     /// The event for what the visitor did now, with the code that brought them.
@@ -150,6 +147,12 @@ impl Visiting {
     }
 }
 
+fn query_value<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
 /// The code a visit came with, if it names a code of this campaign. A link shared onwards
 /// keeps it: the code still brought them.
 async fn arriving_code(
@@ -157,10 +160,7 @@ async fn arriving_code(
     query: Option<&str>,
     campaign: &Campaign,
 ) -> Option<Arc<RoutedCode>> {
-    let raw = query?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("code="))?;
-    let token = Token::parse(raw)?;
+    let token = Token::parse(query_value(query, "code")?)?;
     let code = state.codes.get(token.as_str()).await.ok().flatten()?;
     (code.campaign_id == campaign.id).then_some(code)
 }

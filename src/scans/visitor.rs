@@ -46,8 +46,8 @@ impl Visitor {
     }
 }
 
-/// 128 random bits as 32 hex digits.
-fn new_id() -> String {
+/// 128 random bits as 32 hex digits: a visitor id, and the click id of a buy link.
+pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
