@@ -75,6 +75,8 @@ async fn create(
             fallback_url: None,
             starts_at: None,
             ends_at: None,
+            currency: "CNY".into(),
+            rules: Default::default(),
             landing: LandingContent {
                 landing_title: Some("Thanks for scanning our Jasmine Tea".into()),
                 landing_body: Some(

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod conversions;
 pub mod db;
 pub mod demo;
 pub mod domain;

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::conversions::ConversionRecorder;
 use crate::db::{Backend, Db};
 use crate::events::EventWriter;
 use crate::geo::Geo;
@@ -64,6 +65,8 @@ impl App {
         let (writer, writer_task) = ScanWriter::start(db.clone(), metrics.clone());
         let (events, event_task) = EventWriter::start(db.clone(), metrics.clone());
         let batches = BatchGenerator::new(db.clone(), codes.clone(), metrics.clone());
+        let (fold, fold_reporter) = code_history::progress();
+        let fold_reporter = Arc::new(fold_reporter);
         if db.backend() == Backend::Sqlite {
             // One process owns a SQLite database: a lease left behind is a dead process's.
             db.release_all_leases().await?;
@@ -79,7 +82,7 @@ impl App {
             }),
             supervise("code history", {
                 let db = db.clone();
-                move || code_history::run(db.clone())
+                move || code_history::run(db.clone(), fold_reporter.clone())
             }),
         ];
         if db.backend() == Backend::Sqlite {
@@ -104,6 +107,7 @@ impl App {
             )
         })?;
         let state = AppState::new(Shared {
+            conversions: ConversionRecorder::new(db.clone(), fold),
             db,
             media,
             codes,

@@ -1,6 +1,7 @@
 //! Campaigns: what the codes promote, where scans go, and when.
 
 use super::{Db, DbError, DbResult, Flag, Page, conflict_as, now_ms};
+use crate::domain::attribution::{Model, Rules, Span};
 use crate::domain::{Schedule, Slug, Status, TargetUrl};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,6 +21,12 @@ pub struct Campaign {
     pub hero_small: Option<String>,
     pub hero_width: Option<i64>,
     pub hero_height: Option<i64>,
+    /// ISO 4217: the currency its reports and conversions are in.
+    pub currency: String,
+    #[sqlx(try_from = "String")]
+    pub attribution_model: Model,
+    pub lookback_ms: i64,
+    pub half_life_ms: i64,
     pub created_at: i64,
 }
 
@@ -84,6 +91,8 @@ pub struct NewCampaign {
     pub starts_at: Option<i64>,
     pub ends_at: Option<i64>,
     pub landing: LandingContent,
+    pub currency: String,
+    pub rules: Rules,
 }
 
 impl Campaign {
@@ -94,6 +103,16 @@ impl Campaign {
             width: self.hero_width?,
             height: self.hero_height?,
         })
+    }
+
+    /// How its reports credit conversions unless a report asks otherwise.
+    pub fn rules(&self) -> Rules {
+        let defaults = Rules::default();
+        Rules {
+            model: self.attribution_model,
+            window: Span::from_ms(self.lookback_ms).unwrap_or(defaults.window),
+            half_life: Span::from_ms(self.half_life_ms).unwrap_or(defaults.half_life),
+        }
     }
 
     pub fn schedule(&self) -> Schedule {
@@ -108,7 +127,7 @@ impl Campaign {
 const COLUMNS: &str = "id, slug, name, destination_url, fallback_url, starts_at, ends_at, status, \
      landing_title, landing_body, cta_label, cta_url, store_finder_url, join_url, brand_color, \
      background_color, hero_alt, photo_sharing, photo_auto_approve, hero_image, hero_small, \
-     hero_width, hero_height, created_at";
+     hero_width, hero_height, currency, attribution_model, lookback_ms, half_life_ms, created_at";
 
 impl Db {
     pub async fn create_campaign(&self, new: NewCampaign) -> DbResult<Campaign> {
@@ -116,8 +135,9 @@ impl Db {
             "INSERT INTO campaigns (slug, name, destination_url, fallback_url, starts_at, ends_at, \
              landing_title, landing_body, cta_label, cta_url, store_finder_url, join_url, \
              brand_color, background_color, hero_alt, photo_sharing, photo_auto_approve, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18) RETURNING id",
+             currency, attribution_model, lookback_ms, half_life_ms, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id",
         )
         .bind(new.slug.into_string())
         .bind(new.name)
@@ -136,6 +156,10 @@ impl Db {
         .bind(new.landing.hero_alt)
         .bind(i64::from(new.landing.photo_sharing.0))
         .bind(i64::from(new.landing.photo_auto_approve.0))
+        .bind(new.currency)
+        .bind(new.rules.model.as_str())
+        .bind(new.rules.window.ms())
+        .bind(new.rules.half_life.ms())
         .bind(now_ms())
         .fetch_one(self.pool())
         .await
@@ -162,6 +186,25 @@ impl Db {
         .bind(landing.hero_alt)
         .bind(i64::from(landing.photo_sharing.0))
         .bind(i64::from(landing.photo_auto_approve.0))
+        .bind(id)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(DbError::NotFound);
+        }
+        self.campaign(id).await
+    }
+
+    /// Replaces how the campaign's reports credit conversions by default.
+    pub async fn set_attribution(&self, id: i64, rules: Rules) -> DbResult<Campaign> {
+        let changed = sqlx::query(
+            "UPDATE campaigns SET attribution_model = $1, lookback_ms = $2, half_life_ms = $3 \
+             WHERE id = $4",
+        )
+        .bind(rules.model.as_str())
+        .bind(rules.window.ms())
+        .bind(rules.half_life.ms())
         .bind(id)
         .execute(self.pool())
         .await?

@@ -7,6 +7,7 @@ mod channels;
 mod checkpoint;
 mod code_history;
 mod codes;
+mod conversions;
 mod events;
 mod keys;
 mod logos;
@@ -23,12 +24,16 @@ pub use campaigns::{Campaign, Hero, LandingContent, NewCampaign};
 pub use channels::{Channel, NewChannel};
 pub use code_history::FoldStep;
 pub use codes::{CodeHistory, CodeRecord, PackedListing, ResolvedCode};
+pub use conversions::{
+    Conversion, ConversionKey, KeyMatch, MAX_TOUCHES, NewConversion, NewRefund, Recorded, Refund,
+    RefundError, Touch,
+};
 pub use events::EventRow;
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use logos::{LogoInfo, LogoOwner};
 pub use photos::{NewPhoto, Photo, PhotoStatus};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
-pub use reports::{ChannelReportRow, ReportRange};
+pub use reports::{CampaignCredit, ChannelReportRow, Credit, ReportRange};
 pub use scans::{ScanRow, WriterConnection};
 pub use status::StatusTarget;
 pub use stores::{NewStore, Store};

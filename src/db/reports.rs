@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Db, DbResult};
 use crate::domain::VisitorSketch;
+use crate::domain::attribution::{Rules, split_cents};
 
 /// Hour-aligned range `[from, to)` in epoch milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +26,83 @@ pub struct ChannelReportRow {
     pub spend_cents: i64,
 }
 
+/// What one group of a campaign's touches (a channel, batch or store) was credited with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Credit {
+    /// Conversions, in billionths (`CREDIT_UNIT` is one).
+    pub conversions: i64,
+    /// Revenue net of refunds.
+    pub revenue_cents: i64,
+    pub refunded_cents: i64,
+}
+
+impl Credit {
+    fn add(&mut self, conversions: i64, revenue_cents: i64, refunded_cents: i64) {
+        self.conversions += conversions;
+        self.revenue_cents += revenue_cents;
+        self.refunded_cents += refunded_cents;
+    }
+}
+
+/// A campaign's conversions in a range, credited under one set of rules.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignCredit {
+    pub by_channel: BTreeMap<i64, Credit>,
+    pub by_batch: BTreeMap<i64, Credit>,
+    pub by_store: BTreeMap<i64, Credit>,
+    pub total: Credit,
+    /// Conversions whose key names the campaign but that no touch inside the window led to.
+    pub unattributed: i64,
+    pub unattributed_revenue_cents: i64,
+}
+
+/// One row of a conversion's path as a report reads it.
+type PathRow = (
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
 impl Db {
+    /// Credits the conversions made in `range` that the campaign's scans led to (or whose
+    /// key names it) with `rules`, from the stored touch paths alone. A conversion's credit
+    /// is shared among all its qualifying touches, in any campaign; this campaign gets the
+    /// shares of its own.
+    pub async fn campaign_credit(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+        rules: Rules,
+    ) -> DbResult<CampaignCredit> {
+        let rows: Vec<PathRow> = sqlx::query_as(
+            "SELECT c.id, c.occurred_at, c.amount_cents, c.refunded_cents, c.campaign_id, \
+             t.touched_at, t.campaign_id, t.channel_id, t.batch_id, t.store_id \
+             FROM conversions c LEFT JOIN conversion_touches t ON t.conversion_id = c.id \
+             WHERE c.id IN (SELECT conversion_id FROM conversion_touches \
+                 WHERE campaign_id = $1 AND converted_at >= $2 AND converted_at < $3 \
+                 UNION SELECT id FROM conversions \
+                 WHERE campaign_id = $1 AND occurred_at >= $2 AND occurred_at < $3) \
+             ORDER BY c.id, t.position",
+        )
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?;
+        let mut credit = CampaignCredit::default();
+        for path in rows.chunk_by(|a, b| a.0 == b.0) {
+            credit_one(&mut credit, campaign_id, rules, path);
+        }
+        Ok(credit)
+    }
+
     /// One row per channel that has a batch in the campaign.
     pub async fn channel_report(
         &self,
@@ -95,5 +172,54 @@ impl Db {
             }
         }
         Ok(rows.into_values().collect())
+    }
+}
+
+/// Adds one conversion's path (its rows, in position order) to the campaign's credit.
+fn credit_one(credit: &mut CampaignCredit, campaign_id: i64, rules: Rules, path: &[PathRow]) {
+    let (_, converted_at, amount, refunded, key_campaign, ..) = path[0];
+    let touches: Vec<&PathRow> = path
+        .iter()
+        .filter(|r| r.5.is_some_and(|t| rules.qualifies(t, converted_at)))
+        .collect();
+    let times: Vec<i64> = touches.iter().filter_map(|r| r.5).collect();
+    let shares = rules.credit(converted_at, &times);
+    if shares.is_empty() {
+        if key_campaign == Some(campaign_id) {
+            credit.unattributed += 1;
+            credit.unattributed_revenue_cents += amount - refunded;
+        }
+        return;
+    }
+    let revenue = split_cents(amount - refunded, &shares);
+    let refunds = split_cents(refunded, &shares);
+    for (i, touch) in touches.iter().enumerate() {
+        let (.., campaign, channel, batch, store) = **touch;
+        if campaign != Some(campaign_id) {
+            continue;
+        }
+        let (share, revenue, refunded) = (shares[i], revenue[i], refunds[i]);
+        credit.total.add(share, revenue, refunded);
+        if let Some(channel) = channel {
+            credit
+                .by_channel
+                .entry(channel)
+                .or_default()
+                .add(share, revenue, refunded);
+        }
+        if let Some(batch) = batch {
+            credit
+                .by_batch
+                .entry(batch)
+                .or_default()
+                .add(share, revenue, refunded);
+        }
+        if let Some(store) = store {
+            credit
+                .by_store
+                .entry(store)
+                .or_default()
+                .add(share, revenue, refunded);
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Deleting old raw scans and events. Reports read rollups and sketches, and per-code
+//! Deleting old raw scans, events and touches. Reports read rollups and sketches, and per-code
 //! history is folded from scans, so those stay; only the raw rows go, and scans only once
 //! the fold has counted them.
 
@@ -36,6 +36,21 @@ impl Db {
         let deleted = sqlx::query(
             "DELETE FROM events WHERE id IN \
              (SELECT id FROM events ORDER BY id LIMIT $1) AND occurred_at < $2",
+        )
+        .bind(limit)
+        .bind(cutoff_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(deleted.rows_affected())
+    }
+
+    /// Deletes up to `limit` of the oldest folded touches (a visitor's scans as
+    /// conversions find them) made before `cutoff_ms`. Walks scan ids like scans.
+    pub async fn delete_old_touches(&self, cutoff_ms: i64, limit: i64) -> DbResult<u64> {
+        let _turn = self.write_turn().await;
+        let deleted = sqlx::query(
+            "DELETE FROM touches WHERE scan_id IN \
+             (SELECT scan_id FROM touches ORDER BY scan_id LIMIT $1) AND touched_at < $2",
         )
         .bind(limit)
         .bind(cutoff_ms)

@@ -1,5 +1,6 @@
 //! Validated types and pure rules: no HTTP, no SQL.
 
+pub mod attribution;
 pub mod batch;
 pub mod channel_kind;
 pub mod colour;

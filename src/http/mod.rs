@@ -26,6 +26,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
+use crate::conversions::ConversionRecorder;
 use crate::db::Db;
 use crate::events::EventWriter;
 
@@ -54,6 +55,7 @@ pub struct Shared {
     pub codes: Arc<CodeCache>,
     pub writer: ScanWriter,
     pub events: EventWriter,
+    pub conversions: ConversionRecorder,
     pub batches: Arc<BatchGenerator>,
     pub geo: Arc<Geo>,
     pub devices: Arc<DeviceParser>,

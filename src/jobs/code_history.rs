@@ -8,9 +8,12 @@
 //! and waits for it to fill. A gap that stays open longer than any scan transaction lasts
 //! was left by a rolled-back group and is stepped over.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::db::{Db, FoldStep};
+use tokio::sync::{Notify, watch};
+
+use crate::db::{Db, DbResult, FoldStep};
 
 const EVERY: Duration = Duration::from_secs(1);
 /// Scans per step. A step holds the write turn while it folds, so scans wait for it. Under
@@ -18,6 +21,8 @@ const EVERY: Duration = Duration::from_secs(1);
 /// p99 was 10-13 ms; steps of 4,000, 16-20 ms. Steps of 500 keep the p99 near 6-8 ms at
 /// the same throughput.
 const STEP: i64 = 500;
+/// The shortest pause between folds that conversions wake.
+const WOKEN_AT_MOST_EVERY: Duration = Duration::from_millis(20);
 /// A gap in scan ids older than this is taken as never to be filled.
 const GAP_GRACE: Duration = Duration::from_secs(30);
 
@@ -52,19 +57,74 @@ impl GapWatch {
     }
 }
 
+/// How far the fold has read, shared with those who need every scan before a moment
+/// folded: a conversion reads its touch path from the folded touches.
+#[derive(Clone)]
+pub struct FoldProgress {
+    wake: Arc<Notify>,
+    folded: watch::Receiver<i64>,
+}
+
+/// The job's side of [`FoldProgress`].
+pub struct FoldReporter {
+    wake: Arc<Notify>,
+    folded: watch::Sender<i64>,
+}
+
+/// A fold handle and the job's side of it.
+pub fn progress() -> (FoldProgress, FoldReporter) {
+    let wake = Arc::new(Notify::new());
+    let (tx, rx) = watch::channel(0);
+    (
+        FoldProgress {
+            wake: wake.clone(),
+            folded: rx,
+        },
+        FoldReporter { wake, folded: tx },
+    )
+}
+
+impl FoldProgress {
+    /// Waits until every scan committed before the call has been folded, for at most
+    /// `limit`; answers whether it was. Wakes the job instead of waiting for its tick.
+    pub async fn catch_up(&self, db: &Db, limit: Duration) -> DbResult<bool> {
+        let target = db.last_scan_id().await?;
+        let mut folded = self.folded.clone();
+        if *folded.borrow() >= target {
+            return Ok(true);
+        }
+        self.wake.notify_one();
+        let caught_up = tokio::time::timeout(limit, folded.wait_for(|&w| w >= target)).await;
+        Ok(matches!(caught_up, Ok(Ok(_))))
+    }
+}
+
 /// Runs until the process ends.
-pub async fn run(db: Db) {
+pub async fn run(db: Db, reporter: Arc<FoldReporter>) {
     let mut gaps = GapWatch::default();
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = reporter.wake.notified() => {}
+        }
         loop {
             let step = db
                 .fold_code_history(STEP, |watermark, ids| {
                     gaps.foldable(watermark, ids, Instant::now())
                 })
                 .await;
+            // Another instance may have folded (PostgreSQL): the stored watermark is the
+            // one to report either way.
+            match db.fold_watermark().await {
+                Ok(watermark) => {
+                    reporter
+                        .folded
+                        .send_if_modified(|w| std::mem::replace(w, watermark) != watermark);
+                }
+                Err(err) => tracing::warn!(%err, "reading the fold's watermark failed"),
+            }
             match step {
                 Ok(FoldStep::Folded { more: true, .. }) => tokio::task::yield_now().await,
                 // Caught up, or stopped at a gap: wait for the next tick.
@@ -76,6 +136,8 @@ pub async fn run(db: Db) {
                 }
             }
         }
+        // Woken by many conversions at once, fold at most this often: each step commits.
+        tokio::time::sleep(WOKEN_AT_MOST_EVERY).await;
     }
 }
 

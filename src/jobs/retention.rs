@@ -1,4 +1,4 @@
-//! Retention: once a day (and at start), raw scans and landing events older than
+//! Retention: once a day (and at start), raw scans, landing events and touches older than
 //! `SCANLOOP_RETENTION_DAYS` are deleted in small chunks with a pause between them, so
 //! scans keep getting their turn. Rollups, visitor sketches and per-code history stay (see
 //! `db::retention`).
@@ -22,9 +22,20 @@ pub async fn run(db: Db, days: u32) {
             Ok(Swept {
                 scans: 0,
                 events: 0,
+                touches: 0,
             }) => {}
-            Ok(Swept { scans, events }) => {
-                tracing::info!(scans, events, days, "deleted raw rows past retention");
+            Ok(Swept {
+                scans,
+                events,
+                touches,
+            }) => {
+                tracing::info!(
+                    scans,
+                    events,
+                    touches,
+                    days,
+                    "deleted raw rows past retention"
+                );
             }
             Err(err) => tracing::warn!(%err, "deleting old rows failed; trying again tomorrow"),
         }
@@ -36,14 +47,17 @@ pub async fn run(db: Db, days: u32) {
 pub struct Swept {
     pub scans: u64,
     pub events: u64,
+    /// Folded scans as conversions find them (kept 90 days at most in any case).
+    pub touches: u64,
 }
 
-/// Deletes every folded scan, and every event, made more than `days` days before `now`.
+/// Deletes every folded scan, and every event and touch, made more than `days` days before `now`.
 pub async fn sweep(db: &Db, days: u32, now: i64) -> DbResult<Swept> {
     let cutoff = now - i64::from(days) * DAY_MS;
     Ok(Swept {
         scans: in_chunks(|| db.delete_old_scans(cutoff, CHUNK)).await?,
         events: in_chunks(|| db.delete_old_events(cutoff, CHUNK)).await?,
+        touches: in_chunks(|| db.delete_old_touches(cutoff, CHUNK)).await?,
     })
 }
 

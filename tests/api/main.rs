@@ -6,6 +6,7 @@ mod browser;
 mod campaigns;
 mod cli_export;
 mod connections;
+mod conversions;
 mod digital_link;
 mod durability;
 mod events;

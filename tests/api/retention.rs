@@ -33,6 +33,15 @@ async fn old_scans_and_events_go_and_reports_and_history_stay() {
     .execute(&pool)
     .await
     .unwrap();
+    // Their touches (folded for conversions) too.
+    sqlx::query(
+        "UPDATE touches SET touched_at = touched_at - $1 \
+         WHERE scan_id IN (SELECT scan_id FROM touches ORDER BY scan_id LIMIT 3)",
+    )
+    .bind(40 * DAY_MS)
+    .execute(&pool)
+    .await
+    .unwrap();
 
     // Two landing views, one of them 40 days old.
     let slug = campaign["slug"].as_str().unwrap();
@@ -68,16 +77,20 @@ async fn old_scans_and_events_go_and_reports_and_history_stay() {
     .unwrap();
 
     let db = Db::connect(&app.database_url).await.unwrap();
-    let swept = |scans, events| Swept { scans, events };
+    let swept = |scans, events, touches| Swept {
+        scans,
+        events,
+        touches,
+    };
     assert_eq!(
         sweep(&db, 50, now_ms()).await.unwrap(),
-        swept(0, 0),
+        swept(0, 0, 0),
         "none is 50 days old"
     );
-    assert_eq!(sweep(&db, 30, now_ms()).await.unwrap(), swept(3, 1));
+    assert_eq!(sweep(&db, 30, now_ms()).await.unwrap(), swept(3, 1, 3));
     assert_eq!(
         sweep(&db, 30, now_ms()).await.unwrap(),
-        swept(0, 0),
+        swept(0, 0, 0),
         "nothing twice"
     );
     let (views,): (i64,) = sqlx::query_as("SELECT CAST(SUM(events) AS BIGINT) FROM event_rollups")

@@ -5,11 +5,17 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::attribution::{Attribution, AttributionView};
+use super::conversions::currency;
 use super::landing::{Landing, LandingView, url_field};
 use super::time::{parse_optional, to_rfc3339};
 use super::{ErrorBody, Listing, PageQuery, StatusChange, required_text};
 use crate::db::{Campaign, NewCampaign, StatusTarget};
 use crate::domain::Slug;
+use crate::domain::attribution::Rules;
+
+/// The currency of a campaign created without one.
+const DEFAULT_CURRENCY: &str = "CNY";
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
@@ -36,6 +42,12 @@ pub struct CreateCampaign {
     #[schema(format = DateTime)]
     ends_at: Option<String>,
     landing: Option<Landing>,
+    /// ISO 4217 currency of its reports and conversions (default CNY); it cannot change
+    /// later.
+    #[schema(pattern = r"^[A-Za-z]{3}$")]
+    currency: Option<String>,
+    /// How its reports credit conversions unless a report asks otherwise.
+    attribution: Option<Attribution>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -52,6 +64,8 @@ pub struct CampaignView {
     landing: LandingView,
     /// The campaign's own page.
     landing_url: String,
+    currency: String,
+    attribution: AttributionView,
     created_at: String,
 }
 
@@ -60,6 +74,7 @@ impl CampaignView {
         Self {
             landing: LandingView::new(&c, &state.settings.public_url),
             landing_url: format!("{}/c/{}", state.settings.public_url, c.slug),
+            attribution: c.rules().into(),
             id: c.id,
             slug: c.slug,
             name: c.name,
@@ -68,6 +83,7 @@ impl CampaignView {
             starts_at: c.starts_at.map(to_rfc3339),
             ends_at: c.ends_at.map(to_rfc3339),
             status: c.status.as_str().to_owned(),
+            currency: c.currency,
             created_at: to_rfc3339(c.created_at),
         }
     }
@@ -96,6 +112,14 @@ impl CreateCampaign {
             starts_at,
             ends_at,
             landing: self.landing.unwrap_or_default().validate()?,
+            currency: currency(
+                "currency",
+                self.currency.as_deref().unwrap_or(DEFAULT_CURRENCY),
+            )?,
+            rules: self
+                .attribution
+                .unwrap_or_default()
+                .over(Rules::default())?,
         })
     }
 }

@@ -1,10 +1,12 @@
 //! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter`, so the
 //! OpenAPI document is built from the same list as the router and cannot drift from it.
 
+mod attribution;
 mod batches;
 mod campaigns;
 mod channels;
 mod codes;
+mod conversions;
 mod error_responses;
 mod exports;
 mod landing;
@@ -39,6 +41,7 @@ use super::auth::Caller;
 use super::auth::require_caller;
 use super::error::{AppError, Result, missing};
 use crate::db::{Page, PhotoStatus, StatusTarget};
+use crate::domain::attribution::Model;
 use crate::domain::{BatchMode, ChannelKind, Status};
 
 #[derive(OpenApi)]
@@ -69,6 +72,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(campaigns::create, campaigns::list))
         .routes(routes!(campaigns::get, campaigns::set_status))
         .routes(routes!(landing::put_landing))
+        .routes(routes!(attribution::put_attribution))
         .routes(routes!(landing::post_hero, landing::delete_hero))
         .routes(routes!(channels::create, channels::list))
         .routes(routes!(channels::get))
@@ -98,6 +102,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(photos::reject))
         .routes(routes!(products::create, products::list))
         .routes(routes!(products::get, products::update))
+        .routes(routes!(conversions::create, conversions::list))
+        .routes(routes!(conversions::get))
+        .routes(routes!(conversions::refund))
         .routes(routes!(reports::channels))
         .split_for_parts();
     let timeout = state.settings.api_timeout;
@@ -212,6 +219,11 @@ macro_rules! name_schema {
 }
 
 name_schema!(StatusName, Status::ALL, "active or disabled");
+name_schema!(
+    ModelName,
+    Model::ALL,
+    "how credit is shared: last_touch, first_touch, linear, time_decay or position_based"
+);
 name_schema!(ChannelKindName, ChannelKind::ALL, "the kind of channel");
 name_schema!(
     PhotoStatusName,

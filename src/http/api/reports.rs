@@ -4,9 +4,11 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ErrorBody;
+use super::attribution::{AttributionView, rules_over};
 use super::time::{EARLIEST_MS, parse_optional, to_rfc3339};
-use crate::db::{ChannelReportRow, ReportRange, now_ms};
+use super::{ErrorBody, ModelName};
+use crate::db::{ChannelReportRow, Credit, ReportRange, now_ms};
+use crate::domain::attribution::CREDIT_UNIT;
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Query};
@@ -24,6 +26,15 @@ pub struct ReportQuery {
     /// End, exclusive, after `from`, rounded up to the hour; default: now.
     #[param(format = DateTime)]
     to: Option<String>,
+    /// Attribution model; default: the campaign's.
+    #[param(value_type = Option<ModelName>)]
+    model: Option<String>,
+    /// Lookback window such as `7d` or `36h` (1 s to 90 days); default: the campaign's.
+    #[param(pattern = r"^[0-9]+[dhms]$")]
+    window: Option<String>,
+    /// Half-life of `time_decay`, such as `24h`; default: the campaign's.
+    #[param(pattern = r"^[0-9]+[dhms]$")]
+    half_life: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -31,7 +42,33 @@ pub struct ChannelReport {
     campaign_id: i64,
     from: String,
     to: String,
+    /// The campaign's currency: every amount in the report is in it.
+    currency: String,
+    /// The attribution the conversions were credited with.
+    attribution: AttributionView,
     rows: Vec<ChannelRow>,
+    total: CampaignTotal,
+}
+
+/// The campaign as a whole.
+#[derive(Serialize, ToSchema)]
+pub struct CampaignTotal {
+    scans: i64,
+    bot_scans: i64,
+    /// Conversions credited to the campaign's scans (fractional under shared models).
+    conversions: f64,
+    /// Revenue credited, net of refunds.
+    revenue_cents: i64,
+    refunded_cents: i64,
+    spend_cents: i64,
+    /// Spend per conversion; absent without conversions.
+    cpa_cents: Option<i64>,
+    /// Revenue per unit of spend; absent without spend.
+    roas: Option<f64>,
+    /// Conversions whose key names this campaign (its click or code) that no scan inside
+    /// the window led to.
+    unattributed: i64,
+    unattributed_revenue_cents: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -47,14 +84,25 @@ pub struct ChannelRow {
     /// Scans by visitors seen for the first time.
     new_visitors: i64,
     bot_scans: i64,
-    conversions: i64,
+    /// Conversions credited to the channel's scans (fractional under shared models).
+    conversions: f64,
+    /// Revenue credited, net of refunds.
     revenue_cents: i64,
+    /// Refunds on the credited conversions, in the same shares.
+    refunded_cents: i64,
     /// Sum of the channel's batch costs in this campaign.
     spend_cents: i64,
+    /// Conversions per unique visitor; absent without visitors.
+    conversion_rate: Option<f64>,
+    /// Spend per conversion; absent without conversions.
+    cpa_cents: Option<i64>,
+    /// Revenue per unit of spend; absent without spend.
+    roas: Option<f64>,
 }
 
-impl From<ChannelReportRow> for ChannelRow {
-    fn from(r: ChannelReportRow) -> Self {
+impl ChannelRow {
+    fn new(r: ChannelReportRow, credit: Credit) -> Self {
+        let conversions = whole(credit.conversions);
         Self {
             channel_id: r.channel_id,
             channel: r.channel,
@@ -64,11 +112,36 @@ impl From<ChannelReportRow> for ChannelRow {
             unique_visitors: r.unique_visitors,
             new_visitors: r.new_visitors,
             bot_scans: r.bot_scans,
-            conversions: 0,
-            revenue_cents: 0,
+            conversions,
+            revenue_cents: credit.revenue_cents,
+            refunded_cents: credit.refunded_cents,
             spend_cents: r.spend_cents,
+            conversion_rate: (r.unique_visitors > 0)
+                .then(|| round6(conversions / r.unique_visitors as f64)),
+            cpa_cents: cpa(r.spend_cents, credit.conversions),
+            roas: roas(credit.revenue_cents, r.spend_cents),
         }
     }
+}
+
+/// Billionths of a conversion as conversions, to six places.
+fn whole(credit: i64) -> f64 {
+    round6(credit as f64 / CREDIT_UNIT as f64)
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// Spend per conversion, rounded to the cent.
+fn cpa(spend_cents: i64, credit: i64) -> Option<i64> {
+    (credit > 0).then(|| {
+        ((spend_cents as i128 * CREDIT_UNIT as i128 + credit as i128 / 2) / credit as i128) as i64
+    })
+}
+
+fn roas(revenue_cents: i64, spend_cents: i64) -> Option<f64> {
+    (spend_cents > 0).then(|| round6(revenue_cents as f64 / spend_cents as f64))
 }
 
 impl ReportQuery {
@@ -94,24 +167,65 @@ impl ReportQuery {
     }
 }
 
-/// Per-channel scans, visitors, bots and spend, read from hourly rollups.
+/// Per-channel scans, visitors, bots and spend (read from hourly rollups), and the
+/// conversions, revenue, CPA and ROAS credited to them under the attribution asked for.
 #[utoipa::path(get, path = "/api/v1/reports/channels", tag = "reports", params(ReportQuery),
     responses((status = 200, body = ChannelReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn channels(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Json<ChannelReport>> {
-    state
+    let campaign = state
         .db
         .campaign(query.campaign_id)
         .await
         .map_err(missing("campaign"))?;
     let range = query.range()?;
+    let rules = rules_over(
+        campaign.rules(),
+        query.model.as_deref(),
+        query.window.as_deref(),
+        query.half_life.as_deref(),
+    )
+    .map_err(|err| AppError::BadRequest(err.to_string()))?;
     let rows = state.db.channel_report(query.campaign_id, range).await?;
+    let credit = state
+        .db
+        .campaign_credit(query.campaign_id, range, rules)
+        .await?;
+    let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
+        (s + r.scans, b + r.bot_scans, c + r.spend_cents)
+    });
+    let total = CampaignTotal {
+        scans,
+        bot_scans,
+        conversions: whole(credit.total.conversions),
+        revenue_cents: credit.total.revenue_cents,
+        refunded_cents: credit.total.refunded_cents,
+        spend_cents,
+        cpa_cents: cpa(spend_cents, credit.total.conversions),
+        roas: roas(credit.total.revenue_cents, spend_cents),
+        unattributed: credit.unattributed,
+        unattributed_revenue_cents: credit.unattributed_revenue_cents,
+    };
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let channel = credit
+                .by_channel
+                .get(&r.channel_id)
+                .copied()
+                .unwrap_or_default();
+            ChannelRow::new(r, channel)
+        })
+        .collect();
     Ok(Json(ChannelReport {
         campaign_id: query.campaign_id,
         from: to_rfc3339(range.from),
         to: to_rfc3339(range.to),
-        rows: rows.into_iter().map(Into::into).collect(),
+        currency: campaign.currency,
+        attribution: rules.into(),
+        rows,
+        total,
     }))
 }

@@ -1,0 +1,520 @@
+//! Conversions (purchases reported by shops and tills), the touch paths that led to them,
+//! and refunds.
+
+use super::{Db, DbError, DbResult, Flag, Page, now_ms};
+use crate::domain::attribution::LONGEST_WINDOW;
+
+/// The most touches a conversion keeps: the latest ones before it. A visitor rarely has
+/// more; a busy store or a poster's shared code does, and the latest are the ones any
+/// model credits most.
+pub const MAX_TOUCHES: i64 = 100;
+
+/// How the reporter named who bought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConversionKey {
+    /// The id the landing page's buy link carried (`sl_click`).
+    Click(String),
+    /// The visitor id (the `sl_vid` cookie).
+    Visitor(String),
+    /// The token of the unique code on the item bought.
+    Token(String),
+    /// The store whose till sold it.
+    Store(String),
+}
+
+impl ConversionKey {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Click(_) => "click_id",
+            Self::Visitor(_) => "visitor_id",
+            Self::Token(_) => "token",
+            Self::Store(_) => "store_code",
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Click(v) | Self::Visitor(v) | Self::Token(v) | Self::Store(v) => v,
+        }
+    }
+}
+
+/// A validated conversion, ready to record.
+#[derive(Debug, Clone)]
+pub struct NewConversion {
+    pub source: String,
+    pub order_id: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub items: Option<i64>,
+    pub occurred_at: i64,
+    pub key: ConversionKey,
+}
+
+/// One scan on a conversion's path, with where it was made.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Touch {
+    /// Absent when the touch is the buy click itself (its visitor's scans are unknown).
+    pub scan_id: Option<i64>,
+    pub touched_at: i64,
+    pub code_id: i64,
+    pub batch_id: i64,
+    pub campaign_id: i64,
+    pub channel_id: i64,
+    pub store_id: Option<i64>,
+}
+
+/// A buy click, as a conversion's key finds it.
+#[derive(sqlx::FromRow)]
+struct Click {
+    campaign_id: i64,
+    visitor_id: Option<String>,
+    code_id: Option<i64>,
+    batch_id: Option<i64>,
+    channel_id: Option<i64>,
+    store_id: Option<i64>,
+    occurred_at: i64,
+}
+
+/// Whose touches to read.
+enum TouchesOf {
+    Visitor(String),
+    Code(i64),
+    Store(i64),
+}
+
+/// What a conversion's key led to.
+#[derive(Debug, Clone, Default)]
+pub struct KeyMatch {
+    /// The key names something scanloop knows (a click, a visitor with scans, a code, a
+    /// store).
+    pub found: bool,
+    /// The campaign the key names, when it names one (a click's, a code's).
+    pub campaign_id: Option<i64>,
+    pub visitor_id: Option<String>,
+    /// The scans before the conversion, oldest first.
+    pub touches: Vec<Touch>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Conversion {
+    pub id: i64,
+    pub source: String,
+    pub order_id: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub items: Option<i64>,
+    pub occurred_at: i64,
+    pub received_at: i64,
+    pub key_kind: String,
+    pub key_value: String,
+    #[sqlx(try_from = "i64")]
+    pub key_found: Flag,
+    pub campaign_id: Option<i64>,
+    pub visitor_id: Option<String>,
+    pub refunded_cents: i64,
+}
+
+/// The answer to recording a conversion.
+#[derive(Debug)]
+pub enum Recorded {
+    New(Conversion),
+    /// The same (source, order id) was recorded before with the same amount and currency.
+    Known(Conversion),
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Refund {
+    pub id: i64,
+    pub conversion_id: i64,
+    pub amount_cents: i64,
+    pub refund_id: Option<String>,
+    pub reason: Option<String>,
+    pub refunded_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRefund {
+    pub amount_cents: i64,
+    pub refund_id: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Why a refund was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RefundError {
+    #[error("conversion not found")]
+    NotFound,
+    #[error("only {left} cents are left to refund on this conversion")]
+    MoreThanLeft { left: i64 },
+    #[error("refund_id {0:?} was recorded before with a different amount")]
+    Changed(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for RefundError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Db(err.into())
+    }
+}
+
+const COLUMNS: &str = "id, source, order_id, amount_cents, currency, items, occurred_at, \
+     received_at, key_kind, key_value, key_found, campaign_id, visitor_id, refunded_cents";
+const TOUCH_COLUMNS: &str =
+    "scan_id, touched_at, code_id, batch_id, campaign_id, channel_id, store_id";
+
+impl Db {
+    pub async fn conversion(&self, id: i64) -> DbResult<Conversion> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM conversions WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(DbError::NotFound)
+    }
+
+    pub async fn conversion_by_order(
+        &self,
+        source: &str,
+        order_id: &str,
+    ) -> DbResult<Option<Conversion>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM conversions WHERE source = $1 AND order_id = $2"
+        )))
+        .bind(source.to_owned())
+        .bind(order_id.to_owned())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Conversions in id order; `attributed` keeps those with (or without) a touch path.
+    pub async fn conversions(
+        &self,
+        page: Page,
+        campaign_id: Option<i64>,
+        attributed: Option<bool>,
+    ) -> DbResult<Vec<Conversion>> {
+        let has_path = "EXISTS (SELECT 1 FROM conversion_touches t WHERE t.conversion_id = id)";
+        let attributed = match attributed {
+            Some(true) => format!(" AND {has_path}"),
+            Some(false) => format!(" AND NOT {has_path}"),
+            None => String::new(),
+        };
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM conversions WHERE id > $1 \
+             AND ($2 IS NULL OR campaign_id = $2){attributed} ORDER BY id LIMIT $3"
+        )))
+        .bind(page.after)
+        .bind(campaign_id)
+        .bind(page.limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn conversion_touches(&self, id: i64) -> DbResult<Vec<Touch>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOUCH_COLUMNS} FROM conversion_touches WHERE conversion_id = $1 \
+             ORDER BY position"
+        )))
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// What `key` leads to for a purchase at `occurred_at`: the folded scans before it
+    /// (at most [`MAX_TOUCHES`], the latest, within [`LONGEST_WINDOW`]), oldest first.
+    pub async fn match_key(&self, key: &ConversionKey, occurred_at: i64) -> DbResult<KeyMatch> {
+        let since = occurred_at - LONGEST_WINDOW.ms();
+        let mut found = KeyMatch::default();
+        let of = match key {
+            ConversionKey::Click(click_id) => {
+                let click: Option<Click> = sqlx::query_as(
+                    "SELECT campaign_id, visitor_id, code_id, batch_id, channel_id, store_id, \
+                     occurred_at FROM events WHERE click_id = $1",
+                )
+                .bind(click_id.clone())
+                .fetch_optional(self.pool())
+                .await?;
+                let Some(click) = click else {
+                    return Ok(found);
+                };
+                found.found = true;
+                found.campaign_id = Some(click.campaign_id);
+                found.visitor_id = click.visitor_id.clone();
+                if let Some(visitor) = click.visitor_id {
+                    found.touches = self
+                        .touches_by(TouchesOf::Visitor(visitor), since, occurred_at)
+                        .await?;
+                }
+                // Without the visitor's scans (a cookie refused), the click still names the
+                // code that brought them to the page.
+                if found.touches.is_empty()
+                    && let (Some(code_id), Some(batch_id), Some(channel_id)) =
+                        (click.code_id, click.batch_id, click.channel_id)
+                    && (since..=occurred_at).contains(&click.occurred_at)
+                {
+                    found.touches.push(Touch {
+                        scan_id: None,
+                        touched_at: click.occurred_at,
+                        code_id,
+                        batch_id,
+                        campaign_id: click.campaign_id,
+                        channel_id,
+                        store_id: click.store_id,
+                    });
+                }
+                return Ok(found);
+            }
+            ConversionKey::Visitor(visitor) => {
+                found.visitor_id = Some(visitor.clone());
+                TouchesOf::Visitor(visitor.clone())
+            }
+            ConversionKey::Token(token) => {
+                let code: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT c.id, b.campaign_id FROM codes c JOIN batches b ON b.id = c.batch_id \
+                     WHERE c.token = $1",
+                )
+                .bind(token.clone())
+                .fetch_optional(self.pool())
+                .await?;
+                let Some((code_id, campaign_id)) = code else {
+                    return Ok(found);
+                };
+                found.found = true;
+                found.campaign_id = Some(campaign_id);
+                TouchesOf::Code(code_id)
+            }
+            ConversionKey::Store(code) => {
+                let store: Option<(i64,)> = sqlx::query_as("SELECT id FROM stores WHERE code = $1")
+                    .bind(code.clone())
+                    .fetch_optional(self.pool())
+                    .await?;
+                let Some((store_id,)) = store else {
+                    return Ok(found);
+                };
+                found.found = true;
+                TouchesOf::Store(store_id)
+            }
+        };
+        found.touches = self.touches_by(of, since, occurred_at).await?;
+        if matches!(key, ConversionKey::Visitor(_)) {
+            found.found = !found.touches.is_empty();
+        }
+        Ok(found)
+    }
+
+    /// The latest folded touches of one visitor, code or store in `[since, until]`,
+    /// oldest first.
+    async fn touches_by(&self, by: TouchesOf, since: i64, until: i64) -> DbResult<Vec<Touch>> {
+        let column = match by {
+            TouchesOf::Visitor(_) => "visitor_id",
+            TouchesOf::Code(_) => "code_id",
+            TouchesOf::Store(_) => "store_id",
+        };
+        let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT scan_id, touched_at, code_id, batch_id, campaign_id, channel_id, store_id \
+             FROM touches WHERE {column} = $1 AND touched_at >= $2 \
+             AND touched_at <= $3 ORDER BY touched_at DESC, scan_id DESC LIMIT {MAX_TOUCHES}"
+        )));
+        let query = match by {
+            TouchesOf::Visitor(visitor) => query.bind(visitor),
+            TouchesOf::Code(id) | TouchesOf::Store(id) => query.bind(id),
+        };
+        let mut touches: Vec<Touch> = query.bind(since).bind(until).fetch_all(self.pool()).await?;
+        touches.reverse();
+        Ok(touches)
+    }
+
+    /// The currencies of these campaigns, by id.
+    pub async fn campaign_currencies(&self, ids: &[i64]) -> DbResult<Vec<(i64, String)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let row: Option<(String,)> =
+                sqlx::query_as("SELECT currency FROM campaigns WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.pool())
+                    .await?;
+            if let Some((currency,)) = row {
+                out.push((id, currency));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The order as recorded before, if it was: `Known` when amount and currency match,
+    /// else a conflict.
+    pub async fn known_conversion(&self, new: &NewConversion) -> DbResult<Option<Recorded>> {
+        match self.conversion_by_order(&new.source, &new.order_id).await? {
+            Some(known) => same_order(new, known).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Records a conversion and its touch path in one transaction; the same (source, order
+    /// id) again is `Known` when its amount and currency match, else a conflict.
+    pub async fn record_conversion(
+        &self,
+        new: &NewConversion,
+        matched: &KeyMatch,
+    ) -> DbResult<Recorded> {
+        if let Some(known) = self.known_conversion(new).await? {
+            return Ok(known);
+        }
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
+        let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
+            "INSERT INTO conversions (source, order_id, amount_cents, currency, items, \
+             occurred_at, received_at, key_kind, key_value, key_found, campaign_id, visitor_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(new.source.clone())
+        .bind(new.order_id.clone())
+        .bind(new.amount_cents)
+        .bind(new.currency.clone())
+        .bind(new.items)
+        .bind(new.occurred_at)
+        .bind(now_ms())
+        .bind(new.key.kind())
+        .bind(new.key.value().to_owned())
+        .bind(i64::from(matched.found))
+        .bind(matched.campaign_id)
+        .bind(matched.visitor_id.clone())
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok((id,)) => id,
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                // Reported twice at once: the other request recorded it.
+                drop(tx);
+                let known = self.conversion_by_order(&new.source, &new.order_id).await?;
+                return same_order(new, known.ok_or(DbError::NotFound)?);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        for (position, t) in matched.touches.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO conversion_touches (conversion_id, position, converted_at, \
+                 touched_at, scan_id, code_id, batch_id, campaign_id, channel_id, store_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(new.occurred_at)
+            .bind(t.touched_at)
+            .bind(t.scan_id)
+            .bind(t.code_id)
+            .bind(t.batch_id)
+            .bind(t.campaign_id)
+            .bind(t.channel_id)
+            .bind(t.store_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Recorded::New(self.conversion(id).await?))
+    }
+
+    /// Records a refund, never more than is left of what was paid. A refund with the
+    /// `refund_id` of one recorded before answers that one (`false`: nothing new).
+    pub async fn refund(
+        &self,
+        conversion_id: i64,
+        new: NewRefund,
+    ) -> Result<(Refund, bool), RefundError> {
+        if let Some(refund_id) = &new.refund_id
+            && let Some(known) = self.refund_by_id(conversion_id, refund_id).await?
+        {
+            if known.amount_cents != new.amount_cents {
+                return Err(RefundError::Changed(refund_id.clone()));
+            }
+            return Ok((known, false));
+        }
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
+        let taken = sqlx::query(
+            "UPDATE conversions SET refunded_cents = refunded_cents + $1 \
+             WHERE id = $2 AND refunded_cents + $1 <= amount_cents",
+        )
+        .bind(new.amount_cents)
+        .bind(conversion_id)
+        .execute(&mut *tx)
+        .await?;
+        if taken.rows_affected() == 0 {
+            drop(tx);
+            let conversion = self.conversion(conversion_id).await.map_err(|e| match e {
+                DbError::NotFound => RefundError::NotFound,
+                other => other.into(),
+            })?;
+            return Err(RefundError::MoreThanLeft {
+                left: conversion.amount_cents - conversion.refunded_cents,
+            });
+        }
+        let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
+            "INSERT INTO refunds (conversion_id, amount_cents, refund_id, reason, refunded_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(conversion_id)
+        .bind(new.amount_cents)
+        .bind(new.refund_id.clone())
+        .bind(new.reason.clone())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await;
+        match inserted {
+            Ok((id,)) => {
+                tx.commit().await?;
+                let refund = self
+                    .refunds(conversion_id)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.id == id);
+                Ok((refund.ok_or(DbError::NotFound)?, true))
+            }
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                // The same refund id recorded at the same moment: that one stands.
+                drop(tx);
+                let refund_id = new.refund_id.unwrap_or_default();
+                match self.refund_by_id(conversion_id, &refund_id).await? {
+                    Some(known) if known.amount_cents == new.amount_cents => Ok((known, false)),
+                    _ => Err(RefundError::Changed(refund_id)),
+                }
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    pub async fn refunds(&self, conversion_id: i64) -> DbResult<Vec<Refund>> {
+        Ok(sqlx::query_as(
+            "SELECT id, conversion_id, amount_cents, refund_id, reason, refunded_at \
+             FROM refunds WHERE conversion_id = $1 ORDER BY id",
+        )
+        .bind(conversion_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    async fn refund_by_id(&self, conversion_id: i64, refund_id: &str) -> DbResult<Option<Refund>> {
+        Ok(sqlx::query_as(
+            "SELECT id, conversion_id, amount_cents, refund_id, reason, refunded_at \
+             FROM refunds WHERE conversion_id = $1 AND refund_id = $2",
+        )
+        .bind(conversion_id)
+        .bind(refund_id.to_owned())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}
+
+/// A repeated order: the same when amount and currency match, a conflict otherwise.
+fn same_order(new: &NewConversion, known: Conversion) -> DbResult<Recorded> {
+    if known.amount_cents != new.amount_cents || known.currency != new.currency {
+        return Err(DbError::Conflict(format!(
+            "order {:?} from {:?} was recorded before as {} {} (conversion {}); an order's \
+             amount cannot change, report a refund instead",
+            new.order_id, new.source, known.amount_cents, known.currency, known.id
+        )));
+    }
+    Ok(Recorded::Known(known))
+}

@@ -1,0 +1,503 @@
+//! Conversions: a purchase is matched to the scans before it by its key, stored with that
+//! touch path, and credited on read under the model and window a report asks for.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{PHONE, TestApp, assert_error};
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The (status, body) of a POST.
+async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = app.post(path, body).await;
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+/// The channel report under `query` (model, window, ...).
+async fn report(app: &TestApp, campaign: &Value, query: &str) -> Value {
+    let response = app
+        .get(&format!(
+            "/api/v1/reports/channels?campaign_id={}{query}",
+            campaign["id"]
+        ))
+        .await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// The report's row for a channel.
+fn row<'a>(report: &'a Value, channel: &Value) -> &'a Value {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["channel_id"] == channel["id"])
+        .unwrap_or_else(|| panic!("no row for channel {} in {report}", channel["id"]))
+}
+
+#[tokio::test]
+async fn a_buy_click_then_a_purchase_is_credited_to_the_scanned_channel() {
+    let app = TestApp::spawn().await;
+    let (campaign, channel, batch) = app
+        .seed(
+            json!({"name": "Tea", "slug": "tea",
+                   "landing": {"cta_url": "https://shop.example.com/tea"}}),
+            "unique",
+            2,
+        )
+        .await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    let scan = app.scan(&token, PHONE).await;
+    let visitor = scan
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|v| v.to_str().ok()?.strip_prefix("sl_vid="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .unwrap();
+    let click = app
+        .client
+        .get(app.url(&format!("/c/tea/go/buy?code={token}")))
+        .header("user-agent", PHONE)
+        .header("cookie", format!("sl_vid={visitor}"))
+        .send()
+        .await
+        .unwrap();
+    let shop = click.headers()["location"].to_str().unwrap().to_owned();
+    let click_id = shop.split("sl_click=").nth(1).unwrap().to_owned();
+
+    let order = json!({"order_id": "TM-1001", "amount_cents": 12_900, "currency": "cny",
+                       "source": "tmall", "items": 2, "click_id": click_id});
+    let (status, conversion) = post(&app, "/api/v1/conversions", order.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{conversion}");
+    assert_eq!(conversion["currency"], "CNY");
+    assert_eq!(conversion["key"], "click_id");
+    assert_eq!(conversion["key_found"], true);
+    assert_eq!(conversion["attributed"], true);
+    assert_eq!(conversion["campaign_id"], campaign["id"]);
+    assert_eq!(conversion["visitor_id"], visitor.as_str());
+    let touches = conversion["touches"].as_array().unwrap();
+    assert_eq!(touches.len(), 1, "{conversion}");
+    assert_eq!(touches[0]["channel_id"], channel["id"]);
+    assert_eq!(touches[0]["batch_id"], batch["id"]);
+    assert!(touches[0]["scan_id"].is_i64());
+
+    // The same order again changes nothing; with another amount it is refused.
+    let (status, again) = post(&app, "/api/v1/conversions", order.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["id"], conversion["id"]);
+    let mut changed = order.clone();
+    changed["amount_cents"] = json!(13_900);
+    let response = app.post("/api/v1/conversions", changed).await;
+    assert_error(response, StatusCode::CONFLICT, "cannot change").await;
+
+    let credited = report(&app, &campaign, "").await;
+    assert_eq!(credited["currency"], "CNY");
+    assert_eq!(
+        credited["attribution"],
+        json!({"model": "last_touch", "window": "7d", "half_life": "1d"})
+    );
+    let row = row(&credited, &channel);
+    assert_eq!(row["scans"], 1);
+    assert_eq!(row["conversions"], 1.0);
+    assert_eq!(row["revenue_cents"], 12_900);
+    assert_eq!(row["spend_cents"], 1_500);
+    assert_eq!(row["cpa_cents"], 1_500);
+    assert_eq!(row["roas"], 8.6);
+    assert_eq!(row["conversion_rate"], 1.0);
+    assert_eq!(credited["total"]["conversions"], 1.0);
+    assert_eq!(credited["total"]["unattributed"], 0);
+
+    // A partial refund, then one more than is left, then the rest.
+    let refunds = format!("/api/v1/conversions/{}/refunds", conversion["id"]);
+    let (status, refund) = post(
+        &app,
+        &refunds,
+        json!({"amount_cents": 2_900, "refund_id": "R1", "reason": "one cup broken"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{refund}");
+    let (status, _) = post(
+        &app,
+        &refunds,
+        json!({"amount_cents": 2_900, "refund_id": "R1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "a retried refund changes nothing");
+    let response = app.post(&refunds, json!({"amount_cents": 10_001})).await;
+    assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only 10000 cents are left",
+    )
+    .await;
+    let after = report(&app, &campaign, "").await;
+    assert_eq!(after["rows"][0]["revenue_cents"], 10_000);
+    assert_eq!(after["rows"][0]["refunded_cents"], 2_900);
+    let (status, _) = post(&app, &refunds, json!({"amount_cents": 10_000})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let after = report(&app, &campaign, "").await;
+    assert_eq!(after["rows"][0]["revenue_cents"], 0);
+    assert_eq!(after["rows"][0]["refunded_cents"], 12_900);
+    let stored: Value = app
+        .get(&format!("/api/v1/conversions/{}", conversion["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["refunded_cents"], 12_900);
+    assert_eq!(stored["refunds"].as_array().unwrap().len(), 2);
+}
+
+/// A campaign with four channels, one shared code each, and one visitor's scans of them
+/// written with chosen times (the scan writer stamps the present; these are the past).
+struct Scenario {
+    app: TestApp,
+    campaign: Value,
+    channels: Vec<Value>,
+}
+
+impl Scenario {
+    async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let campaign = app
+            .create(
+                "/api/v1/campaigns",
+                json!({"name": "Windows", "slug": "windows"}),
+            )
+            .await;
+        let mut channels = Vec::new();
+        for name in ["metro", "bottle", "store", "tv"] {
+            let channel = app
+                .create("/api/v1/channels", json!({"name": name, "kind": "other"}))
+                .await;
+            app.create(
+                "/api/v1/batches",
+                json!({"campaign_id": campaign["id"], "channel_id": channel["id"],
+                       "name": name, "mode": "shared"}),
+            )
+            .await;
+            channels.push(channel);
+        }
+        Self {
+            app,
+            campaign,
+            channels,
+        }
+    }
+
+    /// A person's scan of channel `channel`'s code at `at`.
+    async fn scan_at(&self, channel: usize, visitor: &str, at: i64) {
+        let db = self.app.db().await;
+        let (code_id, batch_id): (i64, i64) = sqlx::query_as(
+            "SELECT c.id, b.id FROM codes c JOIN batches b ON b.id = c.batch_id \
+             WHERE b.channel_id = $1",
+        )
+        .bind(self.channels[channel]["id"].as_i64().unwrap())
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, \
+             visitor_id, is_new_visitor, device, is_bot, outcome) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, 'phone', 0, 'landing')",
+        )
+        .bind(at)
+        .bind(code_id)
+        .bind(batch_id)
+        .bind(self.campaign["id"].as_i64().unwrap())
+        .bind(self.channels[channel]["id"].as_i64().unwrap())
+        .bind(visitor.to_owned())
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+
+    /// Each channel's credited conversions under `query`.
+    async fn credit(&self, query: &str) -> Vec<f64> {
+        let report = report(&self.app, &self.campaign, query).await;
+        self.channels
+            .iter()
+            .map(|c| row(&report, c)["conversions"].as_f64().unwrap())
+            .collect()
+    }
+
+    async fn revenue(&self, query: &str) -> Vec<i64> {
+        let report = report(&self.app, &self.campaign, query).await;
+        self.channels
+            .iter()
+            .map(|c| row(&report, c)["revenue_cents"].as_i64().unwrap())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn every_model_and_window_edge_credits_as_computed_by_hand() {
+    let s = Scenario::new().await;
+    let bought = now() - HOUR;
+    // metro: one second outside a 7-day window, and eight days before: never counted.
+    s.scan_at(0, "v1", bought - 7 * DAY - 1_000).await;
+    s.scan_at(0, "v1", bought - 8 * DAY).await;
+    // bottle: exactly 7 days before (inside); store: 2 days before; tv: 1 hour before.
+    s.scan_at(1, "v1", bought - 7 * DAY).await;
+    s.scan_at(2, "v1", bought - 2 * DAY).await;
+    s.scan_at(3, "v1", bought - HOUR).await;
+    // After the purchase: never counted, whatever the window.
+    s.scan_at(0, "v1", bought + 1_000).await;
+    // Someone else's scan: not on this path.
+    s.scan_at(0, "v2", bought - HOUR).await;
+
+    let (status, conversion) = post(
+        &s.app,
+        "/api/v1/conversions",
+        json!({"order_id": "A-1", "amount_cents": 10_000, "currency": "CNY",
+               "occurred_at": rfc3339(bought), "visitor_id": "v1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{conversion}");
+    assert_eq!(
+        conversion["campaign_id"],
+        Value::Null,
+        "a visitor names no campaign"
+    );
+    let times: Vec<String> = conversion["touches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["touched_at"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        times,
+        [8 * DAY, 7 * DAY + 1_000, 7 * DAY, 2 * DAY, HOUR].map(|ago| rfc3339(bought - ago)),
+        "the path keeps 90 days before the purchase and nothing after"
+    );
+
+    assert_eq!(
+        s.credit("").await,
+        [0.0, 0.0, 0.0, 1.0],
+        "last touch, 7 days"
+    );
+    assert_eq!(s.credit("&model=first_touch").await, [0.0, 1.0, 0.0, 0.0]);
+    assert_eq!(
+        s.credit("&model=linear").await,
+        [0.0, 0.333333, 0.333333, 0.333333]
+    );
+    assert_eq!(s.revenue("&model=linear").await, [0, 3_334, 3_333, 3_333]);
+    assert_eq!(
+        s.credit("&model=position_based").await,
+        [0.0, 0.4, 0.2, 0.4]
+    );
+    assert_eq!(
+        s.revenue("&model=position_based").await,
+        [0, 4_000, 2_000, 4_000]
+    );
+    // Half-life 24 h: weights 2^-7, 2^-2, 2^(-1/24) over their sum 1.229344...
+    assert_eq!(
+        s.credit("&model=time_decay").await,
+        [0.0, 0.006355, 0.20336, 0.790285]
+    );
+    // A 2-day window starts exactly at the store scan; 9 days reaches the metro scans.
+    assert_eq!(
+        s.credit("&model=linear&window=2d").await,
+        [0.0, 0.0, 0.5, 0.5]
+    );
+    assert_eq!(
+        s.credit("&model=first_touch&window=9d").await,
+        [1.0, 0.0, 0.0, 0.0]
+    );
+    assert_eq!(
+        s.credit("&model=first_touch&window=604801s").await,
+        [1.0, 0.0, 0.0, 0.0],
+        "a window one second longer than 7 days reaches the metro scan"
+    );
+    // The campaign's own default applies when the report names none.
+    let response = s
+        .app
+        .client
+        .put(s.app.url(&format!(
+            "/api/v1/campaigns/{}/attribution",
+            s.campaign["id"]
+        )))
+        .bearer_auth(crate::helpers::API_KEY)
+        .json(&json!({"model": "time_decay", "half_life": "2d", "window": "3d"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let updated: Value = response.json().await.unwrap();
+    assert_eq!(
+        updated["attribution"],
+        json!({"model": "time_decay", "window": "3d", "half_life": "2d"})
+    );
+    // Weights 2^-1 and 2^(-1/48) over their sum.
+    assert_eq!(s.credit("").await, [0.0, 0.0, 0.33655, 0.66345]);
+}
+
+#[tokio::test]
+async fn keys_that_match_nothing_are_kept_as_unattributed() {
+    let s = Scenario::new().await;
+    let token: String = {
+        let db = s.app.db().await;
+        sqlx::query_scalar("SELECT token FROM codes ORDER BY id LIMIT 1")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    for (order, key) in [
+        (
+            "U-1",
+            json!({"click_id": "0123456789abcdef0123456789abcdef"}),
+        ),
+        ("U-2", json!({"visitor_id": "nobody"})),
+        ("U-3", json!({"token": "ZZZZZZZZZZZZ"})),
+        ("U-4", json!({"store_code": "NO-SUCH-STORE"})),
+    ] {
+        let mut body = json!({"order_id": order, "amount_cents": 500, "currency": "CNY"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(key.as_object().unwrap().clone());
+        let (status, conversion) = post(&s.app, "/api/v1/conversions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{conversion}");
+        assert_eq!(conversion["key_found"], false);
+        assert_eq!(conversion["attributed"], false);
+        assert!(
+            conversion["note"]
+                .as_str()
+                .unwrap()
+                .contains("reported as unattributed"),
+            "{conversion}"
+        );
+    }
+    // A known code never scanned: the campaign's, but unattributed.
+    let (status, conversion) = post(
+        &s.app,
+        "/api/v1/conversions",
+        json!({"order_id": "U-5", "amount_cents": 700, "currency": "CNY",
+               "token": token.to_lowercase()}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(conversion["key_found"], true);
+    assert_eq!(conversion["key_value"], token.as_str());
+    assert_eq!(conversion["campaign_id"], s.campaign["id"]);
+    let report = report(&s.app, &s.campaign, "").await;
+    assert_eq!(report["total"]["unattributed"], 1);
+    assert_eq!(report["total"]["unattributed_revenue_cents"], 700);
+    assert_eq!(report["total"]["conversions"], 0.0);
+    let unattributed: Value = s
+        .app
+        .get("/api/v1/conversions?attributed=false")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unattributed["items"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn bad_conversions_and_refunds_are_refused_with_what_to_fix() {
+    let s = Scenario::new().await;
+    let base =
+        json!({"order_id": "B-1", "amount_cents": 100, "currency": "CNY", "visitor_id": "v"});
+    let with = |field: &str, value: Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        body
+    };
+    let cases = [
+        (with("amount_cents", json!(-1)), "amount_cents"),
+        (
+            with("amount_cents", json!(1_000_000_000_001_i64)),
+            "amount_cents",
+        ),
+        (with("currency", json!("yuan")), "three-letter"),
+        (with("currency", json!("USD")), "reports in CNY"),
+        (
+            with("occurred_at", json!(rfc3339(now() + HOUR))),
+            "in the future",
+        ),
+        (
+            with("occurred_at", json!(rfc3339(now() - 91 * DAY))),
+            "90d ago",
+        ),
+        (with("source", json!("my shop")), "source"),
+        (with("items", json!(0)), "items"),
+        (with("order_id", json!("  ")), "order_id"),
+        (with("token", json!("ABC")), "only one attribution key"),
+        (
+            json!({"order_id": "B-2", "amount_cents": 1, "currency": "CNY"}),
+            "give one attribution key",
+        ),
+    ];
+    // USD is refused only where a CNY campaign would be credited: give the visitor a scan.
+    s.scan_at(0, "v", now() - HOUR).await;
+    for (body, message) in cases {
+        let response = s.app.post("/api/v1/conversions", body.clone()).await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, message).await;
+    }
+    let (status, body) = post(&s.app, "/api/v1/conversions", base).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "nothing was half-stored: {body}"
+    );
+    let refunds = format!("/api/v1/conversions/{}/refunds", body["id"]);
+    for (refund, message) in [
+        (json!({"amount_cents": 0}), "from 1"),
+        (json!({"amount_cents": 101}), "only 100 cents"),
+    ] {
+        let response = s.app.post(&refunds, refund).await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, message).await;
+    }
+    let (status, _) = post(
+        &s.app,
+        &refunds,
+        json!({"amount_cents": 60, "refund_id": "X"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let response = s
+        .app
+        .post(&refunds, json!({"amount_cents": 40, "refund_id": "X"}))
+        .await;
+    assert_error(response, StatusCode::CONFLICT, "different amount").await;
+    let response = s
+        .app
+        .post(
+            "/api/v1/conversions/999999/refunds",
+            json!({"amount_cents": 1}),
+        )
+        .await;
+    assert_error(response, StatusCode::NOT_FOUND, "conversion").await;
+    let response = s
+        .app
+        .get(&format!(
+            "/api/v1/reports/channels?campaign_id={}&model=best",
+            s.campaign["id"]
+        ))
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, "last_touch").await;
+    let response = s
+        .app
+        .get(&format!(
+            "/api/v1/reports/channels?campaign_id={}&window=91d",
+            s.campaign["id"]
+        ))
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, "window").await;
+}
