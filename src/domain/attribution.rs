@@ -78,6 +78,9 @@ pub struct Span(i64);
 impl Span {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let bad = || format!("{raw:?} is not a duration such as 7d, 36h, 90m or 3600s");
+        if !raw.is_ascii() {
+            return Err(bad());
+        }
         let (digits, unit) = raw.split_at(raw.len().saturating_sub(1));
         let per: i64 = match unit {
             "d" => 86_400 * MS_PER_SECOND,

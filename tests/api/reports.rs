@@ -40,7 +40,11 @@ async fn the_channel_report_counts_scans_visitors_bots_and_spend() {
     assert_eq!(row["conversions"], 0.0);
     assert_eq!(row["revenue_cents"], 0);
     assert_eq!(row["conversion_rate"], 0.0);
-    assert_eq!(row["cpa_cents"], serde_json::Value::Null, "no conversions, no CPA");
+    assert_eq!(
+        row["cpa_cents"],
+        serde_json::Value::Null,
+        "no conversions, no CPA"
+    );
     assert_eq!(row["roas"], 0.0);
     assert_eq!(report["total"]["scans"], 3);
     assert_eq!(report["total"]["spend_cents"], 1500);
