@@ -16,6 +16,7 @@ mod products;
 mod reports;
 mod retention;
 mod scans;
+mod sources;
 mod status;
 mod stores;
 
@@ -35,6 +36,7 @@ pub use photos::{NewPhoto, Photo, PhotoStatus};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
 pub use reports::{CampaignCredit, ChannelReportRow, Credit, ReportRange};
 pub use scans::{ScanRow, WriterConnection};
+pub use sources::{ROTATION_GRACE_MS, Source};
 pub use status::StatusTarget;
 pub use stores::{NewStore, Store};
 

@@ -13,6 +13,7 @@ pub mod link_type;
 pub mod place;
 pub mod rich_text;
 pub mod schedule;
+pub mod signature;
 pub mod slug;
 pub mod status;
 pub mod target_url;

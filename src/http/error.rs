@@ -16,6 +16,9 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("missing or unknown API key: send Authorization: Bearer <key>")]
     Unauthorized,
+    /// A webhook whose signature does not verify.
+    #[error("{0}")]
+    BadSignature(String),
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
     #[error("{0}")]
@@ -63,6 +66,7 @@ impl AppError {
         match self {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::BadSignature(_) => (StatusCode::UNAUTHORIZED, "bad_signature"),
             Self::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
@@ -85,7 +89,7 @@ impl IntoResponse for AppError {
         let (status, code) = self.status_and_code();
         let body = Json(json!({ "error": { "code": code, "message": self.to_string() } }));
         let mut response = (status, body).into_response();
-        if status == StatusCode::UNAUTHORIZED {
+        if matches!(self, Self::Unauthorized) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 "Bearer".parse().expect("static header"),

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+mod hooks;
 mod landing_page;
 mod media;
 pub mod operations;
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(site)
         .merge(api::router(state.clone()))
+        .merge(hooks::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             operations::track_requests,

@@ -501,3 +501,120 @@ async fn bad_conversions_and_refunds_are_refused_with_what_to_fix() {
         .await;
     assert_error(response, StatusCode::BAD_REQUEST, "window").await;
 }
+
+/// `t=...,v1=...` for `body` signed with each of `secrets` at `t`.
+fn signature(secrets: &[&str], t: i64, body: &str) -> String {
+    let mut header = format!("t={t}");
+    for secret in secrets {
+        header.push_str(",v1=");
+        header.push_str(&scanloop::domain::signature::sign(
+            secret,
+            t,
+            body.as_bytes(),
+        ));
+    }
+    header
+}
+
+#[tokio::test]
+async fn shop_webhooks_are_stored_only_when_their_signature_verifies() {
+    let app = TestApp::spawn().await;
+    let (status, source) = post(&app, "/api/v1/sources", json!({"name": "Shopify"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{source}");
+    assert_eq!(source["name"], "shopify");
+    let secret = source["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let listed: Value = app.get("/api/v1/sources").await.json().await.unwrap();
+    assert!(
+        listed["items"][0].get("secret").is_none(),
+        "never listed: {listed}"
+    );
+    let hook = app.url("/hooks/conversions/shopify");
+    let send = |body: String, header: Option<String>| {
+        let mut request = app
+            .client
+            .post(&hook)
+            .header("content-type", "application/json");
+        if let Some(header) = header {
+            request = request.header("x-scanloop-signature", header);
+        }
+        async move { request.body(body).send().await.unwrap() }
+    };
+    let body = json!({"order_id": "SH-1", "amount_cents": 4_200, "currency": "CNY",
+                      "visitor_id": "someone"})
+    .to_string();
+    let t = now() / 1000;
+
+    for (header, message) in [
+        (None, "send the X-Scanloop-Signature header"),
+        (
+            Some(signature(&["whsec_wrong"], t, &body)),
+            "no v1 signature matches",
+        ),
+        (
+            Some(signature(&[&secret], t - 301, &body)),
+            "tolerance 300 s",
+        ),
+        (Some("t=1,v1=xyz".to_owned()), "must be t="),
+    ] {
+        let response = send(body.clone(), header).await;
+        assert_error(response, StatusCode::UNAUTHORIZED, message).await;
+    }
+    let tampered = body.replace("4200", "1");
+    let response = send(tampered, Some(signature(&[&secret], t, &body))).await;
+    assert_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "no v1 signature matches",
+    )
+    .await;
+    let all: Value = app.get("/api/v1/conversions").await.json().await.unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 0, "nothing stored");
+
+    let response = send(body.clone(), Some(signature(&[&secret], t, &body))).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let stored: Value = response.json().await.unwrap();
+    assert_eq!(stored["source"], "shopify");
+    // The same request replayed within the tolerance records nothing new.
+    let response = send(body.clone(), Some(signature(&[&secret], t, &body))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // A rotation: the shop signs with both while it switches; the old one alone still
+    // works for a day.
+    let (status, rotated) = post(
+        &app,
+        &format!("/api/v1/sources/{}/rotate", source["id"]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, secret);
+    let second = body.replace("SH-1", "SH-2");
+    let response = send(
+        second.clone(),
+        Some(signature(&[&secret, &new_secret], t, &second)),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let third = body.replace("SH-1", "SH-3");
+    let response = send(third.clone(), Some(signature(&[&secret], t, &third))).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let other = body.replace("\"currency\"", "\"source\":\"jd\",\"currency\"");
+    let response = send(other.clone(), Some(signature(&[&new_secret], t, &other))).await;
+    assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "signed for \"shopify\"",
+    )
+    .await;
+    let response = app
+        .client
+        .post(app.url("/hooks/conversions/nobody"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::NOT_FOUND, "source").await;
+}

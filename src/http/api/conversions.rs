@@ -189,8 +189,9 @@ impl ConversionView {
 }
 
 impl ReportConversion {
-    /// Checks every field; `now` is this server's clock.
-    pub fn validate(self, now: i64) -> Result<NewConversion> {
+    /// Checks every field; `now` is this server's clock. A webhook's `source` is the one
+    /// it was signed for, and a body naming another is refused.
+    pub fn validate(self, now: i64, signed_for: Option<&str>) -> Result<NewConversion> {
         let order_id = required_text("order_id", &self.order_id, 128)?;
         if !(0..=MAX_AMOUNT_CENTS).contains(&self.amount_cents) {
             return Err(AppError::invalid(
@@ -199,7 +200,18 @@ impl ReportConversion {
             ));
         }
         let currency = currency("currency", &self.currency)?;
-        let source = source(self.source.as_deref().unwrap_or("api"))?;
+        let source = match (signed_for, self.source.as_deref()) {
+            (Some(signed), Some(named)) if source_name(named)? != signed => {
+                return Err(AppError::invalid(
+                    "source",
+                    format!(
+                        "this webhook is signed for {signed:?}; leave source out or send {signed:?}"
+                    ),
+                ));
+            }
+            (Some(signed), _) => signed.to_owned(),
+            (None, named) => source_name(named.unwrap_or("api"))?,
+        };
         let occurred_at =
             parse_optional("occurred_at", self.occurred_at.as_deref())?.unwrap_or(now);
         if occurred_at > now + CLOCK_SKEW_MS {
@@ -285,7 +297,7 @@ pub fn currency(field: &str, raw: &str) -> Result<String> {
 }
 
 /// A reporter's name, lower-cased: a-z, 0-9, `_` and `-`.
-fn source(raw: &str) -> Result<String> {
+pub fn source_name(raw: &str) -> Result<String> {
     let name = raw.trim().to_ascii_lowercase();
     let ok = (1..=32).contains(&name.len())
         && name.bytes().enumerate().all(|(i, b)| {
@@ -328,7 +340,7 @@ pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<ReportConversion>,
 ) -> Result<(StatusCode, Json<ConversionView>)> {
-    let (status, view) = record(&state, body.validate(now_ms())?).await?;
+    let (status, view) = record(&state, body.validate(now_ms(), None)?).await?;
     Ok((status, Json(view)))
 }
 

@@ -15,9 +15,11 @@ mod photos;
 mod products;
 mod reports;
 mod sheets;
+mod sources;
 mod stores;
 mod time;
 
+pub(crate) use conversions::{ReportConversion, record as record_conversion};
 pub(crate) use landing::HERO_SMALL;
 
 use std::sync::Arc;
@@ -105,6 +107,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(conversions::create, conversions::list))
         .routes(routes!(conversions::get))
         .routes(routes!(conversions::refund))
+        .routes(routes!(sources::create, sources::list))
+        .routes(routes!(sources::rotate))
         .routes(routes!(reports::channels))
         .split_for_parts();
     let timeout = state.settings.api_timeout;
@@ -144,7 +148,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Machine-readable: not_found, unauthorized, invalid, bad_request, method_not_allowed,
+    /// Machine-readable: not_found, unauthorized, bad_signature, invalid, bad_request, method_not_allowed,
     /// conflict, too_large, unsupported_media_type, rate_limited, unavailable, internal.
     code: String,
     /// What to fix, for a person.
