@@ -42,11 +42,23 @@ impl ConversionRecorder {
         if let Some(known) = self.db.known_conversion(&new).await? {
             return Ok(known);
         }
+        self.catch_up().await?;
+        self.record_folded(new).await
+    }
+
+    /// Waits (a bounded time) until the scans committed so far are folded into touches.
+    pub async fn catch_up(&self) -> Result<(), RecordError> {
         if !self.fold.catch_up(&self.db, FOLD_WAIT).await? {
-            tracing::warn!(
-                order_id = new.order_id,
-                "scans were not all folded in time; the touch path may miss the latest"
-            );
+            tracing::warn!("scans were not all folded in time; touch paths may miss the latest");
+        }
+        Ok(())
+    }
+
+    /// Records the conversion once [`Self::catch_up`] has been waited for: an import
+    /// waits once for all its rows.
+    pub async fn record_folded(&self, new: NewConversion) -> Result<Recorded, RecordError> {
+        if let Some(known) = self.db.known_conversion(&new).await? {
+            return Ok(known);
         }
         let matched = self.db.match_key(&new.key, new.occurred_at).await?;
         self.check_currency(&new, &matched).await?;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 
 use super::AppState;
-use super::api::{ReportConversion, record_conversion};
+use super::api::{ConversionView, ReportConversion, record_conversion};
 use super::error::{AppError, Result};
 use super::extract::Path;
 use crate::db::now_ms;
@@ -26,7 +26,7 @@ async fn conversion(
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, axum::Json<serde_json::Value>)> {
+) -> Result<(StatusCode, axum::Json<ConversionView>)> {
     let source = state
         .db
         .source_by_name(&name)
@@ -51,6 +51,5 @@ async fn conversion(
         .map_err(|err| AppError::BadRequest(format!("invalid JSON body: {err}")))?;
     let new = report.validate(now, Some(&source.name))?;
     let (status, view) = record_conversion(&state, new).await?;
-    let view = serde_json::to_value(view).map_err(anyhow::Error::from)?;
     Ok((status, axum::Json(view)))
 }

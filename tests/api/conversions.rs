@@ -618,3 +618,149 @@ async fn shop_webhooks_are_stored_only_when_their_signature_verifies() {
         .unwrap();
     assert_error(response, StatusCode::NOT_FOUND, "source").await;
 }
+
+/// POSTs a CSV to the import and returns (status, body).
+async fn import(app: &TestApp, csv: String) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url("/api/v1/conversions/import"))
+        .bearer_auth(crate::helpers::API_KEY)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")),
+    )
+}
+
+#[tokio::test]
+async fn a_till_import_says_what_became_of_every_row() {
+    let s = Scenario::new().await;
+    let store = s
+        .app
+        .create(
+            "/api/v1/stores",
+            json!({"name": "Jing'an", "code": "SH-001"}),
+        )
+        .await;
+    let bought = now() - HOUR;
+    let csv = format!(
+        "\u{feff}order_id,Amount_Cents,currency,occurred_at,source,store_code,items\n\
+         P-1,1990,CNY,{t},pos,SH-001,1\n\
+         P-2,2990,CNY,{t},pos,SH-001,\n\
+         P-1,1990,CNY,{t},pos,SH-001,1\n\
+         P-3,12.5,CNY,{t},pos,SH-001,1\n\
+         P-4,-5,CNY,{t},pos,SH-001,1\n\
+         \"P-5, with a comma\",100,CNY,,pos,SH-001,2\n\
+         P-6,100,CNY,{t},pos\n\
+         P-7,100,USD,{t},pos,SH-001,1\n\
+         P-1,2000,CNY,{t},pos,SH-001,1\n",
+        t = rfc3339(bought)
+    );
+    let (status, answer) = import(&s.app, csv).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let rows = answer["rows"].as_array().unwrap();
+    let results: Vec<(i64, &str)> = rows
+        .iter()
+        .map(|r| (r["line"].as_i64().unwrap(), r["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (2, "accepted"),
+            (3, "accepted"),
+            (4, "duplicate"),
+            (5, "rejected"),
+            (6, "rejected"),
+            (7, "accepted"),
+            (8, "rejected"),
+            (9, "accepted"),
+            (10, "rejected"),
+        ],
+        "{answer}"
+    );
+    assert_eq!(rows[2]["conversion_id"], rows[0]["conversion_id"]);
+    assert!(
+        rows[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a whole number")
+    );
+    assert!(rows[4]["error"].as_str().unwrap().contains("amount_cents"));
+    assert!(
+        rows[6]["error"]
+            .as_str()
+            .unwrap()
+            .contains("give one attribution key")
+    );
+    assert!(rows[8]["error"].as_str().unwrap().contains("cannot change"));
+    // A store with no scans: USD names no CNY campaign, so it is kept, unattributed.
+    assert_eq!(rows[7]["attributed"], false);
+    assert_eq!(
+        (
+            answer["accepted"].as_i64(),
+            answer["duplicates"].as_i64(),
+            answer["rejected"].as_i64()
+        ),
+        (Some(4), Some(1), Some(4))
+    );
+    assert!(answer.get("aborted").is_none());
+    let p5: Value = s
+        .app
+        .get(&format!("/api/v1/conversions/{}", rows[5]["conversion_id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p5["order_id"], "P-5, with a comma");
+    assert_eq!(p5["key"], "store_code");
+    assert_eq!(p5["key_value"], store["code"]);
+    assert_eq!(p5["items"], 2);
+
+    for (csv, message) in [
+        (
+            "order_id,currency\nP,CNY\n",
+            "missing the column amount_cents",
+        ),
+        (
+            "amount,currency\n1,CNY\n",
+            "missing the columns order_id, amount_cents",
+        ),
+        (
+            "order_id,amount_cents,currency,colour\n",
+            "unknown column colour",
+        ),
+        ("order_id,amount_cents,currency,currency\n", "appears twice"),
+        ("", "missing the columns order_id, amount_cents, currency"),
+    ] {
+        let response = s
+            .app
+            .client
+            .post(s.app.url("/api/v1/conversions/import"))
+            .bearer_auth(crate::helpers::API_KEY)
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, message).await;
+    }
+}
+
+#[tokio::test]
+async fn an_import_larger_than_any_request_body_limit_is_streamed() {
+    let app = TestApp::spawn().await;
+    let mut csv = String::from("order_id,amount_cents,currency,visitor_id\n");
+    for i in 0..3_000 {
+        csv.push_str(&format!("BULK-{i:06},{},CNY,visitor-{}\n", 100 + i, i % 50));
+    }
+    assert!(csv.len() > 64 * 1024);
+    let (status, answer) = import(&app, csv).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["accepted"], 3_000, "{}", answer["aborted"]);
+    assert_eq!(answer["rows"][2_999]["line"], 3_001);
+}

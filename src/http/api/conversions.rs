@@ -29,36 +29,36 @@ const CLOCK_SKEW_MS: i64 = 5 * 60_000;
 pub struct ReportConversion {
     /// The shop's or till's order number; with `source`, it names the purchase once.
     #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
-    order_id: String,
+    pub(super) order_id: String,
     /// What was paid, in cents (0 to 10^12).
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
-    amount_cents: i64,
+    pub(super) amount_cents: i64,
     /// ISO 4217 code such as CNY; the campaigns credited must report in it.
     #[schema(pattern = r"^[A-Za-z]{3}$")]
-    currency: String,
+    pub(super) currency: String,
     /// When it was bought (RFC 3339); default now. Not in the future, not more than 90
     /// days ago.
     #[schema(format = DateTime)]
-    occurred_at: Option<String>,
+    pub(super) occurred_at: Option<String>,
     /// Who reports it, such as tmall, jd, shopify or pos (default `api`): a-z, 0-9, `_`
     /// and `-`, up to 32 characters.
     #[schema(max_length = 32, pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
-    source: Option<String>,
+    pub(super) source: Option<String>,
     /// Quantity bought.
     #[schema(minimum = 1, maximum = 1_000_000)]
-    items: Option<i64>,
+    pub(super) items: Option<i64>,
     /// The `sl_click` id the landing page's buy link carried.
     #[schema(max_length = 128)]
-    click_id: Option<String>,
+    pub(super) click_id: Option<String>,
     /// The visitor id (the `sl_vid` cookie).
     #[schema(max_length = 128)]
-    visitor_id: Option<String>,
+    pub(super) visitor_id: Option<String>,
     /// The token of the unique code on the item bought.
     #[schema(max_length = 128)]
-    token: Option<String>,
+    pub(super) token: Option<String>,
     /// The code of the store whose till sold it.
     #[schema(max_length = 128)]
-    store_code: Option<String>,
+    pub(super) store_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

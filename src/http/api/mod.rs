@@ -6,6 +6,7 @@ mod batches;
 mod campaigns;
 mod channels;
 mod codes;
+mod conversion_import;
 mod conversions;
 mod error_responses;
 mod exports;
@@ -19,7 +20,7 @@ mod sources;
 mod stores;
 mod time;
 
-pub(crate) use conversions::{ReportConversion, record as record_conversion};
+pub(crate) use conversions::{ConversionView, ReportConversion, record as record_conversion};
 pub(crate) use landing::HERO_SMALL;
 
 use std::sync::Arc;
@@ -107,6 +108,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(conversions::create, conversions::list))
         .routes(routes!(conversions::get))
         .routes(routes!(conversions::refund))
+        .routes(routes!(conversion_import::import))
         .routes(routes!(sources::create, sources::list))
         .routes(routes!(sources::rotate))
         .routes(routes!(reports::channels))
