@@ -17,6 +17,7 @@ mod reports;
 mod retention;
 mod scans;
 mod sources;
+mod spend;
 mod status;
 mod stores;
 
@@ -37,6 +38,7 @@ pub use products::{NewProduct, Product, ProductChange, ProductLink};
 pub use reports::{CampaignCredit, ChannelReportRow, Credit, ReportRange};
 pub use scans::{ScanRow, WriterConnection};
 pub use sources::{ROTATION_GRACE_MS, Source};
+pub use spend::{NewSpend, Spend};
 pub use status::StatusTarget;
 pub use stores::{NewStore, Store};
 

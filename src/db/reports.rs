@@ -103,29 +103,33 @@ impl Db {
         Ok(credit)
     }
 
-    /// One row per channel that has a batch in the campaign.
+    /// One row per channel that has a batch or a spend entry in the campaign. Spend is
+    /// the batches' print costs (whenever printed) and the share of each spend entry's
+    /// period inside the range.
     pub async fn channel_report(
         &self,
         campaign_id: i64,
         range: ReportRange,
     ) -> DbResult<Vec<ChannelReportRow>> {
         let channels: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
-            "SELECT ch.id, ch.name, ch.slug, ch.kind, CAST(COALESCE(SUM(b.cost_cents), 0) AS BIGINT) \
-             FROM batches b JOIN channels ch ON ch.id = b.channel_id \
-             WHERE b.campaign_id = $1 GROUP BY ch.id, ch.name, ch.slug, ch.kind",
+            "SELECT ch.id, ch.name, ch.slug, ch.kind, CAST(COALESCE((SELECT SUM(b.cost_cents) \
+             FROM batches b WHERE b.campaign_id = $1 AND b.channel_id = ch.id), 0) AS BIGINT) \
+             FROM channels ch WHERE ch.id IN (SELECT channel_id FROM batches \
+             WHERE campaign_id = $1 UNION SELECT channel_id FROM spend WHERE campaign_id = $1)",
         )
         .bind(campaign_id)
         .fetch_all(self.pool())
         .await?;
+        let spend = self.spend_in_range(campaign_id, range).await?;
         let mut rows: BTreeMap<i64, ChannelReportRow> = channels
             .into_iter()
-            .map(|(id, name, slug, kind, spend)| {
+            .map(|(id, name, slug, kind, print)| {
                 let row = ChannelReportRow {
                     channel_id: id,
                     channel: name,
                     channel_slug: slug,
                     kind,
-                    spend_cents: spend,
+                    spend_cents: print + spend.get(&id).copied().unwrap_or(0),
                     ..Default::default()
                 };
                 (id, row)

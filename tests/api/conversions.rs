@@ -764,3 +764,80 @@ async fn an_import_larger_than_any_request_body_limit_is_streamed() {
     assert_eq!(answer["accepted"], 3_000, "{}", answer["aborted"]);
     assert_eq!(answer["rows"][2_999]["line"], 3_001);
 }
+
+#[tokio::test]
+async fn spend_cut_by_a_report_range_counts_its_days_share() {
+    let s = Scenario::new().await;
+    let metro = &s.channels[0];
+    let (status, entry) = post(
+        &s.app,
+        "/api/v1/spend",
+        json!({"campaign_id": s.campaign["id"], "channel_id": metro["id"], "from": "2026-11-01",
+               "to": "2026-11-10", "amount_cents": 300_000, "currency": "CNY",
+               "note": "metro line 2, ten days"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{entry}");
+    assert_eq!(
+        entry["to"], "2026-11-11T00:00:00.000Z",
+        "a date counts the whole day"
+    );
+    let spend = |query: &'static str| {
+        let s = &s;
+        async move {
+            let report = report(&s.app, &s.campaign, query).await;
+            row(&report, &s.channels[0])["spend_cents"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert_eq!(spend("").await, 300_000, "the whole period");
+    assert_eq!(
+        spend("&from=2026-11-05&to=2026-11-08").await,
+        90_000,
+        "3 of 10 days"
+    );
+    assert_eq!(
+        spend("&from=2026-11-10T12:00:00Z&to=2026-12-01").await,
+        15_000,
+        "half of the last day"
+    );
+    assert_eq!(spend("&from=2026-12-01&to=2026-12-02").await, 0);
+
+    let bad = [
+        (
+            json!({"from": "2026-11-10", "to": "2026-11-01"}),
+            "after from",
+        ),
+        (json!({"amount_cents": 0}), "amount_cents"),
+        (json!({"currency": "USD"}), "reports in CNY"),
+        (json!({"campaign_id": 999_999}), "campaign_id"),
+    ];
+    for (change, message) in bad {
+        let mut body = json!({"campaign_id": s.campaign["id"], "channel_id": metro["id"],
+            "from": "2026-11-01", "to": "2026-11-10", "amount_cents": 1, "currency": "CNY"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(change.as_object().unwrap().clone());
+        let response = s.app.post("/api/v1/spend", body).await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, message).await;
+    }
+    let listed: Value = s
+        .app
+        .get(&format!("/api/v1/spend?campaign_id={}", s.campaign["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let response = s
+        .app
+        .client
+        .delete(s.app.url(&format!("/api/v1/spend/{}", entry["id"])))
+        .bearer_auth(crate::helpers::API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(spend("").await, 0);
+}

@@ -17,6 +17,7 @@ mod products;
 mod reports;
 mod sheets;
 mod sources;
+mod spend;
 mod stores;
 mod time;
 
@@ -111,6 +112,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(conversion_import::import))
         .routes(routes!(sources::create, sources::list))
         .routes(routes!(sources::rotate))
+        .routes(routes!(spend::create, spend::list))
+        .routes(routes!(spend::delete))
         .routes(routes!(reports::channels))
         .split_for_parts();
     let timeout = state.settings.api_timeout;

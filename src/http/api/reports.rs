@@ -90,7 +90,8 @@ pub struct ChannelRow {
     revenue_cents: i64,
     /// Refunds on the credited conversions, in the same shares.
     refunded_cents: i64,
-    /// Sum of the channel's batch costs in this campaign.
+    /// The channel's batch print costs in this campaign, plus the share of its spend
+    /// entries' periods inside the range.
     spend_cents: i64,
     /// Conversions per unique visitor; absent without visitors.
     conversion_rate: Option<f64>,
