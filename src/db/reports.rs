@@ -26,6 +26,23 @@ pub struct ChannelReportRow {
     pub spend_cents: i64,
 }
 
+/// A batch's or a store's scans in a report's range, and what it cost.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct GroupReportRow {
+    pub id: i64,
+    pub name: String,
+    /// A batch's channel; a store's code.
+    pub channel_id: Option<i64>,
+    pub code: Option<String>,
+    pub store_id: Option<i64>,
+    pub city: Option<String>,
+    pub scans: i64,
+    pub bot_scans: i64,
+    pub new_visitors: i64,
+    /// Print costs of the batch (of the store's batches).
+    pub spend_cents: i64,
+}
+
 /// What one group of a campaign's touches (a channel, batch or store) was credited with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Credit {
@@ -101,6 +118,57 @@ impl Db {
             credit_one(&mut credit, campaign_id, rules, path);
         }
         Ok(credit)
+    }
+
+    /// One row per batch of the campaign.
+    pub async fn batch_report(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+    ) -> DbResult<Vec<GroupReportRow>> {
+        Ok(sqlx::query_as(
+            "SELECT b.id, b.name, b.channel_id, NULL AS code, b.store_id, NULL AS city, \
+             CAST(COALESCE(SUM(r.scans), 0) AS BIGINT) AS scans, \
+             CAST(COALESCE(SUM(r.bot_scans), 0) AS BIGINT) AS bot_scans, \
+             CAST(COALESCE(SUM(r.new_visitors), 0) AS BIGINT) AS new_visitors, \
+             b.cost_cents AS spend_cents \
+             FROM batches b LEFT JOIN scan_rollups r ON r.campaign_id = b.campaign_id \
+             AND r.batch_id = b.id AND r.hour >= $2 AND r.hour < $3 \
+             WHERE b.campaign_id = $1 \
+             GROUP BY b.id, b.name, b.channel_id, b.store_id, b.cost_cents ORDER BY b.id",
+        )
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// One row per store that has a batch in the campaign.
+    pub async fn store_report(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+    ) -> DbResult<Vec<GroupReportRow>> {
+        Ok(sqlx::query_as(
+            "SELECT s.id, s.name, NULL AS channel_id, s.code, s.id AS store_id, s.city, \
+             CAST(COALESCE((SELECT SUM(r.scans) FROM scan_rollups r WHERE r.campaign_id = $1 \
+                 AND r.store_id = s.id AND r.hour >= $2 AND r.hour < $3), 0) AS BIGINT) AS scans, \
+             CAST(COALESCE((SELECT SUM(r.bot_scans) FROM scan_rollups r WHERE r.campaign_id = $1 \
+                 AND r.store_id = s.id AND r.hour >= $2 AND r.hour < $3), 0) AS BIGINT) AS bot_scans, \
+             CAST(COALESCE((SELECT SUM(r.new_visitors) FROM scan_rollups r \
+                 WHERE r.campaign_id = $1 AND r.store_id = s.id AND r.hour >= $2 \
+                 AND r.hour < $3), 0) AS BIGINT) AS new_visitors, \
+             CAST((SELECT SUM(b.cost_cents) FROM batches b WHERE b.campaign_id = $1 \
+                 AND b.store_id = s.id) AS BIGINT) AS spend_cents \
+             FROM stores s WHERE s.id IN (SELECT store_id FROM batches WHERE campaign_id = $1) \
+             ORDER BY s.id",
+        )
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// One row per channel that has a batch or a spend entry in the campaign. Spend is

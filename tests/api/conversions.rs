@@ -841,3 +841,83 @@ async fn spend_cut_by_a_report_range_counts_its_days_share() {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(spend("").await, 0);
 }
+
+#[tokio::test]
+async fn a_till_purchase_is_credited_to_the_store_and_its_batch() {
+    let app = TestApp::spawn().await;
+    let (campaign, channel, poster) = app
+        .seed(json!({"name": "Shelf", "slug": "shelf"}), "shared", 1)
+        .await;
+    let store = app
+        .create(
+            "/api/v1/stores",
+            json!({"name": "Jing'an", "code": "SH-001", "city": "Shanghai"}),
+        )
+        .await;
+    let shelf = app
+        .create(
+            "/api/v1/batches",
+            json!({"campaign_id": campaign["id"], "channel_id": channel["id"], "store_id": store["id"],
+                   "name": "shelf talkers", "mode": "shared", "cost_cents": 8_000}),
+        )
+        .await;
+    let shelf_token = app.codes(&shelf["id"]).await[0].1.clone();
+    let poster_token = app.codes(&poster["id"]).await[0].1.clone();
+    for token in [&poster_token, &shelf_token, &shelf_token] {
+        assert_eq!(app.scan(token, PHONE).await.status(), StatusCode::FOUND);
+    }
+    let (status, conversion) = post(
+        &app,
+        "/api/v1/conversions",
+        json!({"order_id": "POS-9", "amount_cents": 4_000, "currency": "CNY", "source": "pos",
+               "store_code": "SH-001"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{conversion}");
+    assert_eq!(
+        conversion["touches"].as_array().unwrap().len(),
+        2,
+        "the store's two scans"
+    );
+
+    let stores = report_of(&app, "stores", &campaign, "&model=linear").await;
+    let rows = stores["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{stores}");
+    assert_eq!(rows[0]["code"], "SH-001");
+    assert_eq!(rows[0]["scans"], 2);
+    assert_eq!(rows[0]["conversions"], 1.0);
+    assert_eq!(rows[0]["revenue_cents"], 4_000);
+    assert_eq!(rows[0]["spend_cents"], 8_000);
+    assert_eq!(rows[0]["roas"], 0.5);
+    assert_eq!(rows[0]["conversions_per_scan"], 0.5);
+
+    let batches = report_of(&app, "batches", &campaign, "").await;
+    let by_id = |id: &Value| {
+        batches["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == *id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id(&poster["id"])["scans"], 1);
+    assert_eq!(by_id(&poster["id"])["conversions"], 0.0, "not a store scan");
+    assert_eq!(by_id(&shelf["id"])["conversions"], 1.0);
+    assert_eq!(by_id(&shelf["id"])["cpa_cents"], 8_000);
+    assert_eq!(batches["total"]["spend_cents"], 9_500);
+    assert_eq!(batches["total"]["revenue_cents"], 4_000);
+}
+
+async fn report_of(app: &TestApp, kind: &str, campaign: &Value, query: &str) -> Value {
+    let response = app
+        .get(&format!(
+            "/api/v1/reports/{kind}?campaign_id={}{query}",
+            campaign["id"]
+        ))
+        .await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}

@@ -115,6 +115,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(spend::create, spend::list))
         .routes(routes!(spend::delete))
         .routes(routes!(reports::channels))
+        .routes(routes!(reports::batches))
+        .routes(routes!(reports::stores))
         .split_for_parts();
     let timeout = state.settings.api_timeout;
     let operations = router

@@ -1,4 +1,5 @@
-//! `/api/v1/reports/channels`: how each channel of a campaign performs.
+//! `/api/v1/reports/channels`, `/batches` and `/stores`: how each channel, print run and
+//! store of a campaign performs, with the conversions credited to it.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -7,8 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::attribution::{AttributionView, rules_over};
 use super::time::{EARLIEST_MS, parse_optional, to_rfc3339};
 use super::{ErrorBody, ModelName};
-use crate::db::{ChannelReportRow, Credit, ReportRange, now_ms};
-use crate::domain::attribution::CREDIT_UNIT;
+use std::collections::BTreeMap;
+
+use crate::db::{
+    Campaign, CampaignCredit, ChannelReportRow, Credit, GroupReportRow, ReportRange, now_ms,
+};
+use crate::domain::attribution::{CREDIT_UNIT, Rules};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Query};
@@ -38,7 +43,7 @@ pub struct ReportQuery {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ChannelReport {
+pub struct Report<R> {
     campaign_id: i64,
     from: String,
     to: String,
@@ -46,8 +51,66 @@ pub struct ChannelReport {
     currency: String,
     /// The attribution the conversions were credited with.
     attribution: AttributionView,
-    rows: Vec<ChannelRow>,
+    rows: Vec<R>,
     total: CampaignTotal,
+}
+
+/// A batch (in the batches report) or a store (in the stores report).
+#[derive(Serialize, ToSchema)]
+pub struct GroupRow {
+    /// The batch's or the store's id.
+    id: i64,
+    /// The batch's or the store's name.
+    name: String,
+    /// A batch's channel.
+    channel_id: Option<i64>,
+    /// A store's code.
+    code: Option<String>,
+    /// A batch's store, or the store itself.
+    store_id: Option<i64>,
+    city: Option<String>,
+    /// Human scans (bots excluded).
+    scans: i64,
+    /// Scans by visitors seen for the first time.
+    new_visitors: i64,
+    bot_scans: i64,
+    /// Conversions credited to its scans (fractional under shared models).
+    conversions: f64,
+    /// Revenue credited, net of refunds.
+    revenue_cents: i64,
+    refunded_cents: i64,
+    /// Print costs (of the batch; of the store's batches).
+    spend_cents: i64,
+    /// Conversions per human scan (unique visitors are counted per channel only).
+    conversions_per_scan: Option<f64>,
+    /// Spend per conversion; absent without conversions.
+    cpa_cents: Option<i64>,
+    /// Revenue per unit of spend; absent without spend.
+    roas: Option<f64>,
+}
+
+impl GroupRow {
+    fn new(r: GroupReportRow, credit: Credit) -> Self {
+        let conversions = whole(credit.conversions);
+        Self {
+            id: r.id,
+            name: r.name,
+            channel_id: r.channel_id,
+            code: r.code,
+            store_id: r.store_id,
+            city: r.city,
+            scans: r.scans,
+            new_visitors: r.new_visitors,
+            bot_scans: r.bot_scans,
+            conversions,
+            revenue_cents: credit.revenue_cents,
+            refunded_cents: credit.refunded_cents,
+            spend_cents: r.spend_cents,
+            conversions_per_scan: (r.scans > 0).then(|| round6(conversions / r.scans as f64)),
+            cpa_cents: cpa(r.spend_cents, credit.conversions),
+            roas: roas(credit.revenue_cents, r.spend_cents),
+        }
+    }
 }
 
 /// The campaign as a whole.
@@ -168,14 +231,16 @@ impl ReportQuery {
     }
 }
 
-/// Per-channel scans, visitors, bots and spend (read from hourly rollups), and the
-/// conversions, revenue, CPA and ROAS credited to them under the attribution asked for.
-#[utoipa::path(get, path = "/api/v1/reports/channels", tag = "reports", params(ReportQuery),
-    responses((status = 200, body = ChannelReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn channels(
-    State(state): State<AppState>,
-    Query(query): Query<ReportQuery>,
-) -> Result<Json<ChannelReport>> {
+/// What every report needs: the campaign, the range, the attribution asked for, and the
+/// conversions credited under it.
+struct Prepared {
+    campaign: Campaign,
+    range: ReportRange,
+    rules: Rules,
+    credit: CampaignCredit,
+}
+
+async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Prepared> {
     let campaign = state
         .db
         .campaign(query.campaign_id)
@@ -189,44 +254,123 @@ pub async fn channels(
         query.half_life.as_deref(),
     )
     .map_err(|err| AppError::BadRequest(err.to_string()))?;
-    let rows = state.db.channel_report(query.campaign_id, range).await?;
     let credit = state
         .db
         .campaign_credit(query.campaign_id, range, rules)
         .await?;
+    Ok(Prepared {
+        campaign,
+        range,
+        rules,
+        credit,
+    })
+}
+
+impl Prepared {
+    fn total(&self, scans: i64, bot_scans: i64, spend_cents: i64) -> CampaignTotal {
+        let credit = &self.credit;
+        CampaignTotal {
+            scans,
+            bot_scans,
+            conversions: whole(credit.total.conversions),
+            revenue_cents: credit.total.revenue_cents,
+            refunded_cents: credit.total.refunded_cents,
+            spend_cents,
+            cpa_cents: cpa(spend_cents, credit.total.conversions),
+            roas: roas(credit.total.revenue_cents, spend_cents),
+            unattributed: credit.unattributed,
+            unattributed_revenue_cents: credit.unattributed_revenue_cents,
+        }
+    }
+
+    fn report<R>(self, rows: Vec<R>, total: CampaignTotal) -> Report<R> {
+        Report {
+            campaign_id: self.campaign.id,
+            from: to_rfc3339(self.range.from),
+            to: to_rfc3339(self.range.to),
+            currency: self.campaign.currency,
+            attribution: self.rules.into(),
+            rows,
+            total,
+        }
+    }
+}
+
+/// Per-channel scans, visitors, bots and spend (read from hourly rollups), and the
+/// conversions, revenue, CPA and ROAS credited to them under the attribution asked for.
+#[utoipa::path(get, path = "/api/v1/reports/channels", tag = "reports", params(ReportQuery),
+    responses((status = 200, body = Report<ChannelRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn channels(
+    State(state): State<AppState>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<Report<ChannelRow>>> {
+    let prepared = prepare(&state, &query).await?;
+    let rows = state
+        .db
+        .channel_report(query.campaign_id, prepared.range)
+        .await?;
     let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
         (s + r.scans, b + r.bot_scans, c + r.spend_cents)
     });
-    let total = CampaignTotal {
-        scans,
-        bot_scans,
-        conversions: whole(credit.total.conversions),
-        revenue_cents: credit.total.revenue_cents,
-        refunded_cents: credit.total.refunded_cents,
-        spend_cents,
-        cpa_cents: cpa(spend_cents, credit.total.conversions),
-        roas: roas(credit.total.revenue_cents, spend_cents),
-        unattributed: credit.unattributed,
-        unattributed_revenue_cents: credit.unattributed_revenue_cents,
-    };
+    let total = prepared.total(scans, bot_scans, spend_cents);
     let rows = rows
         .into_iter()
         .map(|r| {
-            let channel = credit
-                .by_channel
-                .get(&r.channel_id)
-                .copied()
-                .unwrap_or_default();
-            ChannelRow::new(r, channel)
+            let credit = prepared.credit.by_channel.get(&r.channel_id);
+            ChannelRow::new(r, credit.copied().unwrap_or_default())
         })
         .collect();
-    Ok(Json(ChannelReport {
-        campaign_id: query.campaign_id,
-        from: to_rfc3339(range.from),
-        to: to_rfc3339(range.to),
-        currency: campaign.currency,
-        attribution: rules.into(),
-        rows,
-        total,
-    }))
+    Ok(Json(prepared.report(rows, total)))
+}
+
+/// Per-batch scans and print cost, and the conversions credited to each batch's scans.
+#[utoipa::path(get, path = "/api/v1/reports/batches", tag = "reports", params(ReportQuery),
+    responses((status = 200, body = Report<GroupRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn batches(
+    State(state): State<AppState>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<Report<GroupRow>>> {
+    let prepared = prepare(&state, &query).await?;
+    let rows = state
+        .db
+        .batch_report(query.campaign_id, prepared.range)
+        .await?;
+    Ok(Json(grouped(prepared, rows, |c| &c.by_batch)))
+}
+
+/// Per-store scans and print cost (of the store's batches), and the conversions credited
+/// to scans made in each store.
+#[utoipa::path(get, path = "/api/v1/reports/stores", tag = "reports", params(ReportQuery),
+    responses((status = 200, body = Report<GroupRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn stores(
+    State(state): State<AppState>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<Report<GroupRow>>> {
+    let prepared = prepare(&state, &query).await?;
+    let rows = state
+        .db
+        .store_report(query.campaign_id, prepared.range)
+        .await?;
+    Ok(Json(grouped(prepared, rows, |c| &c.by_store)))
+}
+
+/// A batch or store report: each row with its credit, and the campaign's total.
+fn grouped(
+    prepared: Prepared,
+    rows: Vec<GroupReportRow>,
+    credit_of: impl Fn(&CampaignCredit) -> &BTreeMap<i64, Credit>,
+) -> Report<GroupRow> {
+    let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
+        (s + r.scans, b + r.bot_scans, c + r.spend_cents)
+    });
+    let total = prepared.total(scans, bot_scans, spend_cents);
+    let credits = credit_of(&prepared.credit);
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let credit = credits.get(&r.id).copied().unwrap_or_default();
+            GroupRow::new(r, credit)
+        })
+        .collect();
+    prepared.report(rows, total)
 }
