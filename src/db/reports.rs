@@ -54,7 +54,7 @@ pub struct Credit {
 }
 
 impl Credit {
-    fn add(&mut self, conversions: i64, revenue_cents: i64, refunded_cents: i64) {
+    pub fn add(&mut self, conversions: i64, revenue_cents: i64, refunded_cents: i64) {
         self.conversions += conversions;
         self.revenue_cents += revenue_cents;
         self.refunded_cents += refunded_cents;
@@ -68,6 +68,8 @@ pub struct CampaignCredit {
     pub by_batch: BTreeMap<i64, Credit>,
     pub by_store: BTreeMap<i64, Credit>,
     pub total: Credit,
+    /// Each credited conversion's time and the campaign's share of it, for day buckets.
+    pub by_purchase: Vec<(i64, Credit)>,
     /// Conversions whose key names the campaign but that no touch inside the window led to.
     pub unattributed: i64,
     pub unattributed_revenue_cents: i64,
@@ -88,6 +90,24 @@ type PathRow = (
 );
 
 impl Db {
+    /// Human scans, bot scans and new visitors per hour of the range.
+    pub async fn hourly_scans(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+    ) -> DbResult<Vec<(i64, i64, i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT hour, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
+             CAST(SUM(new_visitors) AS BIGINT) FROM scan_rollups \
+             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour ORDER BY hour",
+        )
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Credits the conversions made in `range` that the campaign's scans led to (or whose
     /// key names it) with `rules`, from the stored touch paths alone. A conversion's credit
     /// is shared among all its qualifying touches, in any campaign; this campaign gets the
@@ -265,6 +285,7 @@ fn credit_one(credit: &mut CampaignCredit, campaign_id: i64, rules: Rules, path:
     }
     let revenue = split_cents(amount - refunded, &shares);
     let refunds = split_cents(refunded, &shares);
+    let mut this_purchase = Credit::default();
     for (i, touch) in touches.iter().enumerate() {
         let (.., campaign, channel, batch, store) = **touch;
         if campaign != Some(campaign_id) {
@@ -272,6 +293,7 @@ fn credit_one(credit: &mut CampaignCredit, campaign_id: i64, rules: Rules, path:
         }
         let (share, revenue, refunded) = (shares[i], revenue[i], refunds[i]);
         credit.total.add(share, revenue, refunded);
+        this_purchase.add(share, revenue, refunded);
         if let Some(channel) = channel {
             credit
                 .by_channel
@@ -293,5 +315,8 @@ fn credit_one(credit: &mut CampaignCredit, campaign_id: i64, rules: Rules, path:
                 .or_default()
                 .add(share, revenue, refunded);
         }
+    }
+    if this_purchase != Credit::default() {
+        credit.by_purchase.push((converted_at, this_purchase));
     }
 }

@@ -921,3 +921,64 @@ async fn report_of(app: &TestApp, kind: &str, campaign: &Value, query: &str) -> 
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
+
+#[tokio::test]
+async fn days_are_the_report_zones_days() {
+    let s = Scenario::new().await;
+    let today = now() - now().rem_euclid(DAY);
+    // Yesterday 15:59:59 UTC is 23:59:59 in Shanghai; a second later it is today there.
+    let late = today - DAY + 16 * HOUR - 1_000;
+    let midnight_shanghai = late + 1_000;
+    s.scan_at(3, "v1", late - HOUR).await;
+    for (order, at, amount) in [("D-1", late, 1_000), ("D-2", midnight_shanghai, 2_000)] {
+        let (status, body) = post(
+            &s.app,
+            "/api/v1/conversions",
+            json!({"order_id": order, "amount_cents": amount, "currency": "CNY",
+                   "occurred_at": rfc3339(at), "visitor_id": "v1"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let date = |ms: i64| rfc3339(ms)[..10].to_owned();
+    let days = |report: &Value| -> Vec<(String, i64)> {
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["day"].as_str().unwrap().to_owned(),
+                    r["revenue_cents"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let utc = report_of(&s.app, "daily", &s.campaign, "").await;
+    assert_eq!(utc["tz"], "+00:00");
+    assert_eq!(
+        days(&utc),
+        [(date(late), 3_000)],
+        "both are yesterday in UTC"
+    );
+    let shanghai = report_of(&s.app, "daily", &s.campaign, "&tz=%2B08:00").await;
+    assert_eq!(shanghai["tz"], "+08:00");
+    assert_eq!(
+        days(&shanghai),
+        [(date(late), 1_000), (date(today), 2_000)],
+        "in Shanghai the second is today"
+    );
+    // A plain date starts at the zone's midnight: today in Shanghai began at 16:00 UTC.
+    let query = format!("&tz=%2B08:00&from={}", date(today));
+    let from_today = report_of(&s.app, "daily", &s.campaign, &query).await;
+    assert_eq!(days(&from_today), [(date(today), 2_000)]);
+    assert_eq!(from_today["total"]["revenue_cents"], 2_000);
+    let response = s
+        .app
+        .get(&format!(
+            "/api/v1/reports/daily?campaign_id={}&tz=%2B05:30",
+            s.campaign["id"]
+        ))
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, "whole hours").await;
+}

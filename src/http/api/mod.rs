@@ -117,6 +117,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(reports::channels))
         .routes(routes!(reports::batches))
         .routes(routes!(reports::stores))
+        .routes(routes!(reports::daily))
         .split_for_parts();
     let timeout = state.settings.api_timeout;
     let operations = router

@@ -14,6 +14,7 @@ use crate::db::{
     Campaign, CampaignCredit, ChannelReportRow, Credit, GroupReportRow, ReportRange, now_ms,
 };
 use crate::domain::attribution::{CREDIT_UNIT, Rules};
+use crate::domain::time::UtcOffset;
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Query};
@@ -40,6 +41,9 @@ pub struct ReportQuery {
     /// Half-life of `time_decay`, such as `24h`; default: the campaign's.
     #[param(pattern = r"^[0-9]+[dhms]$")]
     half_life: Option<String>,
+    /// The report's time zone as a UTC offset in whole hours (`+08:00`, `-05:00`; default
+    /// UTC): plain dates in `from` and `to` start at its midnight, and days are its days.
+    tz: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -47,6 +51,8 @@ pub struct Report<R> {
     campaign_id: i64,
     from: String,
     to: String,
+    /// The report's time zone.
+    tz: String,
     /// The campaign's currency: every amount in the report is in it.
     currency: String,
     /// The attribution the conversions were credited with.
@@ -209,12 +215,26 @@ fn roas(revenue_cents: i64, spend_cents: i64) -> Option<f64> {
 }
 
 impl ReportQuery {
-    /// The hour-aligned range asked for: `from` rounded down, `to` rounded up. A query
-    /// parameter that cannot be used is a bad request (400), naming the parameter.
+    fn offset(&self) -> Result<UtcOffset> {
+        self.tz
+            .as_deref()
+            .map_or(Ok(UtcOffset::default()), UtcOffset::parse)
+            .map_err(|err| AppError::BadRequest(format!("tz: {err}")))
+    }
+
+    /// The hour-aligned range asked for: `from` rounded down, `to` rounded up; plain dates
+    /// at midnight in the report's zone. A query parameter that cannot be used is a bad
+    /// request (400), naming the parameter.
     fn range(&self) -> Result<ReportRange> {
         let bad = |err: AppError| AppError::BadRequest(err.to_string());
-        let from = parse_optional("from", self.from.as_deref()).map_err(bad)?;
-        let to = parse_optional("to", self.to.as_deref()).map_err(bad)?;
+        let offset = self.offset()?;
+        let local = |field: &str, raw: Option<&str>| {
+            let at = parse_optional(field, raw).map_err(bad)?;
+            let plain_date = raw.is_some_and(|r| r.trim().len() == 10);
+            Ok::<_, AppError>(at.map(|at| if plain_date { at - offset.ms() } else { at }))
+        };
+        let from = local("from", self.from.as_deref())?;
+        let to = local("to", self.to.as_deref())?;
         let from = from.unwrap_or(EARLIEST_MS);
         let to = to.unwrap_or_else(now_ms);
         if from >= to {
@@ -236,6 +256,7 @@ impl ReportQuery {
 struct Prepared {
     campaign: Campaign,
     range: ReportRange,
+    offset: UtcOffset,
     rules: Rules,
     credit: CampaignCredit,
 }
@@ -261,6 +282,7 @@ async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Prepared> {
     Ok(Prepared {
         campaign,
         range,
+        offset: query.offset()?,
         rules,
         credit,
     })
@@ -288,6 +310,7 @@ impl Prepared {
             campaign_id: self.campaign.id,
             from: to_rfc3339(self.range.from),
             to: to_rfc3339(self.range.to),
+            tz: self.offset.to_string(),
             currency: self.campaign.currency,
             attribution: self.rules.into(),
             rows,
@@ -352,6 +375,75 @@ pub async fn stores(
         .store_report(query.campaign_id, prepared.range)
         .await?;
     Ok(Json(grouped(prepared, rows, |c| &c.by_store)))
+}
+
+/// One day in the report's zone.
+#[derive(Serialize, ToSchema)]
+pub struct DayRow {
+    /// `YYYY-MM-DD` in the report's zone.
+    day: String,
+    scans: i64,
+    new_visitors: i64,
+    bot_scans: i64,
+    /// Conversions made that day credited to the campaign's scans.
+    conversions: f64,
+    revenue_cents: i64,
+    refunded_cents: i64,
+}
+
+/// The campaign day by day in the report's zone (days with scans or conversions): scans
+/// by when they were made, conversions by when they were bought.
+#[utoipa::path(get, path = "/api/v1/reports/daily", tag = "reports", params(ReportQuery),
+    responses((status = 200, body = Report<DayRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn daily(
+    State(state): State<AppState>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<Report<DayRow>>> {
+    let prepared = prepare(&state, &query).await?;
+    let offset = prepared.offset;
+    let hours = state
+        .db
+        .hourly_scans(query.campaign_id, prepared.range)
+        .await?;
+    let mut days: BTreeMap<i64, (i64, i64, i64, Credit)> = BTreeMap::new();
+    let (mut scans, mut bot_scans) = (0, 0);
+    for (hour, human, bots, new) in hours {
+        let day = days.entry(offset.day_start(hour)).or_default();
+        day.0 += human;
+        day.1 += new;
+        day.2 += bots;
+        scans += human;
+        bot_scans += bots;
+    }
+    for (bought, credit) in &prepared.credit.by_purchase {
+        let day = &mut days.entry(offset.day_start(*bought)).or_default().3;
+        day.add(
+            credit.conversions,
+            credit.revenue_cents,
+            credit.refunded_cents,
+        );
+    }
+    let spend: i64 = state
+        .db
+        .channel_report(query.campaign_id, prepared.range)
+        .await?
+        .iter()
+        .map(|r| r.spend_cents)
+        .sum();
+    let total = prepared.total(scans, bot_scans, spend);
+    let rows = days
+        .into_iter()
+        .map(|(start, (scans, new_visitors, bot_scans, credit))| DayRow {
+            day: offset.date(start),
+            scans,
+            new_visitors,
+            bot_scans,
+            conversions: whole(credit.conversions),
+            revenue_cents: credit.revenue_cents,
+            refunded_cents: credit.refunded_cents,
+        })
+        .collect();
+    Ok(Json(prepared.report(rows, total)))
 }
 
 /// A batch or store report: each row with its credit, and the campaign's total.
