@@ -43,7 +43,7 @@ impl ConversionRecorder {
             return Ok(known);
         }
         self.catch_up().await?;
-        self.record_folded(new).await
+        self.attribute_and_record(new).await
     }
 
     /// Waits (a bounded time) until the scans committed so far are folded into touches.
@@ -60,6 +60,12 @@ impl ConversionRecorder {
         if let Some(known) = self.db.known_conversion(&new).await? {
             return Ok(known);
         }
+        self.attribute_and_record(new).await
+    }
+
+    /// Matches the key, checks the currencies and stores the conversion with its path; an
+    /// order recorded meanwhile by another request is answered as known.
+    async fn attribute_and_record(&self, new: NewConversion) -> Result<Recorded, RecordError> {
         let matched = self.db.match_key(&new.key, new.occurred_at).await?;
         self.check_currency(&new, &matched).await?;
         Ok(self.db.record_conversion(&new, &matched).await?)

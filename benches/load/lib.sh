@@ -12,7 +12,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [ -n "${BENCH_KEEP:-}" ] && cp "$work/scanloop.log" /tmp/bench-scanloop.log
+  [ -n "${BENCH_KEEP:-}" ] && cp "$work/scanloop.log" "$work"/bench.db* /tmp/
   rm -rf "$work"
 }
 trap cleanup EXIT

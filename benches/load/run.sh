@@ -10,6 +10,7 @@
 #   BENCH_MODE=soak BENCH_MINUTES=30 bash benches/load/run.sh   # memory per minute (soak.sh)
 #   BENCH_MODE=export bash benches/load/run.sh  # codes.csv and export.zip rates (export.sh)
 #   BENCH_MODE=uploads bash benches/load/run.sh # scans while 20 clients upload photos (uploads.sh)
+#   BENCH_MODE=conversions bash benches/load/run.sh # conversions in, reports over 100k (conversions.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,7 +20,8 @@ case "${BENCH_MODE:-ratio}" in
   soak) exec bash benches/load/soak.sh ;;
   export) exec bash benches/load/export.sh ;;
   uploads) exec bash benches/load/uploads.sh ;;
-  *) echo "BENCH_MODE must be ratio, batch, soak, export or uploads" >&2; exit 2 ;;
+  conversions) exec bash benches/load/conversions.sh ;;
+  *) echo "BENCH_MODE must be ratio, batch, soak, export, uploads or conversions" >&2; exit 2 ;;
 esac
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}

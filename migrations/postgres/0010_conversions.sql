@@ -53,24 +53,31 @@ CREATE TABLE conversions (
 );
 CREATE INDEX conversions_campaign ON conversions (campaign_id, occurred_at)
     WHERE campaign_id IS NOT NULL;
+-- Reports read refunds apart: few conversions have any.
+CREATE INDEX conversions_refunded ON conversions (occurred_at) WHERE refunded_cents > 0;
 
 -- The scans that led to a conversion (at most the latest 100 in the 90 days before it), in
--- time order, with where each was made. `converted_at` repeats the conversion's time so
--- a report finds a campaign's conversions in a range from this table alone.
+-- time order, with where each was made. Keyed for the reports' one read: a campaign's
+-- touches of the conversions in a range, in order. `converted_at` and `amount_cents`
+-- repeat the conversion's; `campaigns` is how many campaigns its path touches, so a report
+-- reads the rest of a path only when it crosses campaigns.
 CREATE TABLE conversion_touches (
+    campaign_id   BIGINT NOT NULL,
+    converted_at  BIGINT NOT NULL,
     conversion_id BIGINT NOT NULL,
     position      BIGINT NOT NULL,
-    converted_at  BIGINT NOT NULL,
     touched_at    BIGINT NOT NULL,
-    scan_id       BIGINT,
-    code_id       BIGINT NOT NULL,
-    batch_id      BIGINT NOT NULL,
-    campaign_id   BIGINT NOT NULL,
     channel_id    BIGINT NOT NULL,
+    batch_id      BIGINT NOT NULL,
     store_id      BIGINT,
-    PRIMARY KEY (conversion_id, position)
+    code_id       BIGINT NOT NULL,
+    scan_id       BIGINT,
+    amount_cents  BIGINT NOT NULL,
+    campaigns     BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, converted_at, conversion_id, position)
+        INCLUDE (touched_at, channel_id, batch_id, store_id, amount_cents, campaigns)
 );
-CREATE INDEX conversion_touches_campaign ON conversion_touches (campaign_id, converted_at);
+CREATE INDEX conversion_touches_conversion ON conversion_touches (conversion_id, position);
 
 -- Money given back on a conversion; `refund_id` (the reporter's own) makes a retried
 -- refund change nothing.

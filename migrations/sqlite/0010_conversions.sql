@@ -53,24 +53,30 @@ CREATE TABLE conversions (
 );
 CREATE INDEX conversions_campaign ON conversions (campaign_id, occurred_at)
     WHERE campaign_id IS NOT NULL;
+-- Reports read refunds apart: few conversions have any.
+CREATE INDEX conversions_refunded ON conversions (occurred_at) WHERE refunded_cents > 0;
 
 -- The scans that led to a conversion (at most the latest 100 in the 90 days before it), in
--- time order, with where each was made. `converted_at` repeats the conversion's time so
--- a report finds a campaign's conversions in a range from this table alone.
+-- time order, with where each was made. Keyed for the reports' one read: a campaign's
+-- touches of the conversions in a range, in order. `converted_at` and `amount_cents`
+-- repeat the conversion's; `campaigns` is how many campaigns its path touches, so a report
+-- reads the rest of a path only when it crosses campaigns.
 CREATE TABLE conversion_touches (
+    campaign_id   INTEGER NOT NULL,
+    converted_at  INTEGER NOT NULL,
     conversion_id INTEGER NOT NULL,
     position      INTEGER NOT NULL,
-    converted_at  INTEGER NOT NULL,
     touched_at    INTEGER NOT NULL,
-    scan_id       INTEGER,
-    code_id       INTEGER NOT NULL,
-    batch_id      INTEGER NOT NULL,
-    campaign_id   INTEGER NOT NULL,
     channel_id    INTEGER NOT NULL,
+    batch_id      INTEGER NOT NULL,
     store_id      INTEGER,
-    PRIMARY KEY (conversion_id, position)
-);
-CREATE INDEX conversion_touches_campaign ON conversion_touches (campaign_id, converted_at);
+    code_id       INTEGER NOT NULL,
+    scan_id       INTEGER,
+    amount_cents  INTEGER NOT NULL,
+    campaigns     INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, converted_at, conversion_id, position)
+) WITHOUT ROWID;
+CREATE INDEX conversion_touches_conversion ON conversion_touches (conversion_id, position);
 
 -- Money given back on a conversion; `refund_id` (the reporter's own) makes a retried
 -- refund change nothing.

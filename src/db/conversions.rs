@@ -1,7 +1,7 @@
 //! Conversions (purchases reported by shops and tills), the touch paths that led to them,
 //! and refunds.
 
-use super::{Db, DbError, DbResult, Flag, Page, now_ms};
+use super::{Db, DbError, DbResult, Flag, Page, now_ms, values_list};
 use crate::domain::attribution::LONGEST_WINDOW;
 
 /// The most touches a conversion keeps: the latest ones before it. A visitor rarely has
@@ -352,16 +352,14 @@ impl Db {
         }
     }
 
-    /// Records a conversion and its touch path in one transaction; the same (source, order
-    /// id) again is `Known` when its amount and currency match, else a conflict.
+    /// Records a conversion and its touch path in one transaction. Callers look for the
+    /// order first ([`Db::known_conversion`]); one recorded since by another request is
+    /// `Known` when its amount and currency match, else a conflict.
     pub async fn record_conversion(
         &self,
         new: &NewConversion,
         matched: &KeyMatch,
     ) -> DbResult<Recorded> {
-        if let Some(known) = self.known_conversion(new).await? {
-            return Ok(known);
-        }
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
@@ -393,24 +391,33 @@ impl Db {
             }
             Err(err) => return Err(err.into()),
         };
-        for (position, t) in matched.touches.iter().enumerate() {
-            sqlx::query(
+        if !matched.touches.is_empty() {
+            let mut campaigns: Vec<i64> = matched.touches.iter().map(|t| t.campaign_id).collect();
+            campaigns.sort_unstable();
+            campaigns.dedup();
+            let sql = format!(
                 "INSERT INTO conversion_touches (conversion_id, position, converted_at, \
-                 touched_at, scan_id, code_id, batch_id, campaign_id, channel_id, store_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(id)
-            .bind(position as i64)
-            .bind(new.occurred_at)
-            .bind(t.touched_at)
-            .bind(t.scan_id)
-            .bind(t.code_id)
-            .bind(t.batch_id)
-            .bind(t.campaign_id)
-            .bind(t.channel_id)
-            .bind(t.store_id)
-            .execute(&mut *tx)
-            .await?;
+                 touched_at, scan_id, code_id, batch_id, campaign_id, channel_id, store_id, \
+                 amount_cents, campaigns) VALUES {}",
+                values_list(self.backend(), matched.touches.len(), 12)
+            );
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (position, t) in matched.touches.iter().enumerate() {
+                insert = insert
+                    .bind(id)
+                    .bind(position as i64)
+                    .bind(new.occurred_at)
+                    .bind(t.touched_at)
+                    .bind(t.scan_id)
+                    .bind(t.code_id)
+                    .bind(t.batch_id)
+                    .bind(t.campaign_id)
+                    .bind(t.channel_id)
+                    .bind(t.store_id)
+                    .bind(new.amount_cents)
+                    .bind(campaigns.len() as i64);
+            }
+            insert.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(Recorded::New(self.conversion(id).await?))

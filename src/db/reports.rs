@@ -1,6 +1,6 @@
 //! Channel reports, read from the rollups and batch costs, never from the raw scans.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Db, DbResult};
 use crate::domain::VisitorSketch;
@@ -75,19 +75,20 @@ pub struct CampaignCredit {
     pub unattributed_revenue_cents: i64,
 }
 
-/// One row of a conversion's path as a report reads it.
-type PathRow = (
-    i64,
-    i64,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
+/// One qualifying touch of a conversion's path, as a report reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct CampaignTouch {
+    conversion_id: i64,
+    converted_at: i64,
+    touched_at: i64,
+    campaign_id: i64,
+    channel_id: i64,
+    batch_id: i64,
+    store_id: Option<i64>,
+    amount_cents: i64,
+    /// How many campaigns the whole path touches.
+    campaigns: i64,
+}
 
 impl Db {
     /// Human scans, bot scans and new visitors per hour of the range.
@@ -118,25 +119,77 @@ impl Db {
         range: ReportRange,
         rules: Rules,
     ) -> DbResult<CampaignCredit> {
-        let rows: Vec<PathRow> = sqlx::query_as(
-            "SELECT c.id, c.occurred_at, c.amount_cents, c.refunded_cents, c.campaign_id, \
-             t.touched_at, t.campaign_id, t.channel_id, t.batch_id, t.store_id \
-             FROM conversions c LEFT JOIN conversion_touches t ON t.conversion_id = c.id \
-             WHERE c.id IN (SELECT conversion_id FROM conversion_touches \
-                 WHERE campaign_id = $1 AND converted_at >= $2 AND converted_at < $3 \
-                 UNION SELECT id FROM conversions \
-                 WHERE campaign_id = $1 AND occurred_at >= $2 AND occurred_at < $3) \
-             ORDER BY c.id, t.position",
+        let window = rules.window.ms();
+        // One range read of the campaign's touches inside the window, in conversion order.
+        let touches: Vec<CampaignTouch> = sqlx::query_as(
+            "SELECT conversion_id, converted_at, touched_at, campaign_id, channel_id, \
+             batch_id, store_id, amount_cents, campaigns FROM conversion_touches \
+             WHERE campaign_id = $1 AND converted_at >= $2 AND converted_at < $3 \
+             AND touched_at >= converted_at - $4 AND touched_at <= converted_at \
+             ORDER BY campaign_id, converted_at, conversion_id, position",
         )
         .bind(campaign_id)
         .bind(range.from)
         .bind(range.to)
+        .bind(window)
         .fetch_all(self.pool())
         .await?;
-        let mut credit = CampaignCredit::default();
-        for path in rows.chunk_by(|a, b| a.0 == b.0) {
-            credit_one(&mut credit, campaign_id, rules, path);
+        let refunded: HashMap<i64, i64> = sqlx::query_as(
+            "SELECT id, refunded_cents FROM conversions \
+             WHERE refunded_cents > 0 AND occurred_at >= $1 AND occurred_at < $2",
+        )
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .collect();
+        // Paths that cross campaigns are read whole: the other campaigns' touches take
+        // their shares.
+        let mut crossing: Vec<i64> = touches
+            .iter()
+            .filter(|t| t.campaigns > 1)
+            .map(|t| t.conversion_id)
+            .collect();
+        crossing.dedup();
+        let mut whole_paths: HashMap<i64, Vec<CampaignTouch>> = HashMap::new();
+        for ids in crossing.chunks(500) {
+            let sql = format!(
+                "SELECT conversion_id, converted_at, touched_at, campaign_id, channel_id, \
+                 batch_id, store_id, amount_cents, campaigns FROM conversion_touches \
+                 WHERE conversion_id IN ({}) AND touched_at >= converted_at - {window} \
+                 AND touched_at <= converted_at ORDER BY conversion_id, position",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            );
+            let rows: Vec<CampaignTouch> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .fetch_all(self.pool())
+                .await?;
+            for row in rows {
+                whole_paths.entry(row.conversion_id).or_default().push(row);
+            }
         }
+        let mut credit = CampaignCredit::default();
+        for path in touches.chunk_by(|a, b| a.conversion_id == b.conversion_id) {
+            let id = path[0].conversion_id;
+            let path = whole_paths.get(&id).map_or(path, Vec::as_slice);
+            let refunded = refunded.get(&id).copied().unwrap_or(0);
+            credit_one(&mut credit, campaign_id, rules, path, refunded);
+        }
+        let (unattributed, unattributed_revenue): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents - refunded_cents), 0) AS BIGINT) \
+             FROM conversions c WHERE campaign_id = $1 AND occurred_at >= $2 \
+             AND occurred_at < $3 AND NOT EXISTS (SELECT 1 FROM conversion_touches t \
+                 WHERE t.conversion_id = c.id AND t.touched_at >= c.occurred_at - $4 \
+                 AND t.touched_at <= c.occurred_at)",
+        )
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .bind(window)
+        .fetch_one(self.pool())
+        .await?;
+        credit.unattributed = unattributed;
+        credit.unattributed_revenue_cents = unattributed_revenue;
         Ok(credit)
     }
 
@@ -267,48 +320,44 @@ impl Db {
     }
 }
 
-/// Adds one conversion's path (its rows, in position order) to the campaign's credit.
-fn credit_one(credit: &mut CampaignCredit, campaign_id: i64, rules: Rules, path: &[PathRow]) {
-    let (_, converted_at, amount, refunded, key_campaign, ..) = path[0];
-    let touches: Vec<&PathRow> = path
+/// Adds one conversion's qualifying touches (all of them, in time order) to the
+/// campaign's credit.
+fn credit_one(
+    credit: &mut CampaignCredit,
+    campaign_id: i64,
+    rules: Rules,
+    path: &[CampaignTouch],
+    refunded: i64,
+) {
+    let (converted_at, amount) = (path[0].converted_at, path[0].amount_cents);
+    // The SQL read only these; the rule is stated once, here.
+    let path: Vec<&CampaignTouch> = path
         .iter()
-        .filter(|r| r.5.is_some_and(|t| rules.qualifies(t, converted_at)))
+        .filter(|t| rules.qualifies(t.touched_at, converted_at))
         .collect();
-    let times: Vec<i64> = touches.iter().filter_map(|r| r.5).collect();
+    let times: Vec<i64> = path.iter().map(|t| t.touched_at).collect();
     let shares = rules.credit(converted_at, &times);
-    if shares.is_empty() {
-        if key_campaign == Some(campaign_id) {
-            credit.unattributed += 1;
-            credit.unattributed_revenue_cents += amount - refunded;
-        }
-        return;
-    }
     let revenue = split_cents(amount - refunded, &shares);
     let refunds = split_cents(refunded, &shares);
     let mut this_purchase = Credit::default();
-    for (i, touch) in touches.iter().enumerate() {
-        let (.., campaign, channel, batch, store) = **touch;
-        if campaign != Some(campaign_id) {
+    for (i, touch) in path.iter().enumerate() {
+        if touch.campaign_id != campaign_id {
             continue;
         }
         let (share, revenue, refunded) = (shares[i], revenue[i], refunds[i]);
         credit.total.add(share, revenue, refunded);
         this_purchase.add(share, revenue, refunded);
-        if let Some(channel) = channel {
-            credit
-                .by_channel
-                .entry(channel)
-                .or_default()
-                .add(share, revenue, refunded);
-        }
-        if let Some(batch) = batch {
-            credit
-                .by_batch
-                .entry(batch)
-                .or_default()
-                .add(share, revenue, refunded);
-        }
-        if let Some(store) = store {
+        credit
+            .by_channel
+            .entry(touch.channel_id)
+            .or_default()
+            .add(share, revenue, refunded);
+        credit
+            .by_batch
+            .entry(touch.batch_id)
+            .or_default()
+            .add(share, revenue, refunded);
+        if let Some(store) = touch.store_id {
             credit
                 .by_store
                 .entry(store)

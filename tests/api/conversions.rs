@@ -982,3 +982,60 @@ async fn days_are_the_report_zones_days() {
         .await;
     assert_error(response, StatusCode::BAD_REQUEST, "whole hours").await;
 }
+
+#[tokio::test]
+async fn a_path_across_two_campaigns_shares_its_credit_between_them() {
+    let s = Scenario::new().await;
+    let (other, other_channel, other_batch) = s
+        .app
+        .seed(json!({"name": "Other", "slug": "other"}), "shared", 1)
+        .await;
+    let bought = now() - HOUR;
+    s.scan_at(0, "v1", bought - 3 * HOUR).await;
+    {
+        let db = s.app.db().await;
+        let code: i64 = sqlx::query_scalar("SELECT id FROM codes WHERE batch_id = $1")
+            .bind(other_batch["id"].as_i64().unwrap())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, \
+             visitor_id, is_new_visitor, device, is_bot, outcome) \
+             VALUES ($1, $2, $3, $4, $5, 'v1', 0, 'phone', 0, 'landing')",
+        )
+        .bind(bought - 2 * HOUR)
+        .bind(code)
+        .bind(other_batch["id"].as_i64().unwrap())
+        .bind(other["id"].as_i64().unwrap())
+        .bind(other_channel["id"].as_i64().unwrap())
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    let (status, body) = post(
+        &s.app,
+        "/api/v1/conversions",
+        json!({"order_id": "X-1", "amount_cents": 1_001, "currency": "CNY",
+               "occurred_at": rfc3339(bought), "visitor_id": "v1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let ours = report(&s.app, &s.campaign, "&model=linear").await;
+    let theirs = report(&s.app, &other, "&model=linear").await;
+    assert_eq!(ours["total"]["conversions"], 0.5);
+    assert_eq!(theirs["total"]["conversions"], 0.5);
+    assert_eq!(
+        ours["total"]["revenue_cents"].as_i64().unwrap()
+            + theirs["total"]["revenue_cents"].as_i64().unwrap(),
+        1_001,
+        "the cent left over goes to one of them, not both"
+    );
+    let last = report(&s.app, &s.campaign, "").await;
+    assert_eq!(
+        last["total"]["conversions"], 0.0,
+        "the other campaign's scan was the last"
+    );
+    let last = report(&s.app, &other, "").await;
+    assert_eq!(last["total"]["conversions"], 1.0);
+}
