@@ -2,6 +2,8 @@
 //! The key is matched to the scans before the purchase once, when it arrives, and that
 //! touch path is stored with it; reports credit it with any model and window on read.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::db::{Db, DbError, KeyMatch, NewConversion, Recorded};
@@ -15,6 +17,7 @@ const FOLD_WAIT: Duration = Duration::from_secs(3);
 pub struct ConversionRecorder {
     db: Db,
     fold: FoldProgress,
+    currencies: Arc<Mutex<HashMap<i64, String>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,16 +37,18 @@ pub enum RecordError {
 
 impl ConversionRecorder {
     pub fn new(db: Db, fold: FoldProgress) -> Self {
-        Self { db, fold }
+        Self {
+            db,
+            fold,
+            currencies: Arc::default(),
+        }
     }
 
     /// Records the conversion with its touch path, or answers the one recorded before.
+    /// The order is not looked up first: the insert finds a repeated one.
     pub async fn record(&self, new: NewConversion) -> Result<Recorded, RecordError> {
-        if let Some(known) = self.db.known_conversion(&new).await? {
-            return Ok(known);
-        }
         self.catch_up().await?;
-        self.attribute_and_record(new).await
+        self.record_folded(new).await
     }
 
     /// Waits (a bounded time) until the scans committed so far are folded into touches.
@@ -54,21 +59,33 @@ impl ConversionRecorder {
         Ok(())
     }
 
-    /// Records the conversion once [`Self::catch_up`] has been waited for: an import
-    /// waits once for all its rows.
+    /// Records the conversion once [`Self::catch_up`] has been waited for (an import
+    /// waits once for all its rows): matches its key, checks the currencies, stores it
+    /// with its path.
     pub async fn record_folded(&self, new: NewConversion) -> Result<Recorded, RecordError> {
-        if let Some(known) = self.db.known_conversion(&new).await? {
-            return Ok(known);
-        }
-        self.attribute_and_record(new).await
-    }
-
-    /// Matches the key, checks the currencies and stores the conversion with its path; an
-    /// order recorded meanwhile by another request is answered as known.
-    async fn attribute_and_record(&self, new: NewConversion) -> Result<Recorded, RecordError> {
         let matched = self.db.match_key(&new.key, new.occurred_at).await?;
         self.check_currency(&new, &matched).await?;
         Ok(self.db.record_conversion(&new, &matched).await?)
+    }
+
+    /// A campaign's currency, which never changes once it is created, so it is kept.
+    async fn currency_of(&self, campaign_id: i64) -> Result<Option<String>, DbError> {
+        if let Some(known) = self
+            .currencies
+            .lock()
+            .expect("not poisoned")
+            .get(&campaign_id)
+        {
+            return Ok(Some(known.clone()));
+        }
+        let found = self.db.campaign_currency(campaign_id).await?;
+        if let Some(currency) = &found {
+            self.currencies
+                .lock()
+                .expect("not poisoned")
+                .insert(campaign_id, currency.clone());
+        }
+        Ok(found)
     }
 
     /// Every campaign the purchase names or touched must report in its currency.
@@ -81,12 +98,13 @@ impl ConversionRecorder {
         campaigns.extend(matched.campaign_id);
         campaigns.sort_unstable();
         campaigns.dedup();
-        for (campaign_id, currency) in self.db.campaign_currencies(&campaigns).await? {
-            if currency != new.currency {
+        for campaign_id in campaigns {
+            let currency = self.currency_of(campaign_id).await?;
+            if currency.as_deref().is_some_and(|c| c != new.currency) {
                 return Err(RecordError::Currency {
                     given: new.currency.clone(),
                     campaign_id,
-                    campaign: currency,
+                    campaign: currency.unwrap_or_default(),
                 });
             }
         }

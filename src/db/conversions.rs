@@ -118,7 +118,8 @@ pub struct Conversion {
 /// The answer to recording a conversion.
 #[derive(Debug)]
 pub enum Recorded {
-    New(Conversion),
+    /// Recorded now, with its touch path.
+    New(Conversion, Vec<Touch>),
     /// The same (source, order id) was recorded before with the same amount and currency.
     Known(Conversion),
 }
@@ -327,39 +328,24 @@ impl Db {
         Ok(touches)
     }
 
-    /// The currencies of these campaigns, by id.
-    pub async fn campaign_currencies(&self, ids: &[i64]) -> DbResult<Vec<(i64, String)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let row: Option<(String,)> =
-                sqlx::query_as("SELECT currency FROM campaigns WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(self.pool())
-                    .await?;
-            if let Some((currency,)) = row {
-                out.push((id, currency));
-            }
-        }
-        Ok(out)
+    /// A campaign's currency; `None` for no such campaign.
+    pub async fn campaign_currency(&self, id: i64) -> DbResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT currency FROM campaigns WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(currency,)| currency))
     }
 
-    /// The order as recorded before, if it was: `Known` when amount and currency match,
-    /// else a conflict.
-    pub async fn known_conversion(&self, new: &NewConversion) -> DbResult<Option<Recorded>> {
-        match self.conversion_by_order(&new.source, &new.order_id).await? {
-            Some(known) => same_order(new, known).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// Records a conversion and its touch path in one transaction. Callers look for the
-    /// order first ([`Db::known_conversion`]); one recorded since by another request is
-    /// `Known` when its amount and currency match, else a conflict.
+    /// Records a conversion and its touch path in one transaction. An order recorded
+    /// before (or at the same moment by another request) is `Known` when its amount and
+    /// currency match, else a conflict.
     pub async fn record_conversion(
         &self,
         new: &NewConversion,
         matched: &KeyMatch,
     ) -> DbResult<Recorded> {
+        let received_at = now_ms();
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
@@ -373,7 +359,7 @@ impl Db {
         .bind(new.currency.clone())
         .bind(new.items)
         .bind(new.occurred_at)
-        .bind(now_ms())
+        .bind(received_at)
         .bind(new.key.kind())
         .bind(new.key.value().to_owned())
         .bind(i64::from(matched.found))
@@ -384,7 +370,7 @@ impl Db {
         let id = match inserted {
             Ok((id,)) => id,
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                // Reported twice at once: the other request recorded it.
+                // Reported before, or twice at once.
                 drop(tx);
                 let known = self.conversion_by_order(&new.source, &new.order_id).await?;
                 return same_order(new, known.ok_or(DbError::NotFound)?);
@@ -420,7 +406,23 @@ impl Db {
             insert.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(Recorded::New(self.conversion(id).await?))
+        let conversion = Conversion {
+            id,
+            source: new.source.clone(),
+            order_id: new.order_id.clone(),
+            amount_cents: new.amount_cents,
+            currency: new.currency.clone(),
+            items: new.items,
+            occurred_at: new.occurred_at,
+            received_at,
+            key_kind: new.key.kind().to_owned(),
+            key_value: new.key.value().to_owned(),
+            key_found: Flag(matched.found),
+            campaign_id: matched.campaign_id,
+            visitor_id: matched.visitor_id.clone(),
+            refunded_cents: 0,
+        };
+        Ok(Recorded::New(conversion, matched.touches.clone()))
     }
 
     /// Records a refund, never more than is left of what was paid. A refund with the

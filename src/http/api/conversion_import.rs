@@ -215,21 +215,13 @@ async fn import_row(
         Err(error) => return Ok(RowResult::rejected(line, error)),
     };
     match state.conversions.record_folded(new).await {
-        Ok(Recorded::New(c)) => {
-            let attributed = state
-                .db
-                .conversion_touches(c.id)
-                .await
-                .map(|t| !t.is_empty())
-                .map_err(|e| format!("the database failed: {e}"))?;
-            Ok(RowResult {
-                line,
-                result: "accepted",
-                conversion_id: Some(c.id),
-                attributed: Some(attributed),
-                error: None,
-            })
-        }
+        Ok(Recorded::New(c, touches)) => Ok(RowResult {
+            line,
+            result: "accepted",
+            conversion_id: Some(c.id),
+            attributed: Some(!touches.is_empty()),
+            error: None,
+        }),
         Ok(Recorded::Known(c)) => Ok(RowResult {
             line,
             result: "duplicate",

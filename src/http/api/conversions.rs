@@ -143,6 +143,10 @@ impl ConversionView {
     async fn load(state: &AppState, c: Conversion) -> Result<Self> {
         let touches = state.db.conversion_touches(c.id).await?;
         let refunds = state.db.refunds(c.id).await?;
+        Ok(Self::new(c, touches, refunds))
+    }
+
+    fn new(c: Conversion, touches: Vec<Touch>, refunds: Vec<Refund>) -> Self {
         let attributed = !touches.is_empty();
         let note = if !c.key_found.0 {
             format!(
@@ -165,7 +169,7 @@ impl ConversionView {
                 }
             )
         };
-        Ok(Self {
+        Self {
             id: c.id,
             source: c.source,
             order_id: c.order_id,
@@ -184,7 +188,7 @@ impl ConversionView {
             refunded_cents: c.refunded_cents,
             touches: touches.into_iter().map(Into::into).collect(),
             refunds: refunds.into_iter().map(Into::into).collect(),
-        })
+        }
     }
 }
 
@@ -324,11 +328,13 @@ pub async fn record(state: &AppState, new: NewConversion) -> Result<(StatusCode,
             RecordError::Currency { .. } => AppError::invalid("currency", err.to_string()),
             RecordError::Db(db) => db.into(),
         })?;
-    let (status, conversion) = match recorded {
-        Recorded::New(c) => (StatusCode::CREATED, c),
-        Recorded::Known(c) => (StatusCode::OK, c),
-    };
-    Ok((status, ConversionView::load(state, conversion).await?))
+    Ok(match recorded {
+        Recorded::New(c, touches) => (
+            StatusCode::CREATED,
+            ConversionView::new(c, touches, Vec::new()),
+        ),
+        Recorded::Known(c) => (StatusCode::OK, ConversionView::load(state, c).await?),
+    })
 }
 
 /// Report a purchase. It is matched to the scans before it by its one attribution key and
