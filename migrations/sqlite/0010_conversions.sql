@@ -9,7 +9,7 @@ ALTER TABLE campaigns ADD COLUMN half_life_ms INTEGER NOT NULL DEFAULT 86400000;
 
 -- People's scans (bots left out) indexed by visitor, code and store, folded from the scans
 -- with the per-code history, off the redirect's path: a conversion finds its scans here.
--- Kept for the longest lookback window (90 days).
+-- Kept for the longest lookback window (90 days). Folded behind its own watermark.
 CREATE TABLE touches (
     scan_id     INTEGER PRIMARY KEY,
     touched_at  INTEGER NOT NULL,
@@ -30,6 +30,8 @@ FROM scans
 WHERE is_bot = 0
   AND id <= COALESCE((SELECT value FROM job_watermarks WHERE job = 'code_history'), 0)
   AND scanned_at >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 7776000000;
+INSERT INTO job_watermarks (job, value)
+SELECT 'touches', value FROM job_watermarks WHERE job = 'code_history';
 
 -- One row per (source, order): the same order reported again changes nothing. The key is
 -- how the reporter named the buyer (click_id, visitor_id, token or store_code);

@@ -1,11 +1,9 @@
-//! Folding scans into per-code history (`code_stats`, `code_cities`), city visitors and
-//! conversions' touches (`touches`) off the redirect's
-//! path. One step counts the scans after the job's watermark, grouped by code, and writes
-//! the counts and the new watermark in one transaction, so nothing is counted twice. On
-//! PostgreSQL an advisory lock lets one instance fold at a time.
+//! Folding scans into per-code history (`code_stats`, `code_cities`) and city visitors
+//! off the redirect's path. One step counts the scans after the job's watermark, grouped
+//! by code, and writes the counts and the new watermark in one transaction, so nothing is
+//! counted twice. On PostgreSQL an advisory lock lets one instance fold at a time.
 
 use super::{Backend, Db, DbResult, now_ms};
-use crate::domain::attribution::LONGEST_WINDOW;
 
 const JOB: &str = "code_history";
 const MS_PER_DAY: i64 = 86_400_000;
@@ -102,11 +100,6 @@ impl Db {
 }
 
 impl Db {
-    /// The id of the last scan the fold has counted.
-    pub async fn fold_watermark(&self) -> DbResult<i64> {
-        fold_watermark(self.pool()).await
-    }
-
     /// The highest scan id committed so far (0 with none).
     pub async fn last_scan_id(&self) -> DbResult<i64> {
         let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM scans")
@@ -202,25 +195,6 @@ async fn fold_range(tx: &mut sqlx::Transaction<'_, sqlx::Any>, from: i64, to: i6
     )
     .bind(from)
     .bind(to)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO touches (scan_id, touched_at, visitor_id, code_id, batch_id, campaign_id, \
-         channel_id, store_id) SELECT id, scanned_at, visitor_id, code_id, batch_id, \
-         campaign_id, channel_id, store_id FROM scans \
-         WHERE id > $1 AND id <= $2 AND is_bot = 0 ON CONFLICT DO NOTHING",
-    )
-    .bind(from)
-    .bind(to)
-    .execute(&mut **tx)
-    .await?;
-    // Touches older than any lookback window, a step's worth at a time.
-    sqlx::query(
-        "DELETE FROM touches WHERE scan_id IN \
-         (SELECT scan_id FROM touches ORDER BY scan_id LIMIT $1) AND touched_at < $2",
-    )
-    .bind(to - from)
-    .bind(now_ms() - LONGEST_WINDOW.ms())
     .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM city_visitors WHERE day < $1")

@@ -20,6 +20,7 @@ mod sources;
 mod spend;
 mod status;
 mod stores;
+mod touches;
 
 pub use batches::{Batch, ChunkDone, NewBatch};
 pub use campaigns::{Campaign, Hero, LandingContent, NewCampaign};
