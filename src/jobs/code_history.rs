@@ -29,6 +29,9 @@ const STEP: i64 = 500;
 /// (and catch up after it), and short steps keep the scans' wait for the turn short.
 const TOUCHES_STEP: i64 = 100;
 const TOUCHES_SHARE: f64 = 0.1;
+/// Scans the touches may be behind for a conversion to wait for them: about a second of
+/// the touches fold at its share of the turn.
+const WAIT_FOR_AT_MOST: i64 = 2_000;
 /// The longest a round of touches runs before the history fold gets its turn again.
 const TOUCHES_ROUND: Duration = Duration::from_secs(1);
 /// The shortest pause between folds that conversions wake.
@@ -97,11 +100,18 @@ pub fn progress() -> (FoldProgress, FoldReporter) {
 impl FoldProgress {
     /// Waits until every scan committed before the call is in the touches, for at most
     /// `limit`; answers whether it was. Wakes the job instead of waiting for its tick.
+    /// When touches are far behind (a flood of scans), it does not wait at all: they would
+    /// not catch up within `limit`.
     pub async fn catch_up(&self, db: &Db, limit: Duration) -> DbResult<bool> {
         let target = db.last_scan_id().await?;
         let mut folded = self.folded.clone();
         if *folded.borrow() >= target {
             return Ok(true);
+        }
+        if target - *folded.borrow() > WAIT_FOR_AT_MOST
+            && target - db.touches_watermark().await? > WAIT_FOR_AT_MOST
+        {
+            return Ok(false);
         }
         self.wake.notify_one();
         let caught_up = tokio::time::timeout(limit, folded.wait_for(|&w| w >= target)).await;
