@@ -3,7 +3,7 @@
 //! by code, and writes the counts and the new watermark in one transaction, so nothing is
 //! counted twice. On PostgreSQL an advisory lock lets one instance fold at a time.
 
-use super::{Backend, Db, DbResult, now_ms};
+use super::{Db, DbResult, now_ms, watermarks};
 
 const JOB: &str = "code_history";
 const MS_PER_DAY: i64 = 86_400_000;
@@ -66,16 +66,10 @@ impl Db {
 
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
-        if self.backend() == Backend::Postgres {
-            let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock($1)")
-                .bind(ADVISORY_LOCK)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !locked {
-                return Ok(FoldStep::Busy);
-            }
+        if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
+            return Ok(FoldStep::Busy);
         }
-        if watermark_in(&mut tx).await? != from {
+        if watermarks::read(&mut *tx, JOB).await? != from {
             // Another instance folded these scans since they were counted.
             return Ok(FoldStep::Folded {
                 scans: 0,
@@ -83,14 +77,7 @@ impl Db {
             });
         }
         fold_range(&mut tx, from, to).await?;
-        sqlx::query(
-            "INSERT INTO job_watermarks (job, value) VALUES ($1, $2) \
-             ON CONFLICT (job) DO UPDATE SET value = excluded.value",
-        )
-        .bind(JOB)
-        .bind(to)
-        .execute(&mut *tx)
-        .await?;
+        watermarks::write(&mut tx, JOB, to).await?;
         tx.commit().await?;
         Ok(FoldStep::Folded {
             scans: count.min(to - from),
@@ -133,19 +120,7 @@ impl Db {
 
 /// The id of the last scan the fold has counted.
 pub(super) async fn fold_watermark(pool: &sqlx::AnyPool) -> DbResult<i64> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT value FROM job_watermarks WHERE job = $1")
-        .bind(JOB)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map_or(0, |(v,)| v))
-}
-
-async fn watermark_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> DbResult<i64> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT value FROM job_watermarks WHERE job = $1")
-        .bind(JOB)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(row.map_or(0, |(v,)| v))
+    watermarks::read(pool, JOB).await
 }
 
 /// Folds the scans with ids in `(from, to]` inside the database, so no scan travels to

@@ -21,6 +21,7 @@ mod spend;
 mod status;
 mod stores;
 mod touches;
+mod watermarks;
 
 pub use batches::{Batch, ChunkDone, NewBatch};
 pub use campaigns::{Campaign, Hero, LandingContent, NewCampaign};

@@ -7,7 +7,7 @@
 //! `jobs::code_history`).
 
 use super::code_history::fold_watermark;
-use super::{Backend, Db, DbResult, FoldStep, now_ms};
+use super::{Db, DbResult, FoldStep, now_ms, watermarks};
 use crate::domain::attribution::LONGEST_WINDOW;
 
 const JOB: &str = "touches";
@@ -17,11 +17,7 @@ const ADVISORY_LOCK: i64 = 0x5c4e_1002;
 impl Db {
     /// How far touches have been folded: every person's scan up to this id is in them.
     pub async fn touches_watermark(&self) -> DbResult<i64> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT value FROM job_watermarks WHERE job = $1")
-            .bind(JOB)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.map_or(0, |(v,)| v))
+        watermarks::read(self.pool(), JOB).await
     }
 
     /// Folds up to `limit` scans the history fold has passed into touches, and forgets
@@ -38,21 +34,10 @@ impl Db {
         }
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
-        if self.backend() == Backend::Postgres {
-            let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock($1)")
-                .bind(ADVISORY_LOCK)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !locked {
-                return Ok(FoldStep::Busy);
-            }
+        if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
+            return Ok(FoldStep::Busy);
         }
-        let (now_at,): (i64,) =
-            sqlx::query_as("SELECT COALESCE((SELECT value FROM job_watermarks WHERE job = $1), 0)")
-                .bind(JOB)
-                .fetch_one(&mut *tx)
-                .await?;
-        if now_at != from {
+        if watermarks::read(&mut *tx, JOB).await? != from {
             // Another instance folded these meanwhile.
             return Ok(FoldStep::Folded {
                 scans: 0,
@@ -77,14 +62,7 @@ impl Db {
         .bind(now_ms() - LONGEST_WINDOW.ms())
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO job_watermarks (job, value) VALUES ($1, $2) \
-             ON CONFLICT (job) DO UPDATE SET value = excluded.value",
-        )
-        .bind(JOB)
-        .bind(to)
-        .execute(&mut *tx)
-        .await?;
+        watermarks::write(&mut tx, JOB, to).await?;
         tx.commit().await?;
         Ok(FoldStep::Folded {
             scans: to - from,
