@@ -1,24 +1,45 @@
-//! Recording a conversion: the one path the API, shop webhooks and till imports share.
-//! The key is matched to the scans before the purchase once, when it arrives, and that
-//! touch path is stored with it; reports credit it with any model and window on read.
+//! Recording conversions: the one path the API, shop webhooks and till imports share. The
+//! key is matched to the scans before the purchase once, when it arrives, and that touch
+//! path is stored with it; reports credit it with any model and window on read.
+//!
+//! A writer task records them a group at a time, like the scan and event writers: it
+//! waits once per group for the scans before them to be folded into touches, matches each
+//! key, checks currencies, and stores the whole group with its paths in one transaction.
+//! One commit (and one write turn) per group instead of per purchase is what keeps
+//! thousands of purchases a second from slowing the redirect on SQLite.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::{Db, DbError, KeyMatch, NewConversion, Recorded};
-use crate::jobs::code_history::FoldProgress;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
-/// How long a conversion waits for the scans committed before it to be folded into the
+use crate::db::{ConversionKey, Db, DbError, KeyMatch, NewConversion, Recorded, Touch, TouchesOf};
+use crate::domain::attribution::LONGEST_WINDOW;
+use crate::group_commit::{self, gather};
+use crate::jobs::code_history::FoldProgress;
+use crate::scans::code_cache::CodeCache;
+
+/// How long a group waits for the scans committed before it to be folded into the
 /// touches it reads (usually milliseconds; longer when another instance folds; not at all
 /// when touches are far behind).
 const FOLD_WAIT: Duration = Duration::from_secs(3);
+/// Conversions per transaction: 12 parameters each, and their touch rows inserted in
+/// slices, stay under both engines' parameter limits.
+const MAX_GROUP: usize = 500;
+/// Queued conversions before callers wait for room.
+const QUEUE_DEPTH: usize = 4096;
+const ATTEMPTS: u32 = 3;
 
 #[derive(Clone)]
 pub struct ConversionRecorder {
-    db: Db,
-    fold: FoldProgress,
-    currencies: Arc<Mutex<HashMap<i64, String>>>,
+    queue: mpsc::Sender<Pending>,
+}
+
+struct Pending {
+    new: NewConversion,
+    answer: oneshot::Sender<Result<Recorded, RecordError>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,83 +55,242 @@ pub enum RecordError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The group it was part of could not be committed (the cause is logged once).
+    #[error("the conversion could not be stored: {0}")]
+    NotStored(String),
 }
 
 impl ConversionRecorder {
-    pub fn new(db: Db, fold: FoldProgress) -> Self {
-        Self {
-            db,
-            fold,
-            currencies: Arc::default(),
-        }
+    /// Starts the writer task; it ends after every `ConversionRecorder` clone is dropped
+    /// and the queue is drained.
+    pub fn start(db: Db, codes: Arc<CodeCache>, fold: FoldProgress) -> (Self, JoinHandle<()>) {
+        let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
+        (Self { queue }, tokio::spawn(run(db, codes, fold, rx)))
     }
 
-    /// Records the conversion with its touch path, or answers the one recorded before.
-    /// The order is not looked up first: the insert finds a repeated one.
+    /// Records the conversion with its touch path, or answers the one recorded before
+    /// (the insert finds a repeated order; it is not looked up first). Conversions are
+    /// recorded in the order they are queued, so of two with one order the first wins.
     pub async fn record(&self, new: NewConversion) -> Result<Recorded, RecordError> {
-        self.catch_up().await?;
-        self.record_folded(new).await
+        self.queue(new).await?.recorded().await
     }
 
-    /// Waits (a bounded time) until the scans committed so far are folded into touches.
-    pub async fn catch_up(&self) -> Result<(), RecordError> {
-        if !self.fold.catch_up(&self.db, FOLD_WAIT).await? {
-            // Under a flood of scans touches fall behind; a log line per conversion would
-            // flood the log too.
-            tracing::debug!("touches are behind the scans; this touch path may miss the latest");
-        }
-        Ok(())
+    /// Queues the conversion (waiting only for room) and answers at once: an import
+    /// queues rows in file order and keeps many in flight.
+    pub async fn queue(&self, new: NewConversion) -> Result<Queued, RecordError> {
+        let (answer, answered) = oneshot::channel();
+        self.queue
+            .send(Pending { new, answer })
+            .await
+            .map_err(|_| stopped())?;
+        Ok(Queued(answered))
+    }
+}
+
+/// A queued conversion; [`Queued::recorded`] waits for its answer.
+pub struct Queued(oneshot::Receiver<Result<Recorded, RecordError>>);
+
+impl Queued {
+    pub async fn recorded(self) -> Result<Recorded, RecordError> {
+        self.0.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> RecordError {
+    RecordError::NotStored("the conversion writer has stopped".into())
+}
+
+#[derive(Default)]
+struct Group(Vec<Pending>);
+
+impl group_commit::Group<Pending> for Group {
+    fn push(&mut self, pending: Pending) {
+        self.0.push(pending);
     }
 
-    /// Records the conversion once [`Self::catch_up`] has been waited for (an import
-    /// waits once for all its rows): matches its key, checks the currencies, stores it
-    /// with its path.
-    pub async fn record_folded(&self, new: NewConversion) -> Result<Recorded, RecordError> {
-        let matched = self.db.match_key(&new.key, new.occurred_at).await?;
-        self.check_currency(&new, &matched).await?;
-        Ok(self.db.record_conversion(&new, &matched).await?)
+    fn is_full(&self) -> bool {
+        self.0.len() >= MAX_GROUP
     }
+}
 
-    /// A campaign's currency, which never changes once it is created, so it is kept.
-    async fn currency_of(&self, campaign_id: i64) -> Result<Option<String>, DbError> {
-        if let Some(known) = self
-            .currencies
-            .lock()
-            .expect("not poisoned")
-            .get(&campaign_id)
-        {
-            return Ok(Some(known.clone()));
-        }
-        let found = self.db.campaign_currency(campaign_id).await?;
-        if let Some(currency) = &found {
-            self.currencies
-                .lock()
-                .expect("not poisoned")
-                .insert(campaign_id, currency.clone());
-        }
-        Ok(found)
+async fn run(db: Db, codes: Arc<CodeCache>, fold: FoldProgress, mut rx: mpsc::Receiver<Pending>) {
+    let mut currencies = Currencies::default();
+    let mut group = Group::default();
+    while let Some(first) = rx.recv().await {
+        group_commit::Group::push(&mut group, first);
+        gather(&mut rx, &mut group).await;
+        let pending = std::mem::take(&mut group.0);
+        record_group(&db, &codes, &fold, &mut currencies, pending).await;
     }
+}
 
-    /// Every campaign the purchase names or touched must report in its currency.
-    async fn check_currency(
-        &self,
-        new: &NewConversion,
-        matched: &KeyMatch,
-    ) -> Result<(), RecordError> {
-        let mut campaigns: Vec<i64> = matched.touches.iter().map(|t| t.campaign_id).collect();
-        campaigns.extend(matched.campaign_id);
-        campaigns.sort_unstable();
-        campaigns.dedup();
-        for campaign_id in campaigns {
-            let currency = self.currency_of(campaign_id).await?;
-            if currency.as_deref().is_some_and(|c| c != new.currency) {
-                return Err(RecordError::Currency {
-                    given: new.currency.clone(),
-                    campaign_id,
-                    campaign: currency.unwrap_or_default(),
-                });
+async fn record_group(
+    db: &Db,
+    codes: &CodeCache,
+    fold: &FoldProgress,
+    currencies: &mut Currencies,
+    group: Vec<Pending>,
+) {
+    match fold.catch_up(db, FOLD_WAIT).await {
+        Ok(true) => {}
+        // Under a flood of scans touches fall behind; a log line per group would flood
+        // the log too.
+        Ok(false) => tracing::debug!("touches are behind the scans; paths may miss the latest"),
+        Err(err) => tracing::warn!(%err, "could not tell how far touches are folded"),
+    }
+    let mut matched = Vec::with_capacity(group.len());
+    for pending in group {
+        match match_and_check(db, codes, currencies, &pending.new).await {
+            Ok(found) => matched.push((pending, found)),
+            Err(err) => {
+                let _ = pending.answer.send(Err(err));
             }
         }
-        Ok(())
+    }
+    if matched.is_empty() {
+        return;
+    }
+    let items: Vec<(&NewConversion, &KeyMatch)> =
+        matched.iter().map(|(p, found)| (&p.new, found)).collect();
+    let mut recorded = Err(String::new());
+    for attempt in 1..=ATTEMPTS {
+        match db.record_conversions(&items).await {
+            Ok(done) => {
+                recorded = Ok(done);
+                break;
+            }
+            Err(err) => {
+                tracing::error!(%err, attempt, conversions = items.len(), "storing conversions failed");
+                recorded = Err(err.to_string());
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+            }
+        }
+    }
+    match recorded {
+        Ok(done) => {
+            for ((pending, _), result) in matched.into_iter().zip(done) {
+                let _ = pending.answer.send(result.map_err(RecordError::Db));
+            }
+        }
+        Err(err) => {
+            for (pending, _) in matched {
+                let _ = pending
+                    .answer
+                    .send(Err(RecordError::NotStored(err.clone())));
+            }
+        }
+    }
+}
+
+/// Matches the key and checks that every campaign the purchase names or touched reports
+/// in its currency.
+async fn match_and_check(
+    db: &Db,
+    codes: &CodeCache,
+    currencies: &mut Currencies,
+    new: &NewConversion,
+) -> Result<KeyMatch, RecordError> {
+    let matched = match_key(db, codes, &new.key, new.occurred_at).await?;
+    let mut campaigns: Vec<i64> = matched.touches.iter().map(|t| t.campaign_id).collect();
+    campaigns.extend(matched.campaign_id);
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    for campaign_id in campaigns {
+        let currency = currencies.of(db, campaign_id).await?;
+        if currency.is_some_and(|c| c != new.currency) {
+            return Err(RecordError::Currency {
+                given: new.currency.clone(),
+                campaign_id,
+                campaign: currency.unwrap_or_default().to_owned(),
+            });
+        }
+    }
+    Ok(matched)
+}
+
+/// What `key` leads to for a purchase at `occurred_at`: the folded scans before it (at
+/// most [`crate::db::MAX_TOUCHES`], the latest, within [`LONGEST_WINDOW`]), oldest first.
+async fn match_key(
+    db: &Db,
+    codes: &CodeCache,
+    key: &ConversionKey,
+    occurred_at: i64,
+) -> Result<KeyMatch, DbError> {
+    let since = occurred_at - LONGEST_WINDOW.ms();
+    let mut found = KeyMatch::default();
+    let of = match key {
+        ConversionKey::Click(click_id) => {
+            let Some(click) = db.click(click_id).await? else {
+                return Ok(found);
+            };
+            found.found = true;
+            found.campaign_id = Some(click.campaign_id);
+            found.visitor_id = click.visitor_id.clone();
+            if let Some(visitor) = click.visitor_id {
+                found.touches = db
+                    .touches_of(TouchesOf::Visitor(visitor), since, occurred_at)
+                    .await?;
+            }
+            // Without the visitor's scans (a cookie refused), the click still names the
+            // code that brought them to the page.
+            if found.touches.is_empty()
+                && let (Some(code_id), Some(batch_id), Some(channel_id)) =
+                    (click.code_id, click.batch_id, click.channel_id)
+                && (since..=occurred_at).contains(&click.occurred_at)
+            {
+                found.touches.push(Touch {
+                    scan_id: None,
+                    touched_at: click.occurred_at,
+                    code_id,
+                    batch_id,
+                    campaign_id: click.campaign_id,
+                    channel_id,
+                    store_id: click.store_id,
+                });
+            }
+            return Ok(found);
+        }
+        ConversionKey::Visitor(visitor) => {
+            found.visitor_id = Some(visitor.clone());
+            TouchesOf::Visitor(visitor.clone())
+        }
+        // The code cache knows the codes people scan (those of ready batches): no read.
+        ConversionKey::Token(token) => {
+            let Some(code) = codes.get(token).await? else {
+                return Ok(found);
+            };
+            found.found = true;
+            found.campaign_id = Some(code.campaign_id);
+            TouchesOf::Code(code.code_id)
+        }
+        ConversionKey::Store(code) => {
+            let Some(store_id) = db.store_id(code).await? else {
+                return Ok(found);
+            };
+            found.found = true;
+            TouchesOf::Store(store_id)
+        }
+    };
+    let visitor = matches!(of, TouchesOf::Visitor(_));
+    found.touches = db.touches_of(of, since, occurred_at).await?;
+    if visitor {
+        found.found = !found.touches.is_empty();
+    }
+    Ok(found)
+}
+
+/// Campaigns' currencies, which never change once a campaign is created, so they are kept.
+#[derive(Default)]
+struct Currencies(HashMap<i64, String>);
+
+impl Currencies {
+    async fn of(&mut self, db: &Db, campaign_id: i64) -> Result<Option<&str>, DbError> {
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.0.entry(campaign_id) {
+            match db.campaign_currency(campaign_id).await? {
+                Some(currency) => entry.insert(currency),
+                None => return Ok(None),
+            };
+        }
+        Ok(self.0.get(&campaign_id).map(String::as_str))
     }
 }

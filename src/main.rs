@@ -96,7 +96,9 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Revoke { database, id } => {
             let db = Db::connect(&database.database_url).await?;
             match db.revoke_api_key(id).await {
-                Ok(()) => println!("key {id} is revoked: requests with it are refused"),
+                Ok(()) => {
+                    println!("key {id} is revoked: requests with it are refused within a second")
+                }
                 Err(DbError::NotFound) => {
                     anyhow::bail!("no API key has id {id}; `scanloop keys list` shows the ids")
                 }

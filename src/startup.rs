@@ -28,6 +28,7 @@ pub struct App {
     state: AppState,
     writer_task: JoinHandle<()>,
     event_task: JoinHandle<()>,
+    conversion_task: JoinHandle<()>,
     /// Supervised background jobs, stopped once the writer has drained.
     jobs: Vec<JoinHandle<()>>,
 }
@@ -106,8 +107,10 @@ impl App {
                 config.data_dir.display()
             )
         })?;
+        let (conversions, conversion_task) =
+            ConversionRecorder::start(db.clone(), codes.clone(), fold);
         let state = AppState::new(Shared {
-            conversions: ConversionRecorder::new(db.clone(), fold),
+            conversions,
             db,
             media,
             codes,
@@ -120,6 +123,7 @@ impl App {
             metrics,
             heavy: Arc::new(HeavyWork::for_this_machine()),
             photo_limits: Default::default(),
+            known_keys: Default::default(),
         });
         Ok(Self {
             listener,
@@ -127,6 +131,7 @@ impl App {
             state,
             writer_task,
             event_task,
+            conversion_task,
             jobs,
         })
     }
@@ -153,6 +158,7 @@ impl App {
             state,
             writer_task,
             event_task,
+            conversion_task,
             jobs,
         } = self;
         let db = state.db.clone();
@@ -178,6 +184,9 @@ impl App {
         events_watch
             .await?
             .map_err(|err| anyhow::anyhow!("the event writer failed: {err}"))?;
+        conversion_task
+            .await
+            .map_err(|err| anyhow::anyhow!("the conversion writer failed: {err}"))?;
         for job in jobs {
             job.abort();
         }

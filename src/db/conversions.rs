@@ -1,13 +1,17 @@
 //! Conversions (purchases reported by shops and tills), the touch paths that led to them,
 //! and refunds.
 
+use std::collections::HashMap;
+
 use super::{Db, DbError, DbResult, Flag, Page, now_ms, values_list};
-use crate::domain::attribution::LONGEST_WINDOW;
 
 /// The most touches a conversion keeps: the latest ones before it. A visitor rarely has
 /// more; a busy store or a poster's shared code does, and the latest are the ones any
 /// model credits most.
 pub const MAX_TOUCHES: i64 = 100;
+/// Rows per multi-row insert: 12 parameters each stays under SQLite's 32766.
+const CONVERSIONS_PER_INSERT: usize = 500;
+const TOUCHES_PER_INSERT: usize = 2000;
 
 /// How the reporter named who bought.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,18 +70,18 @@ pub struct Touch {
 
 /// A buy click, as a conversion's key finds it.
 #[derive(sqlx::FromRow)]
-struct Click {
-    campaign_id: i64,
-    visitor_id: Option<String>,
-    code_id: Option<i64>,
-    batch_id: Option<i64>,
-    channel_id: Option<i64>,
-    store_id: Option<i64>,
-    occurred_at: i64,
+pub struct Click {
+    pub campaign_id: i64,
+    pub visitor_id: Option<String>,
+    pub code_id: Option<i64>,
+    pub batch_id: Option<i64>,
+    pub channel_id: Option<i64>,
+    pub store_id: Option<i64>,
+    pub occurred_at: i64,
 }
 
 /// Whose touches to read.
-enum TouchesOf {
+pub enum TouchesOf {
     Visitor(String),
     Code(i64),
     Store(i64),
@@ -224,91 +228,30 @@ impl Db {
         .await?)
     }
 
-    /// What `key` leads to for a purchase at `occurred_at`: the folded scans before it
-    /// (at most [`MAX_TOUCHES`], the latest, within [`LONGEST_WINDOW`]), oldest first.
-    pub async fn match_key(&self, key: &ConversionKey, occurred_at: i64) -> DbResult<KeyMatch> {
-        let since = occurred_at - LONGEST_WINDOW.ms();
-        let mut found = KeyMatch::default();
-        let of = match key {
-            ConversionKey::Click(click_id) => {
-                let click: Option<Click> = sqlx::query_as(
-                    "SELECT campaign_id, visitor_id, code_id, batch_id, channel_id, store_id, \
-                     occurred_at FROM events WHERE click_id = $1",
-                )
-                .bind(click_id.clone())
-                .fetch_optional(self.pool())
-                .await?;
-                let Some(click) = click else {
-                    return Ok(found);
-                };
-                found.found = true;
-                found.campaign_id = Some(click.campaign_id);
-                found.visitor_id = click.visitor_id.clone();
-                if let Some(visitor) = click.visitor_id {
-                    found.touches = self
-                        .touches_by(TouchesOf::Visitor(visitor), since, occurred_at)
-                        .await?;
-                }
-                // Without the visitor's scans (a cookie refused), the click still names the
-                // code that brought them to the page.
-                if found.touches.is_empty()
-                    && let (Some(code_id), Some(batch_id), Some(channel_id)) =
-                        (click.code_id, click.batch_id, click.channel_id)
-                    && (since..=occurred_at).contains(&click.occurred_at)
-                {
-                    found.touches.push(Touch {
-                        scan_id: None,
-                        touched_at: click.occurred_at,
-                        code_id,
-                        batch_id,
-                        campaign_id: click.campaign_id,
-                        channel_id,
-                        store_id: click.store_id,
-                    });
-                }
-                return Ok(found);
-            }
-            ConversionKey::Visitor(visitor) => {
-                found.visitor_id = Some(visitor.clone());
-                TouchesOf::Visitor(visitor.clone())
-            }
-            ConversionKey::Token(token) => {
-                let code: Option<(i64, i64)> = sqlx::query_as(
-                    "SELECT c.id, b.campaign_id FROM codes c JOIN batches b ON b.id = c.batch_id \
-                     WHERE c.token = $1",
-                )
-                .bind(token.clone())
-                .fetch_optional(self.pool())
-                .await?;
-                let Some((code_id, campaign_id)) = code else {
-                    return Ok(found);
-                };
-                found.found = true;
-                found.campaign_id = Some(campaign_id);
-                TouchesOf::Code(code_id)
-            }
-            ConversionKey::Store(code) => {
-                let store: Option<(i64,)> = sqlx::query_as("SELECT id FROM stores WHERE code = $1")
-                    .bind(code.clone())
-                    .fetch_optional(self.pool())
-                    .await?;
-                let Some((store_id,)) = store else {
-                    return Ok(found);
-                };
-                found.found = true;
-                TouchesOf::Store(store_id)
-            }
-        };
-        found.touches = self.touches_by(of, since, occurred_at).await?;
-        if matches!(key, ConversionKey::Visitor(_)) {
-            found.found = !found.touches.is_empty();
-        }
-        Ok(found)
+    /// The buy click with this id.
+    pub async fn click(&self, click_id: &str) -> DbResult<Option<Click>> {
+        Ok(sqlx::query_as(
+            "SELECT campaign_id, visitor_id, code_id, batch_id, channel_id, store_id, \
+             occurred_at FROM events WHERE click_id = $1",
+        )
+        .bind(click_id.to_owned())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// The id of the store with this code.
+    pub async fn store_id(&self, code: &str) -> DbResult<Option<i64>> {
+        let store: Option<(i64,)> = sqlx::query_as("SELECT id FROM stores WHERE code = $1")
+            .bind(code.to_owned())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(store.map(|(id,)| id))
     }
 
     /// The latest folded touches of one visitor, code or store in `[since, until]`,
     /// oldest first.
-    async fn touches_by(&self, by: TouchesOf, since: i64, until: i64) -> DbResult<Vec<Touch>> {
+    /// At most [`MAX_TOUCHES`] of them: the latest.
+    pub async fn touches_of(&self, by: TouchesOf, since: i64, until: i64) -> DbResult<Vec<Touch>> {
         let column = match by {
             TouchesOf::Visitor(_) => "visitor_id",
             TouchesOf::Code(_) => "code_id",
@@ -337,58 +280,72 @@ impl Db {
         Ok(row.map(|(currency,)| currency))
     }
 
-    /// Records a conversion and its touch path in one transaction. An order recorded
-    /// before (or at the same moment by another request) is `Known` when its amount and
-    /// currency match, else a conflict.
-    pub async fn record_conversion(
+    /// Records a group of conversions with their touch paths in one transaction, in
+    /// order; an answer for each. An order recorded before (or earlier in the group) is
+    /// `Known` when its amount and currency match, else a conflict.
+    pub async fn record_conversions(
         &self,
-        new: &NewConversion,
-        matched: &KeyMatch,
-    ) -> DbResult<Recorded> {
+        group: &[(&NewConversion, &KeyMatch)],
+    ) -> DbResult<Vec<DbResult<Recorded>>> {
         let received_at = now_ms();
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
-        let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
-            "INSERT INTO conversions (source, order_id, amount_cents, currency, items, \
-             occurred_at, received_at, key_kind, key_value, key_found, campaign_id, visitor_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(new.source.clone())
-        .bind(new.order_id.clone())
-        .bind(new.amount_cents)
-        .bind(new.currency.clone())
-        .bind(new.items)
-        .bind(new.occurred_at)
-        .bind(received_at)
-        .bind(new.key.kind())
-        .bind(new.key.value().to_owned())
-        .bind(i64::from(matched.found))
-        .bind(matched.campaign_id)
-        .bind(matched.visitor_id.clone())
-        .fetch_one(&mut *tx)
-        .await;
-        let id = match inserted {
-            Ok((id,)) => id,
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                // Reported before, or twice at once.
-                drop(tx);
-                let known = self.conversion_by_order(&new.source, &new.order_id).await?;
-                return same_order(new, known.ok_or(DbError::NotFound)?);
+        // A repeated order inserts nothing and returns no id; the first of two in the group
+        // takes the one returned.
+        let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(group.len());
+        for slice in group.chunks(CONVERSIONS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO conversions (source, order_id, amount_cents, currency, items, \
+                 occurred_at, received_at, key_kind, key_value, key_found, campaign_id, \
+                 visitor_id) VALUES {} ON CONFLICT (source, order_id) DO NOTHING \
+                 RETURNING id, source, order_id",
+                values_list(self.backend(), slice.len(), 12)
+            );
+            let mut insert = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for (new, matched) in slice {
+                insert = insert
+                    .bind(new.source.clone())
+                    .bind(new.order_id.clone())
+                    .bind(new.amount_cents)
+                    .bind(new.currency.clone())
+                    .bind(new.items)
+                    .bind(new.occurred_at)
+                    .bind(received_at)
+                    .bind(new.key.kind())
+                    .bind(new.key.value().to_owned())
+                    .bind(i64::from(matched.found))
+                    .bind(matched.campaign_id)
+                    .bind(matched.visitor_id.clone());
             }
-            Err(err) => return Err(err.into()),
-        };
-        if !matched.touches.is_empty() {
-            let mut campaigns: Vec<i64> = matched.touches.iter().map(|t| t.campaign_id).collect();
-            campaigns.sort_unstable();
-            campaigns.dedup();
+            let inserted: Vec<(i64, String, String)> = insert.fetch_all(&mut *tx).await?;
+            ids.extend(inserted.into_iter().map(|(id, s, o)| ((s, o), id)));
+        }
+        let new_ids: Vec<Option<i64>> = group
+            .iter()
+            .map(|(new, _)| ids.remove(&(new.source.clone(), new.order_id.clone())))
+            .collect();
+        let paths = group
+            .iter()
+            .zip(&new_ids)
+            .filter_map(|((new, matched), id)| Some((id.as_ref()?, *new, &matched.touches)));
+        let rows: Vec<(i64, &NewConversion, usize, &Touch, i64)> = paths
+            .flat_map(|(&id, new, touches)| {
+                let campaigns = campaign_count(touches);
+                touches
+                    .iter()
+                    .enumerate()
+                    .map(move |(position, t)| (id, new, position, t, campaigns))
+            })
+            .collect();
+        for slice in rows.chunks(TOUCHES_PER_INSERT) {
             let sql = format!(
                 "INSERT INTO conversion_touches (conversion_id, position, converted_at, \
                  touched_at, scan_id, code_id, batch_id, campaign_id, channel_id, store_id, \
                  amount_cents, campaigns) VALUES {}",
-                values_list(self.backend(), matched.touches.len(), 12)
+                values_list(self.backend(), slice.len(), 12)
             );
             let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (position, t) in matched.touches.iter().enumerate() {
+            for &(id, new, position, t, campaigns) in slice {
                 insert = insert
                     .bind(id)
                     .bind(position as i64)
@@ -401,28 +358,43 @@ impl Db {
                     .bind(t.channel_id)
                     .bind(t.store_id)
                     .bind(new.amount_cents)
-                    .bind(campaigns.len() as i64);
+                    .bind(campaigns);
             }
             insert.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        let conversion = Conversion {
-            id,
-            source: new.source.clone(),
-            order_id: new.order_id.clone(),
-            amount_cents: new.amount_cents,
-            currency: new.currency.clone(),
-            items: new.items,
-            occurred_at: new.occurred_at,
-            received_at,
-            key_kind: new.key.kind().to_owned(),
-            key_value: new.key.value().to_owned(),
-            key_found: Flag(matched.found),
-            campaign_id: matched.campaign_id,
-            visitor_id: matched.visitor_id.clone(),
-            refunded_cents: 0,
-        };
-        Ok(Recorded::New(conversion, matched.touches.clone()))
+        let mut answers = Vec::with_capacity(group.len());
+        for ((new, matched), id) in group.iter().zip(new_ids) {
+            answers.push(match id {
+                Some(id) => Ok(Recorded::New(
+                    Conversion {
+                        id,
+                        source: new.source.clone(),
+                        order_id: new.order_id.clone(),
+                        amount_cents: new.amount_cents,
+                        currency: new.currency.clone(),
+                        items: new.items,
+                        occurred_at: new.occurred_at,
+                        received_at,
+                        key_kind: new.key.kind().to_owned(),
+                        key_value: new.key.value().to_owned(),
+                        key_found: Flag(matched.found),
+                        campaign_id: matched.campaign_id,
+                        visitor_id: matched.visitor_id.clone(),
+                        refunded_cents: 0,
+                    },
+                    matched.touches.clone(),
+                )),
+                // Reported before, or twice at once.
+                None => match self.conversion_by_order(&new.source, &new.order_id).await {
+                    Ok(known) => known
+                        .ok_or(DbError::NotFound)
+                        .and_then(|known| same_order(new, known)),
+                    Err(err) => Err(err),
+                },
+            });
+        }
+        Ok(answers)
     }
 
     /// Records a refund, never more than is left of what was paid. A refund with the
@@ -514,6 +486,14 @@ impl Db {
         .fetch_optional(self.pool())
         .await?)
     }
+}
+
+/// How many campaigns a path crosses (their shares of its credit are split on read).
+fn campaign_count(touches: &[Touch]) -> i64 {
+    let mut campaigns: Vec<i64> = touches.iter().map(|t| t.campaign_id).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    campaigns.len() as i64
 }
 
 /// A repeated order: the same when amount and currency match, a conflict otherwise.

@@ -69,7 +69,8 @@ impl Db {
         .await?)
     }
 
-    /// Revokes a key: requests with it are refused from the next one on. `NotFound` when
+    /// Revokes a key: requests with it are refused within a second (servers remember a
+    /// valid key that long, `http::auth::KnownKeys`). `NotFound` when
     /// no key has that id; revoking a revoked key keeps its first revocation time.
     pub async fn revoke_api_key(&self, id: i64) -> DbResult<()> {
         let revoked =

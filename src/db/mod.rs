@@ -29,8 +29,8 @@ pub use channels::{Channel, NewChannel};
 pub use code_history::FoldStep;
 pub use codes::{CodeHistory, CodeRecord, PackedListing, ResolvedCode};
 pub use conversions::{
-    Conversion, ConversionKey, KeyMatch, MAX_TOUCHES, NewConversion, NewRefund, Recorded, Refund,
-    RefundError, Touch,
+    Click, Conversion, ConversionKey, KeyMatch, MAX_TOUCHES, NewConversion, NewRefund, Recorded,
+    Refund, RefundError, Touch, TouchesOf,
 };
 pub use events::EventRow;
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};

@@ -2,6 +2,10 @@
 //! every route, so no route can forget the check, and a handler that needs to know who asked
 //! takes `Caller` as an argument (found again in the request's extensions, not re-queried).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
@@ -10,6 +14,7 @@ use axum::response::Response;
 
 use super::AppState;
 use super::error::AppError;
+use crate::db::hash_key;
 
 /// The authenticated caller: an API key for now; users, roles and store scopes come with
 /// accounts.
@@ -27,13 +32,44 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(caller.clone());
         }
         let key = bearer_key(&parts.headers).ok_or(AppError::Unauthorized)?;
-        let key = state.db.api_key(key).await?.ok_or(AppError::Unauthorized)?;
-        let caller = Caller {
-            key_id: key.id,
-            key_name: key.name,
+        let caller = match state.known_keys.get(key) {
+            Some(caller) => caller,
+            None => {
+                let found = state.db.api_key(key).await?.ok_or(AppError::Unauthorized)?;
+                let caller = Caller {
+                    key_id: found.id,
+                    key_name: found.name,
+                };
+                state.known_keys.remember(key, caller.clone());
+                caller
+            }
         };
         parts.extensions.insert(caller.clone());
         Ok(caller)
+    }
+}
+
+/// How long a key found valid is taken as valid without asking the database again: a
+/// key revoked (by `scanloop keys revoke`, another process) is refused within this time.
+const REMEMBER_KEYS_FOR: Duration = Duration::from_secs(1);
+
+/// Keys found valid in the last [`REMEMBER_KEYS_FOR`], by their hash: a busy integration
+/// (a shop posting thousands of purchases a second) is not a database read per request.
+/// Only valid keys are kept, so guessing cannot grow it.
+#[derive(Default)]
+pub struct KnownKeys(Mutex<HashMap<String, (Caller, Instant)>>);
+
+impl KnownKeys {
+    fn get(&self, key: &str) -> Option<Caller> {
+        let known = self.0.lock().expect("not poisoned");
+        let (caller, since) = known.get(&hash_key(key))?;
+        (since.elapsed() < REMEMBER_KEYS_FOR).then(|| caller.clone())
+    }
+
+    fn remember(&self, key: &str, caller: Caller) {
+        let mut known = self.0.lock().expect("not poisoned");
+        known.retain(|_, (_, since)| since.elapsed() < REMEMBER_KEYS_FOR);
+        known.insert(hash_key(key), (caller, Instant::now()));
     }
 }
 

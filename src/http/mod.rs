@@ -37,6 +37,7 @@ use crate::jobs::BatchGenerator;
 use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter, VisitContext};
+use auth::KnownKeys;
 use error::AppError;
 use pages::PageError;
 use rate_limit::PhotoLimits;
@@ -64,6 +65,7 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub heavy: Arc<HeavyWork>,
     pub photo_limits: PhotoLimits,
+    pub known_keys: KnownKeys,
 }
 
 impl AppState {

@@ -409,6 +409,91 @@ async fn keys_that_match_nothing_are_kept_as_unattributed() {
     assert_eq!(unattributed["items"].as_array().unwrap().len(), 5);
 }
 
+fn refused(status: StatusCode, body: &Value, expected: StatusCode, message_part: &str) {
+    assert_eq!(status, expected, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(message_part), "{message:?}");
+}
+
+/// Purchases reported at the same moment are recorded a group per transaction: each gets
+/// its own answer, an order reported twice at once is recorded once, and one refused in a
+/// group leaves the others stored.
+#[tokio::test]
+async fn purchases_reported_at_once_each_get_their_own_answer() {
+    let s = Scenario::new().await;
+    let token: String = {
+        let db = s.app.db().await;
+        sqlx::query_scalar("SELECT token FROM codes ORDER BY id LIMIT 1")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    let mut bodies = Vec::new();
+    for n in 0..30 {
+        bodies.push(
+            json!({"order_id": format!("G-{n}"), "amount_cents": 100 + n,
+                           "currency": "CNY", "token": token}),
+        );
+        bodies.push(
+            json!({"order_id": "TWICE", "amount_cents": 500, "currency": "CNY",
+                           "token": token}),
+        );
+    }
+    bodies.push(
+        json!({"order_id": "TWICE", "amount_cents": 900, "currency": "CNY",
+                       "token": token}),
+    );
+    bodies.push(
+        json!({"order_id": "DOLLARS", "amount_cents": 900, "currency": "USD",
+                       "token": token}),
+    );
+    let answers = futures_util::future::join_all(
+        bodies
+            .iter()
+            .map(|body| post(&s.app, "/api/v1/conversions", body.clone())),
+    )
+    .await;
+    let mut ids = std::collections::HashSet::new();
+    let twice: Vec<&(StatusCode, Value)> = answers
+        .iter()
+        .zip(&bodies)
+        .filter(|(_, body)| body["order_id"] == "TWICE")
+        .map(|(answer, _)| answer)
+        .collect();
+    let first = twice
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+        .collect::<Vec<_>>();
+    assert_eq!(first.len(), 1, "{twice:?}");
+    let (_, winner) = first[0];
+    for (status, conversion) in &twice {
+        if conversion["amount_cents"] == winner["amount_cents"] {
+            assert!(*status == StatusCode::CREATED || *status == StatusCode::OK);
+            assert_eq!(conversion["id"], winner["id"]);
+        } else {
+            refused(*status, conversion, StatusCode::CONFLICT, "refund");
+        }
+    }
+    for ((status, conversion), body) in answers.iter().zip(&bodies) {
+        match body["order_id"].as_str().unwrap() {
+            "TWICE" => {}
+            "DOLLARS" => refused(*status, conversion, StatusCode::UNPROCESSABLE_ENTITY, "CNY"),
+            order => {
+                assert_eq!(*status, StatusCode::CREATED, "{conversion}");
+                assert_eq!(conversion["order_id"], order);
+                assert_eq!(conversion["amount_cents"], body["amount_cents"]);
+                assert!(ids.insert(conversion["id"].as_i64().unwrap()));
+            }
+        }
+    }
+    let db = s.app.db().await;
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversions")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 31);
+}
+
 #[tokio::test]
 async fn bad_conversions_and_refunds_are_refused_with_what_to_fix() {
     let s = Scenario::new().await;

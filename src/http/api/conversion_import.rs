@@ -4,6 +4,7 @@
 //! bad row never stops the good ones.
 
 use std::io;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -18,7 +19,7 @@ use tokio_util::io::StreamReader;
 
 use super::ErrorBody;
 use super::conversions::ReportConversion;
-use crate::conversions::RecordError;
+use crate::conversions::{Queued, RecordError};
 use crate::db::{Recorded, now_ms};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result};
@@ -37,6 +38,9 @@ const COLUMNS: [&str; 10] = [
     "store_code",
 ];
 const REQUIRED: usize = 3;
+/// Rows queued but not yet answered: enough to fill the writer's groups, few enough to
+/// keep the memory of an import of any size small.
+const IN_FLIGHT: usize = 1024;
 
 /// Where each known column is in the file.
 struct Columns([Option<usize>; COLUMNS.len()]);
@@ -166,20 +170,20 @@ pub async fn import(State(state): State<AppState>, body: Body) -> Result<Respons
         .await
         .map_err(|err| AppError::BadRequest(format!("the CSV could not be read: {err}")))?
         .clone();
-    let columns = Columns::read(&header)?;
-    state
-        .conversions
-        .catch_up()
-        .await
-        .map_err(|err| AppError::Internal(err.into()))?;
+    let columns = Arc::new(Columns::read(&header)?);
     let (out, answer) = mpsc::channel::<Result<Bytes, io::Error>>(16);
     tokio::spawn(async move {
-        // One row at a time, in file order: a repeated order is the later row's duplicate.
-        let rows = csv.into_records().then(|record| {
-            let state = state.clone();
-            let columns = &columns;
-            async move { import_row(&state, columns, record).await }
-        });
+        // Rows are queued one at a time, in file order (a repeated order is the later
+        // row's duplicate), and answered in that order with many in flight.
+        let rows = csv
+            .into_records()
+            .then(|record| {
+                let state = state.clone();
+                let columns = columns.clone();
+                async move { queue_row(&state, &columns, record).await }
+            })
+            .map(answer_row)
+            .buffered(IN_FLIGHT);
         write_answer(rows, out).await;
     });
     Ok((
@@ -189,21 +193,27 @@ pub async fn import(State(state): State<AppState>, body: Body) -> Result<Respons
         .into_response())
 }
 
-/// A row's result, or why the import cannot go on.
-async fn import_row(
+/// A row answered without recording (it could not be read or is invalid), or queued.
+enum Row {
+    Done(RowResult),
+    Queued(u64, Queued),
+}
+
+/// A row rejected or queued, or why the import cannot go on.
+async fn queue_row(
     state: &AppState,
     columns: &Columns,
     record: Result<StringRecord, csv_async::Error>,
-) -> Result<RowResult, String> {
+) -> Result<Row, String> {
     let record = match record {
         Ok(record) => record,
         Err(err) if err.is_io_error() => return Err(format!("reading the upload failed: {err}")),
         Err(err) => {
             let line = err.position().map_or(0, |p| p.line());
-            return Ok(RowResult::rejected(
+            return Ok(Row::Done(RowResult::rejected(
                 line,
                 format!("the row could not be read: {err}"),
-            ));
+            )));
         }
     };
     let line = record.position().map_or(0, |p| p.line());
@@ -212,9 +222,24 @@ async fn import_row(
         .and_then(|r| r.validate(now_ms(), None).map_err(|e| e.to_string()))
     {
         Ok(new) => new,
-        Err(error) => return Ok(RowResult::rejected(line, error)),
+        Err(error) => return Ok(Row::Done(RowResult::rejected(line, error))),
     };
-    match state.conversions.record_folded(new).await {
+    match state.conversions.queue(new).await {
+        Ok(queued) => Ok(Row::Queued(line, queued)),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+async fn answer_row(row: Result<Row, String>) -> Result<RowResult, String> {
+    match row? {
+        Row::Done(result) => Ok(result),
+        Row::Queued(line, queued) => row_result(line, queued.recorded().await),
+    }
+}
+
+/// What became of a queued row, or why the import cannot go on.
+fn row_result(line: u64, recorded: Result<Recorded, RecordError>) -> Result<RowResult, String> {
+    match recorded {
         Ok(Recorded::New(c, touches)) => Ok(RowResult {
             line,
             result: "accepted",
@@ -234,6 +259,7 @@ async fn import_row(
             Ok(RowResult::rejected(line, message))
         }
         Err(RecordError::Db(err)) => Err(format!("the database failed: {err}")),
+        Err(err @ RecordError::NotStored(_)) => Err(err.to_string()),
     }
 }
 

@@ -327,6 +327,7 @@ pub async fn record(state: &AppState, new: NewConversion) -> Result<(StatusCode,
         .map_err(|err| match err {
             RecordError::Currency { .. } => AppError::invalid("currency", err.to_string()),
             RecordError::Db(db) => db.into(),
+            RecordError::NotStored(_) => AppError::Internal(err.into()),
         })?;
     Ok(match recorded {
         Recorded::New(c, touches) => (
