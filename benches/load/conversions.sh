@@ -4,8 +4,8 @@
 #
 # 1. 20,000 bottles (a unique batch) are scanned about twice each; then scans (wrk, 32
 #    connections, CPU 1) of 5000 other codes alone, then again while a second wrk
-#    reports bottle purchases through POST /api/v1/conversions at a paced rate (32 connections,
-#    BENCH_CONV_DELAY_MS (16) between requests on each: about 2,000/s at most); prints both
+#    reports bottle purchases through POST /api/v1/conversions at a paced rate (44 connections,
+#    BENCH_CONV_DELAY_MS (16) between requests on each: about 2,200/s); prints both
 #    scan rates, their ratio and the conversions/s. Then conversions alone (64 connections),
 #    as fast as they go.
 # 2. BENCH_SCANS (default 10,000,000) scans over the last 90 days written straight into the

@@ -70,6 +70,32 @@ async fn the_api_refuses_missing_and_wrong_keys() {
     assert_error(wrong, StatusCode::UNAUTHORIZED, "API key").await;
 }
 
+/// A valid key is remembered for a second (a busy shop is not a database read per
+/// request); once revoked (`scanloop keys revoke` in another process) it is refused after it.
+#[tokio::test]
+async fn a_revoked_key_is_refused_within_a_second() {
+    let app = TestApp::spawn().await;
+    let campaigns = || {
+        app.client
+            .get(app.url("/api/v1/campaigns"))
+            .bearer_auth(crate::helpers::API_KEY)
+            .send()
+    };
+    assert_eq!(campaigns().await.unwrap().status(), StatusCode::OK);
+    let db = app.db().await;
+    sqlx::query("UPDATE api_keys SET revoked_at = 1")
+        .execute(&db)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_error(
+        campaigns().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "API key",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn bad_campaign_input_gets_a_clear_4xx() {
     let app = TestApp::spawn().await;
