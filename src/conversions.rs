@@ -138,15 +138,7 @@ async fn record_group(
         Ok(false) => tracing::debug!("touches are behind the scans; paths may miss the latest"),
         Err(err) => tracing::warn!(%err, "could not tell how far touches are folded"),
     }
-    let mut matched = Vec::with_capacity(group.len());
-    for pending in group {
-        match match_and_check(db, codes, currencies, &pending.new).await {
-            Ok(found) => matched.push((pending, found)),
-            Err(err) => {
-                let _ = pending.answer.send(Err(err));
-            }
-        }
-    }
+    let matched = match_group(db, codes, currencies, group).await;
     if matched.is_empty() {
         return;
     }
@@ -182,15 +174,68 @@ async fn record_group(
     }
 }
 
-/// Matches the key and checks that every campaign the purchase names or touched reports
-/// in its currency.
-async fn match_and_check(
+/// Matches each conversion's key to its touch path (the group's paths in one read) and
+/// checks its currencies; answers those refused.
+async fn match_group(
     db: &Db,
     codes: &CodeCache,
     currencies: &mut Currencies,
+    group: Vec<Pending>,
+) -> Vec<(Pending, KeyMatch)> {
+    let mut resolved = Vec::with_capacity(group.len());
+    let mut wanted = Vec::new();
+    for pending in group {
+        match resolve(db, codes, &pending.new.key).await {
+            Ok(mut key) => {
+                let at = pending.new.occurred_at;
+                if let Some(of) = key.read.take() {
+                    wanted.push((of, at - LONGEST_WINDOW.ms(), at));
+                    key.reads = true;
+                }
+                resolved.push((pending, key));
+            }
+            Err(err) => {
+                let _ = pending.answer.send(Err(err.into()));
+            }
+        }
+    }
+    let mut paths = match db.touches_of(&wanted).await {
+        Ok(paths) => paths.into_iter(),
+        Err(err) => {
+            tracing::error!(%err, "reading touch paths failed");
+            for (pending, _) in resolved {
+                let _ = pending
+                    .answer
+                    .send(Err(RecordError::NotStored(err.to_string())));
+            }
+            return Vec::new();
+        }
+    };
+    let mut matched = Vec::with_capacity(resolved.len());
+    for (pending, key) in resolved {
+        let touches = if key.reads {
+            paths.next().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let found = key.finish(touches, pending.new.occurred_at);
+        match check_currencies(db, currencies, &pending.new, &found).await {
+            Ok(()) => matched.push((pending, found)),
+            Err(err) => {
+                let _ = pending.answer.send(Err(err));
+            }
+        }
+    }
+    matched
+}
+
+/// Every campaign the purchase names or touched must report in its currency.
+async fn check_currencies(
+    db: &Db,
+    currencies: &mut Currencies,
     new: &NewConversion,
-) -> Result<KeyMatch, RecordError> {
-    let matched = match_key(db, codes, &new.key, new.occurred_at).await?;
+    matched: &KeyMatch,
+) -> Result<(), RecordError> {
     let mut campaigns: Vec<i64> = matched.touches.iter().map(|t| t.campaign_id).collect();
     campaigns.extend(matched.campaign_id);
     campaigns.sort_unstable();
@@ -205,40 +250,61 @@ async fn match_and_check(
             });
         }
     }
-    Ok(matched)
+    Ok(())
 }
 
-/// What `key` leads to for a purchase at `occurred_at`: the folded scans before it (at
-/// most [`crate::db::MAX_TOUCHES`], the latest, within [`LONGEST_WINDOW`]), oldest first.
-async fn match_key(
-    db: &Db,
-    codes: &CodeCache,
-    key: &ConversionKey,
-    occurred_at: i64,
-) -> Result<KeyMatch, DbError> {
-    let since = occurred_at - LONGEST_WINDOW.ms();
-    let mut found = KeyMatch::default();
-    let of = match key {
+/// What a key names, before the group's touches are read.
+#[derive(Default)]
+struct ResolvedKey {
+    found: KeyMatch,
+    /// Whose touches make the path.
+    read: Option<TouchesOf>,
+    /// Whether `read` was taken into the group's read.
+    reads: bool,
+    /// A buy click's own code: the path when the visitor's scans are unknown.
+    click: Option<Touch>,
+    /// A visitor key is found only if the visitor has scans.
+    found_by_touches: bool,
+}
+
+impl ResolvedKey {
+    /// The match, with the touches read for it (at most [`crate::db::MAX_TOUCHES`], the
+    /// latest, within [`LONGEST_WINDOW`], oldest first).
+    fn finish(self, touches: Vec<Touch>, occurred_at: i64) -> KeyMatch {
+        let mut found = self.found;
+        if self.found_by_touches {
+            found.found = !touches.is_empty();
+        }
+        found.touches = touches;
+        // Without the visitor's scans (a cookie refused), the click still names the code
+        // that brought them to the page.
+        if found.touches.is_empty()
+            && let Some(click) = self.click
+            && (occurred_at - LONGEST_WINDOW.ms()..=occurred_at).contains(&click.touched_at)
+        {
+            found.touches.push(click);
+        }
+        found
+    }
+}
+
+/// What `key` names: a click (its visitor, else its code), a visitor, a code (through the
+/// code cache, which knows the codes people scan: no read) or a store.
+async fn resolve(db: &Db, codes: &CodeCache, key: &ConversionKey) -> Result<ResolvedKey, DbError> {
+    let mut resolved = ResolvedKey::default();
+    match key {
         ConversionKey::Click(click_id) => {
             let Some(click) = db.click(click_id).await? else {
-                return Ok(found);
+                return Ok(resolved);
             };
-            found.found = true;
-            found.campaign_id = Some(click.campaign_id);
-            found.visitor_id = click.visitor_id.clone();
-            if let Some(visitor) = click.visitor_id {
-                found.touches = db
-                    .touches_of(TouchesOf::Visitor(visitor), since, occurred_at)
-                    .await?;
-            }
-            // Without the visitor's scans (a cookie refused), the click still names the
-            // code that brought them to the page.
-            if found.touches.is_empty()
-                && let (Some(code_id), Some(batch_id), Some(channel_id)) =
-                    (click.code_id, click.batch_id, click.channel_id)
-                && (since..=occurred_at).contains(&click.occurred_at)
+            resolved.found.found = true;
+            resolved.found.campaign_id = Some(click.campaign_id);
+            resolved.found.visitor_id = click.visitor_id.clone();
+            resolved.read = click.visitor_id.map(TouchesOf::Visitor);
+            if let (Some(code_id), Some(batch_id), Some(channel_id)) =
+                (click.code_id, click.batch_id, click.channel_id)
             {
-                found.touches.push(Touch {
+                resolved.click = Some(Touch {
                     scan_id: None,
                     touched_at: click.occurred_at,
                     code_id,
@@ -248,35 +314,27 @@ async fn match_key(
                     store_id: click.store_id,
                 });
             }
-            return Ok(found);
         }
         ConversionKey::Visitor(visitor) => {
-            found.visitor_id = Some(visitor.clone());
-            TouchesOf::Visitor(visitor.clone())
+            resolved.found.visitor_id = Some(visitor.clone());
+            resolved.read = Some(TouchesOf::Visitor(visitor.clone()));
+            resolved.found_by_touches = true;
         }
-        // The code cache knows the codes people scan (those of ready batches): no read.
         ConversionKey::Token(token) => {
-            let Some(code) = codes.get(token).await? else {
-                return Ok(found);
-            };
-            found.found = true;
-            found.campaign_id = Some(code.campaign_id);
-            TouchesOf::Code(code.code_id)
+            if let Some(code) = codes.get(token).await? {
+                resolved.found.found = true;
+                resolved.found.campaign_id = Some(code.campaign_id);
+                resolved.read = Some(TouchesOf::Code(code.code_id));
+            }
         }
         ConversionKey::Store(code) => {
-            let Some(store_id) = db.store_id(code).await? else {
-                return Ok(found);
-            };
-            found.found = true;
-            TouchesOf::Store(store_id)
+            if let Some(store_id) = db.store_id(code).await? {
+                resolved.found.found = true;
+                resolved.read = Some(TouchesOf::Store(store_id));
+            }
         }
-    };
-    let visitor = matches!(of, TouchesOf::Visitor(_));
-    found.touches = db.touches_of(of, since, occurred_at).await?;
-    if visitor {
-        found.found = !found.touches.is_empty();
     }
-    Ok(found)
+    Ok(resolved)
 }
 
 /// Campaigns' currencies, which never change once a campaign is created, so they are kept.

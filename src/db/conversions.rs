@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use sqlx::{FromRow, Row};
+
 use super::{Db, DbError, DbResult, Flag, Page, now_ms, values_list};
 
 /// The most touches a conversion keeps: the latest ones before it. A visitor rarely has
@@ -12,6 +14,8 @@ pub const MAX_TOUCHES: i64 = 100;
 /// Rows per multi-row insert: 12 parameters each stays under SQLite's 32766.
 const CONVERSIONS_PER_INSERT: usize = 500;
 const TOUCHES_PER_INSERT: usize = 2000;
+/// Paths per read: a compound statement of up to SQLite's 500 parts, kept well short.
+const PATHS_PER_READ: usize = 100;
 
 /// How the reporter named who bought.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,27 +252,49 @@ impl Db {
         Ok(store.map(|(id,)| id))
     }
 
-    /// The latest folded touches of one visitor, code or store in `[since, until]`,
-    /// oldest first.
-    /// At most [`MAX_TOUCHES`] of them: the latest.
-    pub async fn touches_of(&self, by: TouchesOf, since: i64, until: i64) -> DbResult<Vec<Touch>> {
-        let column = match by {
-            TouchesOf::Visitor(_) => "visitor_id",
-            TouchesOf::Code(_) => "code_id",
-            TouchesOf::Store(_) => "store_id",
-        };
-        let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT scan_id, touched_at, code_id, batch_id, campaign_id, channel_id, store_id \
-             FROM touches WHERE {column} = $1 AND touched_at >= $2 \
-             AND touched_at <= $3 ORDER BY touched_at DESC, scan_id DESC LIMIT {MAX_TOUCHES}"
-        )));
-        let query = match by {
-            TouchesOf::Visitor(visitor) => query.bind(visitor),
-            TouchesOf::Code(id) | TouchesOf::Store(id) => query.bind(id),
-        };
-        let mut touches: Vec<Touch> = query.bind(since).bind(until).fetch_all(self.pool()).await?;
-        touches.reverse();
-        Ok(touches)
+    /// For each of `wanted` (whose, since, until): the latest folded touches in
+    /// `[since, until]` (at most [`MAX_TOUCHES`]), oldest first. A conversion group's
+    /// paths are read in one statement per [`PATHS_PER_READ`] instead of one each.
+    pub async fn touches_of(&self, wanted: &[(TouchesOf, i64, i64)]) -> DbResult<Vec<Vec<Touch>>> {
+        use std::fmt::Write;
+        let mut paths = vec![Vec::new(); wanted.len()];
+        for (slice_no, slice) in wanted.chunks(PATHS_PER_READ).enumerate() {
+            let mut sql = String::new();
+            for (i, (by, _, _)) in slice.iter().enumerate() {
+                let column = match by {
+                    TouchesOf::Visitor(_) => "visitor_id",
+                    TouchesOf::Code(_) => "code_id",
+                    TouchesOf::Store(_) => "store_id",
+                };
+                let p = 3 * i;
+                let _ = write!(
+                    sql,
+                    "{}SELECT {i} AS path, t.* FROM (SELECT {TOUCH_COLUMNS} FROM touches \
+                     WHERE {column} = ${} AND touched_at >= ${} AND touched_at <= ${} \
+                     ORDER BY touched_at DESC, scan_id DESC LIMIT {MAX_TOUCHES}) AS t",
+                    if i == 0 { "" } else { " UNION ALL " },
+                    p + 1,
+                    p + 2,
+                    p + 3
+                );
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (by, since, until) in slice {
+                query = match by {
+                    TouchesOf::Visitor(visitor) => query.bind(visitor.clone()),
+                    TouchesOf::Code(id) | TouchesOf::Store(id) => query.bind(*id),
+                };
+                query = query.bind(*since).bind(*until);
+            }
+            for row in query.fetch_all(self.pool()).await? {
+                let path: i64 = row.try_get("path")?;
+                paths[slice_no * PATHS_PER_READ + path as usize].push(Touch::from_row(&row)?);
+            }
+        }
+        for path in &mut paths {
+            path.reverse();
+        }
+        Ok(paths)
     }
 
     /// A campaign's currency; `None` for no such campaign.

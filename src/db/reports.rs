@@ -2,6 +2,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
 use super::{Db, DbResult};
 use crate::domain::VisitorSketch;
 use crate::domain::attribution::{Rules, split_cents};
@@ -76,7 +79,7 @@ pub struct CampaignCredit {
 }
 
 /// One qualifying touch of a conversion's path, as a report reads it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 struct CampaignTouch {
     conversion_id: i64,
     converted_at: i64,
@@ -89,6 +92,27 @@ struct CampaignTouch {
     /// How many campaigns the whole path touches.
     campaigns: i64,
 }
+
+/// Read by position, in the order of [`TOUCH_COLUMNS`]: a report reads 100,000 of them,
+/// and finding each column by name took a tenth of its time.
+impl sqlx::FromRow<'_, AnyRow> for CampaignTouch {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            conversion_id: row.try_get(0)?,
+            converted_at: row.try_get(1)?,
+            touched_at: row.try_get(2)?,
+            campaign_id: row.try_get(3)?,
+            channel_id: row.try_get(4)?,
+            batch_id: row.try_get(5)?,
+            store_id: row.try_get(6)?,
+            amount_cents: row.try_get(7)?,
+            campaigns: row.try_get(8)?,
+        })
+    }
+}
+
+const TOUCH_COLUMNS: &str = "conversion_id, converted_at, touched_at, campaign_id, channel_id, \
+     batch_id, store_id, amount_cents, campaigns";
 
 impl Db {
     /// Human scans, bot scans and new visitors per hour of the range.
@@ -121,13 +145,12 @@ impl Db {
     ) -> DbResult<CampaignCredit> {
         let window = rules.window.ms();
         // One range read of the campaign's touches inside the window, in conversion order.
-        let touches: Vec<CampaignTouch> = sqlx::query_as(
-            "SELECT conversion_id, converted_at, touched_at, campaign_id, channel_id, \
-             batch_id, store_id, amount_cents, campaigns FROM conversion_touches \
+        let touches: Vec<CampaignTouch> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOUCH_COLUMNS} FROM conversion_touches \
              WHERE campaign_id = $1 AND converted_at >= $2 AND converted_at < $3 \
              AND touched_at >= converted_at - $4 AND touched_at <= converted_at \
-             ORDER BY campaign_id, converted_at, conversion_id, position",
-        )
+             ORDER BY campaign_id, converted_at, conversion_id, position"
+        )))
         .bind(campaign_id)
         .bind(range.from)
         .bind(range.to)
@@ -155,8 +178,7 @@ impl Db {
         let mut whole_paths: HashMap<i64, Vec<CampaignTouch>> = HashMap::new();
         for ids in crossing.chunks(500) {
             let sql = format!(
-                "SELECT conversion_id, converted_at, touched_at, campaign_id, channel_id, \
-                 batch_id, store_id, amount_cents, campaigns FROM conversion_touches \
+                "SELECT {TOUCH_COLUMNS} FROM conversion_touches \
                  WHERE conversion_id IN ({}) AND touched_at >= converted_at - {window} \
                  AND touched_at <= converted_at ORDER BY conversion_id, position",
                 ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")

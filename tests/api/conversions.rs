@@ -428,7 +428,16 @@ async fn purchases_reported_at_once_each_get_their_own_answer() {
             .await
             .unwrap()
     };
+    // Visitors who each scanned one channel: their paths are read in one statement with
+    // the tokens' and must not be mixed up.
+    for n in 0..8 {
+        s.scan_at(n % 4, &format!("person-{n}"), now() - HOUR).await;
+    }
     let mut bodies = Vec::new();
+    for n in 0..8 {
+        bodies.push(json!({"order_id": format!("V-{n}"), "amount_cents": 300,
+                           "currency": "CNY", "visitor_id": format!("person-{n}")}));
+    }
     for n in 0..30 {
         bodies.push(
             json!({"order_id": format!("G-{n}"), "amount_cents": 100 + n,
@@ -478,6 +487,14 @@ async fn purchases_reported_at_once_each_get_their_own_answer() {
         match body["order_id"].as_str().unwrap() {
             "TWICE" => {}
             "DOLLARS" => refused(*status, conversion, StatusCode::UNPROCESSABLE_ENTITY, "CNY"),
+            order if order.starts_with("V-") => {
+                assert_eq!(*status, StatusCode::CREATED, "{conversion}");
+                let n: usize = order[2..].parse().unwrap();
+                let touches = conversion["touches"].as_array().unwrap();
+                assert_eq!(touches.len(), 1, "{conversion}");
+                assert_eq!(touches[0]["channel_id"], s.channels[n % 4]["id"]);
+                assert!(ids.insert(conversion["id"].as_i64().unwrap()));
+            }
             order => {
                 assert_eq!(*status, StatusCode::CREATED, "{conversion}");
                 assert_eq!(conversion["order_id"], order);
@@ -491,7 +508,7 @@ async fn purchases_reported_at_once_each_get_their_own_answer() {
         .fetch_one(&db)
         .await
         .unwrap();
-    assert_eq!(stored, 31);
+    assert_eq!(stored, 39);
 }
 
 #[tokio::test]
