@@ -12,7 +12,7 @@
 #    database with their rollups and touches (as the scan writer and the fold would have),
 #    BENCH_CONVERSIONS (default 100,000) conversions imported as one CSV through
 #    POST /api/v1/conversions/import (its rate and scanloop's peak memory), then the channel
-#    report with each model, best of 5 and median.
+#    report with each model and the funnel, best of 5 and median.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -129,3 +129,11 @@ t = [float(x) * 1000 for x in sys.stdin]
 total = json.load(open('$work/report.json'))['total']
 print(f'channel report, $model: best {t[0]:.0f} ms, median {t[2]:.0f} ms (conversions {total[\"conversions\"]:.0f}, revenue {total[\"revenue_cents\"]})')"
 done
+for _ in 1 2 3 4 5; do
+  curl -s -o "$work/funnel.json" -w '%{time_total}\n' -H "Authorization: Bearer $KEY" \
+    "$base/reports/funnel?campaign_id=$campaign"
+done | sort -n | python3 -c "
+import json, sys
+t = [float(x) * 1000 for x in sys.stdin]
+steps = {s['step']: s['count'] for s in json.load(open('$work/funnel.json'))['steps']}
+print(f'funnel report: best {t[0]:.0f} ms, median {t[2]:.0f} ms (conversions {steps[\"conversions\"]:.0f}, repeat purchasers {steps[\"repeat_purchasers\"]:.0f})')"

@@ -20,6 +20,7 @@ mod sources;
 mod spend;
 mod status;
 mod stores;
+mod targets;
 mod touches;
 mod watermarks;
 
@@ -37,7 +38,9 @@ pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use logos::{LogoInfo, LogoOwner};
 pub use photos::{NewPhoto, Photo, PhotoStatus};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
-pub use reports::{CampaignCredit, ChannelReportRow, Credit, GroupReportRow, ReportRange};
+pub use reports::{
+    CampaignCredit, ChannelReport, ChannelReportRow, Credit, GroupReportRow, ReportRange,
+};
 pub use scans::{ScanRow, WriterConnection};
 pub use sources::{ROTATION_GRACE_MS, Source};
 pub use spend::{NewSpend, Spend};

@@ -78,6 +78,14 @@ pub struct CampaignCredit {
     pub unattributed_revenue_cents: i64,
 }
 
+/// The channels of a campaign, and its distinct visitors across all of them (a person who
+/// scanned two channels is one of the campaign's visitors).
+#[derive(Debug, Default)]
+pub struct ChannelReport {
+    pub rows: Vec<ChannelReportRow>,
+    pub unique_visitors: i64,
+}
+
 /// One qualifying touch of a conversion's path, as a report reads it.
 #[derive(Debug, Clone)]
 struct CampaignTouch {
@@ -273,7 +281,7 @@ impl Db {
         &self,
         campaign_id: i64,
         range: ReportRange,
-    ) -> DbResult<Vec<ChannelReportRow>> {
+    ) -> DbResult<ChannelReport> {
         let channels: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
             "SELECT ch.id, ch.name, ch.slug, ch.kind, CAST(COALESCE((SELECT SUM(b.cost_cents) \
              FROM batches b WHERE b.campaign_id = $1 AND b.channel_id = ch.id), 0) AS BIGINT) \
@@ -333,12 +341,20 @@ impl Db {
                 Err(err) => tracing::error!(%err, channel_id, "skipping a damaged visitor sketch"),
             }
         }
+        // Merged from the channels' sketches: one merge per channel, not per hour.
+        let mut campaign = VisitorSketch::default();
+        for sketch in visitors.values() {
+            campaign.merge(sketch);
+        }
         for (channel_id, sketch) in visitors {
             if let Some(row) = rows.get_mut(&channel_id) {
                 row.unique_visitors = sketch.estimate();
             }
         }
-        Ok(rows.into_values().collect())
+        Ok(ChannelReport {
+            rows: rows.into_values().collect(),
+            unique_visitors: campaign.estimate(),
+        })
     }
 }
 

@@ -17,6 +17,7 @@ pub mod signature;
 pub mod slug;
 pub mod status;
 pub mod target_url;
+pub mod targets;
 pub mod time;
 pub mod token;
 pub mod visitor_sketch;

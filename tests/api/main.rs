@@ -11,6 +11,7 @@ mod digital_link;
 mod durability;
 mod events;
 mod exports;
+mod funnel;
 mod geo;
 mod helpers;
 mod history;

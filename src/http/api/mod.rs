@@ -10,6 +10,7 @@ mod conversion_import;
 mod conversions;
 mod error_responses;
 mod exports;
+mod funnel;
 mod landing;
 mod logos;
 mod photos;
@@ -19,6 +20,7 @@ mod sheets;
 mod sources;
 mod spend;
 mod stores;
+mod targets;
 mod time;
 
 pub(crate) use conversions::{ConversionView, ReportConversion, record as record_conversion};
@@ -118,6 +120,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(reports::batches))
         .routes(routes!(reports::stores))
         .routes(routes!(reports::daily))
+        .routes(routes!(funnel::funnel))
+        .routes(routes!(targets::put_targets, targets::get_targets))
         .split_for_parts();
     let timeout = state.settings.api_timeout;
     let operations = router

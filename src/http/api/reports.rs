@@ -24,7 +24,7 @@ const MS_PER_HOUR: i64 = 3_600_000;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    campaign_id: i64,
+    pub(super) campaign_id: i64,
     /// Start (RFC 3339 or YYYY-MM-DD, 1970 to 9999-12-31T23:00:00Z), rounded down to the
     /// hour; default: 1970-01-01.
     #[param(format = DateTime)]
@@ -195,22 +195,22 @@ impl ChannelRow {
 }
 
 /// Billionths of a conversion as conversions, to six places.
-fn whole(credit: i64) -> f64 {
+pub(super) fn whole(credit: i64) -> f64 {
     round6(credit as f64 / CREDIT_UNIT as f64)
 }
 
-fn round6(x: f64) -> f64 {
+pub(super) fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
 /// Spend per conversion, rounded to the cent.
-fn cpa(spend_cents: i64, credit: i64) -> Option<i64> {
+pub(super) fn cpa(spend_cents: i64, credit: i64) -> Option<i64> {
     (credit > 0).then(|| {
         ((spend_cents as i128 * CREDIT_UNIT as i128 + credit as i128 / 2) / credit as i128) as i64
     })
 }
 
-fn roas(revenue_cents: i64, spend_cents: i64) -> Option<f64> {
+pub(super) fn roas(revenue_cents: i64, spend_cents: i64) -> Option<f64> {
     (spend_cents > 0).then(|| round6(revenue_cents as f64 / spend_cents as f64))
 }
 
@@ -253,15 +253,15 @@ impl ReportQuery {
 
 /// What every report needs: the campaign, the range, the attribution asked for, and the
 /// conversions credited under it.
-struct Prepared {
-    campaign: Campaign,
-    range: ReportRange,
-    offset: UtcOffset,
-    rules: Rules,
-    credit: CampaignCredit,
+pub(super) struct Prepared {
+    pub(super) campaign: Campaign,
+    pub(super) range: ReportRange,
+    pub(super) offset: UtcOffset,
+    pub(super) rules: Rules,
+    pub(super) credit: CampaignCredit,
 }
 
-async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Prepared> {
+pub(super) async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Prepared> {
     let campaign = state
         .db
         .campaign(query.campaign_id)
@@ -331,7 +331,8 @@ pub async fn channels(
     let rows = state
         .db
         .channel_report(query.campaign_id, prepared.range)
-        .await?;
+        .await?
+        .rows;
     let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
         (s + r.scans, b + r.bot_scans, c + r.spend_cents)
     });
@@ -427,6 +428,7 @@ pub async fn daily(
         .db
         .channel_report(query.campaign_id, prepared.range)
         .await?
+        .rows
         .iter()
         .map(|r| r.spend_cents)
         .sum();

@@ -1,0 +1,7 @@
+-- What a campaign's team planned with (counts per funnel step, rates between steps, CPA,
+-- ROAS and revenue), as the JSON object `PUT /api/v1/campaigns/{id}/targets` took.
+CREATE TABLE campaign_targets (
+    campaign_id INTEGER PRIMARY KEY REFERENCES campaigns (id),
+    targets     TEXT    NOT NULL,
+    updated_at  INTEGER NOT NULL
+);

@@ -1,0 +1,129 @@
+//! A campaign's targets (kept as the JSON document the API took), and the funnel's counts
+//! that the channel report does not already have: landing views and clicks from the event
+//! rollups, repeat purchasers from the stored touch paths.
+
+use std::collections::BTreeMap;
+
+use super::{Db, DbResult, ReportRange, now_ms};
+
+/// Human events of one kind (`view`, `click`) per channel; channel 0 holds visits that came
+/// without a code.
+#[derive(Debug, Default)]
+pub struct EventCounts {
+    pub by_channel: BTreeMap<i64, i64>,
+    pub total: i64,
+}
+
+/// Buyers with at least two conversions credited to the campaign; per channel, those of
+/// them whose paths the channel's scans are on.
+#[derive(Debug, Default)]
+pub struct RepeatPurchasers {
+    pub by_channel: BTreeMap<i64, i64>,
+    pub total: i64,
+}
+
+impl Db {
+    pub async fn campaign_targets(&self, campaign_id: i64) -> DbResult<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT targets FROM campaign_targets WHERE campaign_id = $1")
+                .bind(campaign_id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|(targets,)| targets))
+    }
+
+    /// Replaces the campaign's targets; `None` removes them.
+    pub async fn set_campaign_targets(
+        &self,
+        campaign_id: i64,
+        targets: Option<String>,
+    ) -> DbResult<()> {
+        let _turn = self.write_turn().await;
+        match targets {
+            Some(targets) => {
+                sqlx::query(
+                    "INSERT INTO campaign_targets (campaign_id, targets, updated_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (campaign_id) \
+                     DO UPDATE SET targets = excluded.targets, updated_at = excluded.updated_at",
+                )
+                .bind(campaign_id)
+                .bind(targets)
+                .bind(now_ms())
+                .execute(self.pool())
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM campaign_targets WHERE campaign_id = $1")
+                    .bind(campaign_id)
+                    .execute(self.pool())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Human events of `kind` in the range, per channel, from the hourly event rollups.
+    pub async fn event_counts(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+        kind: &str,
+    ) -> DbResult<EventCounts> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT channel_id, CAST(SUM(events) AS BIGINT) FROM event_rollups \
+             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 AND kind = $4 \
+             GROUP BY channel_id",
+        )
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .bind(kind.to_owned())
+        .fetch_all(self.pool())
+        .await?;
+        let mut counts = EventCounts::default();
+        for (channel_id, events) in rows {
+            counts.total += events;
+            counts.by_channel.insert(channel_id, events);
+        }
+        Ok(counts)
+    }
+
+    /// Buyers who made at least two of the conversions in the range whose touch paths
+    /// reach the campaign (inside `window_ms` before each purchase). A buyer is the
+    /// visitor, or the code for a purchase keyed by its token without a visitor; a till
+    /// purchase keyed by its store names no one and is left out.
+    pub async fn repeat_purchasers(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+        window_ms: i64,
+    ) -> DbResult<RepeatPurchasers> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "WITH reached AS (SELECT DISTINCT conversion_id, channel_id FROM conversion_touches \
+                 WHERE campaign_id = $1 AND converted_at >= $2 AND converted_at < $3 \
+                 AND touched_at >= converted_at - $4 AND touched_at <= converted_at), \
+             buyers AS (SELECT r.conversion_id, r.channel_id, \
+                 COALESCE(c.visitor_id, 'code:' || c.key_value) AS buyer \
+                 FROM reached r JOIN conversions c ON c.id = r.conversion_id \
+                 WHERE c.visitor_id IS NOT NULL OR c.key_kind = 'token'), \
+             repeaters AS (SELECT buyer FROM buyers GROUP BY buyer \
+                 HAVING COUNT(DISTINCT conversion_id) >= 2) \
+             SELECT DISTINCT b.channel_id, b.buyer FROM buyers b \
+             JOIN repeaters USING (buyer)",
+        )
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .bind(window_ms)
+        .fetch_all(self.pool())
+        .await?;
+        let mut repeat = RepeatPurchasers::default();
+        let mut buyers = std::collections::HashSet::new();
+        for (channel_id, buyer) in rows {
+            *repeat.by_channel.entry(channel_id).or_default() += 1;
+            buyers.insert(buyer);
+        }
+        repeat.total = buyers.len() as i64;
+        Ok(repeat)
+    }
+}

@@ -1,0 +1,250 @@
+//! `GET /api/v1/reports/funnel`: where people drop off, for the campaign and each channel:
+//! scans, unique scanners, landing views, CTA clicks, conversions, repeat purchasers, the
+//! rate into each step, and the campaign's progress against its targets.
+
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::ErrorBody;
+use super::attribution::AttributionView;
+use super::reports::{Prepared, ReportQuery, cpa, prepare, roas, round6, whole};
+use super::targets::stored;
+use super::time::to_rfc3339;
+use crate::db::now_ms;
+use crate::domain::EventKind;
+use crate::domain::targets::{Run, Step, Targets, count_progress};
+use crate::http::AppState;
+use crate::http::error::Result;
+use crate::http::extract::{Json, Query};
+
+#[derive(Serialize, ToSchema)]
+pub struct FunnelReport {
+    campaign_id: i64,
+    from: String,
+    to: String,
+    tz: String,
+    currency: String,
+    attribution: AttributionView,
+    /// The share of the campaign's run passed (from its start, or its creation, to its
+    /// end); absent when it has no end, and then a count target is due whole.
+    run_elapsed: Option<f64>,
+    /// The campaign's funnel, with its targets.
+    steps: Vec<FunnelStep>,
+    money: Money,
+    /// Each channel's funnel (landing views and clicks that came without a code belong
+    /// to no channel, so channels may add up to less than the campaign).
+    channels: Vec<ChannelFunnel>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FunnelStep {
+    /// `scans`, `unique_scanners`, `landing_views`, `cta_clicks`, `conversions` or
+    /// `repeat_purchasers`.
+    step: &'static str,
+    /// Conversions are credited shares (fractional under shared models); unique scanners
+    /// are an estimate past 1,024 visitors.
+    count: f64,
+    /// This step's count over the previous step's; absent first and after a zero.
+    rate: Option<f64>,
+    /// The campaign's target for the count.
+    target: Option<i64>,
+    /// How much of the target is due by now (the share of the run passed).
+    due: Option<f64>,
+    /// The target rate into this step.
+    target_rate: Option<f64>,
+    /// Below what is due, or below the target rate; absent without targets.
+    behind: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Money {
+    /// Revenue credited, net of refunds.
+    revenue_cents: i64,
+    spend_cents: i64,
+    cpa_cents: Option<i64>,
+    roas: Option<f64>,
+    target_cpa_cents: Option<i64>,
+    target_roas: Option<f64>,
+    target_revenue_cents: Option<i64>,
+    /// Which money targets are missed: `cpa_cents` (above it), `roas` (below it),
+    /// `revenue_cents` (below what is due by now).
+    behind: Vec<&'static str>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChannelFunnel {
+    channel_id: i64,
+    channel: String,
+    steps: Vec<FunnelStep>,
+}
+
+/// The funnel of a campaign and of each of its channels over the range, with the rate
+/// into each step and progress against the campaign's targets.
+#[utoipa::path(get, path = "/api/v1/reports/funnel", tag = "reports", params(ReportQuery),
+    responses((status = 200, body = FunnelReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn funnel(
+    State(state): State<AppState>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<FunnelReport>> {
+    let prepared = prepare(&state, &query).await?;
+    let (campaign_id, range) = (query.campaign_id, prepared.range);
+    let db = &state.db;
+    let channels = db.channel_report(campaign_id, range).await?;
+    let views = db
+        .event_counts(campaign_id, range, EventKind::View.as_str())
+        .await?;
+    let clicks = db
+        .event_counts(campaign_id, range, EventKind::Click.as_str())
+        .await?;
+    let repeat = db
+        .repeat_purchasers(campaign_id, range, prepared.rules.window.ms())
+        .await?;
+    let (_, targets) = stored(&state, campaign_id).await?;
+    let campaign = &prepared.campaign;
+    let run = Run {
+        starts_at: campaign.starts_at.unwrap_or(campaign.created_at),
+        ends_at: campaign.ends_at,
+    };
+    let elapsed = run.elapsed(now_ms());
+
+    let credit = &prepared.credit;
+    let scans: i64 = channels.rows.iter().map(|r| r.scans).sum();
+    let spend_cents: i64 = channels.rows.iter().map(|r| r.spend_cents).sum();
+    let counts = [
+        scans as f64,
+        channels.unique_visitors as f64,
+        views.total as f64,
+        clicks.total as f64,
+        whole(credit.total.conversions),
+        repeat.total as f64,
+    ];
+    let campaign_steps = steps(counts, Some((&targets, elapsed)));
+    let revenue = credit.total.revenue_cents;
+    let money = money(
+        revenue,
+        spend_cents,
+        credit.total.conversions,
+        &targets,
+        elapsed,
+    );
+    let channel_funnels = channels
+        .rows
+        .iter()
+        .map(|row| {
+            let id = row.channel_id;
+            let of = |m: &std::collections::BTreeMap<i64, i64>| m.get(&id).copied().unwrap_or(0);
+            let conversions = credit.by_channel.get(&id).map_or(0, |c| c.conversions);
+            ChannelFunnel {
+                channel_id: id,
+                channel: row.channel.clone(),
+                steps: steps(
+                    [
+                        row.scans as f64,
+                        row.unique_visitors as f64,
+                        of(&views.by_channel) as f64,
+                        of(&clicks.by_channel) as f64,
+                        whole(conversions),
+                        of(&repeat.by_channel) as f64,
+                    ],
+                    None,
+                ),
+            }
+        })
+        .collect();
+    Ok(Json(report(
+        prepared,
+        elapsed,
+        campaign_steps,
+        money,
+        channel_funnels,
+    )))
+}
+
+/// The steps with their rates, and against the targets when given.
+fn steps(counts: [f64; 6], planned: Option<(&Targets, Option<f64>)>) -> Vec<FunnelStep> {
+    Step::ALL
+        .iter()
+        .map(|&step| {
+            let i = step.index();
+            let count = counts[i];
+            let rate = (i > 0 && counts[i - 1] > 0.0).then(|| round6(count / counts[i - 1]));
+            let target = planned.and_then(|(t, _)| t.counts[i]);
+            let target_rate = planned.and_then(|(t, _)| t.rates[i]);
+            let progress = target.map(|t| count_progress(count, t, planned.and_then(|p| p.1)));
+            // A rate after a zero is unknown: neither behind nor on plan.
+            let rate_behind = target_rate.and_then(|t| rate.map(|r| r < t));
+            let behind = match (progress.map(|p| p.1), rate_behind) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(false) || b.unwrap_or(false)),
+            };
+            FunnelStep {
+                step: step.as_str(),
+                count,
+                rate,
+                target,
+                due: progress.map(|p| round6(p.0)),
+                target_rate,
+                behind,
+            }
+        })
+        .collect()
+}
+
+fn money(
+    revenue_cents: i64,
+    spend_cents: i64,
+    credit: i64,
+    targets: &Targets,
+    elapsed: Option<f64>,
+) -> Money {
+    let cpa_cents = cpa(spend_cents, credit);
+    let roas = roas(revenue_cents, spend_cents);
+    let mut behind = Vec::new();
+    if let (Some(target), Some(cpa)) = (targets.cpa_cents, cpa_cents)
+        && cpa > target
+    {
+        behind.push("cpa_cents");
+    }
+    if let (Some(target), Some(roas)) = (targets.roas, roas)
+        && roas < target
+    {
+        behind.push("roas");
+    }
+    if let Some(target) = targets.revenue_cents
+        && count_progress(revenue_cents as f64, target, elapsed).1
+    {
+        behind.push("revenue_cents");
+    }
+    Money {
+        revenue_cents,
+        spend_cents,
+        cpa_cents,
+        roas,
+        target_cpa_cents: targets.cpa_cents,
+        target_roas: targets.roas,
+        target_revenue_cents: targets.revenue_cents,
+        behind,
+    }
+}
+
+fn report(
+    prepared: Prepared,
+    elapsed: Option<f64>,
+    steps: Vec<FunnelStep>,
+    money: Money,
+    channels: Vec<ChannelFunnel>,
+) -> FunnelReport {
+    FunnelReport {
+        campaign_id: prepared.campaign.id,
+        from: to_rfc3339(prepared.range.from),
+        to: to_rfc3339(prepared.range.to),
+        tz: prepared.offset.to_string(),
+        currency: prepared.campaign.currency,
+        attribution: prepared.rules.into(),
+        run_elapsed: elapsed.map(round6),
+        steps,
+        money,
+        channels,
+    }
+}
