@@ -171,6 +171,40 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
     );
     assert!(step(&channel(&tv["id"])["steps"], "cta_clicks")["rate"].is_null());
 
+    // The same as CSV for a spreadsheet: the campaign's steps, then each channel's.
+    let csv = app
+        .get(&format!(
+            "/api/v1/reports/funnel?campaign_id={}&format=csv",
+            campaign["id"]
+        ))
+        .await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let disposition = csv.headers()["content-disposition"].to_str().unwrap();
+    assert!(disposition.contains("funnel-"), "{disposition}");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "channel_id,channel,step,count,rate,target,due,target_rate,behind"
+    );
+    assert_eq!(lines.len(), 1 + 6 * 3, "{csv}");
+    assert_eq!(lines[2], ",campaign,unique_scanners,3.0,1.0,10,10.0,,true");
+    assert!(lines[7 + 4].ends_with(",conversions,2.0,2.0,,,,"), "{csv}");
+    let channels_csv = app
+        .get(&format!(
+            "/api/v1/reports/channels?campaign_id={}&format=csv",
+            campaign["id"]
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        channels_csv.starts_with("channel_id,channel,channel_slug,kind,scans,unique_visitors,"),
+        "{channels_csv}"
+    );
+    assert_eq!(channels_csv.lines().count(), 3);
+
     // Half-way through a run, half of a count target is due.
     let db = app.db().await;
     let now = chrono::Utc::now().timestamp_millis();
@@ -248,6 +282,15 @@ async fn bad_targets_and_funnels_are_refused_with_what_to_fix() {
         ))
         .await;
     assert_error(refused, StatusCode::BAD_REQUEST, "to").await;
+    for report in ["funnel", "channels", "batches", "stores", "daily"] {
+        let refused = app
+            .get(&format!(
+                "/api/v1/reports/{report}?campaign_id={}&format=xlsx",
+                campaign["id"]
+            ))
+            .await;
+        assert_error(refused, StatusCode::BAD_REQUEST, "format").await;
+    }
     let none = app.get("/api/v1/reports/funnel?campaign_id=999999").await;
     assert_eq!(none.status(), StatusCode::NOT_FOUND);
 

@@ -3,11 +3,13 @@
 //! rate into each step, and the campaign's progress against its targets.
 
 use axum::extract::State;
+use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
 use super::attribution::AttributionView;
+use super::report_format::answer;
 use super::reports::{Prepared, ReportQuery, cpa, prepare, roas, round6, whole};
 use super::targets::stored;
 use super::time::to_rfc3339;
@@ -16,7 +18,7 @@ use crate::domain::EventKind;
 use crate::domain::targets::{Run, Step, Targets, count_progress};
 use crate::http::AppState;
 use crate::http::error::Result;
-use crate::http::extract::{Json, Query};
+use crate::http::extract::Query;
 
 #[derive(Serialize, ToSchema)]
 pub struct FunnelReport {
@@ -82,11 +84,12 @@ pub struct ChannelFunnel {
 /// The funnel of a campaign and of each of its channels over the range, with the rate
 /// into each step and progress against the campaign's targets.
 #[utoipa::path(get, path = "/api/v1/reports/funnel", tag = "reports", params(ReportQuery),
-    responses((status = 200, body = FunnelReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content((FunnelReport = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn funnel(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
-) -> Result<Json<FunnelReport>> {
+) -> Result<Response> {
+    let format = query.format()?;
     let prepared = prepare(&state, &query).await?;
     let (campaign_id, range) = (query.campaign_id, prepared.range);
     let db = &state.db;
@@ -152,13 +155,47 @@ pub async fn funnel(
             }
         })
         .collect();
-    Ok(Json(report(
-        prepared,
-        elapsed,
-        campaign_steps,
-        money,
-        channel_funnels,
-    )))
+    let report = report(prepared, elapsed, campaign_steps, money, channel_funnels);
+    let name = format!("funnel-{}", report.campaign_id);
+    answer(format, &report, report.lines(), &name).await
+}
+
+/// A step as a CSV line: the campaign's steps first (no channel), then each channel's.
+#[derive(Serialize)]
+struct FunnelLine<'a> {
+    channel_id: Option<i64>,
+    channel: &'a str,
+    step: &'static str,
+    count: f64,
+    rate: Option<f64>,
+    target: Option<i64>,
+    due: Option<f64>,
+    target_rate: Option<f64>,
+    behind: Option<bool>,
+}
+
+impl FunnelReport {
+    fn lines(&self) -> impl Iterator<Item = FunnelLine<'_>> {
+        let campaign = self.steps.iter().map(|s| (None, "campaign", s));
+        let channels = self.channels.iter().flat_map(|c| {
+            c.steps
+                .iter()
+                .map(move |s| (Some(c.channel_id), c.channel.as_str(), s))
+        });
+        campaign
+            .chain(channels)
+            .map(|(channel_id, channel, s)| FunnelLine {
+                channel_id,
+                channel,
+                step: s.step,
+                count: s.count,
+                rate: s.rate,
+                target: s.target,
+                due: s.due,
+                target_rate: s.target_rate,
+                behind: s.behind,
+            })
+    }
 }
 
 /// The steps with their rates, and against the targets when given.

@@ -15,6 +15,7 @@ mod landing;
 mod logos;
 mod photos;
 mod products;
+mod report_format;
 mod reports;
 mod sheets;
 mod sources;
@@ -241,6 +242,11 @@ name_schema!(
     "how credit is shared: last_touch, first_touch, linear, time_decay or position_based"
 );
 name_schema!(ChannelKindName, ChannelKind::ALL, "the kind of channel");
+name_schema!(
+    FormatName,
+    report_format::Format::ALL,
+    "how a report is answered: json, or csv (its rows for a spreadsheet)"
+);
 name_schema!(
     PhotoStatusName,
     PhotoStatus::ALL,

@@ -2,12 +2,14 @@
 //! store of a campaign performs, with the conversions credited to it.
 
 use axum::extract::State;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::attribution::{AttributionView, rules_over};
+use super::report_format::{Format, answer};
 use super::time::{EARLIEST_MS, parse_optional, to_rfc3339};
-use super::{ErrorBody, ModelName};
+use super::{ErrorBody, FormatName, ModelName};
 use std::collections::BTreeMap;
 
 use crate::db::{
@@ -17,7 +19,7 @@ use crate::domain::attribution::{CREDIT_UNIT, Rules};
 use crate::domain::time::UtcOffset;
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
-use crate::http::extract::{Json, Query};
+use crate::http::extract::Query;
 
 const MS_PER_HOUR: i64 = 3_600_000;
 
@@ -44,6 +46,15 @@ pub struct ReportQuery {
     /// The report's time zone as a UTC offset in whole hours (`+08:00`, `-05:00`; default
     /// UTC): plain dates in `from` and `to` start at its midnight, and days are its days.
     tz: Option<String>,
+    /// `json` (default) or `csv`: the rows as a CSV file for a spreadsheet.
+    #[param(value_type = Option<FormatName>)]
+    format: Option<String>,
+}
+
+impl ReportQuery {
+    pub(super) fn format(&self) -> Result<Format> {
+        Format::parse(self.format.as_deref())
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -322,11 +333,12 @@ impl Prepared {
 /// Per-channel scans, visitors, bots and spend (read from hourly rollups), and the
 /// conversions, revenue, CPA and ROAS credited to them under the attribution asked for.
 #[utoipa::path(get, path = "/api/v1/reports/channels", tag = "reports", params(ReportQuery),
-    responses((status = 200, body = Report<ChannelRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content((Report<ChannelRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn channels(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
-) -> Result<Json<Report<ChannelRow>>> {
+) -> Result<Response> {
+    let format = query.format()?;
     let prepared = prepare(&state, &query).await?;
     let rows = state
         .db
@@ -344,38 +356,46 @@ pub async fn channels(
             ChannelRow::new(r, credit.copied().unwrap_or_default())
         })
         .collect();
-    Ok(Json(prepared.report(rows, total)))
+    let report = prepared.report(rows, total);
+    let name = format!("channels-{}", report.campaign_id);
+    answer(format, &report, &report.rows, &name).await
 }
 
 /// Per-batch scans and print cost, and the conversions credited to each batch's scans.
 #[utoipa::path(get, path = "/api/v1/reports/batches", tag = "reports", params(ReportQuery),
-    responses((status = 200, body = Report<GroupRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content((Report<GroupRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn batches(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
-) -> Result<Json<Report<GroupRow>>> {
+) -> Result<Response> {
+    let format = query.format()?;
     let prepared = prepare(&state, &query).await?;
     let rows = state
         .db
         .batch_report(query.campaign_id, prepared.range)
         .await?;
-    Ok(Json(grouped(prepared, rows, |c| &c.by_batch)))
+    let report = grouped(prepared, rows, |c| &c.by_batch);
+    let name = format!("batches-{}", report.campaign_id);
+    answer(format, &report, &report.rows, &name).await
 }
 
 /// Per-store scans and print cost (of the store's batches), and the conversions credited
 /// to scans made in each store.
 #[utoipa::path(get, path = "/api/v1/reports/stores", tag = "reports", params(ReportQuery),
-    responses((status = 200, body = Report<GroupRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content((Report<GroupRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn stores(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
-) -> Result<Json<Report<GroupRow>>> {
+) -> Result<Response> {
+    let format = query.format()?;
     let prepared = prepare(&state, &query).await?;
     let rows = state
         .db
         .store_report(query.campaign_id, prepared.range)
         .await?;
-    Ok(Json(grouped(prepared, rows, |c| &c.by_store)))
+    let report = grouped(prepared, rows, |c| &c.by_store);
+    let name = format!("stores-{}", report.campaign_id);
+    answer(format, &report, &report.rows, &name).await
 }
 
 /// One day in the report's zone.
@@ -395,11 +415,12 @@ pub struct DayRow {
 /// The campaign day by day in the report's zone (days with scans or conversions): scans
 /// by when they were made, conversions by when they were bought.
 #[utoipa::path(get, path = "/api/v1/reports/daily", tag = "reports", params(ReportQuery),
-    responses((status = 200, body = Report<DayRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content((Report<DayRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn daily(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
-) -> Result<Json<Report<DayRow>>> {
+) -> Result<Response> {
+    let format = query.format()?;
     let prepared = prepare(&state, &query).await?;
     let offset = prepared.offset;
     let hours = state
@@ -445,7 +466,9 @@ pub async fn daily(
             refunded_cents: credit.refunded_cents,
         })
         .collect();
-    Ok(Json(prepared.report(rows, total)))
+    let report = prepared.report(rows, total);
+    let name = format!("daily-{}", report.campaign_id);
+    answer(format, &report, &report.rows, &name).await
 }
 
 /// A batch or store report: each row with its credit, and the campaign's total.
