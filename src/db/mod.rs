@@ -20,6 +20,7 @@ mod sources;
 mod spend;
 mod status;
 mod stores;
+mod suspicious;
 mod targets;
 mod touches;
 mod watermarks;
@@ -46,6 +47,7 @@ pub use sources::{ROTATION_GRACE_MS, Source};
 pub use spend::{NewSpend, Spend};
 pub use status::StatusTarget;
 pub use stores::{NewStore, Store};
+pub use suspicious::{Suspicion, SuspiciousCode};
 
 use std::str::FromStr;
 use std::sync::Arc;

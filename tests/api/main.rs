@@ -27,5 +27,6 @@ mod redirect;
 mod reports;
 mod retention;
 mod sheets;
+mod suspicious;
 mod webdriver;
 mod zbar;

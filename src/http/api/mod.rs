@@ -21,6 +21,7 @@ mod sheets;
 mod sources;
 mod spend;
 mod stores;
+mod suspicious;
 mod targets;
 mod time;
 
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(reports::stores))
         .routes(routes!(reports::daily))
         .routes(routes!(funnel::funnel))
+        .routes(routes!(suspicious::suspicious_codes))
         .routes(routes!(targets::put_targets, targets::get_targets))
         .split_for_parts();
     let timeout = state.settings.api_timeout;
