@@ -4,9 +4,9 @@
 //!
 //! Its indexes grow in random order (a visitor id is random), so each touch costs a page
 //! write the scans' own tables avoid; the job runs it on a budget (see
-//! `jobs::code_history`).
+//! `jobs::code_history`). The same step counts each code's busiest hour, on that budget.
 
-use super::code_history::fold_watermark;
+use super::code_history::{fold_busiest_hours, fold_watermark};
 use super::{Db, DbResult, FoldStep, now_ms, watermarks};
 use crate::domain::attribution::LONGEST_WINDOW;
 
@@ -54,6 +54,7 @@ impl Db {
         .bind(to)
         .execute(&mut *tx)
         .await?;
+        fold_busiest_hours(&mut tx, from, to).await?;
         sqlx::query(
             "DELETE FROM touches WHERE scan_id IN \
              (SELECT scan_id FROM touches ORDER BY scan_id LIMIT $1) AND touched_at < $2",
