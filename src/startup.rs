@@ -164,16 +164,20 @@ impl App {
         let db = state.db.clone();
         let limits = state.settings.connection_limits;
         drop(state);
-        // A writer that ends while serving (it panicked) leaves every scan (or click)
-        // unanswerable: stop serving and exit with the error, so a supervisor starts a
-        // fresh process.
+        // A writer that ends while serving (it panicked) leaves every scan (or click, or
+        // purchase) unanswerable: stop serving and exit with the error, so a supervisor
+        // starts a fresh process.
         let (writer_end, writer_watch) = watch(writer_task);
         let (events_end, events_watch) = watch(event_task);
+        let (conversions_end, conversions_watch) = watch(conversion_task);
         let stop = async move {
             tokio::select! {
                 () = shutdown => {}
                 _ = writer_end => tracing::error!("the scan writer stopped; shutting down"),
                 _ = events_end => tracing::error!("the event writer stopped; shutting down"),
+                _ = conversions_end => {
+                    tracing::error!("the conversion writer stopped; shutting down");
+                }
             }
         };
         crate::server::serve(listener, router, limits, stop).await;
@@ -184,8 +188,8 @@ impl App {
         events_watch
             .await?
             .map_err(|err| anyhow::anyhow!("the event writer failed: {err}"))?;
-        conversion_task
-            .await
+        conversions_watch
+            .await?
             .map_err(|err| anyhow::anyhow!("the conversion writer failed: {err}"))?;
         for job in jobs {
             job.abort();
