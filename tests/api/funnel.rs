@@ -85,10 +85,12 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
     let tv_token = app.codes(&tv_batch["id"]).await[0].1.clone();
 
     // Two people scan the poster's codes and open the page; one clicks buy and buys twice.
-    // A third scans the TV code and goes no further.
+    // A third scans the TV code and goes no further; so does the second.
     let buyer = visitor_of(&app.scan(&tokens[0], PHONE).await);
     let looker = visitor_of(&app.scan(&tokens[1], PHONE).await);
     app.scan(&tv_token, PHONE).await;
+    // The looker saw the TV spot too: one person, two channels.
+    visit(&app, &format!("/s/{tv_token}"), &looker).await;
     visit(&app, &format!("/c/tea?code={}", tokens[0]), &buyer).await;
     visit(&app, &format!("/c/tea?code={}", tokens[1]), &looker).await;
     let click = visit(&app, &format!("/c/tea/go/buy?code={}", tokens[0]), &buyer).await;
@@ -128,7 +130,8 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
         .await
         .unwrap();
     let steps = &funnel["steps"];
-    assert_eq!(counts(steps), [3.0, 3.0, 2.0, 1.0, 2.0, 1.0], "{funnel}");
+    assert_eq!(counts(steps), [4.0, 3.0, 2.0, 1.0, 2.0, 1.0], "{funnel}");
+    assert_eq!(step(steps, "unique_scanners")["rate"], 0.75);
     assert_eq!(step(steps, "landing_views")["rate"], 0.666667);
     assert_eq!(step(steps, "cta_clicks")["rate"], 0.5);
     assert_eq!(step(steps, "repeat_purchasers")["rate"], 0.5);
@@ -167,7 +170,7 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
     );
     assert_eq!(
         counts(&channel(&tv["id"])["steps"]),
-        [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+        [2.0, 2.0, 0.0, 0.0, 0.0, 0.0]
     );
     assert!(step(&channel(&tv["id"])["steps"], "cta_clicks")["rate"].is_null());
 
@@ -188,7 +191,7 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
         "channel_id,channel,step,count,rate,target,due,target_rate,behind"
     );
     assert_eq!(lines.len(), 1 + 6 * 3, "{csv}");
-    assert_eq!(lines[2], ",campaign,unique_scanners,3.0,1.0,10,10.0,,true");
+    assert_eq!(lines[2], ",campaign,unique_scanners,3.0,0.75,10,10.0,,true");
     assert!(lines[7 + 4].ends_with(",conversions,2.0,2.0,,,,"), "{csv}");
     let channels_csv = app
         .get(&format!(
@@ -204,6 +207,17 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
         "{channels_csv}"
     );
     assert_eq!(channels_csv.lines().count(), 3);
+    let channels: Value = app
+        .get(&format!(
+            "/api/v1/reports/channels?campaign_id={}",
+            campaign["id"]
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Four channel visitors, three people.
+    assert_eq!(channels["total"]["unique_visitors"], 3, "{channels}");
 
     // Half-way through a run, half of a count target is due.
     let db = app.db().await;

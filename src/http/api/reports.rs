@@ -134,6 +134,10 @@ impl GroupRow {
 #[derive(Serialize, ToSchema)]
 pub struct CampaignTotal {
     scans: i64,
+    /// Distinct visitors across all channels (a person who scanned two channels counts
+    /// once, so it can be less than the channels' sum); in the channels report only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unique_visitors: Option<i64>,
     bot_scans: i64,
     /// Conversions credited to the campaign's scans (fractional under shared models).
     conversions: f64,
@@ -304,6 +308,7 @@ impl Prepared {
         let credit = &self.credit;
         CampaignTotal {
             scans,
+            unique_visitors: None,
             bot_scans,
             conversions: whole(credit.total.conversions),
             revenue_cents: credit.total.revenue_cents,
@@ -340,15 +345,16 @@ pub async fn channels(
 ) -> Result<Response> {
     let format = query.format()?;
     let prepared = prepare(&state, &query).await?;
-    let rows = state
+    let channels = state
         .db
         .channel_report(query.campaign_id, prepared.range)
-        .await?
-        .rows;
+        .await?;
+    let rows = channels.rows;
     let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
         (s + r.scans, b + r.bot_scans, c + r.spend_cents)
     });
-    let total = prepared.total(scans, bot_scans, spend_cents);
+    let mut total = prepared.total(scans, bot_scans, spend_cents);
+    total.unique_visitors = Some(channels.unique_visitors);
     let rows = rows
         .into_iter()
         .map(|r| {
