@@ -33,7 +33,19 @@ async fn old_scans_and_events_go_and_reports_and_history_stay() {
     .execute(&pool)
     .await
     .unwrap();
-    // Their touches (folded for conversions) too.
+    // Their touches (folded for conversions, a moment after the history) too.
+    let mut touches = 0;
+    for _ in 0..100 {
+        (touches,) = sqlx::query_as("SELECT COUNT(*) FROM touches")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if touches == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(touches, 4);
     sqlx::query(
         "UPDATE touches SET touched_at = touched_at - $1 \
          WHERE scan_id IN (SELECT scan_id FROM touches ORDER BY scan_id LIMIT 3)",
