@@ -201,6 +201,15 @@ impl Scenario {
         }
     }
 
+    /// The token of the first channel's code.
+    async fn first_token(&self) -> String {
+        let db = self.app.db().await;
+        sqlx::query_scalar("SELECT token FROM codes ORDER BY id LIMIT 1")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    }
+
     /// A person's scan of channel `channel`'s code at `at`.
     async fn scan_at(&self, channel: usize, visitor: &str, at: i64) {
         let db = self.app.db().await;
@@ -351,13 +360,7 @@ async fn every_model_and_window_edge_credits_as_computed_by_hand() {
 #[tokio::test]
 async fn keys_that_match_nothing_are_kept_as_unattributed() {
     let s = Scenario::new().await;
-    let token: String = {
-        let db = s.app.db().await;
-        sqlx::query_scalar("SELECT token FROM codes ORDER BY id LIMIT 1")
-            .fetch_one(&db)
-            .await
-            .unwrap()
-    };
+    let token = s.first_token().await;
     for (order, key) in [
         (
             "U-1",
@@ -421,13 +424,7 @@ fn refused(status: StatusCode, body: &Value, expected: StatusCode, message_part:
 #[tokio::test]
 async fn purchases_reported_at_once_each_get_their_own_answer() {
     let s = Scenario::new().await;
-    let token: String = {
-        let db = s.app.db().await;
-        sqlx::query_scalar("SELECT token FROM codes ORDER BY id LIMIT 1")
-            .fetch_one(&db)
-            .await
-            .unwrap()
-    };
+    let token = s.first_token().await;
     // Visitors who each scanned one channel: their paths are read in one statement with
     // the tokens' and must not be mixed up.
     for n in 0..8 {

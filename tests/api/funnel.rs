@@ -37,6 +37,18 @@ async fn visit(app: &TestApp, path: &str, visitor: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// The campaign's funnel report as JSON.
+async fn funnel_of(app: &TestApp, campaign: &Value) -> Value {
+    app.get(&format!(
+        "/api/v1/reports/funnel?campaign_id={}",
+        campaign["id"]
+    ))
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
 fn step<'a>(steps: &'a Value, name: &str) -> &'a Value {
     steps
         .as_array()
@@ -120,15 +132,7 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
         .unwrap();
     assert_eq!(stored, targets);
 
-    let funnel: Value = app
-        .get(&format!(
-            "/api/v1/reports/funnel?campaign_id={}",
-            campaign["id"]
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let funnel = funnel_of(&app, &campaign).await;
     let steps = &funnel["steps"];
     assert_eq!(counts(steps), [4.0, 3.0, 2.0, 1.0, 2.0, 1.0], "{funnel}");
     assert_eq!(step(steps, "unique_scanners")["rate"], 0.75);
@@ -229,15 +233,7 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
         .execute(&db)
         .await
         .unwrap();
-    let funnel: Value = app
-        .get(&format!(
-            "/api/v1/reports/funnel?campaign_id={}",
-            campaign["id"]
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let funnel = funnel_of(&app, &campaign).await;
     let elapsed = funnel["run_elapsed"].as_f64().unwrap();
     assert!((0.49..=0.51).contains(&elapsed), "{elapsed}");
     let due = step(&funnel["steps"], "unique_scanners")["due"]
@@ -248,15 +244,7 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
     // `{}` plans nothing.
     let response = put_targets(&app, &campaign, json!({})).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let funnel: Value = app
-        .get(&format!(
-            "/api/v1/reports/funnel?campaign_id={}",
-            campaign["id"]
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let funnel = funnel_of(&app, &campaign).await;
     assert!(step(&funnel["steps"], "unique_scanners")["behind"].is_null());
     assert_eq!(funnel["money"]["behind"], json!([]));
 }
@@ -309,15 +297,7 @@ async fn bad_targets_and_funnels_are_refused_with_what_to_fix() {
     assert_eq!(none.status(), StatusCode::NOT_FOUND);
 
     // A campaign with no data answers zeros, not an error.
-    let quiet: Value = app
-        .get(&format!(
-            "/api/v1/reports/funnel?campaign_id={}",
-            campaign["id"]
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let quiet = funnel_of(&app, &campaign).await;
     assert_eq!(counts(&quiet["steps"]), [0.0; 6]);
     assert!(quiet["steps"][1]["rate"].is_null());
     assert_eq!(quiet["money"]["cpa_cents"], Value::Null);
@@ -325,15 +305,7 @@ async fn bad_targets_and_funnels_are_refused_with_what_to_fix() {
     // After a zero the rate is unknown: a rate target is neither missed nor met.
     let response = put_targets(&app, &campaign, json!({"scans": 5, "cta_clicks_rate": 0.3})).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let quiet: Value = app
-        .get(&format!(
-            "/api/v1/reports/funnel?campaign_id={}",
-            campaign["id"]
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let quiet = funnel_of(&app, &campaign).await;
     assert_eq!(step(&quiet["steps"], "scans")["behind"], true);
     assert!(step(&quiet["steps"], "cta_clicks")["behind"].is_null());
 }
