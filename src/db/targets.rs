@@ -126,4 +126,25 @@ impl Db {
         repeat.total = buyers.len() as i64;
         Ok(repeat)
     }
+
+    /// Human landing views, clicks and photo shares per hour of the range.
+    pub async fn hourly_events(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+    ) -> DbResult<Vec<(i64, i64, i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT hour, \
+             CAST(SUM(CASE WHEN kind = 'view' THEN events ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN kind = 'click' THEN events ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN kind = 'photo' THEN events ELSE 0 END) AS BIGINT) \
+             FROM event_rollups WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 \
+             GROUP BY hour ORDER BY hour",
+        )
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?)
+    }
 }

@@ -1047,7 +1047,7 @@ async fn days_are_the_report_zones_days() {
             .iter()
             .map(|r| {
                 (
-                    r["day"].as_str().unwrap().to_owned(),
+                    r["label"].as_str().unwrap().to_owned(),
                     r["revenue_cents"].as_i64().unwrap(),
                 )
             })

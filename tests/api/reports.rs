@@ -117,17 +117,187 @@ async fn bad_report_queries_get_a_clear_error() {
             .await;
         assert_error(response, StatusCode::BAD_REQUEST, part).await;
     }
-    // The widest range there is still echoes valid RFC 3339 times.
+    // The widest range there is (two years) still echoes valid RFC 3339 times.
     let widest: serde_json::Value = app
         .get(&format!(
-            "/api/v1/reports/channels?campaign_id={id}&from=1970-01-01&to=9999-12-31T22:30:00Z"
+            "/api/v1/reports/channels?campaign_id={id}&from=9997-12-31T00:00:00Z&to=9999-12-31T22:30:00Z"
         ))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(widest["from"], "1970-01-01T00:00:00.000Z");
+    assert_eq!(widest["from"], "9997-12-31T00:00:00.000Z");
     assert_eq!(widest["to"], "9999-12-31T23:00:00.000Z");
+    let longer = app
+        .get(&format!(
+            "/api/v1/reports/channels?campaign_id={id}&from=2024-01-01&to=2026-02-01"
+        ))
+        .await;
+    assert_error(
+        longer,
+        StatusCode::BAD_REQUEST,
+        "from: a report covers at most 731 days",
+    )
+    .await;
+    for (query, part) in [
+        ("interval=fortnight", "interval:"),
+        ("tz=Mars%2FOlympus", "tz:"),
+        ("model=gut_feeling", "model"),
+    ] {
+        let response = app
+            .get(&format!("/api/v1/reports/time?campaign_id={id}&{query}"))
+            .await;
+        assert_error(response, StatusCode::BAD_REQUEST, part).await;
+    }
+}
+
+#[tokio::test]
+async fn the_time_report_buckets_by_hour_day_week_and_month_without_gaps() {
+    let app = TestApp::spawn().await;
+    let (campaign, channel, batch) = app
+        .seed(
+            json!({"name": "Seasons", "slug": "seasons",
+                   "landing": {"cta_url": "https://shop.example.com/"}}),
+            "shared",
+            1,
+        )
+        .await;
+    let id = campaign["id"].as_i64().unwrap();
+    // A campaign with nothing yet answers no buckets and zero totals.
+    let empty: serde_json::Value = app
+        .get(&format!("/api/v1/reports/time?campaign_id={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(empty["rows"], json!([]));
+    assert_eq!(empty["total"]["scans"], 0);
+
+    // Counted hours from the past, as the scan writer keeps them (UTC): Thursday
+    // 2026-01-29 23:00, Saturday 01-31 20:00 (Sunday February 1 in Shanghai), Sunday
+    // 02-01 20:00 (Monday in Shanghai) and Monday 02-02 09:00.
+    let hours = [
+        (1_769_727_600_000_i64, 2_i64),
+        (1_769_889_600_000, 1),
+        (1_769_976_000_000, 3),
+        (1_770_022_800_000, 5),
+    ];
+    let db = app.db().await;
+    for (hour, scans) in hours {
+        sqlx::query(
+            "INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, \
+             channel_id, store_id, scans, bot_scans, new_visitors) \
+             VALUES ($1, $2, 'CN', 'phone', $3, $4, NULL, $5, 0, $5)",
+        )
+        .bind(hour)
+        .bind(batch["id"].as_i64().unwrap())
+        .bind(id)
+        .bind(channel["id"].as_i64().unwrap())
+        .bind(scans)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    let time = |query: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!(
+                "/api/v1/reports/time?campaign_id={id}&from=2026-01-01&to=2026-03-01&{query}"
+            );
+            let report: serde_json::Value = app.get(&path).await.json().await.unwrap();
+            let buckets: Vec<(String, i64)> = report["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["label"].as_str().unwrap().to_owned(),
+                        r["scans"].as_i64().unwrap(),
+                    )
+                })
+                .collect();
+            (report, buckets)
+        }
+    };
+    let labelled = |buckets: &[(&str, i64)]| -> Vec<(String, i64)> {
+        buckets.iter().map(|(l, n)| ((*l).to_owned(), *n)).collect()
+    };
+    let (days, by_day) = time("interval=day").await;
+    assert_eq!(
+        by_day,
+        labelled(&[
+            ("2026-01-29", 2),
+            ("2026-01-30", 0),
+            ("2026-01-31", 1),
+            ("2026-02-01", 3),
+            ("2026-02-02", 5)
+        ]),
+        "a day with nothing is a zero, not a gap"
+    );
+    assert_eq!(days["total"]["scans"], 11);
+    assert_eq!(
+        time("interval=week").await.1,
+        labelled(&[("2026-01-26", 6), ("2026-02-02", 5)]),
+        "weeks start on Monday"
+    );
+    assert_eq!(
+        time("interval=week&tz=%2B08:00").await.1,
+        labelled(&[("2026-01-26", 3), ("2026-02-02", 8)]),
+        "Sunday 20:00 UTC is Monday in Shanghai"
+    );
+    assert_eq!(
+        time("interval=month").await.1,
+        labelled(&[("2026-01", 3), ("2026-02", 8)])
+    );
+    assert_eq!(
+        time("interval=month&tz=%2B08:00").await.1,
+        labelled(&[("2026-01", 2), ("2026-02", 9)]),
+        "Saturday 20:00 UTC is February in Shanghai"
+    );
+    let (hourly, by_hour) = time("interval=hour").await;
+    assert_eq!(by_hour.len(), 83, "every hour from the first to the last");
+    assert_eq!(hourly["rows"][0]["label"], "2026-01-29T23:00");
+    assert_eq!(hourly["rows"][0]["start"], "2026-01-29T23:00:00.000Z");
+    assert_eq!(
+        by_hour.iter().map(|b| b.1).sum::<i64>(),
+        11,
+        "the buckets add up to the total"
+    );
+
+    // A landing view and a click today land in today's bucket beside today's scan.
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    let scan = app.scan(&token, PHONE).await;
+    let cookie = visitor_cookie(&scan);
+    for path in [
+        format!("/c/seasons?code={token}"),
+        format!("/c/seasons/go/buy?code={token}"),
+    ] {
+        app.client
+            .get(app.url(&path))
+            .header("user-agent", PHONE)
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+    }
+    let today: serde_json::Value = app
+        .get(&format!(
+            "/api/v1/reports/daily?campaign_id={id}&from=2026-03-01"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = &today["rows"][0];
+    assert_eq!(
+        (
+            row["scans"].as_i64(),
+            row["landing_views"].as_i64(),
+            row["cta_clicks"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{today}"
+    );
 }
 
 /// The `sl_vid` cookie a redirect set, as a `Cookie` header value.

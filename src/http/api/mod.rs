@@ -121,6 +121,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(reports::channels))
         .routes(routes!(reports::batches))
         .routes(routes!(reports::stores))
+        .routes(routes!(reports::time))
         .routes(routes!(reports::daily))
         .routes(routes!(funnel::funnel))
         .routes(routes!(suspicious::suspicious_codes))
@@ -248,6 +249,11 @@ name_schema!(
     FormatName,
     report_format::Format::ALL,
     "how a report is answered: json, or csv (its rows for a spreadsheet)"
+);
+name_schema!(
+    IntervalName,
+    crate::domain::time::Interval::ALL,
+    "a time report's buckets: hour, day, week (Monday to Sunday) or month"
 );
 name_schema!(
     PhotoStatusName,

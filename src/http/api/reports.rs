@@ -9,26 +9,30 @@ use utoipa::{IntoParams, ToSchema};
 use super::attribution::{AttributionView, rules_over};
 use super::report_format::{Format, answer};
 use super::time::{EARLIEST_MS, parse_optional, to_rfc3339};
-use super::{ErrorBody, FormatName, ModelName};
+use super::{ErrorBody, FormatName, IntervalName, ModelName};
 use std::collections::BTreeMap;
 
 use crate::db::{
     Campaign, CampaignCredit, ChannelReportRow, Credit, GroupReportRow, ReportRange, now_ms,
 };
 use crate::domain::attribution::{CREDIT_UNIT, Rules};
-use crate::domain::time::UtcOffset;
+use crate::domain::time::{Interval, UtcOffset};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::Query;
 
 const MS_PER_HOUR: i64 = 3_600_000;
 
+/// The longest range a report covers: two years, a leap day included.
+const MAX_RANGE_DAYS: i64 = 731;
+const MAX_RANGE_MS: i64 = MAX_RANGE_DAYS * 24 * MS_PER_HOUR;
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     pub(super) campaign_id: i64,
     /// Start (RFC 3339 or YYYY-MM-DD, 1970 to 9999-12-31T23:00:00Z), rounded down to the
-    /// hour; default: 1970-01-01.
+    /// hour, at most 731 days before `to`; default: 731 days before `to`.
     #[param(format = DateTime)]
     from: Option<String>,
     /// End, exclusive, after `from`, rounded up to the hour; default: now.
@@ -49,11 +53,22 @@ pub struct ReportQuery {
     /// `json` (default) or `csv`: the rows as a CSV file for a spreadsheet.
     #[param(value_type = Option<FormatName>)]
     format: Option<String>,
+    /// The time report's buckets: `hour`, `day` (default), `week` (Monday to Sunday) or
+    /// `month`, in the report's zone.
+    #[param(value_type = Option<IntervalName>)]
+    interval: Option<String>,
 }
 
 impl ReportQuery {
     pub(super) fn format(&self) -> Result<Format> {
         Format::parse(self.format.as_deref())
+    }
+
+    fn interval(&self) -> Result<Interval> {
+        self.interval
+            .as_deref()
+            .map_or(Ok(Interval::default()), Interval::parse)
+            .map_err(|err| AppError::BadRequest(format!("interval: {err}")))
     }
 }
 
@@ -250,8 +265,16 @@ impl ReportQuery {
         };
         let from = local("from", self.from.as_deref())?;
         let to = local("to", self.to.as_deref())?;
-        let from = from.unwrap_or(EARLIEST_MS);
         let to = to.unwrap_or_else(now_ms);
+        let from = from.unwrap_or_else(|| (to - MAX_RANGE_MS).max(EARLIEST_MS));
+        if to - from > MAX_RANGE_MS {
+            return Err(AppError::BadRequest(format!(
+                "from: a report covers at most {MAX_RANGE_DAYS} days ({} to {} is longer); \
+                 ask for the years one at a time",
+                to_rfc3339(from),
+                to_rfc3339(to)
+            )));
+        }
         if from >= to {
             return Err(AppError::BadRequest(format!(
                 "to: must be after from ({} is not after {})",
@@ -404,48 +427,95 @@ pub async fn stores(
     answer(format, &report, &report.rows, &name).await
 }
 
-/// One day in the report's zone.
-#[derive(Serialize, ToSchema)]
-pub struct DayRow {
-    /// `YYYY-MM-DD` in the report's zone.
-    day: String,
+/// One bucket (hour, day, week or month) in the report's zone.
+#[derive(Serialize, ToSchema, Default)]
+pub struct TimeRow {
+    /// The bucket's start, RFC 3339 in UTC.
+    start: String,
+    /// Its name in the report's zone: `2026-11-30T14:00`, `2026-11-30` (a day, or the
+    /// Monday a week starts on) or `2026-11`.
+    label: String,
+    /// Human scans (bots excluded).
     scans: i64,
     new_visitors: i64,
     bot_scans: i64,
-    /// Conversions made that day credited to the campaign's scans.
+    landing_views: i64,
+    cta_clicks: i64,
+    photo_shares: i64,
+    /// Conversions bought in the bucket credited to the campaign's scans.
     conversions: f64,
     revenue_cents: i64,
     refunded_cents: i64,
 }
 
-/// The campaign day by day in the report's zone (days with scans or conversions): scans
-/// by when they were made, conversions by when they were bought.
-#[utoipa::path(get, path = "/api/v1/reports/daily", tag = "reports", params(ReportQuery),
-    responses((status = 200, content((Report<DayRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn daily(
+/// The time report's buckets: everything in `/reports/time` but the bucket's name.
+#[derive(Default, Clone, Copy)]
+struct Bucket {
+    scans: i64,
+    new_visitors: i64,
+    bot_scans: i64,
+    views: i64,
+    clicks: i64,
+    photos: i64,
+    credit: Credit,
+}
+
+/// The campaign over time: scans and landing events by when they were made, conversions
+/// by when they were bought, per hour, day, week or month of the report's zone. Buckets
+/// run without gaps from the first with anything in it to the last.
+#[utoipa::path(get, path = "/api/v1/reports/time", tag = "reports", params(ReportQuery),
+    responses((status = 200, content((Report<TimeRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn time(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query).await?;
-    let offset = prepared.offset;
-    let hours = state
-        .db
-        .hourly_scans(query.campaign_id, prepared.range)
-        .await?;
-    let mut days: BTreeMap<i64, (i64, i64, i64, Credit)> = BTreeMap::new();
+    let report = time_report(&state, &query).await?;
+    let name = format!("time-{}", report.campaign_id);
+    answer(format, &report, &report.rows, &name).await
+}
+
+/// The time report by day, as `/reports/time?interval=day`.
+#[utoipa::path(get, path = "/api/v1/reports/daily", tag = "reports", params(ReportQuery),
+    responses((status = 200, content((Report<TimeRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn daily(
+    State(state): State<AppState>,
+    Query(mut query): Query<ReportQuery>,
+) -> Result<Response> {
+    query.interval = Some(Interval::Day.as_str().to_owned());
+    let format = query.format()?;
+    let report = time_report(&state, &query).await?;
+    let name = format!("daily-{}", report.campaign_id);
+    answer(format, &report, &report.rows, &name).await
+}
+
+/// The most buckets a time report answers: two years by the hour.
+const MAX_BUCKETS: usize = 2 * 366 * 24;
+
+pub(crate) async fn time_report(state: &AppState, query: &ReportQuery) -> Result<Report<TimeRow>> {
+    let interval = query.interval()?;
+    let prepared = prepare(state, query).await?;
+    let (campaign_id, range, zone) = (query.campaign_id, prepared.range, prepared.offset);
+    let bucket_of = |at: i64| interval.start(zone, at);
+    let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
     let (mut scans, mut bot_scans) = (0, 0);
-    for (hour, human, bots, new) in hours {
-        let day = days.entry(offset.day_start(hour)).or_default();
-        day.0 += human;
-        day.1 += new;
-        day.2 += bots;
+    for (hour, human, bots, new) in state.db.hourly_scans(campaign_id, range).await? {
+        let bucket = buckets.entry(bucket_of(hour)).or_default();
+        bucket.scans += human;
+        bucket.new_visitors += new;
+        bucket.bot_scans += bots;
         scans += human;
         bot_scans += bots;
     }
+    for (hour, views, clicks, photos) in state.db.hourly_events(campaign_id, range).await? {
+        let bucket = buckets.entry(bucket_of(hour)).or_default();
+        bucket.views += views;
+        bucket.clicks += clicks;
+        bucket.photos += photos;
+    }
     for (bought, credit) in &prepared.credit.by_purchase {
-        let day = &mut days.entry(offset.day_start(*bought)).or_default().3;
-        day.add(
+        let bucket = &mut buckets.entry(bucket_of(*bought)).or_default().credit;
+        bucket.add(
             credit.conversions,
             credit.revenue_cents,
             credit.refunded_cents,
@@ -453,28 +523,35 @@ pub async fn daily(
     }
     let spend: i64 = state
         .db
-        .channel_report(query.campaign_id, prepared.range)
+        .channel_report(campaign_id, range)
         .await?
         .rows
         .iter()
         .map(|r| r.spend_cents)
         .sum();
     let total = prepared.total(scans, bot_scans, spend);
-    let rows = days
-        .into_iter()
-        .map(|(start, (scans, new_visitors, bot_scans, credit))| DayRow {
-            day: offset.date(start),
-            scans,
-            new_visitors,
-            bot_scans,
-            conversions: whole(credit.conversions),
-            revenue_cents: credit.revenue_cents,
-            refunded_cents: credit.refunded_cents,
-        })
-        .collect();
-    let report = prepared.report(rows, total);
-    let name = format!("daily-{}", report.campaign_id);
-    answer(format, &report, &report.rows, &name).await
+    let mut rows = Vec::new();
+    if let (Some(&first), Some(&last)) = (buckets.keys().next(), buckets.keys().next_back()) {
+        let mut start = first;
+        while start <= last && rows.len() < MAX_BUCKETS {
+            let b = buckets.get(&start).copied().unwrap_or_default();
+            rows.push(TimeRow {
+                start: to_rfc3339(start),
+                label: interval.label(zone, start),
+                scans: b.scans,
+                new_visitors: b.new_visitors,
+                bot_scans: b.bot_scans,
+                landing_views: b.views,
+                cta_clicks: b.clicks,
+                photo_shares: b.photos,
+                conversions: whole(b.credit.conversions),
+                revenue_cents: b.credit.revenue_cents,
+                refunded_cents: b.credit.refunded_cents,
+            });
+            start = interval.next(zone, start);
+        }
+    }
+    Ok(prepared.report(rows, total))
 }
 
 /// A batch or store report: each row with its credit, and the campaign's total.
