@@ -57,8 +57,8 @@ pub async fn seed(
         print_terminal_qr(&url);
     }
     eprintln!(
-        "\nTry:\n  curl -i {}/s/<token>\n  curl -H 'Authorization: Bearer {key}' '{}/api/v1/reports/channels?campaign_id={}'\n",
-        settings.public_url, settings.public_url, campaign.id
+        "\nTry:\n  curl -i {}/s/<token>\n  curl -H 'Authorization: Bearer {key}' '{}/api/v1/reports/channels?campaign_id={}'\n  open {}/reports/campaigns/{} in a browser (it asks for the key)\n",
+        settings.public_url, settings.public_url, campaign.id, settings.public_url, campaign.id
     );
     Ok(())
 }

@@ -32,19 +32,24 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(caller.clone());
         }
         let key = bearer_key(&parts.headers).ok_or(AppError::Unauthorized)?;
-        let caller = match state.known_keys.get(key) {
-            Some(caller) => caller,
-            None => {
-                let found = state.db.api_key(key).await?.ok_or(AppError::Unauthorized)?;
-                let caller = Caller {
-                    key_id: found.id,
-                    key_name: found.name,
-                };
-                state.known_keys.remember(key, caller.clone());
-                caller
-            }
-        };
+        let caller = Caller::with_key(state, key).await?;
         parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+impl Caller {
+    /// The caller an API key names; 401 for a key that is unknown or revoked.
+    pub async fn with_key(state: &AppState, key: &str) -> Result<Self, AppError> {
+        if let Some(caller) = state.known_keys.get(key) {
+            return Ok(caller);
+        }
+        let found = state.db.api_key(key).await?.ok_or(AppError::Unauthorized)?;
+        let caller = Caller {
+            key_id: found.id,
+            key_name: found.name,
+        };
+        state.known_keys.remember(key, caller.clone());
         Ok(caller)
     }
 }

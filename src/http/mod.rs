@@ -12,6 +12,7 @@ pub mod pages;
 mod photos_page;
 mod rate_limit;
 pub mod redirect;
+pub mod report_page;
 pub mod resolver;
 mod strings;
 mod visiting;
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .merge(resolver::router())
         .merge(pages::router())
         .merge(media::router())
+        .merge(report_page::router())
         .route("/healthz", get(operations::healthz))
         .route("/metrics", get(operations::metrics))
         .fallback(fallback)

@@ -24,6 +24,7 @@ mod pages;
 mod photos;
 mod qr;
 mod redirect;
+mod report_page;
 mod reports;
 mod retention;
 mod sheets;

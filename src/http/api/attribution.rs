@@ -30,9 +30,9 @@ pub struct Attribution {
 #[derive(Serialize, ToSchema)]
 pub struct AttributionView {
     #[schema(value_type = ModelName)]
-    model: &'static str,
-    window: String,
-    half_life: String,
+    pub(crate) model: &'static str,
+    pub(crate) window: String,
+    pub(crate) half_life: String,
 }
 
 impl From<Rules> for AttributionView {

@@ -22,63 +22,63 @@ use crate::http::extract::Query;
 
 #[derive(Serialize, ToSchema)]
 pub struct FunnelReport {
-    campaign_id: i64,
-    from: String,
-    to: String,
-    tz: String,
-    currency: String,
-    attribution: AttributionView,
+    pub(crate) campaign_id: i64,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) tz: String,
+    pub(crate) currency: String,
+    pub(crate) attribution: AttributionView,
     /// The share of the campaign's run passed (from its start, or its creation, to its
     /// end); absent when it has no end, and then a count target is due whole.
-    run_elapsed: Option<f64>,
+    pub(crate) run_elapsed: Option<f64>,
     /// The campaign's funnel, with its targets.
-    steps: Vec<FunnelStep>,
-    money: Money,
+    pub(crate) steps: Vec<FunnelStep>,
+    pub(crate) money: Money,
     /// Each channel's funnel (landing views and clicks that came without a code belong
     /// to no channel, so channels may add up to less than the campaign).
-    channels: Vec<ChannelFunnel>,
+    pub(crate) channels: Vec<ChannelFunnel>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct FunnelStep {
     /// `scans`, `unique_scanners`, `landing_views`, `cta_clicks`, `conversions` or
     /// `repeat_purchasers`.
-    step: &'static str,
+    pub(crate) step: &'static str,
     /// Conversions are credited shares (fractional under shared models); unique scanners
     /// are an estimate past 1,024 visitors.
-    count: f64,
+    pub(crate) count: f64,
     /// This step's count over the previous step's; absent first and after a zero.
-    rate: Option<f64>,
+    pub(crate) rate: Option<f64>,
     /// The campaign's target for the count.
-    target: Option<i64>,
+    pub(crate) target: Option<i64>,
     /// How much of the target is due by now (the share of the run passed).
-    due: Option<f64>,
+    pub(crate) due: Option<f64>,
     /// The target rate into this step.
-    target_rate: Option<f64>,
+    pub(crate) target_rate: Option<f64>,
     /// Below what is due, or below the target rate; absent without targets.
-    behind: Option<bool>,
+    pub(crate) behind: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct Money {
     /// Revenue credited, net of refunds.
-    revenue_cents: i64,
-    spend_cents: i64,
-    cpa_cents: Option<i64>,
-    roas: Option<f64>,
-    target_cpa_cents: Option<i64>,
-    target_roas: Option<f64>,
-    target_revenue_cents: Option<i64>,
+    pub(crate) revenue_cents: i64,
+    pub(crate) spend_cents: i64,
+    pub(crate) cpa_cents: Option<i64>,
+    pub(crate) roas: Option<f64>,
+    pub(crate) target_cpa_cents: Option<i64>,
+    pub(crate) target_roas: Option<f64>,
+    pub(crate) target_revenue_cents: Option<i64>,
     /// Which money targets are missed: `cpa_cents` (above it), `roas` (below it),
     /// `revenue_cents` (below what is due by now).
-    behind: Vec<&'static str>,
+    pub(crate) behind: Vec<&'static str>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ChannelFunnel {
-    channel_id: i64,
-    channel: String,
-    steps: Vec<FunnelStep>,
+    pub(crate) channel_id: i64,
+    pub(crate) channel: String,
+    pub(crate) steps: Vec<FunnelStep>,
 }
 
 /// The funnel of a campaign and of each of its channels over the range, with the rate
@@ -90,7 +90,13 @@ pub async fn funnel(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query).await?;
+    let report = funnel_report(&state, &query).await?;
+    let name = format!("funnel-{}", report.campaign_id);
+    answer(format, &report, report.lines(), &name).await
+}
+
+pub(crate) async fn funnel_report(state: &AppState, query: &ReportQuery) -> Result<FunnelReport> {
+    let prepared = prepare(state, query).await?;
     let (campaign_id, range) = (query.campaign_id, prepared.range);
     let db = &state.db;
     let channels = db.channel_report(campaign_id, range).await?;
@@ -103,7 +109,7 @@ pub async fn funnel(
     let repeat = db
         .repeat_purchasers(campaign_id, range, prepared.rules.window.ms())
         .await?;
-    let (_, targets) = stored(&state, campaign_id).await?;
+    let (_, targets) = stored(state, campaign_id).await?;
     let campaign = &prepared.campaign;
     let run = Run {
         starts_at: campaign.starts_at.unwrap_or(campaign.created_at),
@@ -155,9 +161,13 @@ pub async fn funnel(
             }
         })
         .collect();
-    let report = report(prepared, elapsed, campaign_steps, money, channel_funnels);
-    let name = format!("funnel-{}", report.campaign_id);
-    answer(format, &report, report.lines(), &name).await
+    Ok(report(
+        prepared,
+        elapsed,
+        campaign_steps,
+        money,
+        channel_funnels,
+    ))
 }
 
 /// A step as a CSV line: the campaign's steps first (no channel), then each channel's.

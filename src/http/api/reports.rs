@@ -30,33 +30,33 @@ const MAX_RANGE_MS: i64 = MAX_RANGE_DAYS * 24 * MS_PER_HOUR;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    pub(super) campaign_id: i64,
+    pub(crate) campaign_id: i64,
     /// Start (RFC 3339 or YYYY-MM-DD, 1970 to 9999-12-31T23:00:00Z), rounded down to the
     /// hour, at most 731 days before `to`; default: 731 days before `to`.
     #[param(format = DateTime)]
-    from: Option<String>,
+    pub(crate) from: Option<String>,
     /// End, exclusive, after `from`, rounded up to the hour; default: now.
     #[param(format = DateTime)]
-    to: Option<String>,
+    pub(crate) to: Option<String>,
     /// Attribution model; default: the campaign's.
     #[param(value_type = Option<ModelName>)]
-    model: Option<String>,
+    pub(crate) model: Option<String>,
     /// Lookback window such as `7d` or `36h` (1 s to 90 days); default: the campaign's.
     #[param(pattern = r"^[0-9]+[dhms]$")]
-    window: Option<String>,
+    pub(crate) window: Option<String>,
     /// Half-life of `time_decay`, such as `24h`; default: the campaign's.
     #[param(pattern = r"^[0-9]+[dhms]$")]
-    half_life: Option<String>,
+    pub(crate) half_life: Option<String>,
     /// The report's time zone as a UTC offset in whole hours (`+08:00`, `-05:00`; default
     /// UTC): plain dates in `from` and `to` start at its midnight, and days are its days.
-    tz: Option<String>,
+    pub(crate) tz: Option<String>,
     /// `json` (default) or `csv`: the rows as a CSV file for a spreadsheet.
     #[param(value_type = Option<FormatName>)]
-    format: Option<String>,
+    pub(crate) format: Option<String>,
     /// The time report's buckets: `hour`, `day` (default), `week` (Monday to Sunday) or
     /// `month`, in the report's zone.
     #[param(value_type = Option<IntervalName>)]
-    interval: Option<String>,
+    pub(crate) interval: Option<String>,
 }
 
 impl ReportQuery {
@@ -74,17 +74,17 @@ impl ReportQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct Report<R> {
-    campaign_id: i64,
-    from: String,
-    to: String,
+    pub(crate) campaign_id: i64,
+    pub(crate) from: String,
+    pub(crate) to: String,
     /// The report's time zone.
-    tz: String,
+    pub(crate) tz: String,
     /// The campaign's currency: every amount in the report is in it.
-    currency: String,
+    pub(crate) currency: String,
     /// The attribution the conversions were credited with.
-    attribution: AttributionView,
-    rows: Vec<R>,
-    total: CampaignTotal,
+    pub(crate) attribution: AttributionView,
+    pub(crate) rows: Vec<R>,
+    pub(crate) total: CampaignTotal,
 }
 
 /// A batch (in the batches report) or a store (in the stores report).
@@ -148,56 +148,56 @@ impl GroupRow {
 /// The campaign as a whole.
 #[derive(Serialize, ToSchema)]
 pub struct CampaignTotal {
-    scans: i64,
+    pub(crate) scans: i64,
     /// Distinct visitors across all channels (a person who scanned two channels counts
     /// once, so it can be less than the channels' sum); in the channels report only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    unique_visitors: Option<i64>,
-    bot_scans: i64,
+    pub(crate) unique_visitors: Option<i64>,
+    pub(crate) bot_scans: i64,
     /// Conversions credited to the campaign's scans (fractional under shared models).
-    conversions: f64,
+    pub(crate) conversions: f64,
     /// Revenue credited, net of refunds.
-    revenue_cents: i64,
-    refunded_cents: i64,
-    spend_cents: i64,
+    pub(crate) revenue_cents: i64,
+    pub(crate) refunded_cents: i64,
+    pub(crate) spend_cents: i64,
     /// Spend per conversion; absent without conversions.
-    cpa_cents: Option<i64>,
+    pub(crate) cpa_cents: Option<i64>,
     /// Revenue per unit of spend; absent without spend.
-    roas: Option<f64>,
+    pub(crate) roas: Option<f64>,
     /// Conversions whose key names this campaign (its click or code) that no scan inside
     /// the window led to.
-    unattributed: i64,
-    unattributed_revenue_cents: i64,
+    pub(crate) unattributed: i64,
+    pub(crate) unattributed_revenue_cents: i64,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ChannelRow {
-    channel_id: i64,
-    channel: String,
-    channel_slug: String,
-    kind: String,
+    pub(crate) channel_id: i64,
+    pub(crate) channel: String,
+    pub(crate) channel_slug: String,
+    pub(crate) kind: String,
     /// Human scans (bots excluded).
-    scans: i64,
+    pub(crate) scans: i64,
     /// Distinct visitors (first-party cookie), bots excluded.
-    unique_visitors: i64,
+    pub(crate) unique_visitors: i64,
     /// Scans by visitors seen for the first time.
-    new_visitors: i64,
-    bot_scans: i64,
+    pub(crate) new_visitors: i64,
+    pub(crate) bot_scans: i64,
     /// Conversions credited to the channel's scans (fractional under shared models).
-    conversions: f64,
+    pub(crate) conversions: f64,
     /// Revenue credited, net of refunds.
-    revenue_cents: i64,
+    pub(crate) revenue_cents: i64,
     /// Refunds on the credited conversions, in the same shares.
-    refunded_cents: i64,
+    pub(crate) refunded_cents: i64,
     /// The channel's batch print costs in this campaign, plus the share of its spend
     /// entries' periods inside the range.
-    spend_cents: i64,
+    pub(crate) spend_cents: i64,
     /// Conversions per unique visitor; absent without visitors.
-    conversion_rate: Option<f64>,
+    pub(crate) conversion_rate: Option<f64>,
     /// Spend per conversion; absent without conversions.
-    cpa_cents: Option<i64>,
+    pub(crate) cpa_cents: Option<i64>,
     /// Revenue per unit of spend; absent without spend.
-    roas: Option<f64>,
+    pub(crate) roas: Option<f64>,
 }
 
 impl ChannelRow {
@@ -367,7 +367,16 @@ pub async fn channels(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query).await?;
+    let report = channel_report(&state, &query).await?;
+    let name = format!("channels-{}", report.campaign_id);
+    answer(format, &report, &report.rows, &name).await
+}
+
+pub(crate) async fn channel_report(
+    state: &AppState,
+    query: &ReportQuery,
+) -> Result<Report<ChannelRow>> {
+    let prepared = prepare(state, query).await?;
     let channels = state
         .db
         .channel_report(query.campaign_id, prepared.range)
@@ -385,9 +394,7 @@ pub async fn channels(
             ChannelRow::new(r, credit.copied().unwrap_or_default())
         })
         .collect();
-    let report = prepared.report(rows, total);
-    let name = format!("channels-{}", report.campaign_id);
-    answer(format, &report, &report.rows, &name).await
+    Ok(prepared.report(rows, total))
 }
 
 /// Per-batch scans and print cost, and the conversions credited to each batch's scans.
@@ -431,21 +438,21 @@ pub async fn stores(
 #[derive(Serialize, ToSchema, Default)]
 pub struct TimeRow {
     /// The bucket's start, RFC 3339 in UTC.
-    start: String,
+    pub(crate) start: String,
     /// Its name in the report's zone: `2026-11-30T14:00`, `2026-11-30` (a day, or the
     /// Monday a week starts on) or `2026-11`.
-    label: String,
+    pub(crate) label: String,
     /// Human scans (bots excluded).
-    scans: i64,
-    new_visitors: i64,
-    bot_scans: i64,
-    landing_views: i64,
-    cta_clicks: i64,
-    photo_shares: i64,
+    pub(crate) scans: i64,
+    pub(crate) new_visitors: i64,
+    pub(crate) bot_scans: i64,
+    pub(crate) landing_views: i64,
+    pub(crate) cta_clicks: i64,
+    pub(crate) photo_shares: i64,
     /// Conversions bought in the bucket credited to the campaign's scans.
-    conversions: f64,
-    revenue_cents: i64,
-    refunded_cents: i64,
+    pub(crate) conversions: f64,
+    pub(crate) revenue_cents: i64,
+    pub(crate) refunded_cents: i64,
 }
 
 /// The time report's buckets: everything in `/reports/time` but the bucket's name.

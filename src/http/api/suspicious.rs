@@ -18,16 +18,16 @@ use crate::http::extract::Query;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SuspiciousQuery {
-    campaign_id: i64,
+    pub(crate) campaign_id: i64,
     /// Flag a code scanned from more than this many distinct cities (1 to 1000, default 3).
-    cities: Option<i64>,
+    pub(crate) cities: Option<i64>,
     /// Flag a code scanned by people more than this many times in one clock hour (1 to
     /// 1,000,000, default 20).
-    per_hour: Option<i64>,
+    pub(crate) per_hour: Option<i64>,
     /// At most this many codes, by id (1 to 1000, default 100).
-    limit: Option<i64>,
+    pub(crate) limit: Option<i64>,
     #[param(value_type = Option<FormatName>)]
-    format: Option<String>,
+    pub(crate) format: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -40,32 +40,32 @@ pub struct SuspiciousReport {
 
 #[derive(Serialize, ToSchema)]
 pub struct SuspiciousView {
-    token: String,
-    code_id: i64,
-    batch_id: i64,
-    serial: i64,
+    pub(crate) token: String,
+    pub(crate) code_id: i64,
+    pub(crate) batch_id: i64,
+    pub(crate) serial: i64,
     /// `cities` (more distinct cities than the threshold), `per_hour` (more scans in one
     /// hour than the threshold), `after_purchase` (scanned after the item was bought).
-    reasons: Vec<&'static str>,
+    pub(crate) reasons: Vec<&'static str>,
     /// People's scans (bots left out).
-    scans: i64,
+    pub(crate) scans: i64,
     /// Distinct cities it was scanned from.
-    cities: i64,
+    pub(crate) cities: i64,
     /// Those cities, `country/city`.
-    places: Vec<String>,
-    first_scan_at: Option<String>,
-    first_country: Option<String>,
-    first_city: Option<String>,
-    last_scan_at: Option<String>,
+    pub(crate) places: Vec<String>,
+    pub(crate) first_scan_at: Option<String>,
+    pub(crate) first_country: Option<String>,
+    pub(crate) first_city: Option<String>,
+    pub(crate) last_scan_at: Option<String>,
     /// Its busiest clock hour (counted since the history kept hours) and the scans in it.
-    peak_hour_at: Option<String>,
-    peak_hour_scans: i64,
+    pub(crate) peak_hour_at: Option<String>,
+    pub(crate) peak_hour_scans: i64,
     /// When it was first bought (a purchase reported with its token).
-    bought_at: Option<String>,
+    pub(crate) bought_at: Option<String>,
 }
 
 impl SuspiciousView {
-    fn new(code: SuspiciousCode, places: Vec<String>, suspicion: Suspicion) -> Self {
+    pub(crate) fn new(code: SuspiciousCode, places: Vec<String>, suspicion: Suspicion) -> Self {
         let mut reasons = Vec::new();
         if code.cities > suspicion.cities {
             reasons.push("cities");

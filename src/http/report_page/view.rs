@@ -1,0 +1,498 @@
+//! `/reports/campaigns/{id}`: one campaign's report page, built from the same reports the
+//! API answers (channels, time, funnel with targets, suspicious codes), so the page and a
+//! CSV download never disagree.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::charts::{self, Point, Source, Stage};
+use super::numbers::{count, money, percent};
+use super::{Viewer, render};
+use crate::db::{Suspicion, now_ms};
+use crate::domain::attribution::Model;
+use crate::domain::time::to_rfc3339;
+use crate::domain::time::{Interval, UtcOffset};
+use crate::http::AppState;
+use crate::http::api::funnel::{FunnelReport, FunnelStep, funnel_report};
+use crate::http::api::reports::{ChannelRow, Report, ReportQuery, channel_report, time_report};
+use crate::http::api::suspicious::SuspiciousView;
+use crate::http::error::{AppError, missing};
+
+const MS_PER_DAY: i64 = 24 * 3600 * 1000;
+use crate::http::pages::PageError;
+
+/// The page's filters, as they stand in its URL; empty fields are left out.
+#[derive(Default, Clone)]
+pub struct Filters {
+    pub from: String,
+    pub to: String,
+    pub tz: String,
+    pub model: String,
+    pub window: String,
+    pub interval: String,
+}
+
+impl Filters {
+    pub fn parse(raw: Option<&str>) -> Self {
+        let mut filters = Self::default();
+        for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            let value = value.trim().to_owned();
+            match name.as_ref() {
+                "from" => filters.from = value,
+                "to" => filters.to = value,
+                "tz" => filters.tz = value,
+                "model" => filters.model = value,
+                "window" => filters.window = value,
+                "interval" => filters.interval = value,
+                _ => {}
+            }
+        }
+        filters
+    }
+
+    pub fn report_query(&self, campaign_id: i64) -> ReportQuery {
+        let given = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+        ReportQuery {
+            campaign_id,
+            from: given(&self.from),
+            to: given(&self.to),
+            model: given(&self.model),
+            window: given(&self.window),
+            half_life: None,
+            tz: given(&self.tz),
+            format: None,
+            interval: given(&self.interval),
+        }
+    }
+
+    /// The filters as a query string (`?from=...`), for links that keep them.
+    fn query_string(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("tz", &self.tz),
+            ("model", &self.model),
+            ("window", &self.window),
+            ("interval", &self.interval),
+        ] {
+            if !value.is_empty() {
+                query.append_pair(name, value);
+            }
+        }
+        let query = query.finish();
+        if query.is_empty() {
+            query
+        } else {
+            format!("?{query}")
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct CampaignPage {
+    id: i64,
+    name: String,
+    filters: Filters,
+    models: Vec<(&'static str, bool)>,
+    intervals: Vec<(&'static str, bool)>,
+    /// What went wrong with the filters, shown above them.
+    error: Option<String>,
+    body: Option<Body>,
+    csv: Vec<(&'static str, String)>,
+}
+
+/// Everything below the filters, when they could be used.
+struct Body {
+    range: String,
+    attribution: String,
+    cards: Vec<Card>,
+    flow_svg: String,
+    time_svg: String,
+    interval: &'static str,
+    channels: Vec<ChannelLine>,
+    total: ChannelLine,
+    funnel_heads: Vec<&'static str>,
+    funnels: Vec<FunnelLine>,
+    suspicious: Vec<SuspectLine>,
+    has_targets: bool,
+}
+
+struct Card {
+    label: &'static str,
+    value: String,
+    /// `target 10,000 · due 4,200`, `at most 30.00 CNY`.
+    target: Option<String>,
+    behind: bool,
+}
+
+struct ChannelLine {
+    name: String,
+    kind: String,
+    scans: String,
+    /// The channel's share of the campaign's scans, 0 to 100, for the bar behind it.
+    share: f64,
+    unique: String,
+    conversions: String,
+    rate: String,
+    revenue: String,
+    spend: String,
+    cpa: String,
+    roas: String,
+}
+
+struct FunnelLine {
+    name: String,
+    cells: Vec<(String, String)>,
+}
+
+struct SuspectLine {
+    token: String,
+    reasons: String,
+    scans: String,
+    cities: String,
+    places: String,
+    first: String,
+}
+
+const STEP_LABELS: [&str; 6] = [
+    "Scans",
+    "Unique scanners",
+    "Landing views",
+    "CTA clicks",
+    "Conversions",
+    "Repeat purchasers",
+];
+
+pub async fn campaign(
+    _: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let campaign = state.db.campaign(id).await.map_err(missing("campaign"))?;
+    let filters = Filters::parse(raw.as_deref());
+    let mut query = filters.report_query(id);
+    // The page opens on the campaign's whole run (from the day it started), not the API's
+    // two years.
+    if query.from.is_none() {
+        let start = campaign
+            .starts_at
+            .unwrap_or(campaign.created_at)
+            .min(campaign.created_at)
+            .max(now_ms() - 730 * MS_PER_DAY);
+        query.from = Some(to_rfc3339(start - start.rem_euclid(MS_PER_DAY)));
+    }
+    let chosen =
+        |value: &str, fallback: &str| if value.is_empty() { fallback } else { value }.to_owned();
+    let model = chosen(&filters.model, campaign.attribution_model.as_str());
+    let interval = chosen(&filters.interval, Interval::default().as_str());
+    let mut page = CampaignPage {
+        id,
+        name: campaign.name.clone(),
+        models: Model::ALL
+            .iter()
+            .map(|m| (m.as_str(), m.as_str() == model))
+            .collect(),
+        intervals: Interval::ALL
+            .iter()
+            .map(|i| (i.as_str(), i.as_str() == interval))
+            .collect(),
+        csv: [
+            "channels",
+            "batches",
+            "stores",
+            "time",
+            "funnel",
+            "suspicious-codes",
+        ]
+        .into_iter()
+        .map(|name| {
+            (
+                name,
+                format!(
+                    "/reports/campaigns/{id}/{name}.csv{}",
+                    filters.query_string()
+                ),
+            )
+        })
+        .collect(),
+        filters,
+        error: None,
+        body: None,
+    };
+    match body(&state, &query).await {
+        Ok(body) => {
+            page.body = Some(body);
+            render(StatusCode::OK, &page)
+        }
+        Err(AppError::BadRequest(message)) => {
+            page.error = Some(message);
+            render(StatusCode::BAD_REQUEST, &page)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
+    let channels = channel_report(state, query).await?;
+    let time = time_report(state, query).await?;
+    let funnel = funnel_report(state, query).await?;
+    let suspicion = Suspicion {
+        cities: 3,
+        per_hour: 20,
+        limit: 10,
+    };
+    let suspicious: Vec<SuspectLine> = state
+        .db
+        .suspicious_codes(query.campaign_id, suspicion)
+        .await?
+        .into_iter()
+        .map(|(code, places)| suspect(SuspiciousView::new(code, places, suspicion)))
+        .collect();
+    let currency = channels.currency.clone();
+    let zone = UtcOffset::parse(&channels.tz).unwrap_or_default();
+    let local = |ms: i64| Interval::Hour.label(zone, ms).replace('T', " ");
+    let range = format!(
+        "{} to {} ({})",
+        local(prepared_ms(&channels.from)),
+        local(prepared_ms(&channels.to)),
+        if zone == UtcOffset::default() {
+            "times in UTC".to_owned()
+        } else {
+            format!("times in UTC{zone}")
+        },
+    );
+    let a = &channels.attribution;
+    let attribution = format!(
+        "{} within {} (half-life {})",
+        a.model.replace('_', " "),
+        a.window,
+        a.half_life
+    );
+    let has_targets = funnel
+        .steps
+        .iter()
+        .any(|s| s.target.is_some() || s.target_rate.is_some())
+        || funnel.money.target_cpa_cents.is_some()
+        || funnel.money.target_roas.is_some()
+        || funnel.money.target_revenue_cents.is_some();
+    let flow_svg = charts::flow(
+        &channels
+            .rows
+            .iter()
+            .filter(|r| r.scans > 0)
+            .map(|r| Source {
+                name: r.channel.clone(),
+                scans: r.scans,
+            })
+            .collect::<Vec<_>>(),
+        &funnel
+            .steps
+            .iter()
+            .zip(STEP_LABELS)
+            .map(|(s, label)| Stage {
+                label,
+                count: s.count,
+                rate: s.rate,
+                target_rate: s.target_rate,
+                target: s.target,
+                behind: s.behind == Some(true),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let points: Vec<Point> = time
+        .rows
+        .iter()
+        .map(|r| Point {
+            label: r.label.clone(),
+            scans: r.scans,
+            conversions: r.conversions,
+        })
+        .collect();
+    Ok(Body {
+        range,
+        attribution,
+        cards: cards(&funnel, &currency),
+        flow_svg,
+        time_svg: charts::over_time(&points),
+        interval: interval_name(query),
+        total: total_line(&channels, &currency),
+        channels: channel_lines(&channels, &currency),
+        funnel_heads: STEP_LABELS.to_vec(),
+        funnels: funnel_lines(&funnel),
+        suspicious,
+        has_targets,
+    })
+}
+
+fn interval_name(query: &ReportQuery) -> &'static str {
+    match query
+        .interval
+        .as_deref()
+        .and_then(|i| Interval::parse(i).ok())
+        .unwrap_or_default()
+    {
+        Interval::Hour => "hour",
+        Interval::Day => "day",
+        Interval::Week => "week",
+        Interval::Month => "month",
+    }
+}
+
+fn cards(funnel: &FunnelReport, currency: &str) -> Vec<Card> {
+    let mut cards: Vec<Card> = funnel
+        .steps
+        .iter()
+        .zip(STEP_LABELS)
+        .map(|(step, label)| step_card(step, label))
+        .collect();
+    let m = &funnel.money;
+    let behind = |name: &str| m.behind.contains(&name);
+    cards.push(Card {
+        label: "Revenue",
+        value: money(m.revenue_cents, currency),
+        target: m
+            .target_revenue_cents
+            .map(|t| format!("target {}", money(t, currency))),
+        behind: behind("revenue_cents"),
+    });
+    cards.push(Card {
+        label: "Spend",
+        value: money(m.spend_cents, currency),
+        target: None,
+        behind: false,
+    });
+    cards.push(Card {
+        label: "Cost per conversion",
+        value: m.cpa_cents.map_or("–".into(), |c| money(c, currency)),
+        target: m
+            .target_cpa_cents
+            .map(|t| format!("at most {}", money(t, currency))),
+        behind: behind("cpa_cents"),
+    });
+    cards.push(Card {
+        label: "Return on spend",
+        value: m.roas.map_or("–".into(), |r| format!("{r:.2}×")),
+        target: m.target_roas.map(|t| format!("at least {t:.2}×")),
+        behind: behind("roas"),
+    });
+    cards
+}
+
+fn step_card(step: &FunnelStep, label: &'static str) -> Card {
+    let mut target = Vec::new();
+    if let Some(t) = step.target {
+        target.push(format!("target {}", count(t as f64)));
+    }
+    // Before the end of a run only part of a target is due by now.
+    let partly_due = step
+        .due
+        .filter(|&due| step.target.is_some_and(|t| due.round() < t as f64));
+    if let Some(due) = partly_due {
+        target.push(format!("due by now {}", count(due.round())));
+    }
+    if let Some(rate) = step.target_rate {
+        let now = step.rate.map_or("–".to_owned(), percent);
+        target.push(format!("{now} in, target {}", percent(rate)));
+    }
+    Card {
+        label,
+        value: count(step.count),
+        target: (!target.is_empty()).then(|| target.join(" · ")),
+        behind: step.behind == Some(true),
+    }
+}
+
+fn channel_lines(report: &Report<ChannelRow>, currency: &str) -> Vec<ChannelLine> {
+    let total = report.total.scans.max(1) as f64;
+    report
+        .rows
+        .iter()
+        .map(|r| ChannelLine {
+            name: r.channel.clone(),
+            kind: r.kind.clone(),
+            scans: count(r.scans as f64),
+            share: (100.0 * r.scans as f64 / total).clamp(0.0, 100.0),
+            unique: count(r.unique_visitors as f64),
+            conversions: count(r.conversions),
+            rate: r.conversion_rate.map_or("–".into(), percent),
+            revenue: money(r.revenue_cents, currency),
+            spend: money(r.spend_cents, currency),
+            cpa: r.cpa_cents.map_or("–".into(), |c| money(c, currency)),
+            roas: r.roas.map_or("–".into(), |r| format!("{r:.2}×")),
+        })
+        .collect()
+}
+
+fn total_line(report: &Report<ChannelRow>, currency: &str) -> ChannelLine {
+    let t = &report.total;
+    let unique = t.unique_visitors.unwrap_or(0);
+    ChannelLine {
+        name: "All channels".into(),
+        kind: String::new(),
+        scans: count(t.scans as f64),
+        share: 100.0,
+        unique: count(unique as f64),
+        conversions: count(t.conversions),
+        rate: if unique > 0 {
+            percent(t.conversions / unique as f64)
+        } else {
+            "–".into()
+        },
+        revenue: money(t.revenue_cents, currency),
+        spend: money(t.spend_cents, currency),
+        cpa: t.cpa_cents.map_or("–".into(), |c| money(c, currency)),
+        roas: t.roas.map_or("–".into(), |r| format!("{r:.2}×")),
+    }
+}
+
+fn funnel_lines(funnel: &FunnelReport) -> Vec<FunnelLine> {
+    let line = |name: String, steps: &[FunnelStep]| FunnelLine {
+        name,
+        cells: steps
+            .iter()
+            .map(|s| (count(s.count), s.rate.map(percent).unwrap_or_default()))
+            .collect(),
+    };
+    std::iter::once(line("Campaign".into(), &funnel.steps))
+        .chain(
+            funnel
+                .channels
+                .iter()
+                .map(|c| line(c.channel.clone(), &c.steps)),
+        )
+        .collect()
+}
+
+fn suspect(view: SuspiciousView) -> SuspectLine {
+    let reasons: Vec<&str> = view
+        .reasons
+        .iter()
+        .map(|r| match *r {
+            "cities" => "many cities",
+            "per_hour" => "burst of scans",
+            "after_purchase" => "scanned after purchase",
+            other => other,
+        })
+        .collect();
+    SuspectLine {
+        token: view.token,
+        reasons: reasons.join(", "),
+        scans: count(view.scans as f64),
+        cities: count(view.cities as f64),
+        places: view.places.join(", "),
+        first: view
+            .first_scan_at
+            .map(|at| at.get(..10).unwrap_or(&at).to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// A report's echoed RFC 3339 time as epoch milliseconds.
+fn prepared_ms(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or(0, |t| t.timestamp_millis())
+}
