@@ -312,6 +312,10 @@ async fn resolve(db: &Db, codes: &CodeCache, key: &ConversionKey) -> Result<Reso
                     campaign_id: click.campaign_id,
                     channel_id,
                     store_id: click.store_id,
+                    device: click.device,
+                    country: click.country,
+                    region: None,
+                    city: click.city,
                 });
             }
         }

@@ -11,7 +11,8 @@ use super::{Db, DbError, DbResult, Flag, Page, now_ms, values_list};
 /// more; a busy store or a poster's shared code does, and the latest are the ones any
 /// model credits most.
 pub const MAX_TOUCHES: i64 = 100;
-/// Rows per multi-row insert: 12 parameters each stays under SQLite's 32766.
+/// Rows per multi-row insert, under SQLite's 32766 parameters: a conversion has 12, a
+/// touch 16.
 const CONVERSIONS_PER_INSERT: usize = 500;
 const TOUCHES_PER_INSERT: usize = 2000;
 /// Paths per read: a compound statement of up to SQLite's 500 parts, kept well short.
@@ -70,6 +71,11 @@ pub struct Touch {
     pub campaign_id: i64,
     pub channel_id: i64,
     pub store_id: Option<i64>,
+    /// Where and on what the scan (or the click) was made, for breakdowns.
+    pub device: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
 }
 
 /// A buy click, as a conversion's key finds it.
@@ -82,6 +88,9 @@ pub struct Click {
     pub channel_id: Option<i64>,
     pub store_id: Option<i64>,
     pub occurred_at: i64,
+    pub device: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
 }
 
 /// Whose touches to read.
@@ -170,8 +179,8 @@ impl From<sqlx::Error> for RefundError {
 
 const COLUMNS: &str = "id, source, order_id, amount_cents, currency, items, occurred_at, \
      received_at, key_kind, key_value, key_found, campaign_id, visitor_id, refunded_cents";
-const TOUCH_COLUMNS: &str =
-    "scan_id, touched_at, code_id, batch_id, campaign_id, channel_id, store_id";
+const TOUCH_COLUMNS: &str = "scan_id, touched_at, code_id, batch_id, campaign_id, channel_id, \
+     store_id, device, country, region, city";
 
 impl Db {
     pub async fn conversion(&self, id: i64) -> DbResult<Conversion> {
@@ -236,7 +245,7 @@ impl Db {
     pub async fn click(&self, click_id: &str) -> DbResult<Option<Click>> {
         Ok(sqlx::query_as(
             "SELECT campaign_id, visitor_id, code_id, batch_id, channel_id, store_id, \
-             occurred_at FROM events WHERE click_id = $1",
+             occurred_at, device, country, city FROM events WHERE click_id = $1",
         )
         .bind(click_id.to_owned())
         .fetch_optional(self.pool())
@@ -367,8 +376,8 @@ impl Db {
             let sql = format!(
                 "INSERT INTO conversion_touches (conversion_id, position, converted_at, \
                  touched_at, scan_id, code_id, batch_id, campaign_id, channel_id, store_id, \
-                 amount_cents, campaigns) VALUES {}",
-                values_list(self.backend(), slice.len(), 12)
+                 amount_cents, campaigns, device, country, region, city) VALUES {}",
+                values_list(self.backend(), slice.len(), 16)
             );
             let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
             for &(id, new, position, t, campaigns) in slice {
@@ -384,7 +393,11 @@ impl Db {
                     .bind(t.channel_id)
                     .bind(t.store_id)
                     .bind(new.amount_cents)
-                    .bind(campaigns);
+                    .bind(campaigns)
+                    .bind(t.device.clone())
+                    .bind(t.country.clone())
+                    .bind(t.region.clone())
+                    .bind(t.city.clone());
             }
             insert.execute(&mut *tx).await?;
         }

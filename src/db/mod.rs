@@ -7,6 +7,7 @@ mod channels;
 mod checkpoint;
 mod code_history;
 mod codes;
+mod cohorts;
 mod conversions;
 mod events;
 mod keys;
@@ -40,7 +41,8 @@ pub use logos::{LogoInfo, LogoOwner};
 pub use photos::{NewPhoto, Photo, PhotoStatus};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
 pub use reports::{
-    CampaignCredit, ChannelReport, ChannelReportRow, Credit, GroupReportRow, ReportRange,
+    CampaignCredit, ChannelReport, ChannelReportRow, Credit, GroupReportRow, Place, ReportRange,
+    SliceCounts,
 };
 pub use scans::{ScanRow, WriterConnection};
 pub use sources::{ROTATION_GRACE_MS, Source};

@@ -70,12 +70,35 @@ pub struct CampaignCredit {
     pub by_channel: BTreeMap<i64, Credit>,
     pub by_batch: BTreeMap<i64, Credit>,
     pub by_store: BTreeMap<i64, Credit>,
+    /// By the device class of the touch ("" when not known).
+    pub by_device: BTreeMap<String, Credit>,
+    /// By the place of the touch: country, region, city ("" when not known).
+    pub by_place: BTreeMap<Place, Credit>,
     pub total: Credit,
     /// Each credited conversion's time and the campaign's share of it, for day buckets.
     pub by_purchase: Vec<(i64, Credit)>,
     /// Conversions whose key names the campaign but that no touch inside the window led to.
     pub unattributed: i64,
     pub unattributed_revenue_cents: i64,
+}
+
+/// Where a scan was made, as coarse as the location database tells; "" where it did not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Place {
+    pub country: String,
+    pub region: String,
+    pub city: String,
+}
+
+/// Scans of one slice of a campaign (a device class, a place) and what people did on its
+/// pages; events are known per device and country, not finer.
+#[derive(Debug, Clone, Default)]
+pub struct SliceCounts {
+    pub scans: i64,
+    pub bot_scans: i64,
+    pub landing_views: i64,
+    pub cta_clicks: i64,
+    pub photo_shares: i64,
 }
 
 /// The channels of a campaign, and its distinct visitors across all of them (a person who
@@ -99,6 +122,10 @@ struct CampaignTouch {
     amount_cents: i64,
     /// How many campaigns the whole path touches.
     campaigns: i64,
+    device: Option<String>,
+    country: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
 }
 
 /// Read by position, in the order of [`TOUCH_COLUMNS`]: a report reads 100,000 of them,
@@ -115,12 +142,16 @@ impl sqlx::FromRow<'_, AnyRow> for CampaignTouch {
             store_id: row.try_get(6)?,
             amount_cents: row.try_get(7)?,
             campaigns: row.try_get(8)?,
+            device: row.try_get(9)?,
+            country: row.try_get(10)?,
+            region: row.try_get(11)?,
+            city: row.try_get(12)?,
         })
     }
 }
 
 const TOUCH_COLUMNS: &str = "conversion_id, converted_at, touched_at, campaign_id, channel_id, \
-     batch_id, store_id, amount_cents, campaigns";
+     batch_id, store_id, amount_cents, campaigns, device, country, region, city";
 
 impl Db {
     /// Human scans, bot scans and new visitors per hour of the range.
@@ -221,6 +252,107 @@ impl Db {
         credit.unattributed = unattributed;
         credit.unattributed_revenue_cents = unattributed_revenue;
         Ok(credit)
+    }
+
+    /// Scans and events per device class in the range, from the hourly rollups.
+    pub async fn device_counts(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+    ) -> DbResult<BTreeMap<String, SliceCounts>> {
+        let scans: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT device, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT) \
+             FROM scan_rollups WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 \
+             GROUP BY device",
+        )
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?;
+        let mut slices: BTreeMap<String, SliceCounts> = BTreeMap::new();
+        for (device, human, bots) in scans {
+            let slice = slices.entry(device).or_default();
+            slice.scans = human;
+            slice.bot_scans = bots;
+        }
+        for (device, kind, events) in self.event_slices(campaign_id, range, "device").await? {
+            slices.entry(device).or_default().add_events(&kind, events);
+        }
+        Ok(slices)
+    }
+
+    /// Scans per place in the range (to `depth`: 1 country, 2 region, 3 city), from the
+    /// place rollups, and events per country.
+    pub async fn place_counts(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+        depth: usize,
+    ) -> DbResult<BTreeMap<Place, SliceCounts>> {
+        // A typed empty text: PostgreSQL cannot say what type a bare '' column has.
+        let region = if depth >= 2 {
+            "region"
+        } else {
+            "CAST('' AS TEXT)"
+        };
+        let city = if depth >= 3 {
+            "city"
+        } else {
+            "CAST('' AS TEXT)"
+        };
+        let rows: Vec<(String, String, String, i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT country, {region}, {city}, CAST(SUM(scans) AS BIGINT), \
+                 CAST(SUM(bot_scans) AS BIGINT) FROM place_rollups \
+                 WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 \
+                 GROUP BY country, {region}, {city}"
+            )))
+            .bind(campaign_id)
+            .bind(range.from)
+            .bind(range.to)
+            .fetch_all(self.pool())
+            .await?;
+        let mut slices: BTreeMap<Place, SliceCounts> = BTreeMap::new();
+        for (country, region, city, human, bots) in rows {
+            let slice = slices
+                .entry(Place {
+                    country,
+                    region,
+                    city,
+                })
+                .or_default();
+            slice.scans = human;
+            slice.bot_scans = bots;
+        }
+        if depth == 1 {
+            for (country, kind, events) in self.event_slices(campaign_id, range, "country").await? {
+                let place = Place {
+                    country,
+                    ..Place::default()
+                };
+                slices.entry(place).or_default().add_events(&kind, events);
+            }
+        }
+        Ok(slices)
+    }
+
+    /// People's events per `column` (`device` or `country`) and kind in the range.
+    async fn event_slices(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+        column: &'static str,
+    ) -> DbResult<Vec<(String, String, i64)>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {column}, kind, CAST(SUM(events) AS BIGINT) FROM event_rollups \
+             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY {column}, kind"
+        )))
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// One row per batch of the campaign.
@@ -395,6 +527,21 @@ fn credit_one(
             .entry(touch.batch_id)
             .or_default()
             .add(share, revenue, refunded);
+        let known = |v: &Option<String>| v.clone().unwrap_or_default();
+        credit
+            .by_device
+            .entry(known(&touch.device))
+            .or_default()
+            .add(share, revenue, refunded);
+        credit
+            .by_place
+            .entry(Place {
+                country: known(&touch.country),
+                region: known(&touch.region),
+                city: known(&touch.city),
+            })
+            .or_default()
+            .add(share, revenue, refunded);
         if let Some(store) = touch.store_id {
             credit
                 .by_store
@@ -405,5 +552,16 @@ fn credit_one(
     }
     if this_purchase != Credit::default() {
         credit.by_purchase.push((converted_at, this_purchase));
+    }
+}
+
+impl SliceCounts {
+    fn add_events(&mut self, kind: &str, events: i64) {
+        match kind {
+            "view" => self.landing_views += events,
+            "click" => self.cta_clicks += events,
+            "photo" => self.photo_shares += events,
+            _ => {}
+        }
     }
 }

@@ -4,7 +4,10 @@
 //!
 //! Its indexes grow in random order (a visitor id is random), so each touch costs a page
 //! write the scans' own tables avoid; the job runs it on a budget (see
-//! `jobs::code_history`). The same step counts each code's busiest hour, on that budget.
+//! `jobs::code_history`). The same step counts each code's busiest hour, notes each
+//! campaign's new visitors for its cohorts, and counts scans per place, on that budget.
+
+use std::collections::BTreeMap;
 
 use super::code_history::{fold_busiest_hours, fold_watermark};
 use super::{Db, DbResult, FoldStep, now_ms, watermarks};
@@ -46,8 +49,9 @@ impl Db {
         }
         sqlx::query(
             "INSERT INTO touches (scan_id, touched_at, visitor_id, code_id, batch_id, \
-             campaign_id, channel_id, store_id) SELECT id, scanned_at, visitor_id, code_id, \
-             batch_id, campaign_id, channel_id, store_id FROM scans \
+             campaign_id, channel_id, store_id, device, country, region, city) \
+             SELECT id, scanned_at, visitor_id, code_id, batch_id, campaign_id, channel_id, \
+             store_id, device, country, region, city FROM scans \
              WHERE id > $1 AND id <= $2 AND is_bot = 0 ON CONFLICT DO NOTHING",
         )
         .bind(from)
@@ -55,6 +59,8 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         fold_busiest_hours(&mut tx, from, to).await?;
+        fold_campaign_visitors(&mut tx, from, to).await?;
+        fold_places(&mut tx, from, to).await?;
         sqlx::query(
             "DELETE FROM touches WHERE scan_id IN \
              (SELECT scan_id FROM touches ORDER BY scan_id LIMIT $1) AND touched_at < $2",
@@ -70,4 +76,69 @@ impl Db {
             more: to < history,
         })
     }
+}
+
+const MS_PER_HOUR: i64 = 3_600_000;
+
+/// Adds the people first seen in a campaign among scans `(from, to]` to its visitors, and
+/// counts them in the hour they first scanned it (a cohort's size, read without counting
+/// visitors). A visitor already known is neither added nor counted again.
+async fn fold_campaign_visitors(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    from: i64,
+    to: i64,
+) -> DbResult<()> {
+    let new: Vec<(i64, i64)> = sqlx::query_as(
+        "INSERT INTO campaign_visitors (campaign_id, visitor_id, first_seen) \
+         SELECT campaign_id, visitor_id, MIN(scanned_at) FROM scans \
+         WHERE id > $1 AND id <= $2 AND is_bot = 0 AND visitor_id IS NOT NULL \
+         GROUP BY campaign_id, visitor_id \
+         ON CONFLICT DO NOTHING RETURNING campaign_id, first_seen",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut cohorts: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for (campaign_id, first_seen) in new {
+        let hour = first_seen - first_seen.rem_euclid(MS_PER_HOUR);
+        *cohorts.entry((campaign_id, hour)).or_default() += 1;
+    }
+    for ((campaign_id, hour), visitors) in cohorts {
+        sqlx::query(
+            "INSERT INTO visitor_cohorts (campaign_id, hour, visitors) VALUES ($1, $2, $3) \
+             ON CONFLICT (campaign_id, hour) \
+             DO UPDATE SET visitors = visitor_cohorts.visitors + excluded.visitors",
+        )
+        .bind(campaign_id)
+        .bind(hour)
+        .bind(visitors)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Counts scans `(from, to]` (people's and bots') per campaign, hour and place.
+async fn fold_places(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    from: i64,
+    to: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO place_rollups (campaign_id, hour, country, region, city, scans, \
+         bot_scans) SELECT campaign_id, scanned_at - scanned_at % 3600000, \
+         COALESCE(country, ''), COALESCE(region, ''), COALESCE(city, ''), SUM(1 - is_bot), \
+         SUM(is_bot) FROM scans WHERE id > $1 AND id <= $2 \
+         GROUP BY campaign_id, scanned_at - scanned_at % 3600000, COALESCE(country, ''), \
+         COALESCE(region, ''), COALESCE(city, '') \
+         ON CONFLICT (campaign_id, hour, country, region, city) DO UPDATE SET \
+         scans = place_rollups.scans + excluded.scans, \
+         bot_scans = place_rollups.bot_scans + excluded.bot_scans",
+    )
+    .bind(from)
+    .bind(to)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

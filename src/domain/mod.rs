@@ -3,6 +3,7 @@
 pub mod attribution;
 pub mod batch;
 pub mod channel_kind;
+pub mod cohorts;
 pub mod colour;
 pub mod digital_link;
 pub mod event;

@@ -2,9 +2,11 @@
 //! when SCANLOOP_TEST_POSTGRES_URL is set.
 
 mod batches;
+mod breakdowns;
 mod browser;
 mod campaigns;
 mod cli_export;
+mod cohorts;
 mod connections;
 mod conversions;
 mod digital_link;

@@ -171,6 +171,8 @@ async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_key() {
         "at most 1.00 CNY",
         r#"aria-label="The campaign&#39;s flow"#,
         "Scans and conversions over time",
+        "Repeat purchases",
+        "Where people scanned",
         "/reports/campaigns/",
     ] {
         assert!(html.contains(text), "{text} in the page");
@@ -218,8 +220,14 @@ async fn the_page_s_csv_buttons_download_the_reports_with_its_filters() {
         ("channels.csv", "channel_id,channel,channel_slug,kind,scans"),
         ("batches.csv", "id,name,channel_id"),
         ("stores.csv", ""),
+        ("devices.csv", "device,scans,bot_scans,landing_views"),
+        ("regions.csv", "country,region,city,scans"),
         ("time.csv?interval=week", "start,label,scans"),
         ("funnel.csv", "channel_id,channel,step,count"),
+        (
+            "cohorts.csv?interval=hour",
+            "cohort,visitors,period,buyers,share",
+        ),
         ("suspicious-codes.csv", ""),
     ] {
         let answer = app

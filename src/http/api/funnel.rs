@@ -90,14 +90,14 @@ pub async fn funnel(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let report = funnel_report(&state, &query).await?;
+    let prepared = prepare(&state, &query).await?;
+    let report = funnel_report(&state, &prepared).await?;
     let name = format!("funnel-{}", report.campaign_id);
     answer(format, &report, report.lines(), &name).await
 }
 
-pub(crate) async fn funnel_report(state: &AppState, query: &ReportQuery) -> Result<FunnelReport> {
-    let prepared = prepare(state, query).await?;
-    let (campaign_id, range) = (query.campaign_id, prepared.range);
+pub(crate) async fn funnel_report(state: &AppState, prepared: &Prepared) -> Result<FunnelReport> {
+    let (campaign_id, range) = (prepared.campaign.id, prepared.range);
     let db = &state.db;
     let channels = db.channel_report(campaign_id, range).await?;
     let views = db
@@ -276,7 +276,7 @@ fn money(
 }
 
 fn report(
-    prepared: Prepared,
+    prepared: &Prepared,
     elapsed: Option<f64>,
     steps: Vec<FunnelStep>,
     money: Money,
@@ -287,7 +287,7 @@ fn report(
         from: to_rfc3339(prepared.range.from),
         to: to_rfc3339(prepared.range.to),
         tz: prepared.offset.to_string(),
-        currency: prepared.campaign.currency,
+        currency: prepared.campaign.currency.clone(),
         attribution: prepared.rules.into(),
         run_elapsed: elapsed.map(round6),
         steps,

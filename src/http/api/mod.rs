@@ -3,9 +3,11 @@
 
 mod attribution;
 mod batches;
+pub(crate) mod breakdowns;
 mod campaigns;
 mod channels;
 mod codes;
+pub(crate) mod cohorts;
 mod conversion_import;
 mod conversions;
 mod error_responses;
@@ -121,9 +123,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(reports::channels))
         .routes(routes!(reports::batches))
         .routes(routes!(reports::stores))
+        .routes(routes!(breakdowns::devices))
+        .routes(routes!(breakdowns::regions))
         .routes(routes!(reports::time))
         .routes(routes!(reports::daily))
         .routes(routes!(funnel::funnel))
+        .routes(routes!(cohorts::cohorts_report))
         .routes(routes!(suspicious::suspicious_codes))
         .routes(routes!(targets::put_targets, targets::get_targets))
         .split_for_parts();

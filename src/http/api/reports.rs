@@ -27,7 +27,7 @@ const MS_PER_HOUR: i64 = 3_600_000;
 const MAX_RANGE_DAYS: i64 = 731;
 const MAX_RANGE_MS: i64 = MAX_RANGE_DAYS * 24 * MS_PER_HOUR;
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Deserialize, IntoParams, Clone)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     pub(crate) campaign_id: i64,
@@ -64,7 +64,7 @@ impl ReportQuery {
         Format::parse(self.format.as_deref())
     }
 
-    fn interval(&self) -> Result<Interval> {
+    pub(crate) fn interval(&self) -> Result<Interval> {
         self.interval
             .as_deref()
             .map_or(Ok(Interval::default()), Interval::parse)
@@ -291,7 +291,7 @@ impl ReportQuery {
 
 /// What every report needs: the campaign, the range, the attribution asked for, and the
 /// conversions credited under it.
-pub(super) struct Prepared {
+pub(crate) struct Prepared {
     pub(super) campaign: Campaign,
     pub(super) range: ReportRange,
     pub(super) offset: UtcOffset,
@@ -299,7 +299,16 @@ pub(super) struct Prepared {
     pub(super) credit: CampaignCredit,
 }
 
-pub(super) async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Prepared> {
+/// The campaign, range, zone and attribution a report asks for, checked (400 naming the
+/// parameter that cannot be used, 404 for an unknown campaign).
+pub(super) struct Scope {
+    pub(super) campaign: Campaign,
+    pub(super) range: ReportRange,
+    pub(super) offset: UtcOffset,
+    pub(super) rules: Rules,
+}
+
+pub(super) async fn scope(state: &AppState, query: &ReportQuery) -> Result<Scope> {
     let campaign = state
         .db
         .campaign(query.campaign_id)
@@ -313,6 +322,21 @@ pub(super) async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Pre
         query.half_life.as_deref(),
     )
     .map_err(|err| AppError::BadRequest(err.to_string()))?;
+    Ok(Scope {
+        campaign,
+        range,
+        offset: query.offset()?,
+        rules,
+    })
+}
+
+pub(crate) async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Prepared> {
+    let Scope {
+        campaign,
+        range,
+        offset,
+        rules,
+    } = scope(state, query).await?;
     let credit = state
         .db
         .campaign_credit(query.campaign_id, range, rules)
@@ -320,14 +344,14 @@ pub(super) async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Pre
     Ok(Prepared {
         campaign,
         range,
-        offset: query.offset()?,
+        offset,
         rules,
         credit,
     })
 }
 
 impl Prepared {
-    fn total(&self, scans: i64, bot_scans: i64, spend_cents: i64) -> CampaignTotal {
+    pub(super) fn total(&self, scans: i64, bot_scans: i64, spend_cents: i64) -> CampaignTotal {
         let credit = &self.credit;
         CampaignTotal {
             scans,
@@ -344,13 +368,13 @@ impl Prepared {
         }
     }
 
-    fn report<R>(self, rows: Vec<R>, total: CampaignTotal) -> Report<R> {
+    pub(super) fn report<R>(&self, rows: Vec<R>, total: CampaignTotal) -> Report<R> {
         Report {
             campaign_id: self.campaign.id,
             from: to_rfc3339(self.range.from),
             to: to_rfc3339(self.range.to),
             tz: self.offset.to_string(),
-            currency: self.campaign.currency,
+            currency: self.campaign.currency.clone(),
             attribution: self.rules.into(),
             rows,
             total,
@@ -367,19 +391,19 @@ pub async fn channels(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let report = channel_report(&state, &query).await?;
+    let prepared = prepare(&state, &query).await?;
+    let report = channel_report(&state, &prepared).await?;
     let name = format!("channels-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
 }
 
 pub(crate) async fn channel_report(
     state: &AppState,
-    query: &ReportQuery,
+    prepared: &Prepared,
 ) -> Result<Report<ChannelRow>> {
-    let prepared = prepare(state, query).await?;
     let channels = state
         .db
-        .channel_report(query.campaign_id, prepared.range)
+        .channel_report(prepared.campaign.id, prepared.range)
         .await?;
     let rows = channels.rows;
     let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
@@ -477,7 +501,9 @@ pub async fn time(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let report = time_report(&state, &query).await?;
+    let interval = query.interval()?;
+    let prepared = prepare(&state, &query).await?;
+    let report = time_report(&state, &prepared, interval).await?;
     let name = format!("time-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
 }
@@ -491,7 +517,8 @@ pub async fn daily(
 ) -> Result<Response> {
     query.interval = Some(Interval::Day.as_str().to_owned());
     let format = query.format()?;
-    let report = time_report(&state, &query).await?;
+    let prepared = prepare(&state, &query).await?;
+    let report = time_report(&state, &prepared, Interval::Day).await?;
     let name = format!("daily-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
 }
@@ -499,10 +526,12 @@ pub async fn daily(
 /// The most buckets a time report answers: two years by the hour.
 const MAX_BUCKETS: usize = 2 * 366 * 24;
 
-pub(crate) async fn time_report(state: &AppState, query: &ReportQuery) -> Result<Report<TimeRow>> {
-    let interval = query.interval()?;
-    let prepared = prepare(state, query).await?;
-    let (campaign_id, range, zone) = (query.campaign_id, prepared.range, prepared.offset);
+pub(crate) async fn time_report(
+    state: &AppState,
+    prepared: &Prepared,
+    interval: Interval,
+) -> Result<Report<TimeRow>> {
+    let (campaign_id, range, zone) = (prepared.campaign.id, prepared.range, prepared.offset);
     let bucket_of = |at: i64| interval.start(zone, at);
     let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
     let (mut scans, mut bot_scans) = (0, 0);

@@ -23,9 +23,10 @@ use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 
 use super::AppState;
-use super::api::funnel;
+use super::api::breakdowns::{self, LevelQuery};
 use super::api::reports;
 use super::api::suspicious::{self, SuspiciousQuery};
+use super::api::{cohorts, funnel};
 use super::auth::Caller;
 use super::error::AppError;
 use super::extract::Query;
@@ -191,8 +192,16 @@ async fn csv(
         "channels.csv" => reports::channels(state, Query(query)).await,
         "batches.csv" => reports::batches(state, Query(query)).await,
         "stores.csv" => reports::stores(state, Query(query)).await,
+        "devices.csv" => breakdowns::devices(state, Query(query)).await,
+        "regions.csv" => {
+            let level = LevelQuery {
+                level: Some("city".into()),
+            };
+            breakdowns::regions(state, Query(query), Query(level)).await
+        }
         "time.csv" => reports::time(state, Query(query)).await,
         "funnel.csv" => funnel::funnel(state, Query(query)).await,
+        "cohorts.csv" => cohorts::cohorts_report(state, Query(view::cohort_query(&query))).await,
         "suspicious-codes.csv" => {
             let query = SuspiciousQuery {
                 campaign_id: id,

@@ -15,8 +15,12 @@ use crate::domain::attribution::Model;
 use crate::domain::time::to_rfc3339;
 use crate::domain::time::{Interval, UtcOffset};
 use crate::http::AppState;
+use crate::http::api::breakdowns::{SliceRow, device_report, region_report};
+use crate::http::api::cohorts::{CohortReport, cohort_report};
 use crate::http::api::funnel::{FunnelReport, FunnelStep, funnel_report};
-use crate::http::api::reports::{ChannelRow, Report, ReportQuery, channel_report, time_report};
+use crate::http::api::reports::{
+    ChannelRow, Report, ReportQuery, channel_report, prepare, time_report,
+};
 use crate::http::api::suspicious::SuspiciousView;
 use crate::http::error::{AppError, missing};
 
@@ -119,6 +123,59 @@ struct Body {
     funnels: Vec<FunnelLine>,
     suspicious: Vec<SuspectLine>,
     has_targets: bool,
+    /// The cities with the most scans, and the device classes.
+    places: Vec<SliceLine>,
+    devices: Vec<SliceLine>,
+    cohort_interval: &'static str,
+    cohort_periods: Vec<usize>,
+    cohorts: Vec<CohortLine>,
+}
+
+/// A place or a device class as the page shows it.
+struct SliceLine {
+    name: String,
+    scans: String,
+    share: f64,
+    conversions: String,
+    revenue: String,
+}
+
+/// The cities (or devices) with the most scans: what fits a screen.
+const MAX_SLICES: usize = 10;
+
+fn slice_lines(
+    report: &Report<SliceRow>,
+    currency: &str,
+    name: impl Fn(&SliceRow) -> String,
+) -> Vec<SliceLine> {
+    let total = report.total.scans.max(1) as f64;
+    let mut rows: Vec<&SliceRow> = report
+        .rows
+        .iter()
+        .filter(|r| r.scans > 0 || r.conversions > 0.0)
+        .collect();
+    rows.sort_by(|a, b| {
+        b.scans
+            .cmp(&a.scans)
+            .then(b.revenue_cents.cmp(&a.revenue_cents))
+    });
+    rows.into_iter()
+        .take(MAX_SLICES)
+        .map(|r| SliceLine {
+            name: name(r),
+            scans: count(r.scans as f64),
+            share: (100.0 * r.scans as f64 / total).clamp(0.0, 100.0),
+            conversions: count(r.conversions),
+            revenue: money(r.revenue_cents, currency),
+        })
+        .collect()
+}
+
+/// A cohort as the page shows it: each period's share of buyers, and how dark its cell is.
+struct CohortLine {
+    label: String,
+    people: String,
+    cells: Vec<(String, f64)>,
 }
 
 struct Card {
@@ -205,8 +262,11 @@ pub async fn campaign(
             "channels",
             "batches",
             "stores",
+            "devices",
+            "regions",
             "time",
             "funnel",
+            "cohorts",
             "suspicious-codes",
         ]
         .into_iter()
@@ -238,9 +298,16 @@ pub async fn campaign(
 }
 
 async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
-    let channels = channel_report(state, query).await?;
-    let time = time_report(state, query).await?;
-    let funnel = funnel_report(state, query).await?;
+    // Every report on the page shares one crediting of the range's conversions.
+    let interval = query.interval()?;
+    let prepared = prepare(state, query).await?;
+    let channels = channel_report(state, &prepared).await?;
+    let time = time_report(state, &prepared, interval).await?;
+    let funnel = funnel_report(state, &prepared).await?;
+    let places = region_report(state, &prepared, 3).await?;
+    let devices = device_report(state, &prepared).await?;
+    // Cohorts by the page's buckets, by the week when those are hours.
+    let cohorts = cohort_report(state, &cohort_query(query)).await?;
     let suspicion = Suspicion {
         cities: 3,
         per_hour: 20,
@@ -326,6 +393,27 @@ async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
         funnels: funnel_lines(&funnel),
         suspicious,
         has_targets,
+        places: slice_lines(&places, &currency, |r| {
+            let known = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+            match (known(&r.city), known(&r.country)) {
+                (Some(city), Some(country)) => format!("{city}, {country}"),
+                (None, Some(country)) => country,
+                _ => "Unknown".into(),
+            }
+        }),
+        devices: slice_lines(&devices, &currency, |r| {
+            r.device.clone().unwrap_or_default()
+        }),
+        cohort_interval: cohorts.interval,
+        cohort_periods: (0..cohorts
+            .cohorts
+            .iter()
+            .map(|c| c.buyers.len())
+            .max()
+            .unwrap_or(0)
+            .min(MAX_PERIODS))
+            .collect(),
+        cohorts: cohort_lines(&cohorts),
     })
 }
 
@@ -465,6 +553,42 @@ fn funnel_lines(funnel: &FunnelReport) -> Vec<FunnelLine> {
                 .iter()
                 .map(|c| line(c.channel.clone(), &c.steps)),
         )
+        .collect()
+}
+
+/// Cohorts by the page's buckets, by the week when those are hours (or not chosen).
+pub fn cohort_query(query: &ReportQuery) -> ReportQuery {
+    let mut by_period = query.clone();
+    if by_period.interval.as_deref().is_none_or(|i| i == "hour") {
+        by_period.interval = Some("week".into());
+    }
+    by_period
+}
+
+/// The most recent cohorts and their first periods: what fits a screen.
+const MAX_COHORTS: usize = 12;
+const MAX_PERIODS: usize = 12;
+
+fn cohort_lines(report: &CohortReport) -> Vec<CohortLine> {
+    let skip = report.cohorts.len().saturating_sub(MAX_COHORTS);
+    report
+        .cohorts
+        .iter()
+        .skip(skip)
+        .map(|c| CohortLine {
+            label: c.label.clone(),
+            people: count(c.visitors as f64),
+            cells: c
+                .shares
+                .iter()
+                .take(MAX_PERIODS)
+                .map(|share| match share {
+                    // Light enough that the dark text stays readable.
+                    Some(share) => (percent(*share), (share * 3.0).clamp(0.04, 0.55)),
+                    None => ("–".into(), 0.0),
+                })
+                .collect(),
+        })
         .collect()
 }
 
