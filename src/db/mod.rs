@@ -41,8 +41,8 @@ pub use logos::{LogoInfo, LogoOwner};
 pub use photos::{NewPhoto, Photo, PhotoStatus};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
 pub use reports::{
-    CampaignCredit, ChannelReport, ChannelReportRow, Credit, GroupReportRow, Place, ReportRange,
-    SliceCounts,
+    CampaignCredit, ChannelReport, ChannelReportRow, Credit, Detail, GroupReportRow, Place,
+    ReportRange, SliceCounts,
 };
 pub use scans::{ScanRow, WriterConnection};
 pub use sources::{ROTATION_GRACE_MS, Source};

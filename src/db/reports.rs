@@ -132,6 +132,7 @@ struct CampaignTouch {
 /// and finding each column by name took a tenth of its time.
 impl sqlx::FromRow<'_, AnyRow> for CampaignTouch {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let detailed = row.columns().len() > 9;
         Ok(Self {
             conversion_id: row.try_get(0)?,
             converted_at: row.try_get(1)?,
@@ -142,16 +143,28 @@ impl sqlx::FromRow<'_, AnyRow> for CampaignTouch {
             store_id: row.try_get(6)?,
             amount_cents: row.try_get(7)?,
             campaigns: row.try_get(8)?,
-            device: row.try_get(9)?,
-            country: row.try_get(10)?,
-            region: row.try_get(11)?,
-            city: row.try_get(12)?,
+            device: detailed.then(|| row.try_get(9)).transpose()?.flatten(),
+            country: detailed.then(|| row.try_get(10)).transpose()?.flatten(),
+            region: detailed.then(|| row.try_get(11)).transpose()?.flatten(),
+            city: detailed.then(|| row.try_get(12)).transpose()?.flatten(),
         })
     }
 }
 
 const TOUCH_COLUMNS: &str = "conversion_id, converted_at, touched_at, campaign_id, channel_id, \
-     batch_id, store_id, amount_cents, campaigns, device, country, region, city";
+     batch_id, store_id, amount_cents, campaigns";
+/// With [`Detail::Places`]: where and on what each touch was made. Read only when asked
+/// for: four more texts per touch cost a 100,000-conversion report half its time again.
+const PLACE_COLUMNS: &str = ", device, country, region, city";
+
+/// How finely a campaign's credit is split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// By channel, batch, store and purchase time.
+    Channels,
+    /// Also by device class and place.
+    Places,
+}
 
 impl Db {
     /// Human scans, bot scans and new visitors per hour of the range.
@@ -181,11 +194,16 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
         rules: Rules,
+        detail: Detail,
     ) -> DbResult<CampaignCredit> {
         let window = rules.window.ms();
+        let columns = match detail {
+            Detail::Channels => TOUCH_COLUMNS.to_owned(),
+            Detail::Places => format!("{TOUCH_COLUMNS}{PLACE_COLUMNS}"),
+        };
         // One range read of the campaign's touches inside the window, in conversion order.
         let touches: Vec<CampaignTouch> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {TOUCH_COLUMNS} FROM conversion_touches \
+            "SELECT {columns} FROM conversion_touches \
              WHERE campaign_id = $1 AND converted_at >= $2 AND converted_at < $3 \
              AND touched_at >= converted_at - $4 AND touched_at <= converted_at \
              ORDER BY campaign_id, converted_at, conversion_id, position"
@@ -217,7 +235,7 @@ impl Db {
         let mut whole_paths: HashMap<i64, Vec<CampaignTouch>> = HashMap::new();
         for ids in crossing.chunks(500) {
             let sql = format!(
-                "SELECT {TOUCH_COLUMNS} FROM conversion_touches \
+                "SELECT {columns} FROM conversion_touches \
                  WHERE conversion_id IN ({}) AND touched_at >= converted_at - {window} \
                  AND touched_at <= converted_at ORDER BY conversion_id, position",
                 ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
@@ -234,7 +252,7 @@ impl Db {
             let id = path[0].conversion_id;
             let path = whole_paths.get(&id).map_or(path, Vec::as_slice);
             let refunded = refunded.get(&id).copied().unwrap_or(0);
-            credit_one(&mut credit, campaign_id, rules, path, refunded);
+            credit_one(&mut credit, campaign_id, rules, path, refunded, detail);
         }
         let (unattributed, unattributed_revenue): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents - refunded_cents), 0) AS BIGINT) \
@@ -498,6 +516,7 @@ fn credit_one(
     rules: Rules,
     path: &[CampaignTouch],
     refunded: i64,
+    detail: Detail,
 ) {
     let (converted_at, amount) = (path[0].converted_at, path[0].amount_cents);
     // The SQL read only these; the rule is stated once, here.
@@ -527,21 +546,23 @@ fn credit_one(
             .entry(touch.batch_id)
             .or_default()
             .add(share, revenue, refunded);
-        let known = |v: &Option<String>| v.clone().unwrap_or_default();
-        credit
-            .by_device
-            .entry(known(&touch.device))
-            .or_default()
-            .add(share, revenue, refunded);
-        credit
-            .by_place
-            .entry(Place {
-                country: known(&touch.country),
-                region: known(&touch.region),
-                city: known(&touch.city),
-            })
-            .or_default()
-            .add(share, revenue, refunded);
+        if detail == Detail::Places {
+            let known = |v: &Option<String>| v.clone().unwrap_or_default();
+            credit
+                .by_device
+                .entry(known(&touch.device))
+                .or_default()
+                .add(share, revenue, refunded);
+            credit
+                .by_place
+                .entry(Place {
+                    country: known(&touch.country),
+                    region: known(&touch.region),
+                    city: known(&touch.city),
+                })
+                .or_default()
+                .add(share, revenue, refunded);
+        }
         if let Some(store) = touch.store_id {
             credit
                 .by_store

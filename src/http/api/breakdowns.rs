@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::ErrorBody;
 use super::report_format::answer;
 use super::reports::{Prepared, Report, ReportQuery, prepare, round6, whole};
-use crate::db::{Credit, Place, SliceCounts};
+use crate::db::{Credit, Detail, Place, SliceCounts};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::Query;
@@ -79,7 +79,7 @@ pub async fn devices(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query).await?;
+    let prepared = prepare(&state, &query, Detail::Places).await?;
     let report = device_report(&state, &prepared).await?;
     let name = format!("devices-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
@@ -137,7 +137,7 @@ pub async fn regions(
             )));
         }
     };
-    let prepared = prepare(&state, &query).await?;
+    let prepared = prepare(&state, &query, Detail::Places).await?;
     let report = region_report(&state, &prepared, depth).await?;
     let name = format!("regions-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await

@@ -13,7 +13,7 @@ use super::report_format::answer;
 use super::reports::{Prepared, ReportQuery, cpa, prepare, roas, round6, whole};
 use super::targets::stored;
 use super::time::to_rfc3339;
-use crate::db::now_ms;
+use crate::db::{Detail, now_ms};
 use crate::domain::EventKind;
 use crate::domain::targets::{Run, Step, Targets, count_progress};
 use crate::http::AppState;
@@ -90,7 +90,7 @@ pub async fn funnel(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query).await?;
+    let prepared = prepare(&state, &query, Detail::Channels).await?;
     let report = funnel_report(&state, &prepared).await?;
     let name = format!("funnel-{}", report.campaign_id);
     answer(format, &report, report.lines(), &name).await

@@ -13,7 +13,7 @@ use super::{ErrorBody, FormatName, IntervalName, ModelName};
 use std::collections::BTreeMap;
 
 use crate::db::{
-    Campaign, CampaignCredit, ChannelReportRow, Credit, GroupReportRow, ReportRange, now_ms,
+    Campaign, CampaignCredit, ChannelReportRow, Credit, Detail, GroupReportRow, ReportRange, now_ms,
 };
 use crate::domain::attribution::{CREDIT_UNIT, Rules};
 use crate::domain::time::{Interval, UtcOffset};
@@ -330,7 +330,13 @@ pub(super) async fn scope(state: &AppState, query: &ReportQuery) -> Result<Scope
     })
 }
 
-pub(crate) async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Prepared> {
+/// A report's scope and its conversions credited by channel, batch and store (with
+/// `Detail::Places`, by device and place too).
+pub(crate) async fn prepare(
+    state: &AppState,
+    query: &ReportQuery,
+    detail: Detail,
+) -> Result<Prepared> {
     let Scope {
         campaign,
         range,
@@ -339,7 +345,7 @@ pub(crate) async fn prepare(state: &AppState, query: &ReportQuery) -> Result<Pre
     } = scope(state, query).await?;
     let credit = state
         .db
-        .campaign_credit(query.campaign_id, range, rules)
+        .campaign_credit(query.campaign_id, range, rules, detail)
         .await?;
     Ok(Prepared {
         campaign,
@@ -391,7 +397,7 @@ pub async fn channels(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query).await?;
+    let prepared = prepare(&state, &query, Detail::Channels).await?;
     let report = channel_report(&state, &prepared).await?;
     let name = format!("channels-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
@@ -429,7 +435,7 @@ pub async fn batches(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query).await?;
+    let prepared = prepare(&state, &query, Detail::Channels).await?;
     let rows = state
         .db
         .batch_report(query.campaign_id, prepared.range)
@@ -448,7 +454,7 @@ pub async fn stores(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query).await?;
+    let prepared = prepare(&state, &query, Detail::Channels).await?;
     let rows = state
         .db
         .store_report(query.campaign_id, prepared.range)
@@ -502,7 +508,7 @@ pub async fn time(
 ) -> Result<Response> {
     let format = query.format()?;
     let interval = query.interval()?;
-    let prepared = prepare(&state, &query).await?;
+    let prepared = prepare(&state, &query, Detail::Channels).await?;
     let report = time_report(&state, &prepared, interval).await?;
     let name = format!("time-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
@@ -517,7 +523,7 @@ pub async fn daily(
 ) -> Result<Response> {
     query.interval = Some(Interval::Day.as_str().to_owned());
     let format = query.format()?;
-    let prepared = prepare(&state, &query).await?;
+    let prepared = prepare(&state, &query, Detail::Channels).await?;
     let report = time_report(&state, &prepared, Interval::Day).await?;
     let name = format!("daily-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await

@@ -10,7 +10,7 @@ use axum::response::Response;
 use super::charts::{self, Point, Source, Stage};
 use super::numbers::{count, money, percent};
 use super::{Viewer, render};
-use crate::db::{Suspicion, now_ms};
+use crate::db::{Detail, Suspicion, now_ms};
 use crate::domain::attribution::Model;
 use crate::domain::time::to_rfc3339;
 use crate::domain::time::{Interval, UtcOffset};
@@ -300,7 +300,7 @@ pub async fn campaign(
 async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
     // Every report on the page shares one crediting of the range's conversions.
     let interval = query.interval()?;
-    let prepared = prepare(state, query).await?;
+    let prepared = prepare(state, query, Detail::Places).await?;
     let channels = channel_report(state, &prepared).await?;
     let time = time_report(state, &prepared, interval).await?;
     let funnel = funnel_report(state, &prepared).await?;
