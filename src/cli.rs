@@ -51,6 +51,25 @@ pub enum Command {
         #[command(subcommand)]
         command: BatchCommand,
     },
+    /// Work with the rollups reports read.
+    Rollups {
+        #[command(subcommand)]
+        command: RollupsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RollupsCommand {
+    /// Recount the hourly scan counts, visitor sketches and place counts from the raw
+    /// scans kept, a campaign and six hours per transaction (a running server keeps
+    /// answering scans). Hours whose raw scans retention removed keep their rollups.
+    Rebuild {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Only this campaign (default: every campaign).
+        #[arg(long)]
+        campaign: Option<i64>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use scanloop::cli::{BatchCommand, Cli, Command, KeysCommand, LogFormat};
+use scanloop::cli::{BatchCommand, Cli, Command, KeysCommand, LogFormat, RollupsCommand};
 use scanloop::config::{Config, redact_url};
 use scanloop::db::{Db, DbError, generate_key};
 use scanloop::startup::{App, shutdown_signal};
@@ -48,6 +48,25 @@ async fn run() -> anyhow::Result<()> {
         Command::Batch {
             command: BatchCommand::Export(args),
         } => scanloop::export::command::run(*args).await,
+        Command::Rollups {
+            command: RollupsCommand::Rebuild { database, campaign },
+        } => {
+            let db = Db::connect(&database.database_url).await?;
+            let started = std::time::Instant::now();
+            let rebuilt = db.rebuild_rollups(campaign).await?;
+            match rebuilt.from {
+                None => println!("no raw scans are kept: nothing to rebuild"),
+                Some(from) => println!(
+                    "rebuilt {} campaign(s) from {} raw scans since {} ({} transactions) in {:.1} s",
+                    rebuilt.campaigns,
+                    rebuilt.scans,
+                    utc(from),
+                    rebuilt.chunks,
+                    started.elapsed().as_secs_f64()
+                ),
+            }
+            Ok(())
+        }
     }
 }
 

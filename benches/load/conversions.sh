@@ -98,7 +98,12 @@ def rows():
 db.executemany("INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, visitor_id, is_new_visitor, device, is_bot, outcome) VALUES (?, ?, ?, ?, ?, ?, 0, 'phone', 0, 'destination')", rows())
 db.execute("INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, channel_id, store_id, scans, bot_scans, new_visitors) SELECT scanned_at - scanned_at % 3600000, batch_id, '', device, campaign_id, channel_id, NULL, COUNT(*), 0, 0 FROM scans WHERE visitor_id LIKE 'bv%' GROUP BY 1, 2, 4 ON CONFLICT DO UPDATE SET scans = scans + excluded.scans")
 db.execute("INSERT INTO touches (scan_id, touched_at, visitor_id, code_id, batch_id, campaign_id, channel_id, store_id) SELECT id, scanned_at, visitor_id, code_id, batch_id, campaign_id, channel_id, store_id FROM scans WHERE visitor_id LIKE 'bv%'")
-db.execute("INSERT INTO job_watermarks (job, value) VALUES ('code_history', (SELECT MAX(id) FROM scans)) ON CONFLICT (job) DO UPDATE SET value = excluded.value")
+# What the touches fold keeps beside the touches: places, and each visitor's first scan.
+db.execute("INSERT INTO place_rollups (campaign_id, hour, country, region, city, scans, bot_scans) SELECT campaign_id, scanned_at - scanned_at % 3600000, '', '', '', COUNT(*), 0 FROM scans WHERE visitor_id LIKE 'bv%' GROUP BY 1, 2")
+db.execute("INSERT INTO campaign_visitors (campaign_id, visitor_id, first_seen) SELECT campaign_id, visitor_id, MIN(scanned_at) FROM scans WHERE visitor_id LIKE 'bv%' GROUP BY 1, 2")
+db.execute("INSERT INTO visitor_cohorts (campaign_id, hour, visitors) SELECT campaign_id, first_seen - first_seen % 3600000, COUNT(*) FROM campaign_visitors WHERE campaign_id = ? GROUP BY 1, 2", (campaign,))
+for job in ("code_history", "touches"):
+    db.execute("INSERT INTO job_watermarks (job, value) VALUES (?, (SELECT MAX(id) FROM scans)) ON CONFLICT (job) DO UPDATE SET value = excluded.value", (job,))
 db.commit()
 print(f"wrote {scans} scans, their rollups and touches in {time.time() - started:.0f} s", flush=True)
 # Each conversion is bought by a visitor an hour after their latest scan.
@@ -137,3 +142,19 @@ import json, sys
 t = [float(x) * 1000 for x in sys.stdin]
 steps = {s['step']: s['count'] for s in json.load(open('$work/funnel.json'))['steps']}
 print(f'funnel report: best {t[0]:.0f} ms, median {t[2]:.0f} ms (conversions {steps[\"conversions\"]:.0f}, repeat purchasers {steps[\"repeat_purchasers\"]:.0f})')"
+for report in "time?interval=day" "time?interval=week" "devices" "regions" "regions?level=city" \
+  "cohorts" "cohorts?interval=month"; do
+  path="${report%%\?*}"
+  query="${report#"$path"}"
+  for _ in 1 2 3 4 5; do
+    curl -s -o "$work/other.json" -w '%{time_total} %{http_code}\n' -H "Authorization: Bearer $KEY" \
+      "$base/reports/$path?campaign_id=$campaign&${query#\?}"
+  done | sort -n | python3 -c "
+import sys
+lines = [l.split() for l in sys.stdin]
+t = [float(l[0]) * 1000 for l in lines]
+codes = sorted({l[1] for l in lines})
+print(f'{\"$report\"} report: best {t[0]:.0f} ms, median {t[2]:.0f} ms (status {\",\".join(codes)})')"
+done
+echo "== rollups rebuilt from the raw scans while the server runs"
+target/release/scanloop rollups rebuild --database-url "sqlite://$work/bench.db"

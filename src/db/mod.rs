@@ -16,6 +16,7 @@ mod photos;
 mod products;
 mod reports;
 mod retention;
+mod rollups;
 mod scans;
 mod sources;
 mod spend;
@@ -44,6 +45,7 @@ pub use reports::{
     CampaignCredit, ChannelReport, ChannelReportRow, Credit, Detail, GroupReportRow, Place,
     ReportRange, SliceCounts,
 };
+pub use rollups::Rebuilt;
 pub use scans::{ScanRow, WriterConnection};
 pub use sources::{ROTATION_GRACE_MS, Source};
 pub use spend::{NewSpend, Spend};

@@ -29,6 +29,7 @@ mod redirect;
 mod report_page;
 mod reports;
 mod retention;
+mod rollups;
 mod sheets;
 mod suspicious;
 mod webdriver;

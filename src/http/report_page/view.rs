@@ -402,7 +402,10 @@ async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
             }
         }),
         devices: slice_lines(&devices, &currency, |r| {
-            r.device.clone().unwrap_or_default()
+            r.device
+                .clone()
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| "Unknown".into())
         }),
         cohort_interval: cohorts.interval,
         cohort_periods: (0..cohorts
