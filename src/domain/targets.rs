@@ -81,6 +81,30 @@ impl Targets {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+
+    /// The money targets a CPA and a ROAS miss: `cpa_cents` above its target, `roas`
+    /// below.
+    pub fn money_behind(&self, cpa_cents: Option<i64>, roas: Option<f64>) -> Vec<&'static str> {
+        let mut behind = Vec::new();
+        if self.cpa_behind(cpa_cents) == Some(true) {
+            behind.push("cpa_cents");
+        }
+        if self.roas_behind(roas) == Some(true) {
+            behind.push("roas");
+        }
+        behind
+    }
+
+    /// Whether a CPA is above its target; unknown without a target or a CPA (no
+    /// conversions).
+    pub fn cpa_behind(&self, cpa_cents: Option<i64>) -> Option<bool> {
+        Some(cpa_cents? > self.cpa_cents?)
+    }
+
+    /// Whether a ROAS is below its target; unknown without a target or a ROAS (no spend).
+    pub fn roas_behind(&self, roas: Option<f64>) -> Option<bool> {
+        Some(roas? < self.roas?)
+    }
 }
 
 /// When the campaign runs, to tell how much of a count target is due by `now`.

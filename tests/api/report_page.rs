@@ -186,6 +186,22 @@ async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_key() {
         html.contains(r#"<tspan class="name">CTA clicks</tspan> <tspan class="num">1</tspan>"#)
     );
 
+    // Each channel's CPA is judged against the campaign's target: the bottle channel's
+    // single purchase cost its whole 1,500-cent print run, above the 100-cent target.
+    assert!(
+        html.contains(r#"<td class="n leak" title="above the target CPA">15.00 CNY</td>"#),
+        "{html}"
+    );
+    let channels = app.report(&campaign["id"]).await;
+    let bottles = channels["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["conversions"] == 1.0)
+        .unwrap();
+    assert_eq!(bottles["cpa_behind"], true);
+    assert_eq!(bottles["roas_behind"], Value::Null, "no ROAS target");
+
     let (index_status, index) = page(&app, "/reports", &cookie).await;
     assert_eq!(index_status, StatusCode::OK);
     assert!(index.contains(&format!(r#"href="/reports/campaigns/{}""#, campaign["id"])));

@@ -247,17 +247,7 @@ fn money(
 ) -> Money {
     let cpa_cents = cpa(spend_cents, credit);
     let roas = roas(revenue_cents, spend_cents);
-    let mut behind = Vec::new();
-    if let (Some(target), Some(cpa)) = (targets.cpa_cents, cpa_cents)
-        && cpa > target
-    {
-        behind.push("cpa_cents");
-    }
-    if let (Some(target), Some(roas)) = (targets.roas, roas)
-        && roas < target
-    {
-        behind.push("roas");
-    }
+    let mut behind = targets.money_behind(cpa_cents, roas);
     if let Some(target) = targets.revenue_cents
         && count_progress(revenue_cents as f64, target, elapsed).1
     {

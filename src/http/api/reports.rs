@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::attribution::{AttributionView, rules_over};
 use super::report_format::{Format, answer};
+use super::targets::stored;
 use super::time::{EARLIEST_MS, parse_optional, to_rfc3339};
 use super::{ErrorBody, FormatName, IntervalName, ModelName};
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use crate::db::{
     Campaign, CampaignCredit, ChannelReportRow, Credit, Detail, GroupReportRow, ReportRange, now_ms,
 };
 use crate::domain::attribution::{CREDIT_UNIT, Rules};
+use crate::domain::targets::Targets;
 use crate::domain::time::{Interval, UtcOffset};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
@@ -119,12 +121,16 @@ pub struct GroupRow {
     cpa_cents: Option<i64>,
     /// Revenue per unit of spend; absent without spend.
     roas: Option<f64>,
+    /// Its CPA is above the campaign's target CPA; absent without a target or a CPA.
+    cpa_behind: Option<bool>,
+    /// Its ROAS is below the campaign's target ROAS; absent without a target or a ROAS.
+    roas_behind: Option<bool>,
 }
 
 impl GroupRow {
-    fn new(r: GroupReportRow, credit: Credit) -> Self {
+    fn new(r: GroupReportRow, credit: Credit, targets: &Targets) -> Self {
         let conversions = whole(credit.conversions);
-        Self {
+        let mut row = Self {
             id: r.id,
             name: r.name,
             channel_id: r.channel_id,
@@ -141,7 +147,12 @@ impl GroupRow {
             conversions_per_scan: (r.scans > 0).then(|| round6(conversions / r.scans as f64)),
             cpa_cents: cpa(r.spend_cents, credit.conversions),
             roas: roas(credit.revenue_cents, r.spend_cents),
-        }
+            cpa_behind: None,
+            roas_behind: None,
+        };
+        row.cpa_behind = targets.cpa_behind(row.cpa_cents);
+        row.roas_behind = targets.roas_behind(row.roas);
+        row
     }
 }
 
@@ -198,12 +209,16 @@ pub struct ChannelRow {
     pub(crate) cpa_cents: Option<i64>,
     /// Revenue per unit of spend; absent without spend.
     pub(crate) roas: Option<f64>,
+    /// Its CPA is above the campaign's target CPA; absent without a target or a CPA.
+    pub(crate) cpa_behind: Option<bool>,
+    /// Its ROAS is below the campaign's target ROAS; absent without a target or a ROAS.
+    pub(crate) roas_behind: Option<bool>,
 }
 
 impl ChannelRow {
-    fn new(r: ChannelReportRow, credit: Credit) -> Self {
+    fn new(r: ChannelReportRow, credit: Credit, targets: &Targets) -> Self {
         let conversions = whole(credit.conversions);
-        Self {
+        let mut row = Self {
             channel_id: r.channel_id,
             channel: r.channel,
             channel_slug: r.channel_slug,
@@ -220,7 +235,12 @@ impl ChannelRow {
                 .then(|| round6(conversions / r.unique_visitors as f64)),
             cpa_cents: cpa(r.spend_cents, credit.conversions),
             roas: roas(credit.revenue_cents, r.spend_cents),
-        }
+            cpa_behind: None,
+            roas_behind: None,
+        };
+        row.cpa_behind = targets.cpa_behind(row.cpa_cents);
+        row.roas_behind = targets.roas_behind(row.roas);
+        row
     }
 }
 
@@ -411,6 +431,7 @@ pub(crate) async fn channel_report(
         .db
         .channel_report(prepared.campaign.id, prepared.range)
         .await?;
+    let (_, targets) = stored(state, prepared.campaign.id).await?;
     let rows = channels.rows;
     let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
         (s + r.scans, b + r.bot_scans, c + r.spend_cents)
@@ -421,7 +442,7 @@ pub(crate) async fn channel_report(
         .into_iter()
         .map(|r| {
             let credit = prepared.credit.by_channel.get(&r.channel_id);
-            ChannelRow::new(r, credit.copied().unwrap_or_default())
+            ChannelRow::new(r, credit.copied().unwrap_or_default(), &targets)
         })
         .collect();
     Ok(prepared.report(rows, total))
@@ -440,7 +461,8 @@ pub async fn batches(
         .db
         .batch_report(query.campaign_id, prepared.range)
         .await?;
-    let report = grouped(prepared, rows, |c| &c.by_batch);
+    let (_, targets) = stored(&state, query.campaign_id).await?;
+    let report = grouped(prepared, rows, &targets, |c| &c.by_batch);
     let name = format!("batches-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
 }
@@ -459,7 +481,8 @@ pub async fn stores(
         .db
         .store_report(query.campaign_id, prepared.range)
         .await?;
-    let report = grouped(prepared, rows, |c| &c.by_store);
+    let (_, targets) = stored(&state, query.campaign_id).await?;
+    let report = grouped(prepared, rows, &targets, |c| &c.by_store);
     let name = format!("stores-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
 }
@@ -600,6 +623,7 @@ pub(crate) async fn time_report(
 fn grouped(
     prepared: Prepared,
     rows: Vec<GroupReportRow>,
+    targets: &Targets,
     credit_of: impl Fn(&CampaignCredit) -> &BTreeMap<i64, Credit>,
 ) -> Report<GroupRow> {
     let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
@@ -611,7 +635,7 @@ fn grouped(
         .into_iter()
         .map(|r| {
             let credit = credits.get(&r.id).copied().unwrap_or_default();
-            GroupRow::new(r, credit)
+            GroupRow::new(r, credit, targets)
         })
         .collect();
     prepared.report(rows, total)

@@ -199,6 +199,9 @@ struct ChannelLine {
     spend: String,
     cpa: String,
     roas: String,
+    /// Missing the campaign's CPA or ROAS target.
+    cpa_behind: bool,
+    roas_behind: bool,
 }
 
 struct FunnelLine {
@@ -515,6 +518,8 @@ fn channel_lines(report: &Report<ChannelRow>, currency: &str) -> Vec<ChannelLine
             spend: money(r.spend_cents, currency),
             cpa: r.cpa_cents.map_or("–".into(), |c| money(c, currency)),
             roas: r.roas.map_or("–".into(), |r| format!("{r:.2}×")),
+            cpa_behind: r.cpa_behind == Some(true),
+            roas_behind: r.roas_behind == Some(true),
         })
         .collect()
 }
@@ -538,6 +543,8 @@ fn total_line(report: &Report<ChannelRow>, currency: &str) -> ChannelLine {
         spend: money(t.spend_cents, currency),
         cpa: t.cpa_cents.map_or("–".into(), |c| money(c, currency)),
         roas: t.roas.map_or("–".into(), |r| format!("{r:.2}×")),
+        cpa_behind: false,
+        roas_behind: false,
     }
 }
 
