@@ -9,6 +9,7 @@ mod code_history;
 mod codes;
 mod cohorts;
 mod conversions;
+mod edges;
 mod events;
 mod keys;
 mod logos;

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::edges::{EdgeScan, Span};
 use super::{Db, DbResult};
 use crate::domain::VisitorSketch;
 use crate::domain::attribution::{Rules, split_cents};
 
-/// Hour-aligned range `[from, to)` in epoch milliseconds.
+/// A report's range `[from, to)` in epoch milliseconds: whole hours are read from the
+/// rollups, the parts of hours at its edges from the raw rows (see `edges`).
 #[derive(Debug, Clone, Copy)]
 pub struct ReportRange {
     pub from: i64,
@@ -173,16 +175,34 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
     ) -> DbResult<Vec<(i64, i64, i64, i64)>> {
-        Ok(sqlx::query_as(
+        let span = self.span(range).await?;
+        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
             "SELECT hour, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
              CAST(SUM(new_visitors) AS BIGINT) FROM scan_rollups \
              WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour ORDER BY hour",
         )
         .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
+        .bind(span.hours.0)
+        .bind(span.hours.1)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        let mut hours: BTreeMap<i64, (i64, i64, i64)> = rows
+            .into_iter()
+            .map(|(hour, human, bots, new)| (hour, (human, bots, new)))
+            .collect();
+        for scan in self.edge_scans(campaign_id, &span).await? {
+            let hour = hours.entry(scan.hour()).or_default();
+            if scan.is_bot() {
+                hour.1 += 1;
+            } else {
+                hour.0 += 1;
+                hour.2 += i64::from(scan.is_new());
+            }
+        }
+        Ok(hours
+            .into_iter()
+            .map(|(hour, (human, bots, new))| (hour, human, bots, new))
+            .collect())
     }
 
     /// Credits the conversions made in `range` that the campaign's scans led to (or whose
@@ -278,14 +298,15 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
     ) -> DbResult<BTreeMap<String, SliceCounts>> {
+        let span = self.span(range).await?;
         let scans: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT device, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT) \
              FROM scan_rollups WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 \
              GROUP BY device",
         )
         .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
+        .bind(span.hours.0)
+        .bind(span.hours.1)
         .fetch_all(self.pool())
         .await?;
         let mut slices: BTreeMap<String, SliceCounts> = BTreeMap::new();
@@ -294,8 +315,18 @@ impl Db {
             slice.scans = human;
             slice.bot_scans = bots;
         }
-        for (device, kind, events) in self.event_slices(campaign_id, range, "device").await? {
+        for scan in self.edge_scans(campaign_id, &span).await? {
+            let slice = slices.entry(scan.device.clone()).or_default();
+            slice.add_scan(&scan);
+        }
+        for (device, kind, events) in self.event_slices(campaign_id, &span, "device").await? {
             slices.entry(device).or_default().add_events(&kind, events);
+        }
+        for event in self.edge_events(campaign_id, &span).await? {
+            slices
+                .entry(event.device)
+                .or_default()
+                .add_events(&event.kind, 1);
         }
         Ok(slices)
     }
@@ -308,6 +339,7 @@ impl Db {
         range: ReportRange,
         depth: usize,
     ) -> DbResult<BTreeMap<Place, SliceCounts>> {
+        let span = self.span(range).await?;
         // A typed empty text: PostgreSQL cannot say what type a bare '' column has.
         let region = if depth >= 2 {
             "region"
@@ -327,8 +359,8 @@ impl Db {
                  GROUP BY country, {region}, {city}"
             )))
             .bind(campaign_id)
-            .bind(range.from)
-            .bind(range.to)
+            .bind(span.hours.0)
+            .bind(span.hours.1)
             .fetch_all(self.pool())
             .await?;
         let mut slices: BTreeMap<Place, SliceCounts> = BTreeMap::new();
@@ -343,8 +375,28 @@ impl Db {
             slice.scans = human;
             slice.bot_scans = bots;
         }
+        let known = |v: &Option<String>| v.clone().unwrap_or_default();
+        for scan in self.edge_scans(campaign_id, &span).await? {
+            let place = Place {
+                country: known(&scan.country),
+                region: if depth >= 2 {
+                    known(&scan.region)
+                } else {
+                    String::new()
+                },
+                city: if depth >= 3 {
+                    known(&scan.city)
+                } else {
+                    String::new()
+                },
+            };
+            slices.entry(place).or_default().add_scan(&scan);
+        }
         if depth == 1 {
-            for (country, kind, events) in self.event_slices(campaign_id, range, "country").await? {
+            let countries = self.event_slices(campaign_id, &span, "country").await?;
+            let edges = self.edge_events(campaign_id, &span).await?;
+            let edges = edges.into_iter().map(|e| (e.country, e.kind, 1));
+            for (country, kind, events) in countries.into_iter().chain(edges) {
                 let place = Place {
                     country,
                     ..Place::default()
@@ -355,11 +407,11 @@ impl Db {
         Ok(slices)
     }
 
-    /// People's events per `column` (`device` or `country`) and kind in the range.
+    /// People's events per `column` (`device` or `country`) and kind in the span's hours.
     async fn event_slices(
         &self,
         campaign_id: i64,
-        range: ReportRange,
+        span: &Span,
         column: &'static str,
     ) -> DbResult<Vec<(String, String, i64)>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -367,8 +419,8 @@ impl Db {
              WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY {column}, kind"
         )))
         .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
+        .bind(span.hours.0)
+        .bind(span.hours.1)
         .fetch_all(self.pool())
         .await?)
     }
@@ -379,7 +431,8 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
     ) -> DbResult<Vec<GroupReportRow>> {
-        Ok(sqlx::query_as(
+        let span = self.span(range).await?;
+        let mut rows: Vec<GroupReportRow> = sqlx::query_as(
             "SELECT b.id, b.name, b.channel_id, NULL AS code, b.store_id, NULL AS city, \
              CAST(COALESCE(SUM(r.scans), 0) AS BIGINT) AS scans, \
              CAST(COALESCE(SUM(r.bot_scans), 0) AS BIGINT) AS bot_scans, \
@@ -391,10 +444,13 @@ impl Db {
              GROUP BY b.id, b.name, b.channel_id, b.store_id, b.cost_cents ORDER BY b.id",
         )
         .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
+        .bind(span.hours.0)
+        .bind(span.hours.1)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        let edges = self.edge_scans(campaign_id, &span).await?;
+        add_edges(&mut rows, &edges, |scan| Some(scan.batch_id));
+        Ok(rows)
     }
 
     /// One row per store that has a batch in the campaign.
@@ -403,7 +459,8 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
     ) -> DbResult<Vec<GroupReportRow>> {
-        Ok(sqlx::query_as(
+        let span = self.span(range).await?;
+        let mut rows: Vec<GroupReportRow> = sqlx::query_as(
             "SELECT s.id, s.name, NULL AS channel_id, s.code, s.id AS store_id, s.city, \
              CAST(COALESCE((SELECT SUM(r.scans) FROM scan_rollups r WHERE r.campaign_id = $1 \
                  AND r.store_id = s.id AND r.hour >= $2 AND r.hour < $3), 0) AS BIGINT) AS scans, \
@@ -418,10 +475,13 @@ impl Db {
              ORDER BY s.id",
         )
         .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
+        .bind(span.hours.0)
+        .bind(span.hours.1)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        let edges = self.edge_scans(campaign_id, &span).await?;
+        add_edges(&mut rows, &edges, |scan| scan.store_id);
+        Ok(rows)
     }
 
     /// One row per channel that has a batch or a spend entry in the campaign. Spend is
@@ -457,14 +517,15 @@ impl Db {
             })
             .collect();
 
+        let span = self.span(range).await?;
         let counts: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
             "SELECT channel_id, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
              CAST(SUM(new_visitors) AS BIGINT) FROM scan_rollups \
              WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY channel_id",
         )
         .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
+        .bind(span.hours.0)
+        .bind(span.hours.1)
         .fetch_all(self.pool())
         .await?;
         for (channel_id, scans, bots, new) in counts {
@@ -480,8 +541,8 @@ impl Db {
              WHERE campaign_id = $1 AND hour >= $2 AND hour < $3",
         )
         .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
+        .bind(span.hours.0)
+        .bind(span.hours.1)
         .fetch_all(self.pool())
         .await?;
         let mut visitors: BTreeMap<i64, VisitorSketch> = BTreeMap::new();
@@ -489,6 +550,20 @@ impl Db {
             match VisitorSketch::from_bytes(&bytes) {
                 Ok(sketch) => visitors.entry(channel_id).or_default().merge(&sketch),
                 Err(err) => tracing::error!(%err, channel_id, "skipping a damaged visitor sketch"),
+            }
+        }
+        for scan in self.edge_scans(campaign_id, &span).await? {
+            let Some(row) = rows.get_mut(&scan.channel_id) else {
+                continue;
+            };
+            if scan.is_bot() {
+                row.bot_scans += 1;
+                continue;
+            }
+            row.scans += 1;
+            row.new_visitors += i64::from(scan.is_new());
+            if let Some(visitor) = &scan.visitor_id {
+                visitors.entry(scan.channel_id).or_default().insert(visitor);
             }
         }
         // Merged from the channels' sketches: one merge per channel, not per hour.
@@ -577,12 +652,39 @@ fn credit_one(
 }
 
 impl SliceCounts {
+    fn add_scan(&mut self, scan: &EdgeScan) {
+        if scan.is_bot() {
+            self.bot_scans += 1;
+        } else {
+            self.scans += 1;
+        }
+    }
+
     fn add_events(&mut self, kind: &str, events: i64) {
         match kind {
             "view" => self.landing_views += events,
             "click" => self.cta_clicks += events,
             "photo" => self.photo_shares += events,
             _ => {}
+        }
+    }
+}
+
+/// Adds the raw scans at a range's edges to the batch or store rows they belong to.
+fn add_edges(
+    rows: &mut [GroupReportRow],
+    edges: &[EdgeScan],
+    group: impl Fn(&EdgeScan) -> Option<i64>,
+) {
+    for scan in edges {
+        let Some(row) = group(scan).and_then(|id| rows.iter_mut().find(|r| r.id == id)) else {
+            continue;
+        };
+        if scan.is_bot() {
+            row.bot_scans += 1;
+        } else {
+            row.scans += 1;
+            row.new_visitors += i64::from(scan.is_new());
         }
     }
 }

@@ -3,6 +3,7 @@
 //! the fold has counted them.
 
 use super::code_history::fold_watermark;
+use super::edges::RAW_KEPT_FROM;
 use super::{Db, DbResult};
 
 impl Db {
@@ -17,6 +18,7 @@ impl Db {
     pub async fn delete_old_scans(&self, cutoff_ms: i64, limit: i64) -> DbResult<u64> {
         let folded = fold_watermark(self.pool()).await?;
         let _turn = self.write_turn().await;
+        self.note_raw_kept_from(cutoff_ms).await?;
         let deleted = sqlx::query(
             "DELETE FROM scans WHERE id IN \
              (SELECT id FROM scans WHERE id <= $1 ORDER BY id LIMIT $2) AND scanned_at < $3",
@@ -33,6 +35,7 @@ impl Db {
     /// ids) made before `cutoff_ms`; their hourly rollups stay. Walks ids like scans.
     pub async fn delete_old_events(&self, cutoff_ms: i64, limit: i64) -> DbResult<u64> {
         let _turn = self.write_turn().await;
+        self.note_raw_kept_from(cutoff_ms).await?;
         let deleted = sqlx::query(
             "DELETE FROM events WHERE id IN \
              (SELECT id FROM events ORDER BY id LIMIT $1) AND occurred_at < $2",
@@ -57,5 +60,20 @@ impl Db {
         .execute(self.pool())
         .await?;
         Ok(deleted.rows_affected())
+    }
+
+    /// Notes, before raw rows older than `cutoff_ms` go, that raw rows are complete only
+    /// from then on: a report splits an hour at its edges only where they are.
+    async fn note_raw_kept_from(&self, cutoff_ms: i64) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO job_watermarks (job, value) VALUES ($1, $2) ON CONFLICT (job) \
+             DO UPDATE SET value = CASE WHEN excluded.value > job_watermarks.value \
+             THEN excluded.value ELSE job_watermarks.value END",
+        )
+        .bind(RAW_KEPT_FROM.to_owned())
+        .bind(cutoff_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 }

@@ -69,21 +69,27 @@ impl Db {
         range: ReportRange,
         kind: &str,
     ) -> DbResult<EventCounts> {
+        let span = self.span(range).await?;
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT channel_id, CAST(SUM(events) AS BIGINT) FROM event_rollups \
              WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 AND kind = $4 \
              GROUP BY channel_id",
         )
         .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
+        .bind(span.hours.0)
+        .bind(span.hours.1)
         .bind(kind.to_owned())
         .fetch_all(self.pool())
         .await?;
+        let edges = self.edge_events(campaign_id, &span).await?;
+        let edges = edges
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| (e.channel_id, 1));
         let mut counts = EventCounts::default();
-        for (channel_id, events) in rows {
+        for (channel_id, events) in rows.into_iter().chain(edges) {
             counts.total += events;
-            counts.by_channel.insert(channel_id, events);
+            *counts.by_channel.entry(channel_id).or_default() += events;
         }
         Ok(counts)
     }
@@ -133,7 +139,8 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
     ) -> DbResult<Vec<(i64, i64, i64, i64)>> {
-        Ok(sqlx::query_as(
+        let span = self.span(range).await?;
+        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
             "SELECT hour, \
              CAST(SUM(CASE WHEN kind = 'view' THEN events ELSE 0 END) AS BIGINT), \
              CAST(SUM(CASE WHEN kind = 'click' THEN events ELSE 0 END) AS BIGINT), \
@@ -142,9 +149,26 @@ impl Db {
              GROUP BY hour ORDER BY hour",
         )
         .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
+        .bind(span.hours.0)
+        .bind(span.hours.1)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        let mut hours: BTreeMap<i64, (i64, i64, i64)> = rows
+            .into_iter()
+            .map(|(hour, views, clicks, photos)| (hour, (views, clicks, photos)))
+            .collect();
+        for event in self.edge_events(campaign_id, &span).await? {
+            let hour = hours.entry(event.hour()).or_default();
+            match event.kind.as_str() {
+                "view" => hour.0 += 1,
+                "click" => hour.1 += 1,
+                "photo" => hour.2 += 1,
+                _ => {}
+            }
+        }
+        Ok(hours
+            .into_iter()
+            .map(|(hour, (views, clicks, photos))| (hour, views, clicks, photos))
+            .collect())
     }
 }

@@ -116,6 +116,16 @@ async fn old_scans_and_events_go_and_reports_and_history_stay() {
         .await
         .unwrap();
     assert_eq!(left, 1);
+    // The sweep noted where raw rows become complete: reports split no hour before it.
+    let (kept_from,): (i64,) =
+        sqlx::query_as("SELECT value FROM job_watermarks WHERE job = 'raw_kept_from'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        (now_ms() - 30 * DAY_MS - kept_from).abs() < 60_000,
+        "{kept_from}"
+    );
     let report = app.report(&campaign["id"]).await;
     assert_eq!(report["rows"][0]["scans"], 4, "reports read the rollups");
     assert_eq!(report["rows"][0]["unique_visitors"], 4);

@@ -12,7 +12,9 @@ use super::attribution::AttributionView;
 use super::report_format::answer;
 use super::reports::{ReportQuery, round6, scope};
 use super::time::to_rfc3339;
-use crate::db::now_ms;
+use crate::db::{ReportRange, now_ms};
+
+const MS_PER_HOUR: i64 = 3_600_000;
 use crate::domain::cohorts::cohorts;
 use crate::domain::time::Interval;
 use crate::http::AppState;
@@ -74,7 +76,13 @@ pub(crate) async fn cohort_report(state: &AppState, query: &ReportQuery) -> Resu
         ));
     }
     let scope = scope(state, query).await?;
-    let (range, zone) = (scope.range, scope.offset);
+    // First scans are counted per hour: a range's partial hours count whole.
+    let hour = |t: i64| t - t.rem_euclid(MS_PER_HOUR);
+    let range = ReportRange {
+        from: hour(scope.range.from),
+        to: hour(scope.range.to + MS_PER_HOUR - 1),
+    };
+    let zone = scope.offset;
     let sizes = state.db.cohort_sizes(query.campaign_id, range).await?;
     let purchases: Vec<(String, i64, i64)> = state
         .db

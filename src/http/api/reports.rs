@@ -33,11 +33,12 @@ const MAX_RANGE_MS: i64 = MAX_RANGE_DAYS * 24 * MS_PER_HOUR;
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     pub(crate) campaign_id: i64,
-    /// Start (RFC 3339 or YYYY-MM-DD, 1970 to 9999-12-31T23:00:00Z), rounded down to the
-    /// hour, at most 731 days before `to`; default: 731 days before `to`.
+    /// Start (RFC 3339 or YYYY-MM-DD, 1970 to 9999-12-31T23:00:00Z), at most 731 days
+    /// before `to`; default: 731 days before `to`.
     #[param(format = DateTime)]
     pub(crate) from: Option<String>,
-    /// End, exclusive, after `from`, rounded up to the hour; default: now.
+    /// End, exclusive, after `from`; default: the end of the current hour (everything so
+    /// far).
     #[param(format = DateTime)]
     pub(crate) to: Option<String>,
     /// Attribution model; default: the campaign's.
@@ -272,8 +273,8 @@ impl ReportQuery {
             .map_err(|err| AppError::BadRequest(format!("tz: {err}")))
     }
 
-    /// The hour-aligned range asked for: `from` rounded down, `to` rounded up; plain dates
-    /// at midnight in the report's zone. A query parameter that cannot be used is a bad
+    /// The range asked for, to the millisecond (whole hours are read from the rollups, the
+    /// edges from the raw rows); plain dates at midnight in the report's zone. A query parameter that cannot be used is a bad
     /// request (400), naming the parameter.
     fn range(&self) -> Result<ReportRange> {
         let bad = |err: AppError| AppError::BadRequest(err.to_string());
@@ -285,7 +286,12 @@ impl ReportQuery {
         };
         let from = local("from", self.from.as_deref())?;
         let to = local("to", self.to.as_deref())?;
-        let to = to.unwrap_or_else(now_ms);
+        // Without an end: everything so far, to the end of the current hour (read whole
+        // from its rollup; nothing in it comes later than now).
+        let to = to.unwrap_or_else(|| {
+            let now = now_ms();
+            now - now.rem_euclid(MS_PER_HOUR) + MS_PER_HOUR
+        });
         let from = from.unwrap_or_else(|| (to - MAX_RANGE_MS).max(EARLIEST_MS));
         if to - from > MAX_RANGE_MS {
             return Err(AppError::BadRequest(format!(
@@ -302,10 +308,7 @@ impl ReportQuery {
                 to_rfc3339(from)
             )));
         }
-        Ok(ReportRange {
-            from: from - from.rem_euclid(MS_PER_HOUR),
-            to: to + (MS_PER_HOUR - to.rem_euclid(MS_PER_HOUR)) % MS_PER_HOUR,
-        })
+        Ok(ReportRange { from, to })
     }
 }
 

@@ -1,0 +1,251 @@
+//! Reports to the minute: a range's whole hours are read from the hourly rollups, and the
+//! parts of an hour at its edges (09:30 to 10:00, 17:00 to 17:45) from the raw scans and
+//! events, which the reports fold in as the rollups would have. An edge in an hour whose
+//! raw rows retention may have removed is read as its whole hour from the rollups instead.
+
+use super::{Db, DbResult, ReportRange, watermarks};
+
+const MS_PER_HOUR: i64 = 3_600_000;
+/// The watermark retention raises before removing raw scans and events older than it.
+pub(super) const RAW_KEPT_FROM: &str = "raw_kept_from";
+
+/// How a range is read: `hours` from the rollups (`[start, end)`, hour-aligned, possibly
+/// empty), `edges` from the raw rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub hours: (i64, i64),
+    pub edges: Vec<(i64, i64)>,
+}
+
+impl ReportRange {
+    /// Splits the range, given that raw rows are kept from `raw_since` on. A range that
+    /// ends at `now` or later reads its last hour whole from the rollups: nothing in it
+    /// comes after now, and the current hour of a busy campaign is many raw rows.
+    pub fn span(self, raw_since: i64, now: i64) -> Span {
+        let floor = |t: i64| t - t.rem_euclid(MS_PER_HOUR);
+        let ceil = |t: i64| floor(t + MS_PER_HOUR - 1);
+        let from = self.from;
+        let to = if self.to >= now {
+            ceil(self.to)
+        } else {
+            self.to
+        };
+        let raw = |edge_hour: i64| edge_hour >= raw_since;
+        if floor(from) == floor(to) || ceil(from) > floor(to) {
+            // Inside one hour.
+            return if from % MS_PER_HOUR == 0 && to % MS_PER_HOUR == 0 {
+                Span {
+                    hours: (from, to),
+                    edges: Vec::new(),
+                }
+            } else if raw(floor(from)) {
+                Span {
+                    hours: (floor(from), floor(from)),
+                    edges: vec![(from, to)],
+                }
+            } else {
+                Span {
+                    hours: (floor(from), ceil(to)),
+                    edges: Vec::new(),
+                }
+            };
+        }
+        let mut span = Span {
+            hours: (ceil(from), floor(to)),
+            edges: Vec::new(),
+        };
+        if from != ceil(from) {
+            if raw(floor(from)) {
+                span.edges.push((from, ceil(from)));
+            } else {
+                span.hours.0 = floor(from);
+            }
+        }
+        if to != floor(to) {
+            if raw(floor(to)) {
+                span.edges.push((floor(to), to));
+            } else {
+                span.hours.1 = ceil(to);
+            }
+        }
+        span
+    }
+}
+
+/// A raw scan at an edge of a range, with what the rollups count it by.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EdgeScan {
+    pub scanned_at: i64,
+    pub batch_id: i64,
+    pub channel_id: i64,
+    pub store_id: Option<i64>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub device: String,
+    pub is_bot: i64,
+    pub is_new_visitor: i64,
+    pub visitor_id: Option<String>,
+}
+
+impl EdgeScan {
+    pub fn hour(&self) -> i64 {
+        self.scanned_at - self.scanned_at.rem_euclid(MS_PER_HOUR)
+    }
+
+    pub fn is_bot(&self) -> bool {
+        self.is_bot != 0
+    }
+
+    /// A person seen for the first time (bots are never new visitors in the rollups).
+    pub fn is_new(&self) -> bool {
+        !self.is_bot() && self.is_new_visitor != 0
+    }
+}
+
+/// A person's raw event at an edge of a range (bots' events are not counted).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EdgeEvent {
+    pub occurred_at: i64,
+    pub kind: String,
+    /// 0 for a visit that came without a code, as in the rollups.
+    pub channel_id: i64,
+    pub device: String,
+    pub country: String,
+}
+
+impl EdgeEvent {
+    pub fn hour(&self) -> i64 {
+        self.occurred_at - self.occurred_at.rem_euclid(MS_PER_HOUR)
+    }
+}
+
+impl Db {
+    /// How `range` is read: raw rows are complete from the latest retention cutoff on
+    /// (before any sweep, from the start).
+    pub async fn span(&self, range: ReportRange) -> DbResult<Span> {
+        let raw_since = watermarks::read(self.pool(), RAW_KEPT_FROM).await?;
+        Ok(range.span(raw_since, super::now_ms()))
+    }
+
+    /// The campaign's raw scans at the span's edges.
+    pub async fn edge_scans(&self, campaign_id: i64, span: &Span) -> DbResult<Vec<EdgeScan>> {
+        let mut scans = Vec::new();
+        for &(from, to) in &span.edges {
+            let rows: Vec<EdgeScan> = sqlx::query_as(
+                "SELECT scanned_at, batch_id, channel_id, store_id, country, region, city, \
+                 device, is_bot, is_new_visitor, visitor_id FROM scans \
+                 WHERE campaign_id = $1 AND scanned_at >= $2 AND scanned_at < $3",
+            )
+            .bind(campaign_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(self.pool())
+            .await?;
+            scans.extend(rows);
+        }
+        Ok(scans)
+    }
+
+    /// The campaign's raw events by people at the span's edges.
+    pub async fn edge_events(&self, campaign_id: i64, span: &Span) -> DbResult<Vec<EdgeEvent>> {
+        let mut events = Vec::new();
+        for &(from, to) in &span.edges {
+            let rows: Vec<EdgeEvent> = sqlx::query_as(
+                "SELECT occurred_at, kind, COALESCE(channel_id, 0) AS channel_id, device, \
+                 COALESCE(country, '') AS country FROM events \
+                 WHERE campaign_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
+                 AND is_bot = 0",
+            )
+            .bind(campaign_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(self.pool())
+            .await?;
+            events.extend(rows);
+        }
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = MS_PER_HOUR;
+    const M: i64 = 60_000;
+
+    fn span(from: i64, to: i64, raw_since: i64) -> Span {
+        ReportRange { from, to }.span(raw_since, i64::MAX)
+    }
+
+    #[test]
+    fn whole_hours_come_from_rollups_and_partial_ones_from_raw_rows() {
+        let day = 100 * 24 * H;
+        // 09:30 to 17:45: 10:00-17:00 from rollups, the two edges raw.
+        assert_eq!(
+            span(day + 9 * H + 30 * M, day + 17 * H + 45 * M, 0),
+            Span {
+                hours: (day + 10 * H, day + 17 * H),
+                edges: vec![
+                    (day + 9 * H + 30 * M, day + 10 * H),
+                    (day + 17 * H, day + 17 * H + 45 * M)
+                ],
+            }
+        );
+        // Whole hours need no raw rows.
+        assert_eq!(
+            span(day + 9 * H, day + 12 * H, 0),
+            Span {
+                hours: (day + 9 * H, day + 12 * H),
+                edges: vec![],
+            }
+        );
+        // Inside one hour: all raw.
+        assert_eq!(
+            span(day + 9 * H + 10 * M, day + 9 * H + 20 * M, 0).edges,
+            vec![(day + 9 * H + 10 * M, day + 9 * H + 20 * M)]
+        );
+        // 09:30 to 10:15: both edges, no whole hour.
+        let s = span(day + 9 * H + 30 * M, day + 10 * H + 15 * M, 0);
+        assert_eq!(s.hours.0, s.hours.1);
+        assert_eq!(s.edges.len(), 2);
+    }
+
+    #[test]
+    fn an_edge_whose_raw_rows_are_gone_is_read_as_its_whole_hour() {
+        let day = 100 * 24 * H;
+        // Raw rows kept from 12:00: the 09:30 edge is the whole 09:00 hour.
+        assert_eq!(
+            span(day + 9 * H + 30 * M, day + 17 * H + 45 * M, day + 12 * H),
+            Span {
+                hours: (day + 9 * H, day + 17 * H),
+                edges: vec![(day + 17 * H, day + 17 * H + 45 * M)],
+            }
+        );
+        assert_eq!(
+            span(day + 9 * H + 10 * M, day + 9 * H + 20 * M, day + 12 * H),
+            Span {
+                hours: (day + 9 * H, day + 10 * H),
+                edges: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn a_range_up_to_now_reads_the_current_hour_from_its_rollup() {
+        let day = 100 * 24 * H;
+        let now = day + 17 * H + 45 * M;
+        assert_eq!(
+            ReportRange {
+                from: day + 9 * H,
+                to: now
+            }
+            .span(0, now),
+            Span {
+                hours: (day + 9 * H, day + 18 * H),
+                edges: vec![],
+            }
+        );
+    }
+}
