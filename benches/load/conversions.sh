@@ -12,7 +12,9 @@
 #    database with their rollups and touches (as the scan writer and the fold would have),
 #    BENCH_CONVERSIONS (default 100,000) conversions imported as one CSV through
 #    POST /api/v1/conversions/import (its rate and scanloop's peak memory), then the channel
-#    report with each model and the funnel, best of 5 and median.
+#    report with each model, and every report over 90 and 30 days, best of 5 and median;
+#    then `rollups rebuild` over all of it. The scans are spread over five campaigns (20
+#    channels, 200 stores, skewed), and the first campaign's are timed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -77,41 +79,85 @@ started = time.time()
 now = int(time.time() * 1000)
 span = 90 * 86_400_000 - 3_600_000
 start = now - 90 * 86_400_000
-# A campaign of its own (the first part's conversions have long paths of their own), with
-# four channels, one shared batch each.
-db.execute("INSERT INTO campaigns (slug, name, created_at) VALUES ('report-bench', 'Report bench', ?)", (now,))
-campaign = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+# Five campaigns of their own (the first part's conversions have long paths of their
+# own), four channels each (20), 200 stores: each campaign has a shared poster code per
+# channel and a shelf code in each of its stores. Traffic is skewed: the first campaign
+# (the one timed) gets 40% of the scans, then 25, 15, 12 and 8%; its poster channels get
+# 40/30/20/10% of its poster scans, and a fifth of its scans are at shelves, most at a few
+# big stores.
+import random
+random.seed(7)
+stores = []
+for n in range(200):
+    db.execute("INSERT INTO stores (code, name, city, created_at) VALUES (?, ?, ?, ?)", (f"BS{n:03d}", f"Bench store {n}", f"City {n % 30}", now))
+    stores.append(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+campaigns = []
+for c in range(5):
+    db.execute("INSERT INTO campaigns (slug, name, created_at) VALUES (?, ?, ?)", (f"report-bench-{c}", f"Report bench {c}", now))
+    campaign_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    posters, shelves = [], []
+    for n in range(4):
+        db.execute("INSERT INTO channels (slug, name, kind, created_at) VALUES (?, ?, 'poster', ?)", (f"bench-{c}-{n}", f"Bench {c}-{n}", now))
+        channel = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        db.execute("INSERT INTO batches (campaign_id, channel_id, name, mode, quantity, cost_cents, created_at, generation, codes_generated) VALUES (?, ?, ?, 'shared', 1, 100000, ?, 'ready', 1)", (campaign_id, channel, f"b{n}", now))
+        batch = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        db.execute("INSERT INTO codes (token, batch_id, serial) VALUES (?, ?, 1)", (f"BENCHCODE{c}{n:03d}", batch))
+        posters.append((db.execute("SELECT last_insert_rowid()").fetchone()[0], batch, channel, None))
+    # The store channel: one shelf code per store (its batch names the store).
+    for k, store in enumerate(stores[c * 40:(c + 1) * 40]):
+        db.execute("INSERT INTO batches (campaign_id, channel_id, store_id, name, mode, quantity, cost_cents, created_at, generation, codes_generated) VALUES (?, ?, ?, ?, 'shared', 1, 2000, ?, 'ready', 1)", (campaign_id, posters[3][2], store, f"shelf{k}", now))
+        batch = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        db.execute("INSERT INTO codes (token, batch_id, serial) VALUES (?, ?, 1)", (f"BENCHSHELF{c}{k:03d}", batch))
+        shelves.append((db.execute("SELECT last_insert_rowid()").fetchone()[0], batch, posters[3][2], store))
+    campaigns.append((campaign_id, posters, shelves))
+campaign = campaigns[0][0]
 print(campaign, file=open(csv_path + ".campaign", "w"))
-codes = []
-for n in range(4):
-    db.execute("INSERT INTO channels (slug, name, kind, created_at) VALUES (?, ?, 'other', ?)", (f"bench-{n}", f"Bench {n}", now))
-    channel = db.execute("SELECT last_insert_rowid()").fetchone()[0]
-    db.execute("INSERT INTO batches (campaign_id, channel_id, name, mode, quantity, cost_cents, created_at, generation, codes_generated) VALUES (?, ?, ?, 'shared', 1, 100000, ?, 'ready', 1)", (campaign, channel, f"b{n}", now))
-    batch = db.execute("SELECT last_insert_rowid()").fetchone()[0]
-    db.execute("INSERT INTO codes (token, batch_id, serial) VALUES (?, ?, 1)", (f"BENCHCODE{n:04d}", batch))
-    codes.append((db.execute("SELECT last_insert_rowid()").fetchone()[0], batch, channel))
 visitors = max(scans // 5, 1)
+last_seen = [None] * visitors
+campaign_weights = [40, 25, 15, 12, 8]
+poster_weights = [40, 30, 20, 10]
+shelf_weights = [1 / (k + 1) for k in range(40)]
+devices = ["mobile"] * 17 + ["tablet", "desktop", "other"]
+places = [("CN", "SH", "Shanghai"), ("CN", "BJ", "Beijing"), ("CN", "GD", "Guangzhou"), ("CN", "GD", "Shenzhen"), ("CN", "ZJ", "Hangzhou"), ("CN", "SC", "Chengdu"), ("US", "CA", "San Francisco"), (None, None, None)]
+place_weights = [30, 25, 12, 12, 8, 7, 3, 3]
 def rows():
+    rng = random.Random(11)
+    picks = rng.choices(range(5), campaign_weights, k=scans)
     for i in range(scans):
-        code, batch, channel = codes[i % 4]
-        yield (start + i * span // scans, code, batch, campaign, channel, f"bv{i % visitors}")
-db.executemany("INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, visitor_id, is_new_visitor, device, is_bot, outcome) VALUES (?, ?, ?, ?, ?, ?, 0, 'phone', 0, 'destination')", rows())
-db.execute("INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, channel_id, store_id, scans, bot_scans, new_visitors) SELECT scanned_at - scanned_at % 3600000, batch_id, '', device, campaign_id, channel_id, NULL, COUNT(*), 0, 0 FROM scans WHERE visitor_id LIKE 'bv%' GROUP BY 1, 2, 4 ON CONFLICT DO UPDATE SET scans = scans + excluded.scans")
-db.execute("INSERT INTO touches (scan_id, touched_at, visitor_id, code_id, batch_id, campaign_id, channel_id, store_id) SELECT id, scanned_at, visitor_id, code_id, batch_id, campaign_id, channel_id, store_id FROM scans WHERE visitor_id LIKE 'bv%'")
+        c = picks[i]
+        _, posters, shelves = campaigns[c]
+        if rng.random() < 0.2:
+            code, batch, channel, store = rng.choices(shelves, shelf_weights)[0]
+        else:
+            code, batch, channel, store = rng.choices(posters, poster_weights)[0]
+        country, region, city = rng.choices(places, place_weights)[0]
+        # The timed campaign's visitors are the ones who buy (bv...), the others' are apart.
+        if c == 0:
+            visitor = f"bv{i % visitors}"
+            last_seen[i % visitors] = i
+        else:
+            visitor = f"o{c}v{i % visitors}"
+        yield (start + i * span // scans, code, batch, campaigns[c][0], channel, store, visitor, rng.choice(devices), country, region, city)
+db.executemany("INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, store_id, visitor_id, is_new_visitor, device, country, region, city, is_bot, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, 0, 'destination')", rows())
+first_id = db.execute("SELECT MIN(id) FROM scans WHERE visitor_id LIKE 'bv%' OR visitor_id LIKE 'o%'").fetchone()[0]
+db.execute("INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, channel_id, store_id, scans, bot_scans, new_visitors) SELECT scanned_at - scanned_at % 3600000, batch_id, COALESCE(country, ''), device, campaign_id, channel_id, store_id, COUNT(*), 0, 0 FROM scans WHERE id >= ? GROUP BY 1, 2, 3, 4 ON CONFLICT DO UPDATE SET scans = scans + excluded.scans", (first_id,))
+db.execute("INSERT INTO touches (scan_id, touched_at, visitor_id, code_id, batch_id, campaign_id, channel_id, store_id, device, country, region, city) SELECT id, scanned_at, visitor_id, code_id, batch_id, campaign_id, channel_id, store_id, device, country, region, city FROM scans WHERE id >= ? AND visitor_id LIKE 'bv%'", (first_id,))
 # What the touches fold keeps beside the touches: places, and each visitor's first scan.
-db.execute("INSERT INTO place_rollups (campaign_id, hour, country, region, city, scans, bot_scans) SELECT campaign_id, scanned_at - scanned_at % 3600000, '', '', '', COUNT(*), 0 FROM scans WHERE visitor_id LIKE 'bv%' GROUP BY 1, 2")
-db.execute("INSERT INTO campaign_visitors (campaign_id, visitor_id, first_seen) SELECT campaign_id, visitor_id, MIN(scanned_at) FROM scans WHERE visitor_id LIKE 'bv%' GROUP BY 1, 2")
-db.execute("INSERT INTO visitor_cohorts (campaign_id, hour, visitors) SELECT campaign_id, first_seen - first_seen % 3600000, COUNT(*) FROM campaign_visitors WHERE campaign_id = ? GROUP BY 1, 2", (campaign,))
+db.execute("INSERT INTO place_rollups (campaign_id, hour, country, region, city, scans, bot_scans) SELECT campaign_id, scanned_at - scanned_at % 3600000, COALESCE(country, ''), COALESCE(region, ''), COALESCE(city, ''), COUNT(*), 0 FROM scans WHERE id >= ? GROUP BY 1, 2, 3, 4, 5", (first_id,))
+db.execute("INSERT INTO campaign_visitors (campaign_id, visitor_id, first_seen) SELECT campaign_id, visitor_id, MIN(scanned_at) FROM scans WHERE id >= ? GROUP BY 1, 2", (first_id,))
+db.execute("INSERT INTO visitor_cohorts (campaign_id, hour, visitors) SELECT campaign_id, first_seen - first_seen % 3600000, COUNT(*) FROM campaign_visitors WHERE campaign_id IN (SELECT id FROM campaigns WHERE slug LIKE 'report-bench-%') GROUP BY 1, 2")
 for job in ("code_history", "touches"):
     db.execute("INSERT INTO job_watermarks (job, value) VALUES (?, (SELECT MAX(id) FROM scans)) ON CONFLICT (job) DO UPDATE SET value = excluded.value", (job,))
 db.commit()
 print(f"wrote {scans} scans, their rollups and touches in {time.time() - started:.0f} s", flush=True)
-# Each conversion is bought by a visitor an hour after their latest scan.
+# Each conversion is bought by a visitor of the timed campaign an hour after their latest
+# scan of it.
+buyers = [v for v in range(visitors) if last_seen[v] is not None]
 with open(csv_path, "w") as f:
     f.write("order_id,amount_cents,currency,occurred_at,source,visitor_id\n")
     for k in range(conversions):
-        v = k % visitors
-        last = max(i for i in range(v, scans, visitors))
+        v = buyers[k % len(buyers)]
+        last = last_seen[v]
         at = min(start + last * span // scans + 3_600_000, now - 60_000)
         iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at / 1000)) + f".{at % 1000:03d}Z"
         f.write(f"R-{k},{100 + k % 9900},CNY,{iso},till,bv{v}\n")
@@ -142,19 +188,25 @@ import json, sys
 t = [float(x) * 1000 for x in sys.stdin]
 steps = {s['step']: s['count'] for s in json.load(open('$work/funnel.json'))['steps']}
 print(f'funnel report: best {t[0]:.0f} ms, median {t[2]:.0f} ms (conversions {steps[\"conversions\"]:.0f}, repeat purchasers {steps[\"repeat_purchasers\"]:.0f})')"
-for report in "time?interval=day" "time?interval=week" "devices" "regions" "regions?level=city" \
-  "cohorts" "cohorts?interval=month"; do
-  path="${report%%\?*}"
-  query="${report#"$path"}"
-  for _ in 1 2 3 4 5; do
-    curl -s -o "$work/other.json" -w '%{time_total} %{http_code}\n' -H "Authorization: Bearer $KEY" \
-      "$base/reports/$path?campaign_id=$campaign&${query#\?}"
-  done | sort -n | python3 -c "
+# Every report over the whole 90 days, then over the last 30 (from a time to the second,
+# so its first hour is read from the raw scans).
+days30="from=$(date -u -d '30 days ago' +%Y-%m-%dT%H:%M:%SZ)"
+for range in "90 days" "30 days"; do
+  extra=$([ "$range" = "30 days" ] && echo "&$days30" || true)
+  for report in channels funnel batches stores "time?interval=day" "time?interval=week" devices \
+    regions "regions?level=city" cohorts "cohorts?interval=month"; do
+    path="${report%%\?*}"
+    query="${report#"$path"}"
+    for _ in 1 2 3 4 5; do
+      curl -s -o "$work/other.json" -w '%{time_total} %{http_code}\n' -H "Authorization: Bearer $KEY" \
+        "$base/reports/$path?campaign_id=$campaign&${query#\?}$extra"
+    done | sort -n | python3 -c "
 import sys
 lines = [l.split() for l in sys.stdin]
 t = [float(l[0]) * 1000 for l in lines]
 codes = sorted({l[1] for l in lines})
-print(f'{\"$report\"} report: best {t[0]:.0f} ms, median {t[2]:.0f} ms (status {\",\".join(codes)})')"
+print(f'{\"$report\":22} $range: best {t[0]:4.0f} ms, median {t[2]:4.0f} ms (status {\",\".join(codes)})')"
+  done
 done
 echo "== rollups rebuilt from the raw scans while the server runs"
 target/release/scanloop rollups rebuild --database-url "sqlite://$work/bench.db"

@@ -431,25 +431,19 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
     ) -> DbResult<Vec<GroupReportRow>> {
-        let span = self.span(range).await?;
         let mut rows: Vec<GroupReportRow> = sqlx::query_as(
-            "SELECT b.id, b.name, b.channel_id, NULL AS code, b.store_id, NULL AS city, \
-             CAST(COALESCE(SUM(r.scans), 0) AS BIGINT) AS scans, \
-             CAST(COALESCE(SUM(r.bot_scans), 0) AS BIGINT) AS bot_scans, \
-             CAST(COALESCE(SUM(r.new_visitors), 0) AS BIGINT) AS new_visitors, \
-             b.cost_cents AS spend_cents \
-             FROM batches b LEFT JOIN scan_rollups r ON r.campaign_id = b.campaign_id \
-             AND r.batch_id = b.id AND r.hour >= $2 AND r.hour < $3 \
-             WHERE b.campaign_id = $1 \
-             GROUP BY b.id, b.name, b.channel_id, b.store_id, b.cost_cents ORDER BY b.id",
+            "SELECT id, name, channel_id, NULL AS code, store_id, NULL AS city, \
+             CAST(0 AS BIGINT) AS scans, CAST(0 AS BIGINT) AS bot_scans, \
+             CAST(0 AS BIGINT) AS new_visitors, cost_cents AS spend_cents \
+             FROM batches WHERE campaign_id = $1 ORDER BY id",
         )
         .bind(campaign_id)
-        .bind(span.hours.0)
-        .bind(span.hours.1)
         .fetch_all(self.pool())
         .await?;
-        let edges = self.edge_scans(campaign_id, &span).await?;
-        add_edges(&mut rows, &edges, |scan| Some(scan.batch_id));
+        self.add_group_counts(&mut rows, campaign_id, range, "batch_id", |scan| {
+            Some(scan.batch_id)
+        })
+        .await?;
         Ok(rows)
     }
 
@@ -459,29 +453,68 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
     ) -> DbResult<Vec<GroupReportRow>> {
-        let span = self.span(range).await?;
         let mut rows: Vec<GroupReportRow> = sqlx::query_as(
             "SELECT s.id, s.name, NULL AS channel_id, s.code, s.id AS store_id, s.city, \
-             CAST(COALESCE((SELECT SUM(r.scans) FROM scan_rollups r WHERE r.campaign_id = $1 \
-                 AND r.store_id = s.id AND r.hour >= $2 AND r.hour < $3), 0) AS BIGINT) AS scans, \
-             CAST(COALESCE((SELECT SUM(r.bot_scans) FROM scan_rollups r WHERE r.campaign_id = $1 \
-                 AND r.store_id = s.id AND r.hour >= $2 AND r.hour < $3), 0) AS BIGINT) AS bot_scans, \
-             CAST(COALESCE((SELECT SUM(r.new_visitors) FROM scan_rollups r \
-                 WHERE r.campaign_id = $1 AND r.store_id = s.id AND r.hour >= $2 \
-                 AND r.hour < $3), 0) AS BIGINT) AS new_visitors, \
+             CAST(0 AS BIGINT) AS scans, CAST(0 AS BIGINT) AS bot_scans, \
+             CAST(0 AS BIGINT) AS new_visitors, \
              CAST((SELECT SUM(b.cost_cents) FROM batches b WHERE b.campaign_id = $1 \
                  AND b.store_id = s.id) AS BIGINT) AS spend_cents \
              FROM stores s WHERE s.id IN (SELECT store_id FROM batches WHERE campaign_id = $1) \
              ORDER BY s.id",
         )
         .bind(campaign_id)
-        .bind(span.hours.0)
-        .bind(span.hours.1)
         .fetch_all(self.pool())
         .await?;
-        let edges = self.edge_scans(campaign_id, &span).await?;
-        add_edges(&mut rows, &edges, |scan| scan.store_id);
+        self.add_group_counts(&mut rows, campaign_id, range, "store_id", |scan| {
+            scan.store_id
+        })
+        .await?;
         Ok(rows)
+    }
+
+    /// Adds the range's scans to batch or store rows: one pass over the campaign's
+    /// rollups grouped by `column` (`batch_id` or `store_id`), then the raw edges.
+    async fn add_group_counts(
+        &self,
+        rows: &mut [GroupReportRow],
+        campaign_id: i64,
+        range: ReportRange,
+        column: &'static str,
+        group: impl Fn(&EdgeScan) -> Option<i64>,
+    ) -> DbResult<()> {
+        let span = self.span(range).await?;
+        let counts: Vec<(Option<i64>, i64, i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {column}, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
+                 CAST(SUM(new_visitors) AS BIGINT) FROM scan_rollups \
+                 WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY {column}"
+            )))
+            .bind(campaign_id)
+            .bind(span.hours.0)
+            .bind(span.hours.1)
+            .fetch_all(self.pool())
+            .await?;
+        let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        for (id, scans, bots, new) in counts {
+            if let Some(&i) = id.as_ref().and_then(|id| index.get(id)) {
+                rows[i].scans += scans;
+                rows[i].bot_scans += bots;
+                rows[i].new_visitors += new;
+            }
+        }
+        for scan in self.edge_scans(campaign_id, &span).await? {
+            let Some(&i) = group(&scan).as_ref().and_then(|id| index.get(id)) else {
+                continue;
+            };
+            let row = &mut rows[i];
+            if scan.is_bot() {
+                row.bot_scans += 1;
+            } else {
+                row.scans += 1;
+                row.new_visitors += i64::from(scan.is_new());
+            }
+        }
+        Ok(())
     }
 
     /// One row per channel that has a batch or a spend entry in the campaign. Spend is
@@ -666,25 +699,6 @@ impl SliceCounts {
             "click" => self.cta_clicks += events,
             "photo" => self.photo_shares += events,
             _ => {}
-        }
-    }
-}
-
-/// Adds the raw scans at a range's edges to the batch or store rows they belong to.
-fn add_edges(
-    rows: &mut [GroupReportRow],
-    edges: &[EdgeScan],
-    group: impl Fn(&EdgeScan) -> Option<i64>,
-) {
-    for scan in edges {
-        let Some(row) = group(scan).and_then(|id| rows.iter_mut().find(|r| r.id == id)) else {
-            continue;
-        };
-        if scan.is_bot() {
-            row.bot_scans += 1;
-        } else {
-            row.scans += 1;
-            row.new_visitors += i64::from(scan.is_new());
         }
     }
 }
