@@ -464,8 +464,7 @@ pub async fn batches(
         .db
         .batch_report(query.campaign_id, prepared.range)
         .await?;
-    let (_, targets) = stored(&state, query.campaign_id).await?;
-    let report = grouped(prepared, rows, &targets, |c| &c.by_batch);
+    let report = grouped(&state, prepared, rows, |c| &c.by_batch).await?;
     let name = format!("batches-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
 }
@@ -484,8 +483,7 @@ pub async fn stores(
         .db
         .store_report(query.campaign_id, prepared.range)
         .await?;
-    let (_, targets) = stored(&state, query.campaign_id).await?;
-    let report = grouped(prepared, rows, &targets, |c| &c.by_store);
+    let report = grouped(&state, prepared, rows, |c| &c.by_store).await?;
     let name = format!("stores-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
 }
@@ -622,13 +620,15 @@ pub(crate) async fn time_report(
     Ok(prepared.report(rows, total))
 }
 
-/// A batch or store report: each row with its credit, and the campaign's total.
-fn grouped(
+/// A batch or store report: each row with its credit, judged against the campaign's
+/// money targets, and the campaign's total.
+async fn grouped(
+    state: &AppState,
     prepared: Prepared,
     rows: Vec<GroupReportRow>,
-    targets: &Targets,
     credit_of: impl Fn(&CampaignCredit) -> &BTreeMap<i64, Credit>,
-) -> Report<GroupRow> {
+) -> Result<Report<GroupRow>> {
+    let (_, targets) = stored(state, prepared.campaign.id).await?;
     let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
         (s + r.scans, b + r.bot_scans, c + r.spend_cents)
     });
@@ -638,8 +638,8 @@ fn grouped(
         .into_iter()
         .map(|r| {
             let credit = credits.get(&r.id).copied().unwrap_or_default();
-            GroupRow::new(r, credit, targets)
+            GroupRow::new(r, credit, &targets)
         })
         .collect();
-    prepared.report(rows, total)
+    Ok(prepared.report(rows, total))
 }

@@ -183,20 +183,24 @@ pub fn over_time(points: &[Point]) -> String {
         );
     }
     if most_conversions > 0.0 {
-        let line: Vec<String> = points
+        let line: Vec<(f64, f64)> = points
             .iter()
             .enumerate()
             .map(|(i, p)| {
                 let x = LEFT + slot * (i as f64 + 0.5);
-                let y = base - plot_h * p.conversions / most_conversions;
-                format!("{x:.1},{y:.1}")
+                (x, base - plot_h * p.conversions / most_conversions)
             })
             .collect();
         // Dots too: a single bucket has no line to draw.
-        for xy in line.iter().take(MAX_DOTS) {
-            let (x, y) = xy.split_once(',').unwrap_or(("0", "0"));
-            let _ = write!(svg, r##"<circle cx="{x}" cy="{y}" r="3" fill="#e65100"/>"##);
+        if line.len() <= MAX_DOTS {
+            for (x, y) in &line {
+                let _ = write!(
+                    svg,
+                    r##"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="#e65100"/>"##
+                );
+            }
         }
+        let line: Vec<String> = line.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
         let _ = write!(
             svg,
             r##"<polyline points="{}" fill="none" stroke="#e65100" stroke-width="2.5"/><text x="{rx:.1}" y="{ty:.1}" class="axis" fill="#e65100">{top}</text>"##,

@@ -389,7 +389,7 @@ async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
         cards: cards(&funnel, &currency),
         flow_svg,
         time_svg: charts::over_time(&points),
-        interval: interval_name(query),
+        interval: interval.as_str(),
         total: total_line(&channels, &currency),
         channels: channel_lines(&channels, &currency),
         funnel_heads: STEP_LABELS.to_vec(),
@@ -421,20 +421,6 @@ async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
             .collect(),
         cohorts: cohort_lines(&cohorts),
     })
-}
-
-fn interval_name(query: &ReportQuery) -> &'static str {
-    match query
-        .interval
-        .as_deref()
-        .and_then(|i| Interval::parse(i).ok())
-        .unwrap_or_default()
-    {
-        Interval::Hour => "hour",
-        Interval::Day => "day",
-        Interval::Week => "week",
-        Interval::Month => "month",
-    }
 }
 
 fn cards(funnel: &FunnelReport, currency: &str) -> Vec<Card> {
