@@ -72,6 +72,13 @@ fn link(text: &str) -> Option<(&str, &str, &str)> {
     (safe && !label.is_empty()).then(|| (label, url, &after_label[url_end + 1..]))
 }
 
+/// `text` with the five characters HTML and XML give meaning to escaped.
+pub fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape(text, &mut out);
+    out
+}
+
 fn escape(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {

@@ -4,8 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::geo::write_city_db;
-use crate::helpers::{PHONE, TempDir, TestApp, assert_error};
+use crate::geo::spawn_with_cities;
+use crate::helpers::{PHONE, TestApp, assert_error, visitor_cookie};
 
 const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 \
      (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -30,16 +30,6 @@ async fn from(
     request.send().await.unwrap()
 }
 
-fn visitor(scan: &reqwest::Response) -> String {
-    scan.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 fn row<'a>(report: &'a Value, field: &str, value: &str) -> &'a Value {
     report["rows"]
         .as_array()
@@ -51,13 +41,7 @@ fn row<'a>(report: &'a Value, field: &str, value: &str) -> &'a Value {
 
 #[tokio::test]
 async fn devices_and_places_break_down_scans_events_and_conversions() {
-    let dir = TempDir::new();
-    let db_path = write_city_db(&dir);
-    let app = TestApp::spawn_with(|c| {
-        c.geoip_db = Some(db_path);
-        c.trusted_proxies = "127.0.0.1".into();
-    })
-    .await;
+    let (app, _cities) = spawn_with_cities().await;
     let (campaign, _, batch) = app
         .seed(
             json!({"name": "Tea", "slug": "tea",
@@ -70,10 +54,10 @@ async fn devices_and_places_break_down_scans_events_and_conversions() {
     let scan = format!("/s/{token}");
     // Two people in London, one in Changchun on a phone and one on a desktop, one from an
     // address the database does not know, and a bot in London.
-    let buyer = visitor(&from(&app, &scan, PHONE, LONDON, None).await);
+    let buyer = visitor_cookie(&from(&app, &scan, PHONE, LONDON, None).await);
     from(&app, &scan, PHONE, LONDON, None).await;
     from(&app, &scan, PHONE, CHANGCHUN, None).await;
-    let desk = visitor(&from(&app, &scan, DESKTOP, CHANGCHUN, None).await);
+    let desk = visitor_cookie(&from(&app, &scan, DESKTOP, CHANGCHUN, None).await);
     from(&app, &scan, PHONE, "8.8.8.8", None).await;
     from(
         &app,

@@ -47,15 +47,22 @@ pub fn write_city_db(dir: &TempDir) -> std::path::PathBuf {
     path
 }
 
-#[tokio::test]
-async fn scans_get_a_coarse_location_and_never_the_raw_address() {
+/// A server that locates addresses with the City database above and believes the test
+/// client's `X-Forwarded-For`; the directory holds the database.
+pub async fn spawn_with_cities() -> (TestApp, TempDir) {
     let dir = TempDir::new();
-    let db_path = write_city_db(&dir);
+    let db = write_city_db(&dir);
     let app = TestApp::spawn_with(|c| {
-        c.geoip_db = Some(db_path);
+        c.geoip_db = Some(db);
         c.trusted_proxies = "127.0.0.1".into();
     })
     .await;
+    (app, dir)
+}
+
+#[tokio::test]
+async fn scans_get_a_coarse_location_and_never_the_raw_address() {
+    let (app, _cities) = spawn_with_cities().await;
     let (_, _, batch) = app.seed(json!({"name": "Geo"}), "shared", 1).await;
     let token = app.codes(&batch["id"]).await[0].1.clone();
     for ip in ["81.2.69.142", "89.160.20.128", "8.8.8.8"] {

@@ -300,3 +300,9 @@ pub async fn metrics(app: &TestApp) -> String {
     assert_eq!(response.status(), StatusCode::OK);
     response.text().await.unwrap()
 }
+
+/// The `sl_vid` cookie a redirect set, as a `Cookie` header value.
+pub fn visitor_cookie(response: &Response) -> String {
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    set_cookie.split(';').next().unwrap().to_owned()
+}

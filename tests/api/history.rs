@@ -5,8 +5,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::geo::write_city_db;
-use crate::helpers::{PHONE, TempDir, TestApp};
+use crate::geo::spawn_with_cities;
+use crate::helpers::{PHONE, TestApp};
 
 const BOT: &str = "facebookexternalhit/1.1";
 
@@ -42,13 +42,7 @@ pub async fn code_when(app: &TestApp, token: &str, done: impl Fn(&Value) -> bool
 
 #[tokio::test]
 async fn a_code_shows_when_and_where_it_was_first_scanned_and_from_how_many_cities() {
-    let dir = TempDir::new();
-    let geo = write_city_db(&dir);
-    let app = TestApp::spawn_with(|c| {
-        c.geoip_db = Some(geo);
-        c.trusted_proxies = "127.0.0.1".into();
-    })
-    .await;
+    let (app, _cities) = spawn_with_cities().await;
     let (_, _, batch) = app.seed(json!({"name": "Bottles"}), "unique", 3).await;
     let codes = app.codes(&batch["id"]).await;
     let (token, untouched) = (&codes[0].1, &codes[1].1);

@@ -5,8 +5,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::geo::write_city_db;
-use crate::helpers::{API_KEY, PHONE, TempDir, TestApp};
+use crate::geo::spawn_with_cities;
+use crate::helpers::{API_KEY, PHONE, TestApp};
 use crate::landing::{contains, page, phone_photo};
 
 const BOUNDARY: &str = "scanloopformboundary";
@@ -110,17 +110,6 @@ async fn api(app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::Res
         .send()
         .await
         .unwrap()
-}
-
-async fn spawn_with_cities() -> (TestApp, TempDir) {
-    let dir = TempDir::new();
-    let db = write_city_db(&dir);
-    let app = TestApp::spawn_with(|c| {
-        c.geoip_db = Some(db);
-        c.trusted_proxies = "127.0.0.1".into();
-    })
-    .await;
-    (app, dir)
 }
 
 #[tokio::test]

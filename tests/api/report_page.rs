@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, PHONE, TestApp};
+use crate::helpers::{API_KEY, PHONE, TestApp, visitor_cookie};
 use crate::webdriver::{Browser, browser_present};
 
 /// A campaign with two channels, scans on both, a landing view, a click and a purchase,
@@ -38,14 +38,7 @@ async fn campaign_with_a_purchase(app: &TestApp) -> Value {
         .into_iter()
         .map(|c| c.1)
         .collect();
-    let scan = app.scan(&tokens[0], PHONE).await;
-    let visitor = scan.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let visitor = visitor_cookie(&app.scan(&tokens[0], PHONE).await);
     app.scan(&tokens[1], PHONE).await;
     app.scan(&app.codes(&poster["id"]).await[0].1, PHONE).await;
     for path in [

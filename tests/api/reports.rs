@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PHONE, TestApp, assert_error};
+use crate::helpers::{PHONE, TestApp, assert_error, visitor_cookie};
 
 #[tokio::test]
 async fn the_channel_report_counts_scans_visitors_bots_and_spend() {
@@ -9,14 +9,7 @@ async fn the_channel_report_counts_scans_visitors_bots_and_spend() {
     let (campaign, channel, batch) = app.seed(json!({"name": "Report"}), "unique", 3).await;
     let codes = app.codes(&batch["id"]).await;
     // Two people: one scans twice (keeps the cookie), one scans once; one bot.
-    let first = app.scan(&codes[0].1, PHONE).await;
-    let cookie = first.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = visitor_cookie(&app.scan(&codes[0].1, PHONE).await);
     app.client
         .get(app.url(&format!("/s/{}", codes[1].1)))
         .header("user-agent", PHONE)
@@ -154,7 +147,7 @@ async fn bad_report_queries_get_a_clear_error() {
 #[tokio::test]
 async fn the_time_report_buckets_by_hour_day_week_and_month_without_gaps() {
     let app = TestApp::spawn().await;
-    let (campaign, channel, batch) = app
+    let (campaign, _, batch) = app
         .seed(
             json!({"name": "Seasons", "slug": "seasons",
                    "landing": {"cta_url": "https://shop.example.com/"}}),
@@ -184,19 +177,7 @@ async fn the_time_report_buckets_by_hour_day_week_and_month_without_gaps() {
     ];
     let db = app.db().await;
     for (hour, scans) in hours {
-        sqlx::query(
-            "INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, \
-             channel_id, store_id, scans, bot_scans, new_visitors) \
-             VALUES ($1, $2, 'CN', 'phone', $3, $4, NULL, $5, 0, $5)",
-        )
-        .bind(hour)
-        .bind(batch["id"].as_i64().unwrap())
-        .bind(id)
-        .bind(channel["id"].as_i64().unwrap())
-        .bind(scans)
-        .execute(&db)
-        .await
-        .unwrap();
+        count_hour(&db, &batch, hour, scans).await;
     }
     let time = |query: &'static str| {
         let app = &app;
@@ -300,12 +281,6 @@ async fn the_time_report_buckets_by_hour_day_week_and_month_without_gaps() {
     );
 }
 
-/// The `sl_vid` cookie a redirect set, as a `Cookie` header value.
-fn visitor_cookie(response: &reqwest::Response) -> String {
-    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
-    set_cookie.split(';').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn visitors_scanning_through_two_instances_are_counted_once() {
     let first = TestApp::spawn().await;
@@ -375,19 +350,7 @@ async fn ranges_count_to_the_minute_at_their_edges() {
         .unwrap();
     }
     for (hour, scans) in [(nine, 2), (nine + 60 * minute, 1)] {
-        sqlx::query(
-            "INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, \
-             channel_id, store_id, scans, bot_scans, new_visitors) \
-             VALUES ($1, $2, '', 'mobile', $3, $4, NULL, $5, 0, $5)",
-        )
-        .bind(hour)
-        .bind(batch_id)
-        .bind(id)
-        .bind(channel["id"].as_i64().unwrap())
-        .bind(scans)
-        .execute(&db)
-        .await
-        .unwrap();
+        count_hour(&db, &batch, hour, scans).await;
     }
     let scans = |from: &'static str, to: &'static str| {
         let app = &app;
@@ -447,6 +410,48 @@ async fn ranges_count_to_the_minute_at_their_edges() {
         )
     );
 
+    // A landing view at 09:40, raw and in its hour's rollup: counted from the raw event at
+    // an edge, from the rollup for the whole hour, and not at all after it.
+    sqlx::query(
+        "INSERT INTO events (occurred_at, kind, campaign_id, channel_id, batch_id, is_bot, \
+         device) VALUES ($1, 'view', $2, $3, $4, 0, 'mobile')",
+    )
+    .bind(nine + 40 * minute)
+    .bind(id)
+    .bind(batch["channel_id"].as_i64().unwrap())
+    .bind(batch_id)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO event_rollups (hour, campaign_id, batch_id, kind, action, country, device, \
+         channel_id, store_id, events, bot_events) \
+         VALUES ($1, $2, $3, 'view', '', '', 'mobile', $4, NULL, 1, 0)",
+    )
+    .bind(nine)
+    .bind(id)
+    .bind(batch_id)
+    .bind(batch["channel_id"].as_i64().unwrap())
+    .execute(&db)
+    .await
+    .unwrap();
+    for (from, to, views) in [
+        ("2026-03-02T09:30:00Z", "2026-03-02T10:30:00Z", 1.0),
+        ("2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z", 1.0),
+        ("2026-03-02T09:45:00Z", "2026-03-02T10:30:00Z", 0.0),
+    ] {
+        let funnel: serde_json::Value = app
+            .get(&format!(
+                "/api/v1/reports/funnel?campaign_id={id}&from={from}&to={to}"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(funnel["steps"][2]["step"], "landing_views");
+        assert_eq!(funnel["steps"][2]["count"], views, "{from} to {to}");
+    }
+
     // Retention removed the scans before 09:20, noting its cutoff first as the sweep does:
     // the 09:00 hour can no longer be split, and is read whole from its rollup.
     sqlx::query("INSERT INTO job_watermarks (job, value) VALUES ('raw_kept_from', $1)")
@@ -463,4 +468,22 @@ async fn ranges_count_to_the_minute_at_their_edges() {
         scans("2026-03-02T09:30:00Z", "2026-03-02T10:30:00Z").await,
         [3, 3, 3, 3]
     );
+}
+
+/// People's scans of `batch` in the hour starting at `hour`, counted in its rollup as the
+/// scan writer counts them.
+async fn count_hour(db: &sqlx::AnyPool, batch: &serde_json::Value, hour: i64, scans: i64) {
+    sqlx::query(
+        "INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, channel_id, \
+         store_id, scans, bot_scans, new_visitors) \
+         VALUES ($1, $2, '', 'mobile', $3, $4, NULL, $5, 0, $5)",
+    )
+    .bind(hour)
+    .bind(batch["id"].as_i64().unwrap())
+    .bind(batch["campaign_id"].as_i64().unwrap())
+    .bind(batch["channel_id"].as_i64().unwrap())
+    .bind(scans)
+    .execute(db)
+    .await
+    .unwrap();
 }

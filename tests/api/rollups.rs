@@ -7,8 +7,8 @@ use rand::Rng;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::geo::write_city_db;
-use crate::helpers::{PHONE, TempDir, TestApp};
+use crate::geo::spawn_with_cities;
+use crate::helpers::{PHONE, TestApp};
 
 const AGENTS: [&str; 3] = [
     PHONE,
@@ -61,13 +61,7 @@ async fn reports(app: &TestApp, campaign: &Value) -> (Value, Value) {
 
 #[tokio::test]
 async fn rollups_equal_recounts_from_raw_scans_and_rebuild_when_damaged() {
-    let dir = TempDir::new();
-    let db_path = write_city_db(&dir);
-    let app = TestApp::spawn_with(|c| {
-        c.geoip_db = Some(db_path);
-        c.trusted_proxies = "127.0.0.1".into();
-    })
-    .await;
+    let (app, _cities) = spawn_with_cities().await;
     let (campaign, _, batch) = app.seed(json!({"name": "Random"}), "unique", 20).await;
     let poster = app
         .create(

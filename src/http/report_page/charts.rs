@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::numbers::{count, percent};
+use crate::domain::rich_text::escaped;
 
 /// Where scans came from: a channel and its scans.
 pub struct Source {
@@ -71,7 +72,7 @@ pub fn flow(sources: &[Source], stages: &[Stage]) -> String {
                 svg,
                 r##"<rect x="{x:.1}" y="8" width="{w:.1}" height="{h:.1}" rx="6" fill="#eceff1"/><text x="{cx:.1}" y="30" text-anchor="middle" class="name">{name}</text><text x="{cx:.1}" y="50" text-anchor="middle" class="num">{scans}</text>"##,
                 h = SOURCE_ROW - 8.0,
-                name = escape(&clip(&source.name, (w / 7.5) as usize)),
+                name = escaped(&clip(&source.name, (w / 7.5) as usize)),
                 scans = count(source.scans as f64),
             );
         }
@@ -90,7 +91,7 @@ pub fn flow(sources: &[Source], stages: &[Stage]) -> String {
             cx = WIDTH / 2.0,
             // Centred alone; above the target line when there is one.
             ty = y + if stage.target.is_some() { 19.0 } else { 27.0 },
-            label = escape(stage.label),
+            label = escaped(stage.label),
             n = count(stage.count),
         );
         if let Some(target) = stage.target {
@@ -123,7 +124,7 @@ pub fn flow(sources: &[Source], stages: &[Stage]) -> String {
                 cx = WIDTH / 2.0,
                 tx = WIDTH / 2.0 + 10.0,
                 ty = (y0 + y1) / 2.0 + 5.0,
-                label = escape(&label),
+                label = escaped(&label),
             );
         }
     }
@@ -177,7 +178,7 @@ pub fn over_time(points: &[Point]) -> String {
             x = LEFT + slot * (i as f64 + 0.5) - bar / 2.0,
             y = base - h,
             w = bar,
-            label = escape(&p.label),
+            label = escaped(&p.label),
             scans = count(p.scans as f64),
             conv = count(p.conversions),
         );
@@ -228,7 +229,7 @@ pub fn over_time(points: &[Point]) -> String {
             svg,
             r##"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}" class="axis">{label}</text>"##,
             y = base + 22.0,
-            label = escape(&points[i].label),
+            label = escaped(&points[i].label),
         );
     }
     svg.push_str("</svg>");
@@ -238,24 +239,8 @@ pub fn over_time(points: &[Point]) -> String {
 fn open_svg(width: f64, height: f64, title: &str) -> String {
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0}" role="img" aria-label="{title}">"##,
-        title = escape(title),
+        title = escaped(title),
     )
-}
-
-/// Text for SVG: the five characters XML gives meaning to, escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// At most `chars` characters, with an ellipsis when cut.
