@@ -17,7 +17,7 @@ use crate::events::EventWriter;
 use crate::geo::Geo;
 use crate::heavy::HeavyWork;
 use crate::http::{self, AppState, Shared};
-use crate::jobs::{BatchGenerator, code_history, retention, supervise};
+use crate::jobs::{BatchGenerator, code_history, days, retention, supervise};
 use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter};
@@ -84,6 +84,10 @@ impl App {
             supervise("code history", {
                 let db = db.clone();
                 move || code_history::run(db.clone(), fold_reporter.clone())
+            }),
+            supervise("day tier", {
+                let db = db.clone();
+                move || days::run(db.clone())
             }),
         ];
         if db.backend() == Backend::Sqlite {

@@ -1,8 +1,14 @@
-//! Reports to the minute: a range's whole hours are read from the hourly rollups, and the
-//! parts of an hour at its edges (09:30 to 10:00, 17:00 to 17:45) from the raw scans and
-//! events, which the reports fold in as the rollups would have. An edge in an hour whose
-//! raw rows retention may have removed is read as its whole hour from the rollups instead.
+//! Reports to the minute: a range's whole hours are read from the rollups (the whole UTC
+//! days among them from the day tier, `days`), and the parts of an hour at its edges
+//! (09:30 to 10:00, 17:00 to 17:45) from the raw scans and events, which the reports fold
+//! in as the rollups would have. An edge in an hour whose raw rows retention may have
+//! removed is read as its whole hour from the rollups instead.
 
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
+
+use super::days::{DAY_MS, day_of};
 use super::{Db, DbResult, ReportRange, watermarks};
 
 const MS_PER_HOUR: i64 = 3_600_000;
@@ -10,18 +16,39 @@ const MS_PER_HOUR: i64 = 3_600_000;
 pub(super) const RAW_KEPT_FROM: &str = "raw_kept_from";
 
 /// How a range is read: `hours` from the rollups (`[start, end)`, hour-aligned, possibly
-/// empty), `edges` from the raw rows.
+/// empty), the folded whole days among them (`days`, empty as `(0, 0)`) from the day tier,
+/// `edges` from the raw rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
     pub hours: (i64, i64),
+    pub days: (i64, i64),
     pub edges: Vec<(i64, i64)>,
 }
 
+/// A tiered query's condition on the hourly rollups: the span's hours outside its days
+/// (bound as `$2` to `$5` by [`Span::bind`]).
+pub const IN_HOURS: &str = "((hour >= $2 AND hour < $3) OR (hour >= $4 AND hour < $5))";
+/// A tiered query's condition on the day tier (`$6`, `$7`).
+pub const IN_DAYS: &str = "day >= $6 AND day < $7";
+
 impl ReportRange {
-    /// Splits the range, given that raw rows are kept from `raw_since` on. A range that
-    /// ends at `now` or later reads its last hour whole from the rollups: nothing in it
-    /// comes after now, and the current hour of a busy campaign is many raw rows.
-    pub fn span(self, raw_since: i64, now: i64) -> Span {
+    /// Splits the range, given that raw rows are kept from `raw_since` on and days are
+    /// folded before `days_folded_to`.
+    pub fn span(self, raw_since: i64, days_folded_to: i64, now: i64) -> Span {
+        let mut span = self.hourly_span(raw_since, now);
+        let (from, to) = span.hours;
+        let first_day = day_of(from + DAY_MS - 1);
+        let end_day = day_of(to).min(day_of(days_folded_to));
+        if first_day < end_day {
+            span.days = (first_day, end_day);
+        }
+        span
+    }
+
+    /// Splits the range into whole hours and edges. A range that ends at `now` or later
+    /// reads its last hour whole from the rollups: nothing in it comes after now, and the
+    /// current hour of a busy campaign is many raw rows.
+    fn hourly_span(self, raw_since: i64, now: i64) -> Span {
         let floor = |t: i64| t - t.rem_euclid(MS_PER_HOUR);
         let ceil = |t: i64| floor(t + MS_PER_HOUR - 1);
         let from = self.from;
@@ -36,22 +63,26 @@ impl ReportRange {
             return if from % MS_PER_HOUR == 0 && to % MS_PER_HOUR == 0 {
                 Span {
                     hours: (from, to),
+                    days: (0, 0),
                     edges: Vec::new(),
                 }
             } else if raw(floor(from)) {
                 Span {
                     hours: (floor(from), floor(from)),
+                    days: (0, 0),
                     edges: vec![(from, to)],
                 }
             } else {
                 Span {
                     hours: (floor(from), ceil(to)),
+                    days: (0, 0),
                     edges: Vec::new(),
                 }
             };
         }
         let mut span = Span {
             hours: (ceil(from), floor(to)),
+            days: (0, 0),
             edges: Vec::new(),
         };
         if from != ceil(from) {
@@ -69,6 +100,34 @@ impl ReportRange {
             }
         }
         span
+    }
+}
+
+impl Span {
+    /// The span's hours outside its days: read from the hourly rollups.
+    pub fn hour_ranges(&self) -> [(i64, i64); 2] {
+        let (from, to) = self.hours;
+        let (first_day, end_day) = self.days;
+        if first_day < end_day {
+            [(from, first_day), (end_day, to)]
+        } else {
+            [(from, to), (to, to)]
+        }
+    }
+
+    /// Binds `$2` to `$7` of a query reading [`IN_HOURS`] and [`IN_DAYS`].
+    pub fn bind<'q, O>(
+        &self,
+        query: QueryAs<'q, Any, O, AnyArguments>,
+    ) -> QueryAs<'q, Any, O, AnyArguments> {
+        let [(a, b), (c, d)] = self.hour_ranges();
+        query
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .bind(d)
+            .bind(self.days.0)
+            .bind(self.days.1)
     }
 }
 
@@ -125,7 +184,8 @@ impl Db {
     /// (before any sweep, from the start).
     pub async fn span(&self, range: ReportRange) -> DbResult<Span> {
         let raw_since = watermarks::read(self.pool(), RAW_KEPT_FROM).await?;
-        Ok(range.span(raw_since, super::now_ms()))
+        let days_folded_to = self.days_folded_to().await?;
+        Ok(range.span(raw_since, days_folded_to, super::now_ms()))
     }
 
     /// The campaign's raw scans at the span's edges.
@@ -176,7 +236,7 @@ mod tests {
     const M: i64 = 60_000;
 
     fn span(from: i64, to: i64, raw_since: i64) -> Span {
-        ReportRange { from, to }.span(raw_since, i64::MAX)
+        ReportRange { from, to }.span(raw_since, 0, i64::MAX)
     }
 
     #[test]
@@ -187,6 +247,7 @@ mod tests {
             span(day + 9 * H + 30 * M, day + 17 * H + 45 * M, 0),
             Span {
                 hours: (day + 10 * H, day + 17 * H),
+                days: (0, 0),
                 edges: vec![
                     (day + 9 * H + 30 * M, day + 10 * H),
                     (day + 17 * H, day + 17 * H + 45 * M)
@@ -198,6 +259,7 @@ mod tests {
             span(day + 9 * H, day + 12 * H, 0),
             Span {
                 hours: (day + 9 * H, day + 12 * H),
+                days: (0, 0),
                 edges: vec![],
             }
         );
@@ -220,6 +282,7 @@ mod tests {
             span(day + 9 * H + 30 * M, day + 17 * H + 45 * M, day + 12 * H),
             Span {
                 hours: (day + 9 * H, day + 17 * H),
+                days: (0, 0),
                 edges: vec![(day + 17 * H, day + 17 * H + 45 * M)],
             }
         );
@@ -227,9 +290,40 @@ mod tests {
             span(day + 9 * H + 10 * M, day + 9 * H + 20 * M, day + 12 * H),
             Span {
                 hours: (day + 9 * H, day + 10 * H),
+                days: (0, 0),
                 edges: vec![],
             }
         );
+    }
+
+    #[test]
+    fn folded_whole_days_come_from_the_day_tier_and_the_hours_around_them_from_rollups() {
+        let day = 100 * DAY_MS;
+        // 09:00 on day 0 to 17:00 on day 5, days folded up to day 4: days 1 to 3 whole.
+        let range = ReportRange {
+            from: day + 9 * H,
+            to: day + 5 * DAY_MS + 17 * H,
+        };
+        let span = range.span(0, day + 4 * DAY_MS, i64::MAX);
+        assert_eq!(span.days, (day + DAY_MS, day + 4 * DAY_MS));
+        assert_eq!(
+            span.hour_ranges(),
+            [
+                (day + 9 * H, day + DAY_MS),
+                (day + 4 * DAY_MS, day + 5 * DAY_MS + 17 * H)
+            ]
+        );
+        // Nothing folded: every hour from the rollups.
+        let span = range.span(0, 0, i64::MAX);
+        let end = day + 5 * DAY_MS + 17 * H;
+        assert_eq!(span.days, (0, 0));
+        assert_eq!(span.hour_ranges(), [(day + 9 * H, end), (end, end)]);
+        // Less than a whole day: no day from the tier.
+        let short = ReportRange {
+            from: day + 9 * H,
+            to: day + DAY_MS + 8 * H,
+        };
+        assert_eq!(short.span(0, day + 4 * DAY_MS, i64::MAX).days, (0, 0));
     }
 
     #[test]
@@ -241,9 +335,10 @@ mod tests {
                 from: day + 9 * H,
                 to: now
             }
-            .span(0, now),
+            .span(0, 0, now),
             Span {
                 hours: (day + 9 * H, day + 18 * H),
+                days: (0, 0),
                 edges: vec![],
             }
         );

@@ -9,6 +9,7 @@ mod code_history;
 mod codes;
 mod cohorts;
 mod conversions;
+mod days;
 mod edges;
 mod events;
 mod keys;
@@ -37,6 +38,7 @@ pub use conversions::{
     Click, Conversion, ConversionKey, KeyMatch, MAX_TOUCHES, NewConversion, NewRefund, Recorded,
     Refund, RefundError, Touch, TouchesOf,
 };
+pub use days::DayStep;
 pub use events::EventRow;
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use logos::{LogoInfo, LogoOwner};

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::edges::{EdgeScan, Span};
+use super::days::EVENT_COLUMNS;
+use super::edges::{EdgeScan, IN_DAYS, IN_HOURS};
 use super::{Db, DbResult};
 use crate::domain::VisitorSketch;
 use crate::domain::attribution::{Rules, split_cents};
@@ -176,16 +177,21 @@ impl Db {
         range: ReportRange,
     ) -> DbResult<Vec<(i64, i64, i64, i64)>> {
         let span = self.span(range).await?;
-        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT hour, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
-             CAST(SUM(new_visitors) AS BIGINT) FROM scan_rollups \
-             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour ORDER BY hour",
-        )
-        .bind(campaign_id)
-        .bind(span.hours.0)
-        .bind(span.hours.1)
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<(i64, i64, i64, i64)> = span
+            .bind(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT hour, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
+                     CAST(SUM(new_visitors) AS BIGINT) FROM ( \
+                         SELECT hour, scans, bot_scans, new_visitors FROM scan_rollups \
+                         WHERE campaign_id = $1 AND {IN_HOURS} \
+                         UNION ALL SELECT hour, scans, bot_scans, new_visitors FROM hour_totals \
+                         WHERE campaign_id = $1 AND hour >= $6 AND hour < $7) AS t \
+                     GROUP BY hour ORDER BY hour"
+                )))
+                .bind(campaign_id),
+            )
+            .fetch_all(self.pool())
+            .await?;
         let mut hours: BTreeMap<i64, (i64, i64, i64)> = rows
             .into_iter()
             .map(|(hour, human, bots, new)| (hour, (human, bots, new)))
@@ -299,28 +305,34 @@ impl Db {
         range: ReportRange,
     ) -> DbResult<BTreeMap<String, SliceCounts>> {
         let span = self.span(range).await?;
-        let scans: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT device, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT) \
-             FROM scan_rollups WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 \
-             GROUP BY device",
-        )
-        .bind(campaign_id)
-        .bind(span.hours.0)
-        .bind(span.hours.1)
-        .fetch_all(self.pool())
-        .await?;
-        let mut slices: BTreeMap<String, SliceCounts> = BTreeMap::new();
-        for (device, human, bots) in scans {
-            let slice = slices.entry(device).or_default();
-            slice.scans = human;
-            slice.bot_scans = bots;
-        }
+        let rows: Vec<(String, i64, i64, i64, i64, i64)> = span
+            .bind(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT device, {SLICE_SUMS} FROM ( \
+                         SELECT device, scans, bot_scans, 0 AS views, 0 AS clicks, 0 AS photos \
+                         FROM scan_rollups WHERE campaign_id = $1 AND {IN_HOURS} \
+                         UNION ALL SELECT device, 0, 0, {EVENT_COLUMNS} FROM event_rollups \
+                         WHERE campaign_id = $1 AND {IN_HOURS} \
+                         UNION ALL SELECT device, scans, bot_scans, views, clicks, photos \
+                         FROM day_devices WHERE campaign_id = $1 AND {IN_DAYS}) AS t \
+                     GROUP BY device"
+                )))
+                .bind(campaign_id),
+            )
+            .fetch_all(self.pool())
+            .await?;
+        let mut slices: BTreeMap<String, SliceCounts> = rows
+            .into_iter()
+            .map(|(device, scans, bots, views, clicks, photos)| {
+                (
+                    device,
+                    SliceCounts::summed(scans, bots, views, clicks, photos),
+                )
+            })
+            .collect();
         for scan in self.edge_scans(campaign_id, &span).await? {
             let slice = slices.entry(scan.device.clone()).or_default();
             slice.add_scan(&scan);
-        }
-        for (device, kind, events) in self.event_slices(campaign_id, &span, "device").await? {
-            slices.entry(device).or_default().add_events(&kind, events);
         }
         for event in self.edge_events(campaign_id, &span).await? {
             slices
@@ -351,30 +363,51 @@ impl Db {
         } else {
             "CAST('' AS TEXT)"
         };
-        let rows: Vec<(String, String, String, i64, i64)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT country, {region}, {city}, CAST(SUM(scans) AS BIGINT), \
-                 CAST(SUM(bot_scans) AS BIGINT) FROM place_rollups \
-                 WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 \
-                 GROUP BY country, {region}, {city}"
-            )))
-            .bind(campaign_id)
-            .bind(span.hours.0)
-            .bind(span.hours.1)
+        // Events are known per country only: counted at depth 1, left out below it.
+        let (events, having) = if depth == 1 {
+            (
+                format!(
+                    "UNION ALL SELECT country, '', '', 0, 0, {EVENT_COLUMNS} FROM event_rollups \
+                     WHERE campaign_id = $1 AND {IN_HOURS}"
+                ),
+                "",
+            )
+        } else {
+            (String::new(), "HAVING SUM(scans) + SUM(bot_scans) > 0")
+        };
+        let rows: Vec<PlaceSums> = span
+            .bind(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT country, {region}, {city}, {SLICE_SUMS} FROM ( \
+                         SELECT country, region, city, scans, bot_scans, 0 AS views, \
+                         0 AS clicks, 0 AS photos FROM place_rollups \
+                         WHERE campaign_id = $1 AND {IN_HOURS} {events} \
+                         UNION ALL SELECT country, region, city, scans, bot_scans, views, \
+                         clicks, photos FROM day_places WHERE campaign_id = $1 AND {IN_DAYS}) AS t \
+                     GROUP BY country, {region}, {city} {having}"
+                )))
+                .bind(campaign_id),
+            )
             .fetch_all(self.pool())
             .await?;
-        let mut slices: BTreeMap<Place, SliceCounts> = BTreeMap::new();
-        for (country, region, city, human, bots) in rows {
-            let slice = slices
-                .entry(Place {
-                    country,
-                    region,
-                    city,
-                })
-                .or_default();
-            slice.scans = human;
-            slice.bot_scans = bots;
-        }
+        let mut slices: BTreeMap<Place, SliceCounts> = rows
+            .into_iter()
+            .map(
+                |(country, region, city, scans, bots, views, clicks, photos)| {
+                    let counts = if depth == 1 {
+                        SliceCounts::summed(scans, bots, views, clicks, photos)
+                    } else {
+                        SliceCounts::summed(scans, bots, 0, 0, 0)
+                    };
+                    let place = Place {
+                        country,
+                        region,
+                        city,
+                    };
+                    (place, counts)
+                },
+            )
+            .collect();
         let known = |v: &Option<String>| v.clone().unwrap_or_default();
         for scan in self.edge_scans(campaign_id, &span).await? {
             let place = Place {
@@ -393,36 +426,15 @@ impl Db {
             slices.entry(place).or_default().add_scan(&scan);
         }
         if depth == 1 {
-            let countries = self.event_slices(campaign_id, &span, "country").await?;
-            let edges = self.edge_events(campaign_id, &span).await?;
-            let edges = edges.into_iter().map(|e| (e.country, e.kind, 1));
-            for (country, kind, events) in countries.into_iter().chain(edges) {
+            for event in self.edge_events(campaign_id, &span).await? {
                 let place = Place {
-                    country,
+                    country: event.country,
                     ..Place::default()
                 };
-                slices.entry(place).or_default().add_events(&kind, events);
+                slices.entry(place).or_default().add_events(&event.kind, 1);
             }
         }
         Ok(slices)
-    }
-
-    /// People's events per `column` (`device` or `country`) and kind in the span's hours.
-    async fn event_slices(
-        &self,
-        campaign_id: i64,
-        span: &Span,
-        column: &'static str,
-    ) -> DbResult<Vec<(String, String, i64)>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {column}, kind, CAST(SUM(events) AS BIGINT) FROM event_rollups \
-             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY {column}, kind"
-        )))
-        .bind(campaign_id)
-        .bind(span.hours.0)
-        .bind(span.hours.1)
-        .fetch_all(self.pool())
-        .await?)
     }
 
     /// One row per batch of the campaign.
@@ -483,15 +495,8 @@ impl Db {
         group: impl Fn(&EdgeScan) -> Option<i64>,
     ) -> DbResult<()> {
         let span = self.span(range).await?;
-        let counts: Vec<(Option<i64>, i64, i64, i64)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {column}, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
-                 CAST(SUM(new_visitors) AS BIGINT) FROM scan_rollups \
-                 WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY {column}"
-            )))
-            .bind(campaign_id)
-            .bind(span.hours.0)
-            .bind(span.hours.1)
+        let counts: Vec<(Option<i64>, i64, i64, i64)> = span
+            .bind(sqlx::query_as(scans_by(column)).bind(campaign_id))
             .fetch_all(self.pool())
             .await?;
         let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
@@ -551,16 +556,10 @@ impl Db {
             .collect();
 
         let span = self.span(range).await?;
-        let counts: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT channel_id, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
-             CAST(SUM(new_visitors) AS BIGINT) FROM scan_rollups \
-             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY channel_id",
-        )
-        .bind(campaign_id)
-        .bind(span.hours.0)
-        .bind(span.hours.1)
-        .fetch_all(self.pool())
-        .await?;
+        let counts: Vec<(i64, i64, i64, i64)> = span
+            .bind(sqlx::query_as(scans_by("channel_id")).bind(campaign_id))
+            .fetch_all(self.pool())
+            .await?;
         for (channel_id, scans, bots, new) in counts {
             if let Some(row) = rows.get_mut(&channel_id) {
                 row.scans = scans;
@@ -569,15 +568,23 @@ impl Db {
             }
         }
 
-        let sketches: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT channel_id, sketch FROM visitor_sketches \
-             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3",
-        )
-        .bind(campaign_id)
-        .bind(span.hours.0)
-        .bind(span.hours.1)
-        .fetch_all(self.pool())
-        .await?;
+        // The hourly sketches are keyed by channel before hour: read per channel.
+        let channel_ids = match rows.keys().map(i64::to_string).collect::<Vec<_>>() {
+            ids if ids.is_empty() => "NULL".to_owned(),
+            ids => ids.join(","),
+        };
+        let sketches: Vec<(i64, Vec<u8>)> = span
+            .bind(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT channel_id, sketch FROM visitor_sketches \
+                     WHERE campaign_id = $1 AND channel_id IN ({channel_ids}) AND {IN_HOURS} \
+                     UNION ALL SELECT channel_id, sketch FROM day_sketches \
+                     WHERE campaign_id = $1 AND {IN_DAYS}"
+                )))
+                .bind(campaign_id),
+            )
+            .fetch_all(self.pool())
+            .await?;
         let mut visitors: BTreeMap<i64, VisitorSketch> = BTreeMap::new();
         for (channel_id, bytes) in sketches {
             match VisitorSketch::from_bytes(&bytes) {
@@ -684,7 +691,38 @@ fn credit_one(
     }
 }
 
+/// A place (country, region, city) with its [`SLICE_SUMS`].
+type PlaceSums = (String, String, String, i64, i64, i64, i64, i64);
+
+/// Scans, bot scans and people's landing views, CTA clicks and photo shares, summed.
+const SLICE_SUMS: &str = "CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
+     CAST(SUM(views) AS BIGINT), CAST(SUM(clicks) AS BIGINT), CAST(SUM(photos) AS BIGINT)";
+
+/// Scans, bot scans and new visitors per `column` (of both `scan_rollups` and
+/// `day_batches`) over a span's hours and days.
+fn scans_by(column: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!(
+        "SELECT {column}, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
+         CAST(SUM(new_visitors) AS BIGINT) FROM ( \
+             SELECT {column}, scans, bot_scans, new_visitors FROM scan_rollups \
+             WHERE campaign_id = $1 AND {IN_HOURS} \
+             UNION ALL SELECT {column}, scans, bot_scans, new_visitors FROM day_batches \
+             WHERE campaign_id = $1 AND {IN_DAYS}) AS t \
+         GROUP BY {column}"
+    ))
+}
+
 impl SliceCounts {
+    fn summed(scans: i64, bot_scans: i64, views: i64, clicks: i64, photos: i64) -> Self {
+        Self {
+            scans,
+            bot_scans,
+            landing_views: views,
+            cta_clicks: clicks,
+            photo_shares: photos,
+        }
+    }
+
     fn add_scan(&mut self, scan: &EdgeScan) {
         if scan.is_bot() {
             self.bot_scans += 1;

@@ -6,7 +6,8 @@
 //! It works a campaign and a few hours at a time, each in its own short transaction, so a
 //! running server's scans keep flowing. Only hours whose raw scans are all kept are
 //! rebuilt: the hours before the oldest kept scan (removed by retention) keep their
-//! rollups, and so does that scan's own hour when older scans were removed.
+//! rollups, and so does that scan's own hour when older scans were removed. The day tier
+//! is folded again from the rebuilt hours (`days`).
 
 use std::collections::BTreeMap;
 
@@ -37,6 +38,10 @@ impl Db {
             return Ok(rebuilt);
         };
         rebuilt.from = Some(from);
+        // The day tier is folded from these hours: reports read the hours until it is
+        // folded again, once now and once more after the last chunk (the fold may have
+        // passed a day in between).
+        self.unfold_days_from(from).await?;
         let campaigns: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
             "SELECT c.id, (SELECT MIN(scanned_at) FROM scans s WHERE s.campaign_id = c.id \
                  AND s.scanned_at >= $1), \
@@ -60,6 +65,7 @@ impl Db {
                 start = end;
             }
         }
+        self.unfold_days_from(from).await?;
         Ok(rebuilt)
     }
 

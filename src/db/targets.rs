@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use super::days::EVENT_COLUMNS;
+use super::edges::{IN_DAYS, IN_HOURS};
 use super::{Db, DbResult, ReportRange, now_ms};
 
 /// Human events of one kind (`view`, `click`) per channel; channel 0 holds visits that came
@@ -62,7 +64,8 @@ impl Db {
         Ok(())
     }
 
-    /// Human events of `kind` in the range, per channel, from the hourly event rollups.
+    /// Human events of `kind` (`view`, `click` or `photo`) in the range, per channel, from
+    /// the event rollups.
     pub async fn event_counts(
         &self,
         campaign_id: i64,
@@ -70,17 +73,27 @@ impl Db {
         kind: &str,
     ) -> DbResult<EventCounts> {
         let span = self.span(range).await?;
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT channel_id, CAST(SUM(events) AS BIGINT) FROM event_rollups \
-             WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 AND kind = $4 \
-             GROUP BY channel_id",
-        )
-        .bind(campaign_id)
-        .bind(span.hours.0)
-        .bind(span.hours.1)
-        .bind(kind.to_owned())
-        .fetch_all(self.pool())
-        .await?;
+        let day_column = match kind {
+            "view" => "views",
+            "click" => "clicks",
+            "photo" => "photos",
+            _ => "0",
+        };
+        let rows: Vec<(i64, i64)> = span
+            .bind(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT channel_id, CAST(SUM(events) AS BIGINT) FROM ( \
+                         SELECT channel_id, events FROM event_rollups \
+                         WHERE campaign_id = $1 AND {IN_HOURS} AND kind = $8 \
+                         UNION ALL SELECT channel_id, {day_column} FROM day_batches \
+                         WHERE campaign_id = $1 AND {IN_DAYS}) AS t \
+                     GROUP BY channel_id"
+                )))
+                .bind(campaign_id),
+            )
+            .bind(kind.to_owned())
+            .fetch_all(self.pool())
+            .await?;
         let edges = self.edge_events(campaign_id, &span).await?;
         let edges = edges
             .into_iter()
@@ -140,19 +153,21 @@ impl Db {
         range: ReportRange,
     ) -> DbResult<Vec<(i64, i64, i64, i64)>> {
         let span = self.span(range).await?;
-        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT hour, \
-             CAST(SUM(CASE WHEN kind = 'view' THEN events ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN kind = 'click' THEN events ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN kind = 'photo' THEN events ELSE 0 END) AS BIGINT) \
-             FROM event_rollups WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 \
-             GROUP BY hour ORDER BY hour",
-        )
-        .bind(campaign_id)
-        .bind(span.hours.0)
-        .bind(span.hours.1)
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<(i64, i64, i64, i64)> = span
+            .bind(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT hour, CAST(SUM(views) AS BIGINT), CAST(SUM(clicks) AS BIGINT), \
+                     CAST(SUM(photos) AS BIGINT) FROM ( \
+                         SELECT hour, {EVENT_COLUMNS} FROM event_rollups \
+                         WHERE campaign_id = $1 AND {IN_HOURS} \
+                         UNION ALL SELECT hour, views, clicks, photos FROM hour_totals \
+                         WHERE campaign_id = $1 AND hour >= $6 AND hour < $7) AS t \
+                     GROUP BY hour ORDER BY hour"
+                )))
+                .bind(campaign_id),
+            )
+            .fetch_all(self.pool())
+            .await?;
         let mut hours: BTreeMap<i64, (i64, i64, i64)> = rows
             .into_iter()
             .map(|(hour, views, clicks, photos)| (hour, (views, clicks, photos)))

@@ -1,8 +1,10 @@
-//! Background jobs: batch generation, the per-code history fold, retention. Each runs under
-//! `supervise`, so a job that panics is logged and started again instead of silently gone.
+//! Background jobs: batch generation, the per-code history fold, the day tier's fold,
+//! retention. Each runs under `supervise`, so a job that panics is logged and started again
+//! instead of silently gone.
 
 pub mod batch_generation;
 pub mod code_history;
+pub mod days;
 pub mod retention;
 
 use std::future::Future;

@@ -154,3 +154,183 @@ async fn rollups_equal_recounts_from_raw_scans_and_rebuild_when_damaged() {
         "the reports read what they read before the damage, unique visitors included"
     );
 }
+
+/// Every report over `query` (a campaign and a range).
+async fn every_report(app: &TestApp, query: &str) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for report in [
+        "channels",
+        "batches",
+        "stores",
+        "devices",
+        "regions",
+        "regions?level=city",
+        "time?interval=hour",
+        "time?interval=day&tz=%2B08:00",
+        "funnel",
+    ] {
+        let separator = if report.contains('?') { '&' } else { '?' };
+        let response = app
+            .get(&format!("/api/v1/reports/{report}{separator}{query}"))
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{report}: {body}");
+        answers.push(body);
+    }
+    answers
+}
+
+#[tokio::test]
+async fn reports_read_folded_days_as_they_read_the_hours() {
+    let (app, _cities) = spawn_with_cities().await;
+    let (campaign, _, batch) = app
+        .seed(
+            json!({"name": "Days", "slug": "days",
+                   "landing": {"cta_url": "https://shop.example.com/"}}),
+            "unique",
+            12,
+        )
+        .await;
+    let tokens: Vec<String> = app
+        .codes(&batch["id"])
+        .await
+        .into_iter()
+        .map(|c| c.1)
+        .collect();
+    // People scan, some open the landing page, some of those click through.
+    for _ in 0..120 {
+        let (token, agent, address, view, click) = {
+            let mut rng = rand::rng();
+            (
+                tokens[rng.random_range(0..tokens.len())].clone(),
+                AGENTS[rng.random_range(0..AGENTS.len())],
+                ADDRESSES[rng.random_range(0..ADDRESSES.len())],
+                rng.random_bool(0.6),
+                rng.random_bool(0.5),
+            )
+        };
+        let scan = app
+            .client
+            .get(app.url(&format!("/s/{token}")))
+            .header("user-agent", agent)
+            .header("x-forwarded-for", address)
+            .send()
+            .await
+            .unwrap();
+        let landing = scan.headers()["location"].to_str().unwrap().to_owned();
+        let cookie = scan
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default()
+            .to_owned();
+        if view && landing.starts_with('/') {
+            let page = app
+                .client
+                .get(app.url(&landing))
+                .header("user-agent", agent)
+                .header("x-forwarded-for", address)
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(page.status(), StatusCode::OK);
+            if click {
+                let buy = format!("/c/days/go/buy?code={token}");
+                let answer = app
+                    .client
+                    .get(app.url(&buy))
+                    .header("user-agent", agent)
+                    .header("x-forwarded-for", address)
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(answer.status(), StatusCode::FOUND);
+            }
+        }
+    }
+    for _ in 0..100 {
+        if mismatches(&app).await == (0, 0, 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Spread the scans over today and the three days before (recounted by a rebuild) and
+    // move the events, raw and rolled up, two days back.
+    let db = app.db().await;
+    let day = 86_400_000_i64;
+    sqlx::query("UPDATE scans SET scanned_at = scanned_at - (id % 4) * $1")
+        .bind(day)
+        .execute(&db)
+        .await
+        .unwrap();
+    for shift in [
+        "UPDATE events SET occurred_at = occurred_at - $1",
+        "UPDATE event_rollups SET hour = hour - $1",
+    ] {
+        sqlx::query(shift).bind(2 * day).execute(&db).await.unwrap();
+    }
+    let rebuild = Command::new(env!("CARGO_BIN_EXE_scanloop"))
+        .args(["rollups", "rebuild", "--database-url", &app.database_url])
+        .output()
+        .unwrap();
+    assert!(rebuild.status.success());
+    assert_eq!(mismatches(&app).await, (0, 0, 0));
+
+    let now = chrono::Utc::now();
+    let id = &campaign["id"];
+    let minutes = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:00Z").to_string();
+    let ranges = [
+        format!(
+            "campaign_id={id}&from={}",
+            minutes(now - chrono::Duration::days(6))
+        ),
+        format!(
+            "campaign_id={id}&from={}&to={}",
+            minutes(now - chrono::Duration::minutes(5 * 24 * 60 - 37)),
+            minutes(now - chrono::Duration::minutes(24 * 60 + 13))
+        ),
+    ];
+    let mut hourly = Vec::new();
+    for range in &ranges {
+        hourly.push(every_report(&app, range).await);
+    }
+
+    let scanloop_db = scanloop::db::Db::connect(&app.database_url).await.unwrap();
+    let folded = scanloop::jobs::days::catch_up(&scanloop_db).await;
+    // Three days, or two in the grace minutes after midnight.
+    assert!(folded >= 2, "the days with scans are folded, not {folded}");
+    let (batches, sketches): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM day_batches), (SELECT COUNT(*) FROM day_sketches)",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(batches > 0 && sketches > 0, "{batches} {sketches}");
+    for (range, before) in ranges.iter().zip(&hourly) {
+        assert_eq!(
+            &every_report(&app, range).await,
+            before,
+            "the same reports from the day tier over {range}"
+        );
+    }
+
+    // A rebuild makes the days be folded again; reports read the hours meanwhile.
+    let rebuild = Command::new(env!("CARGO_BIN_EXE_scanloop"))
+        .args(["rollups", "rebuild", "--database-url", &app.database_url])
+        .output()
+        .unwrap();
+    assert!(rebuild.status.success());
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM day_batches")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the rebuilt days are emptied from the tier");
+    assert_eq!(every_report(&app, &ranges[0]).await, hourly[0]);
+    assert!(scanloop::jobs::days::catch_up(&scanloop_db).await >= 2);
+    assert_eq!(every_report(&app, &ranges[1]).await, hourly[1]);
+}
