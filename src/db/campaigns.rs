@@ -1,6 +1,6 @@
 //! Campaigns: what the codes promote, where scans go, and when.
 
-use super::{Db, DbError, DbResult, Flag, Page, conflict_as, now_ms};
+use super::{Db, DbError, DbResult, Flag, Page, conflict_as, credits, now_ms};
 use crate::domain::attribution::{Model, Rules, Span};
 use crate::domain::{Schedule, Slug, Status, TargetUrl};
 
@@ -196,8 +196,12 @@ impl Db {
         self.campaign(id).await
     }
 
-    /// Replaces how the campaign's reports credit conversions by default.
+    /// Replaces how the campaign's reports credit conversions by default. A new window or
+    /// half-life makes the campaign's folded credit stale (`credits`).
     pub async fn set_attribution(&self, id: i64, rules: Rules) -> DbResult<Campaign> {
+        let before = self.campaign(id).await?.rules();
+        let turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
         let changed = sqlx::query(
             "UPDATE campaigns SET attribution_model = $1, lookback_ms = $2, half_life_ms = $3 \
              WHERE id = $4",
@@ -206,12 +210,17 @@ impl Db {
         .bind(rules.window.ms())
         .bind(rules.half_life.ms())
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if changed == 0 {
             return Err(DbError::NotFound);
         }
+        if (before.window, before.half_life) != (rules.window, rules.half_life) {
+            credits::mark_campaign_stale(&mut tx, id).await?;
+        }
+        tx.commit().await?;
+        drop(turn);
         self.campaign(id).await
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::{FromRow, Row};
 
-use super::{Db, DbError, DbResult, Flag, Page, now_ms, values_list};
+use super::{Db, DbError, DbResult, Flag, Page, credits, now_ms, values_list};
 
 /// The most touches a conversion keeps: the latest ones before it. A visitor rarely has
 /// more; a busy store or a poster's shared code does, and the latest are the ones any
@@ -401,6 +401,18 @@ impl Db {
             }
             insert.execute(&mut *tx).await?;
         }
+        let bought: Vec<(i64, i64)> = group
+            .iter()
+            .zip(&new_ids)
+            .filter(|(_, id)| id.is_some())
+            .flat_map(|((new, matched), _)| {
+                let campaigns = matched.touches.iter().map(|t| t.campaign_id);
+                campaigns
+                    .chain(matched.campaign_id)
+                    .map(move |campaign| (campaign, new.occurred_at))
+            })
+            .collect();
+        credits::mark_stale(&mut tx, self.backend(), &bought).await?;
         tx.commit().await?;
         let mut answers = Vec::with_capacity(group.len());
         for ((new, matched), id) in group.iter().zip(new_ids) {
@@ -484,6 +496,7 @@ impl Db {
         .await;
         match inserted {
             Ok((id,)) => {
+                credits::mark_conversion_stale(&mut tx, conversion_id).await?;
                 tx.commit().await?;
                 let refund = self
                     .refunds(conversion_id)

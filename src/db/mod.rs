@@ -9,6 +9,7 @@ mod code_history;
 mod codes;
 mod cohorts;
 mod conversions;
+mod credits;
 mod days;
 mod edges;
 mod events;
@@ -38,6 +39,7 @@ pub use conversions::{
     Click, Conversion, ConversionKey, KeyMatch, MAX_TOUCHES, NewConversion, NewRefund, Recorded,
     Refund, RefundError, Touch, TouchesOf,
 };
+pub use credits::CreditStep;
 pub use days::DayStep;
 pub use events::EventRow;
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};

@@ -160,6 +160,38 @@ const TOUCH_COLUMNS: &str = "conversion_id, converted_at, touched_at, campaign_i
 /// for: four more texts per touch cost a 100,000-conversion report half its time again.
 const PLACE_COLUMNS: &str = ", device, country, region, city";
 
+/// A range's touch paths that reach a campaign, read once and credited under any model
+/// with the window they were read with.
+pub(super) struct Paths {
+    /// The campaign's own qualifying touches, in conversion order.
+    touches: Vec<CampaignTouch>,
+    /// Whole paths of the conversions whose paths cross campaigns.
+    whole_paths: HashMap<i64, Vec<CampaignTouch>>,
+    refunded: HashMap<i64, i64>,
+    unattributed: i64,
+    unattributed_revenue_cents: i64,
+}
+
+impl Paths {
+    /// A conversion's credit is shared among all its qualifying touches, in any campaign;
+    /// `campaign_id` gets the shares of its own.
+    pub(super) fn credit(&self, campaign_id: i64, rules: Rules, detail: Detail) -> CampaignCredit {
+        let mut credit = CampaignCredit::default();
+        for path in self
+            .touches
+            .chunk_by(|a, b| a.conversion_id == b.conversion_id)
+        {
+            let id = path[0].conversion_id;
+            let path = self.whole_paths.get(&id).map_or(path, Vec::as_slice);
+            let refunded = self.refunded.get(&id).copied().unwrap_or(0);
+            credit_one(&mut credit, campaign_id, rules, path, refunded, detail);
+        }
+        credit.unattributed = self.unattributed;
+        credit.unattributed_revenue_cents = self.unattributed_revenue_cents;
+        credit
+    }
+}
+
 /// How finely a campaign's credit is split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
@@ -212,17 +244,30 @@ impl Db {
     }
 
     /// Credits the conversions made in `range` that the campaign's scans led to (or whose
-    /// key names it) with `rules`, from the stored touch paths alone. A conversion's credit
-    /// is shared among all its qualifying touches, in any campaign; this campaign gets the
-    /// shares of its own.
-    pub async fn campaign_credit(
+    /// key names it) with `rules`, from the stored touch paths alone (the credit tier reads
+    /// folded days instead, `credits`).
+    pub(super) async fn credit_paths(
         &self,
         campaign_id: i64,
         range: ReportRange,
         rules: Rules,
         detail: Detail,
     ) -> DbResult<CampaignCredit> {
-        let window = rules.window.ms();
+        let paths = self
+            .read_paths(campaign_id, range, rules.window.ms(), detail)
+            .await?;
+        Ok(paths.credit(campaign_id, rules, detail))
+    }
+
+    /// The stored touch paths of the conversions made in `range` that reach the campaign
+    /// inside `window` before the purchase, and those naming it that no touch reached.
+    pub(super) async fn read_paths(
+        &self,
+        campaign_id: i64,
+        range: ReportRange,
+        window: i64,
+        detail: Detail,
+    ) -> DbResult<Paths> {
         let columns = match detail {
             Detail::Channels => TOUCH_COLUMNS.to_owned(),
             Detail::Places => format!("{TOUCH_COLUMNS}{PLACE_COLUMNS}"),
@@ -273,14 +318,7 @@ impl Db {
                 whole_paths.entry(row.conversion_id).or_default().push(row);
             }
         }
-        let mut credit = CampaignCredit::default();
-        for path in touches.chunk_by(|a, b| a.conversion_id == b.conversion_id) {
-            let id = path[0].conversion_id;
-            let path = whole_paths.get(&id).map_or(path, Vec::as_slice);
-            let refunded = refunded.get(&id).copied().unwrap_or(0);
-            credit_one(&mut credit, campaign_id, rules, path, refunded, detail);
-        }
-        let (unattributed, unattributed_revenue): (i64, i64) = sqlx::query_as(
+        let (unattributed, unattributed_revenue_cents): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents - refunded_cents), 0) AS BIGINT) \
              FROM conversions c WHERE campaign_id = $1 AND occurred_at >= $2 \
              AND occurred_at < $3 AND NOT EXISTS (SELECT 1 FROM conversion_touches t \
@@ -293,9 +331,13 @@ impl Db {
         .bind(window)
         .fetch_one(self.pool())
         .await?;
-        credit.unattributed = unattributed;
-        credit.unattributed_revenue_cents = unattributed_revenue;
-        Ok(credit)
+        Ok(Paths {
+            touches,
+            whole_paths,
+            refunded,
+            unattributed,
+            unattributed_revenue_cents,
+        })
     }
 
     /// Scans and events per device class in the range, from the hourly rollups.

@@ -1,11 +1,13 @@
-//! Folds each UTC day into the day tier once it is over (`db::days`): at start (catching up
-//! on every day not folded yet, one transaction a day) and then every few minutes.
+//! Folds each UTC day into the day tier (`db::days`) and the credit tier (`db::credits`)
+//! once it is over, and folds stale days of the credit tier again: at start (catching up on
+//! every day not folded yet, a transaction a day or campaign-day) and then every minute.
 
 use std::time::Duration;
 
-use crate::db::{DayStep, Db, now_ms};
+use crate::db::{CreditStep, DayStep, Db, now_ms};
 
-const EVERY: Duration = Duration::from_secs(5 * 60);
+/// Stale days (a late conversion, a refund) are read from the touch paths until then.
+const EVERY: Duration = Duration::from_secs(60);
 
 /// Runs until the process ends.
 pub async fn run(db: Db) {
@@ -17,7 +19,7 @@ pub async fn run(db: Db) {
     }
 }
 
-/// Folds every day that is ready; answers how many were folded.
+/// Folds every day that is ready into both tiers; answers how many steps were folded.
 pub async fn catch_up(db: &Db) -> usize {
     let mut folded = 0;
     loop {
@@ -26,9 +28,22 @@ pub async fn catch_up(db: &Db) -> usize {
                 folded += 1;
                 tokio::task::yield_now().await;
             }
-            Ok(DayStep::Waiting) => return folded,
+            Ok(DayStep::Waiting) => break,
             Err(err) => {
                 tracing::warn!(%err, "folding a day into the day tier failed");
+                break;
+            }
+        }
+    }
+    loop {
+        match db.fold_credits(now_ms()).await {
+            Ok(CreditStep::Folded) => {
+                folded += 1;
+                tokio::task::yield_now().await;
+            }
+            Ok(CreditStep::Waiting) => return folded,
+            Err(err) => {
+                tracing::warn!(%err, "folding conversions into the credit tier failed");
                 return folded;
             }
         }

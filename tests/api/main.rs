@@ -9,6 +9,7 @@ mod cli_export;
 mod cohorts;
 mod connections;
 mod conversions;
+mod credit_tier;
 mod digital_link;
 mod durability;
 mod events;
