@@ -359,28 +359,36 @@ impl Db {
             .iter()
             .map(|(new, _)| ids.remove(&(new.source.clone(), new.order_id.clone())))
             .collect();
-        let paths = group
+        let buyers: Vec<Option<String>> = group
             .iter()
-            .zip(&new_ids)
-            .filter_map(|((new, matched), id)| Some((id.as_ref()?, *new, &matched.touches)));
-        let rows: Vec<(i64, &NewConversion, usize, &Touch, i64)> = paths
-            .flat_map(|(&id, new, touches)| {
+            .map(|(new, matched)| buyer(new, matched))
+            .collect();
+        let paths =
+            group
+                .iter()
+                .zip(&new_ids)
+                .zip(&buyers)
+                .filter_map(|(((new, matched), id), buyer)| {
+                    Some((id.as_ref()?, *new, &matched.touches, buyer.as_ref()))
+                });
+        let rows: Vec<TouchRow> = paths
+            .flat_map(|(&id, new, touches, buyer)| {
                 let campaigns = campaign_count(touches);
                 touches
                     .iter()
                     .enumerate()
-                    .map(move |(position, t)| (id, new, position, t, campaigns))
+                    .map(move |(position, t)| (id, new, position, t, campaigns, buyer))
             })
             .collect();
         for slice in rows.chunks(TOUCHES_PER_INSERT) {
             let sql = format!(
                 "INSERT INTO conversion_touches (conversion_id, position, converted_at, \
                  touched_at, scan_id, code_id, batch_id, campaign_id, channel_id, store_id, \
-                 amount_cents, campaigns, device, country, region, city) VALUES {}",
-                values_list(self.backend(), slice.len(), 16)
+                 amount_cents, campaigns, device, country, region, city, buyer) VALUES {}",
+                values_list(self.backend(), slice.len(), 17)
             );
             let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for &(id, new, position, t, campaigns) in slice {
+            for &(id, new, position, t, campaigns, buyer) in slice {
                 insert = insert
                     .bind(id)
                     .bind(position as i64)
@@ -397,9 +405,26 @@ impl Db {
                     .bind(t.device.clone())
                     .bind(t.country.clone())
                     .bind(t.region.clone())
-                    .bind(t.city.clone());
+                    .bind(t.city.clone())
+                    .bind(buyer.cloned());
             }
             insert.execute(&mut *tx).await?;
+        }
+        // Each buyer's first scan of each campaign on its path, for cohorts.
+        if let (Some(first), Some(last)) = (
+            new_ids.iter().flatten().min(),
+            new_ids.iter().flatten().max(),
+        ) {
+            sqlx::query(
+                "UPDATE conversion_touches SET first_seen = (SELECT v.first_seen \
+                 FROM campaign_visitors v WHERE v.campaign_id = conversion_touches.campaign_id \
+                 AND v.visitor_id = conversion_touches.buyer) \
+                 WHERE conversion_id >= $1 AND conversion_id <= $2 AND buyer IS NOT NULL",
+            )
+            .bind(*first)
+            .bind(*last)
+            .execute(&mut *tx)
+            .await?;
         }
         let bought: Vec<(i64, i64)> = group
             .iter()
@@ -558,4 +583,24 @@ fn same_order(new: &NewConversion, known: Conversion) -> DbResult<Recorded> {
         )));
     }
     Ok(Recorded::Known(known))
+}
+
+/// A touch of a new conversion as stored: the conversion's id, the conversion, the touch's
+/// position, the touch, how many campaigns the path touches, and who bought.
+type TouchRow<'a> = (
+    i64,
+    &'a NewConversion,
+    usize,
+    &'a Touch,
+    i64,
+    Option<&'a String>,
+);
+
+/// Who bought: the visitor, or the code for a purchase keyed by its token without one; a
+/// till purchase keyed by its store names no one.
+fn buyer(new: &NewConversion, matched: &KeyMatch) -> Option<String> {
+    matched
+        .visitor_id
+        .clone()
+        .or_else(|| (new.key.kind() == "token").then(|| format!("code:{}", new.key.value())))
 }

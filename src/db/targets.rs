@@ -118,16 +118,13 @@ impl Db {
         window_ms: i64,
     ) -> DbResult<RepeatPurchasers> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
-            "WITH reached AS (SELECT DISTINCT conversion_id, channel_id FROM conversion_touches \
-                 WHERE campaign_id = $1 AND converted_at >= $2 AND converted_at < $3 \
-                 AND touched_at >= converted_at - $4 AND touched_at <= converted_at), \
-             buyers AS (SELECT r.conversion_id, r.channel_id, \
-                 COALESCE(c.visitor_id, 'code:' || c.key_value) AS buyer \
-                 FROM reached r JOIN conversions c ON c.id = r.conversion_id \
-                 WHERE c.visitor_id IS NOT NULL OR c.key_kind = 'token'), \
-             repeaters AS (SELECT buyer FROM buyers GROUP BY buyer \
+            "WITH reached AS (SELECT DISTINCT conversion_id, channel_id, buyer \
+                 FROM conversion_touches WHERE campaign_id = $1 AND converted_at >= $2 \
+                 AND converted_at < $3 AND touched_at >= converted_at - $4 \
+                 AND touched_at <= converted_at AND buyer IS NOT NULL), \
+             repeaters AS (SELECT buyer FROM reached GROUP BY buyer \
                  HAVING COUNT(DISTINCT conversion_id) >= 2) \
-             SELECT DISTINCT b.channel_id, b.buyer FROM buyers b \
+             SELECT DISTINCT r.channel_id, r.buyer FROM reached r \
              JOIN repeaters USING (buyer)",
         )
         .bind(campaign_id)

@@ -2,7 +2,7 @@
 //! scanned a campaign in, and how many of each group bought in that bucket (period 0) and
 //! in each one after it: the retention table a brand reads.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::time::{Interval, UtcOffset};
 
@@ -15,29 +15,25 @@ pub struct Cohort {
     pub buyers: Vec<i64>,
 }
 
-/// Groups `sizes` (people first seen per hour) and `purchases` (visitor, first seen,
-/// bought at) into cohorts by `interval` in `zone`. Each cohort has a period for every
-/// bucket from its own to the one holding `until`, so the table is a triangle; a purchase
-/// before the visitor's first scan, or after `until`, counts nowhere.
+/// Groups `sizes` (people first seen per hour) and `buyers` (distinct buyers per cohort
+/// start and start of the bucket they bought in, by `interval` in `zone`) into cohorts.
+/// Each cohort has a period for every bucket from its own to the one holding `until`, so
+/// the table is a triangle.
 pub fn cohorts(
     interval: Interval,
     zone: UtcOffset,
     sizes: &[(i64, i64)],
-    purchases: &[(String, i64, i64)],
+    buyers: &[(i64, i64, i64)],
     until: i64,
 ) -> Vec<Cohort> {
     let mut groups: BTreeMap<i64, i64> = BTreeMap::new();
     for &(hour, visitors) in sizes {
         *groups.entry(interval.start(zone, hour)).or_default() += visitors;
     }
-    let mut bought: BTreeMap<(i64, usize), BTreeSet<&str>> = BTreeMap::new();
-    for (visitor, first_seen, bought_at) in purchases {
-        if bought_at < first_seen || *bought_at > until {
-            continue;
-        }
-        let cohort = interval.start(zone, *first_seen);
-        let period = periods_between(interval, zone, cohort, *bought_at);
-        bought.entry((cohort, period)).or_default().insert(visitor);
+    let mut bought: BTreeMap<(i64, usize), i64> = BTreeMap::new();
+    for &(cohort, bucket, count) in buyers {
+        let period = periods_between(interval, zone, cohort, bucket);
+        *bought.entry((cohort, period)).or_default() += count;
         groups.entry(cohort).or_default();
     }
     groups
@@ -45,7 +41,7 @@ pub fn cohorts(
         .map(|(start, visitors)| {
             let periods = periods_between(interval, zone, start, until) + 1;
             let buyers = (0..periods)
-                .map(|p| bought.get(&(start, p)).map_or(0, |v| v.len() as i64))
+                .map(|p| bought.get(&(start, p)).copied().unwrap_or(0))
                 .collect();
             Cohort {
                 start,
@@ -81,33 +77,17 @@ mod tests {
     /// Monday 2026-11-02 00:00 UTC.
     const MONDAY: i64 = 1_793_577_600_000;
 
-    fn buy(visitor: &str, first_seen: i64, bought_at: i64) -> (String, i64, i64) {
-        (visitor.to_owned(), first_seen, bought_at)
-    }
-
     #[test]
-    fn buyers_are_counted_once_per_period_after_their_first_scan() {
+    fn buyers_are_placed_by_their_cohort_and_period() {
         let sizes = [(MONDAY, 10), (MONDAY + 2 * DAY, 5), (MONDAY + 7 * DAY, 4)];
-        let purchases = [
-            // Week 0: a buys twice (counted once), b once; a again two weeks later.
-            buy("a", MONDAY, MONDAY + DAY),
-            buy("a", MONDAY, MONDAY + 3 * DAY),
-            buy("b", MONDAY + 2 * DAY, MONDAY + 4 * DAY),
-            buy("a", MONDAY, MONDAY + 15 * DAY),
-            // The second week's cohort: c buys in its week 1.
-            buy("c", MONDAY + 7 * DAY, MONDAY + 14 * DAY),
-            // Before a first scan, or after the range: nowhere.
-            buy("d", MONDAY + 7 * DAY, MONDAY),
-            buy("e", MONDAY, MONDAY + 30 * DAY),
+        // Distinct buyers per cohort and bucket bought in (counted so by the database).
+        let buyers = [
+            (MONDAY, MONDAY, 2),
+            (MONDAY, MONDAY + 14 * DAY, 1),
+            (MONDAY + 7 * DAY, MONDAY + 14 * DAY, 1),
         ];
         let until = MONDAY + 20 * DAY;
-        let table = cohorts(
-            Interval::Week,
-            UtcOffset::default(),
-            &sizes,
-            &purchases,
-            until,
-        );
+        let table = cohorts(Interval::Week, UtcOffset::default(), &sizes, &buyers, until);
         assert_eq!(
             table,
             [
@@ -134,7 +114,11 @@ mod tests {
             Interval::Month,
             UtcOffset::default(),
             &[(jan_31, 1)],
-            &[buy("a", jan_31, mar_1)],
+            &[(
+                Interval::Month.start(UtcOffset::default(), jan_31),
+                mar_1,
+                1,
+            )],
             mar_1,
         );
         assert_eq!(table[0].buyers, vec![0, 0, 1]);

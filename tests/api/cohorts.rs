@@ -123,6 +123,61 @@ async fn cohorts_show_who_bought_again_week_by_week() {
         .map(|c| c["visitors"].as_i64().unwrap())
         .sum();
     assert_eq!(sizes, 4);
+    // Each buyer counts once per month they bought in, in their first month's cohort.
+    let month = |t: i64| {
+        chrono::DateTime::from_timestamp_millis(t)
+            .unwrap()
+            .format("%Y-%m")
+            .to_string()
+    };
+    let bought = [
+        ("a", week + 10 * HOUR, week + DAY),
+        ("a", week + 10 * HOUR, week + 7 * DAY + 12 * HOUR),
+        ("a", week + 10 * HOUR, week + 8 * DAY),
+        ("b", week + 10 * HOUR, week + 14 * DAY + 12 * HOUR),
+        ("d", week + 7 * DAY + 10 * HOUR, week + 8 * DAY),
+    ];
+    let expected: std::collections::BTreeSet<_> = bought
+        .iter()
+        .map(|&(who, first, at)| (who, month(first), month(at)))
+        .collect();
+    let counted: i64 = months["cohorts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["buyers"].as_array().unwrap().clone())
+        .map(|b| b.as_i64().unwrap())
+        .sum();
+    assert_eq!(counted, expected.len() as i64, "{months}");
+
+    // By day in +08:00: a, b and c first scanned on Monday 18:00 there, the day that began
+    // at 16:00 UTC the day before; a bought on days 1, 7 and 8, b on day 14.
+    let days: Value = app
+        .get(&format!(
+            "/api/v1/reports/cohorts?campaign_id={id}&interval=day&tz=%2B08:00"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = days["cohorts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["start"] == rfc3339(week - 8 * HOUR))
+        .unwrap_or_else(|| panic!("no cohort of that day in {days}"));
+    let buyers: Vec<i64> = first["buyers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_i64().unwrap())
+        .collect();
+    let on = |days: &[usize]| {
+        (0..buyers.len())
+            .map(|d| i64::from(days.contains(&d)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(buyers, on(&[1, 7, 8, 14]), "{days}");
 
     let csv = app
         .get(&format!(

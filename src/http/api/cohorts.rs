@@ -84,15 +84,18 @@ pub(crate) async fn cohort_report(state: &AppState, query: &ReportQuery) -> Resu
     };
     let zone = scope.offset;
     let sizes = state.db.cohort_sizes(query.campaign_id, range).await?;
-    let purchases: Vec<(String, i64, i64)> = state
-        .db
-        .cohort_purchases(query.campaign_id, range, scope.rules.window.ms())
-        .await?
-        .into_iter()
-        .map(|p| (p.visitor_id, p.first_seen, p.bought_at))
-        .collect();
     let until = (range.to - 1).min(now_ms());
-    let rows = cohorts(interval, zone, &sizes, &purchases, until)
+    let buyers = state
+        .db
+        .cohort_buyers(
+            query.campaign_id,
+            range,
+            scope.rules.window.ms(),
+            (interval, zone),
+            until,
+        )
+        .await?;
+    let rows = cohorts(interval, zone, &sizes, &buyers, until)
         .into_iter()
         .map(|c| CohortRow {
             start: to_rfc3339(c.start),
