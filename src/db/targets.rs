@@ -118,14 +118,14 @@ impl Db {
         window_ms: i64,
     ) -> DbResult<RepeatPurchasers> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
-            "WITH reached AS (SELECT DISTINCT conversion_id, channel_id, buyer \
+            "WITH reached AS (SELECT conversion_id, channel_id, buyer \
                  FROM conversion_touches WHERE campaign_id = $1 AND converted_at >= $2 \
                  AND converted_at < $3 AND touched_at >= converted_at - $4 \
                  AND touched_at <= converted_at AND buyer IS NOT NULL), \
              repeaters AS (SELECT buyer FROM reached GROUP BY buyer \
-                 HAVING COUNT(DISTINCT conversion_id) >= 2) \
-             SELECT DISTINCT r.channel_id, r.buyer FROM reached r \
-             JOIN repeaters USING (buyer)",
+                 HAVING MIN(conversion_id) < MAX(conversion_id)) \
+             SELECT DISTINCT channel_id, buyer FROM reached \
+             WHERE buyer IN (SELECT buyer FROM repeaters)",
         )
         .bind(campaign_id)
         .bind(range.from)

@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{API_KEY, PHONE, TempDir, free_port, fresh_database};
+use crate::helpers::{API_KEY, PHONE, TempDir, fresh_database};
 
 struct Server {
     child: Child,
@@ -17,11 +17,12 @@ struct Server {
 }
 
 async fn start(database_url: &str) -> Server {
-    let port = free_port();
+    // Port 0: the server takes a free port and prints it, so no other test can take it
+    // between a check and the bind.
     let mut child = Command::new(env!("CARGO_BIN_EXE_scanloop"))
         .arg("serve")
         .env("SCANLOOP_DATABASE_URL", database_url)
-        .env("SCANLOOP_BIND", format!("127.0.0.1:{port}"))
+        .env("SCANLOOP_BIND", "127.0.0.1:0")
         .env("SCANLOOP_INITIAL_API_KEY", API_KEY)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -29,17 +30,19 @@ async fn start(database_url: &str) -> Server {
         .kill_on_drop(true)
         .spawn()
         .expect("the scanloop binary starts");
-    // The server prints its address once it listens.
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     while let Some(line) = lines.next_line().await.unwrap() {
-        if line.contains("listening on") {
-            break;
+        if let Some(address) = line.strip_prefix("scanloop listening on ") {
+            return Server {
+                child,
+                address: address.trim().to_owned(),
+            };
         }
     }
-    Server {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-    }
+    panic!(
+        "the server exited before it listened: {:?}",
+        child.wait().await
+    );
 }
 
 /// POSTs a JSON body with the test key to the running binary and returns the JSON answer.
