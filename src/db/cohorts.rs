@@ -46,7 +46,7 @@ impl Db {
              AND converted_at < $3 AND touched_at >= converted_at - $4 \
              AND touched_at <= converted_at AND first_seen >= $2 AND first_seen < $3 \
              AND converted_at >= first_seen AND converted_at <= $5 \
-             GROUP BY {cohort}, {bought}"
+             GROUP BY 1, 2"
         )))
         .bind(campaign_id)
         .bind(range.from)
@@ -60,7 +60,7 @@ impl Db {
 
 /// SQL for the start of the `interval` bucket in `zone` holding `column` (epoch ms): days
 /// and weeks (from Monday; 1970-01-01 was a Thursday) by arithmetic, months by the calendar's
-/// boundaries between `from` and `until` (at most 25 in a report's two years).
+/// starts between `from` and `until` (at most 25 in a report's two years).
 fn bucket_sql(interval: Interval, zone: UtcOffset, column: &str, from: i64, until: i64) -> String {
     const DAY: i64 = 86_400_000;
     let offset = zone.ms();
@@ -73,18 +73,47 @@ fn bucket_sql(interval: Interval, zone: UtcOffset, column: &str, from: i64, unti
             7 * DAY
         ),
         Interval::Month => {
-            let mut start = interval.start(zone, from);
-            let mut sql = String::from("CASE");
+            let mut starts = vec![interval.start(zone, from)];
             loop {
-                let next = interval.next(zone, start);
+                let next = interval.next(zone, starts[starts.len() - 1]);
                 if next > until {
                     break;
                 }
-                sql.push_str(&format!(" WHEN {column} < {next} THEN {start}"));
-                start = next;
+                starts.push(next);
             }
-            sql.push_str(&format!(" ELSE {start} END"));
-            sql
+            month_case(column, &starts)
         }
+    }
+}
+
+/// The start among `starts` (ascending) of the bucket holding `column`, as nested CASEs
+/// halving the list: five comparisons a row for two years of months, not twenty-five.
+fn month_case(column: &str, starts: &[i64]) -> String {
+    match starts {
+        [] => "NULL".to_owned(),
+        [only] => only.to_string(),
+        _ => {
+            let middle = starts.len() / 2;
+            format!(
+                "CASE WHEN {column} < {} THEN {} ELSE {} END",
+                starts[middle],
+                month_case(column, &starts[..middle]),
+                month_case(column, &starts[middle..])
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_is_found_by_halving_the_starts() {
+        assert_eq!(month_case("t", &[10]), "10");
+        assert_eq!(
+            month_case("t", &[10, 20, 30]),
+            "CASE WHEN t < 20 THEN 10 ELSE CASE WHEN t < 30 THEN 20 ELSE 30 END END"
+        );
     }
 }
