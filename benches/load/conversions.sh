@@ -11,9 +11,10 @@
 # 2. BENCH_SCANS (default 10,000,000) scans over the last 90 days written straight into the
 #    database with their rollups and touches (as the scan writer and the fold would have),
 #    BENCH_CONVERSIONS (default 100,000) conversions imported as one CSV through
-#    POST /api/v1/conversions/import (its rate and scanloop's peak memory), then the channel
-#    report with each model, and every report over 90 and 30 days, best of 5 and median;
-#    then `rollups rebuild` over all of it. The scans are spread over five campaigns (20
+#    POST /api/v1/conversions/import (its rate and scanloop's peak memory); once the server
+#    has folded the days into the day tier and credited them into the credit tier (both
+#    timed), the channel report with each model, and every report over 90 and 30 days, best
+#    of 5 and median; then `rollups rebuild` over all of it. The scans are spread over five campaigns (20
 #    channels, 200 stores, skewed), and the first campaign's are timed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
