@@ -258,14 +258,19 @@ pub(super) async fn mark_conversion_stale(
     Ok(())
 }
 
-/// Marks stale every folded day of a campaign whose settings changed.
+/// Marks stale every day a campaign whose settings changed may be credited on: each day
+/// with a conversion whose path touches it (at any distance: a wider window may reach a
+/// touch no day's credit held) or whose key names it.
 pub(super) async fn mark_campaign_stale(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     campaign_id: i64,
 ) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO stale_credit_days (campaign_id, day) \
-         SELECT DISTINCT campaign_id, day FROM day_credits WHERE campaign_id = $1 \
+         SELECT DISTINCT campaign_id, converted_at - converted_at % 86400000 \
+         FROM conversion_touches WHERE campaign_id = $1 \
+         UNION SELECT campaign_id, occurred_at - occurred_at % 86400000 FROM conversions \
+         WHERE campaign_id = $1 \
          ON CONFLICT DO NOTHING",
     )
     .bind(campaign_id)

@@ -268,4 +268,19 @@ async fn reports_credit_folded_days_as_they_credit_the_paths() {
         "every folded day is credited under the new window"
     );
     assert_eq!(credited_reports(&app, id, &ranges[0]).await, narrower);
+
+    // Back to a week: days the one-day window credited nothing on are credited again.
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1/campaigns/{id}/attribution")))
+        .bearer_auth(API_KEY)
+        .json(&json!({"window": "7d", "half_life": "1d"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(credited_reports(&app, id, &ranges[0]).await, changed);
+    scanloop::jobs::days::catch_up(&db).await;
+    assert_eq!(stale_days(&app).await, 0);
+    assert_eq!(credited_reports(&app, id, &ranges[0]).await, changed);
 }
