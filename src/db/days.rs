@@ -83,7 +83,16 @@ impl Db {
     pub async fn unfold_days_from(&self, from: i64) -> DbResult<()> {
         let day = day_of(from);
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        // The fold's lock, so a fold in flight on another instance cannot raise the
+        // watermark back over the days lowered here: wait for it (folds are short).
+        let mut tx = loop {
+            let mut tx = self.pool().begin().await?;
+            if watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
+                break tx;
+            }
+            drop(tx);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
         let folded_to = watermarks::read(&mut *tx, JOB).await?;
         if folded_to <= day {
             return Ok(());
