@@ -47,8 +47,8 @@ pub use logos::{LogoInfo, LogoOwner};
 pub use photos::{NewPhoto, Photo, PhotoStatus};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
 pub use reports::{
-    CampaignCredit, ChannelReport, ChannelReportRow, Credit, Detail, GroupReportRow, Place,
-    ReportRange, SliceCounts,
+    CampaignCredit, ChannelReport, ChannelReportRow, Credit, Detail, GroupReportRow, HourCounts,
+    Place, ReportRange, SliceCounts,
 };
 pub use rollups::Rebuilt;
 pub use scans::{ScanRow, WriterConnection};

@@ -104,6 +104,13 @@ pub struct SliceCounts {
     pub photo_shares: i64,
 }
 
+/// A campaign's hour: its scans and events, and the people seen for the first time.
+#[derive(Debug, Clone, Default)]
+pub struct HourCounts {
+    pub counts: SliceCounts,
+    pub new_visitors: i64,
+}
+
 /// The channels of a campaign, and its distinct visitors across all of them (a person who
 /// scanned two channels is one of the campaign's visitors).
 #[derive(Debug, Default)]
@@ -202,45 +209,53 @@ pub enum Detail {
 }
 
 impl Db {
-    /// Human scans, bot scans and new visitors per hour of the range.
-    pub async fn hourly_scans(
+    /// Scans, new visitors and people's events per hour of the range.
+    pub async fn hourly_counts(
         &self,
         campaign_id: i64,
         range: ReportRange,
-    ) -> DbResult<Vec<(i64, i64, i64, i64)>> {
+    ) -> DbResult<BTreeMap<i64, HourCounts>> {
         let span = self.span(range).await?;
-        let rows: Vec<(i64, i64, i64, i64)> = span
+        let rows: Vec<(i64, i64, i64, i64, i64, i64, i64)> = span
             .bind(
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT hour, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
-                     CAST(SUM(new_visitors) AS BIGINT) FROM ( \
-                         SELECT hour, scans, bot_scans, new_visitors FROM scan_rollups \
+                    "SELECT hour, {SLICE_SUMS}, CAST(SUM(new_visitors) AS BIGINT) FROM ( \
+                         SELECT hour, scans, bot_scans, 0 AS views, 0 AS clicks, 0 AS photos, \
+                         new_visitors FROM scan_rollups WHERE campaign_id = $1 AND {IN_HOURS} \
+                         UNION ALL SELECT hour, 0, 0, {EVENT_COLUMNS}, 0 FROM event_rollups \
                          WHERE campaign_id = $1 AND {IN_HOURS} \
-                         UNION ALL SELECT hour, scans, bot_scans, new_visitors FROM hour_totals \
+                         UNION ALL SELECT hour, scans, bot_scans, views, clicks, photos, \
+                         new_visitors FROM hour_totals \
                          WHERE campaign_id = $1 AND hour >= $6 AND hour < $7) AS t \
-                     GROUP BY hour ORDER BY hour"
+                     GROUP BY hour"
                 )))
                 .bind(campaign_id),
             )
             .fetch_all(self.pool())
             .await?;
-        let mut hours: BTreeMap<i64, (i64, i64, i64)> = rows
+        let mut hours: BTreeMap<i64, HourCounts> = rows
             .into_iter()
-            .map(|(hour, human, bots, new)| (hour, (human, bots, new)))
+            .map(|(hour, scans, bots, views, clicks, photos, new)| {
+                let counts = SliceCounts::summed(scans, bots, views, clicks, photos);
+                (
+                    hour,
+                    HourCounts {
+                        counts,
+                        new_visitors: new,
+                    },
+                )
+            })
             .collect();
         for scan in self.edge_scans(campaign_id, &span).await? {
             let hour = hours.entry(scan.hour()).or_default();
-            if scan.is_bot() {
-                hour.1 += 1;
-            } else {
-                hour.0 += 1;
-                hour.2 += i64::from(scan.is_new());
-            }
+            hour.counts.add_scan(&scan);
+            hour.new_visitors += i64::from(scan.is_new());
         }
-        Ok(hours
-            .into_iter()
-            .map(|(hour, (human, bots, new))| (hour, human, bots, new))
-            .collect())
+        for event in self.edge_events(campaign_id, &span).await? {
+            let hour = hours.entry(event.hour()).or_default();
+            hour.counts.add_events(&event.kind, 1);
+        }
+        Ok(hours)
     }
 
     /// Credits the conversions made in `range` that the campaign's scans led to (or whose

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use super::days::EVENT_COLUMNS;
 use super::edges::{IN_DAYS, IN_HOURS};
 use super::{Db, DbResult, ReportRange, now_ms};
 
@@ -141,46 +140,5 @@ impl Db {
         }
         repeat.total = buyers.len() as i64;
         Ok(repeat)
-    }
-
-    /// Human landing views, clicks and photo shares per hour of the range.
-    pub async fn hourly_events(
-        &self,
-        campaign_id: i64,
-        range: ReportRange,
-    ) -> DbResult<Vec<(i64, i64, i64, i64)>> {
-        let span = self.span(range).await?;
-        let rows: Vec<(i64, i64, i64, i64)> = span
-            .bind(
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT hour, CAST(SUM(views) AS BIGINT), CAST(SUM(clicks) AS BIGINT), \
-                     CAST(SUM(photos) AS BIGINT) FROM ( \
-                         SELECT hour, {EVENT_COLUMNS} FROM event_rollups \
-                         WHERE campaign_id = $1 AND {IN_HOURS} \
-                         UNION ALL SELECT hour, views, clicks, photos FROM hour_totals \
-                         WHERE campaign_id = $1 AND hour >= $6 AND hour < $7) AS t \
-                     GROUP BY hour ORDER BY hour"
-                )))
-                .bind(campaign_id),
-            )
-            .fetch_all(self.pool())
-            .await?;
-        let mut hours: BTreeMap<i64, (i64, i64, i64)> = rows
-            .into_iter()
-            .map(|(hour, views, clicks, photos)| (hour, (views, clicks, photos)))
-            .collect();
-        for event in self.edge_events(campaign_id, &span).await? {
-            let hour = hours.entry(event.hour()).or_default();
-            match event.kind.as_str() {
-                "view" => hour.0 += 1,
-                "click" => hour.1 += 1,
-                "photo" => hour.2 += 1,
-                _ => {}
-            }
-        }
-        Ok(hours
-            .into_iter()
-            .map(|(hour, (views, clicks, photos))| (hour, views, clicks, photos))
-            .collect())
     }
 }

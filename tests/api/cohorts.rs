@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TestApp, assert_error, rfc3339};
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -20,12 +20,6 @@ fn now() -> i64 {
 fn monday(at: i64) -> i64 {
     let day = at.div_euclid(DAY);
     (day - (day + 3).rem_euclid(7)) * DAY
-}
-
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A person's scan of the campaign's code at `at`, as the scan writer stores it.

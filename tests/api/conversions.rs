@@ -4,16 +4,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PHONE, TestApp, assert_error};
+use crate::helpers::{PHONE, TestApp, assert_error, rfc3339};
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
-
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -4,21 +4,14 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, TestApp};
+use crate::helpers::{API_KEY, TestApp, rfc3339};
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 /// Every report that credits conversions, over `range`.
 async fn credited_reports(app: &TestApp, campaign: i64, range: &str) -> Vec<Value> {
-    let mut answers = Vec::new();
-    for report in [
+    let reports = [
         "channels?model=last_touch",
         "channels?model=first_touch",
         "channels?model=linear",
@@ -30,19 +23,9 @@ async fn credited_reports(app: &TestApp, campaign: i64, range: &str) -> Vec<Valu
         "regions?level=city&model=linear",
         "time?interval=day&tz=%2B08:00&model=time_decay",
         "funnel",
-    ] {
-        let separator = if report.contains('?') { '&' } else { '?' };
-        let response = app
-            .get(&format!(
-                "/api/v1/reports/{report}{separator}campaign_id={campaign}&{range}"
-            ))
-            .await;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(status, StatusCode::OK, "{report}: {body}");
-        answers.push(body);
-    }
-    answers
+    ];
+    app.reports(&reports, &format!("campaign_id={campaign}&{range}"))
+        .await
 }
 
 /// A scan by `visitor` of `batch`'s one code at `at`, as the scan writer stores it.

@@ -268,11 +268,35 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Each of `reports` (a report's path under `/api/v1/reports/`, with its own query if
+    /// any) with `query` added, each answered 200.
+    pub async fn reports(&self, reports: &[&str], query: &str) -> Vec<Value> {
+        let mut answers = Vec::new();
+        for report in reports {
+            let separator = if report.contains('?') { '&' } else { '?' };
+            let response = self
+                .get(&format!("/api/v1/reports/{report}{separator}{query}"))
+                .await;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(status, StatusCode::OK, "{report}: {body}");
+            answers.push(body);
+        }
+        answers
+    }
+
     /// A direct connection to the app's database, to check what was stored.
     pub async fn db(&self) -> AnyPool {
         sqlx::any::install_default_drivers();
         AnyPool::connect(&self.database_url).await.unwrap()
     }
+}
+
+/// Epoch milliseconds as the API's RFC 3339 times.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Asserts an error answer: the status and the `{"error": {"code", "message"}}` shape.

@@ -157,8 +157,7 @@ async fn rollups_equal_recounts_from_raw_scans_and_rebuild_when_damaged() {
 
 /// Every report over `query` (a campaign and a range).
 async fn every_report(app: &TestApp, query: &str) -> Vec<Value> {
-    let mut answers = Vec::new();
-    for report in [
+    let reports = [
         "channels",
         "batches",
         "stores",
@@ -168,17 +167,8 @@ async fn every_report(app: &TestApp, query: &str) -> Vec<Value> {
         "time?interval=hour",
         "time?interval=day&tz=%2B08:00",
         "funnel",
-    ] {
-        let separator = if report.contains('?') { '&' } else { '?' };
-        let response = app
-            .get(&format!("/api/v1/reports/{report}{separator}{query}"))
-            .await;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(status, StatusCode::OK, "{report}: {body}");
-        answers.push(body);
-    }
-    answers
+    ];
+    app.reports(&reports, query).await
 }
 
 #[tokio::test]
@@ -226,29 +216,19 @@ async fn reports_read_folded_days_as_they_read_the_hours() {
             .and_then(|v| v.split(';').next())
             .unwrap_or_default()
             .to_owned();
-        if view && landing.starts_with('/') {
-            let page = app
-                .client
-                .get(app.url(&landing))
+        let visit = |path: String| {
+            app.client
+                .get(app.url(&path))
                 .header("user-agent", agent)
                 .header("x-forwarded-for", address)
                 .header("cookie", &cookie)
                 .send()
-                .await
-                .unwrap();
-            assert_eq!(page.status(), StatusCode::OK);
+        };
+        if view && landing.starts_with('/') {
+            assert_eq!(visit(landing).await.unwrap().status(), StatusCode::OK);
             if click {
-                let buy = format!("/c/days/go/buy?code={token}");
-                let answer = app
-                    .client
-                    .get(app.url(&buy))
-                    .header("user-agent", agent)
-                    .header("x-forwarded-for", address)
-                    .header("cookie", &cookie)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(answer.status(), StatusCode::FOUND);
+                let buy = visit(format!("/c/days/go/buy?code={token}")).await.unwrap();
+                assert_eq!(buy.status(), StatusCode::FOUND);
             }
         }
     }
@@ -299,6 +279,31 @@ async fn reports_read_folded_days_as_they_read_the_hours() {
     for range in &ranges {
         hourly.push(every_report(&app, range).await);
     }
+    // The hourly series over the whole range adds up to the raw scans and events.
+    let (scans, bots, new, views, clicks): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT CAST(SUM(1 - is_bot) AS BIGINT) FROM scans), \
+         (SELECT CAST(SUM(is_bot) AS BIGINT) FROM scans), \
+         (SELECT CAST(SUM(CASE WHEN is_bot = 0 THEN is_new_visitor ELSE 0 END) AS BIGINT) \
+             FROM scans), \
+         (SELECT COUNT(*) FROM events WHERE is_bot = 0 AND kind = 'view'), \
+         (SELECT COUNT(*) FROM events WHERE is_bot = 0 AND kind = 'click')",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(views > 0 && clicks > 0, "{views} views, {clicks} clicks");
+    let series = hourly[0][6]["rows"].as_array().unwrap();
+    let sum = |field: &str| -> i64 { series.iter().map(|r| r[field].as_i64().unwrap()).sum() };
+    assert_eq!(
+        [
+            sum("scans"),
+            sum("bot_scans"),
+            sum("new_visitors"),
+            sum("landing_views"),
+            sum("cta_clicks")
+        ],
+        [scans, bots, new, views, clicks]
+    );
 
     let scanloop_db = scanloop::db::Db::connect(&app.database_url).await.unwrap();
     let folded = scanloop::jobs::days::catch_up(&scanloop_db).await;

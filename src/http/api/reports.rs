@@ -14,7 +14,8 @@ use super::{ErrorBody, FormatName, IntervalName, ModelName};
 use std::collections::BTreeMap;
 
 use crate::db::{
-    Campaign, CampaignCredit, ChannelReportRow, Credit, Detail, GroupReportRow, ReportRange, now_ms,
+    Campaign, CampaignCredit, ChannelReportRow, Credit, Detail, GroupReportRow, HourCounts,
+    ReportRange, now_ms,
 };
 use crate::domain::attribution::{CREDIT_UNIT, Rules};
 use crate::domain::targets::Targets;
@@ -565,19 +566,23 @@ pub(crate) async fn time_report(
     let bucket_of = |at: i64| interval.start(zone, at);
     let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
     let (mut scans, mut bot_scans) = (0, 0);
-    for (hour, human, bots, new) in state.db.hourly_scans(campaign_id, range).await? {
+    for (
+        hour,
+        HourCounts {
+            counts,
+            new_visitors,
+        },
+    ) in state.db.hourly_counts(campaign_id, range).await?
+    {
         let bucket = buckets.entry(bucket_of(hour)).or_default();
-        bucket.scans += human;
-        bucket.new_visitors += new;
-        bucket.bot_scans += bots;
-        scans += human;
-        bot_scans += bots;
-    }
-    for (hour, views, clicks, photos) in state.db.hourly_events(campaign_id, range).await? {
-        let bucket = buckets.entry(bucket_of(hour)).or_default();
-        bucket.views += views;
-        bucket.clicks += clicks;
-        bucket.photos += photos;
+        bucket.scans += counts.scans;
+        bucket.new_visitors += new_visitors;
+        bucket.bot_scans += counts.bot_scans;
+        bucket.views += counts.landing_views;
+        bucket.clicks += counts.cta_clicks;
+        bucket.photos += counts.photo_shares;
+        scans += counts.scans;
+        bot_scans += counts.bot_scans;
     }
     for (bought, credit) in &prepared.credit.by_purchase {
         let bucket = &mut buckets.entry(bucket_of(*bought)).or_default().credit;
