@@ -5,14 +5,24 @@
 KEY="bench-key-0123456789abcdef"
 SCANLOOP_PORT=${SCANLOOP_PORT:-18481}
 
-cargo build --release --locked --bin scanloop --bin scanloop-bench-baseline --bin scanloop-bench-qr >&2
+cargo build --release --locked --bin scanloop --bin scanloop-bench-baseline --bin scanloop-bench-qr --bin scanloop-bench-fill >&2
 
 work=$(mktemp -d)
 pids=()
+# SQLite in the work directory, or with BENCH_DATABASE=postgres a fresh database
+# `scanloop_bench` on the local PostgreSQL (BENCH_POSTGRES_URL names the server).
+if [ "${BENCH_DATABASE:-sqlite}" = postgres ]; then
+  pg_server=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
+  psql "$pg_server/postgres" -q -c 'DROP DATABASE IF EXISTS scanloop_bench' \
+    -c 'CREATE DATABASE scanloop_bench' 2>&1 | grep -v 'does not exist' >&2 || true
+  DB_URL="$pg_server/scanloop_bench"
+else
+  DB_URL="sqlite://$work/bench.db"
+fi
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [ -n "${BENCH_KEEP:-}" ] && cp "$work/scanloop.log" "$work"/bench.db* /tmp/
+  [ -n "${BENCH_KEEP:-}" ] && cp "$work"/scanloop.log "$work"/bench.db* /tmp/ 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -28,7 +38,7 @@ wait_for() {
 
 # Starts scanloop; its pid is ${pids[0]}.
 start_scanloop() {
-  SCANLOOP_DATABASE_URL="sqlite://$work/bench.db" SCANLOOP_BIND="127.0.0.1:$SCANLOOP_PORT" \
+  SCANLOOP_DATABASE_URL="$DB_URL" SCANLOOP_BIND="127.0.0.1:$SCANLOOP_PORT" \
     SCANLOOP_INITIAL_API_KEY="$KEY" SCANLOOP_TRUSTED_PROXIES="127.0.0.1" RUST_LOG=${BENCH_LOG:-warn} \
     taskset -c "${SCANLOOP_CPUS:-0}" target/release/scanloop serve >"$work/scanloop.log" 2>&1 &
   pids+=($!)

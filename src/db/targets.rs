@@ -117,14 +117,16 @@ impl Db {
         window_ms: i64,
     ) -> DbResult<RepeatPurchasers> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
-            "WITH reached AS (SELECT conversion_id, channel_id, buyer \
+            // One pass sorted by buyer, not a join of the paths with their own aggregate: a
+            // planner that misjudges the rows (PostgreSQL's right after a large import)
+            // would run that join as a nested loop, recounting per row.
+            "SELECT DISTINCT channel_id, buyer FROM (SELECT channel_id, buyer, \
+                 MIN(conversion_id) OVER (PARTITION BY buyer) AS first_conversion, \
+                 MAX(conversion_id) OVER (PARTITION BY buyer) AS last_conversion \
                  FROM conversion_touches WHERE campaign_id = $1 AND converted_at >= $2 \
                  AND converted_at < $3 AND touched_at >= converted_at - $4 \
-                 AND touched_at <= converted_at AND buyer IS NOT NULL), \
-             repeaters AS (SELECT buyer FROM reached GROUP BY buyer \
-                 HAVING MIN(conversion_id) < MAX(conversion_id)) \
-             SELECT DISTINCT channel_id, buyer FROM reached \
-             WHERE buyer IN (SELECT buyer FROM repeaters)",
+                 AND touched_at <= converted_at AND buyer IS NOT NULL) reached \
+             WHERE first_conversion < last_conversion",
         )
         .bind(campaign_id)
         .bind(range.from)

@@ -108,7 +108,9 @@ async fn reports_credit_folded_days_as_they_credit_the_paths() {
     // Ten people scan over the last week, some twice, one the other campaign too; each
     // buys on a later day, some twice.
     let now = chrono::Utc::now().timestamp_millis();
-    let start = now - now.rem_euclid(DAY) - 6 * DAY;
+    // Nothing happens yesterday: in the first minutes after midnight (UTC) yesterday is
+    // not folded yet (`GRACE_MS`), and the test would fold a day less.
+    let start = now - now.rem_euclid(DAY) - 7 * DAY;
     for person in 0..10_i64 {
         let visitor = format!("p{person}");
         let first = start + person * 9 * HOUR + 7 * 60_000;
