@@ -1,4 +1,5 @@
-//! Command line: `serve`, `demo`, `migrate`, `keys create|list|revoke`, `batch export`.
+//! Command line: `serve`, `demo`, `migrate`, `keys create|list|revoke`,
+//! `users create|reset-password|list`, `batch export`, `rollups rebuild`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -45,6 +46,11 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Manage users: who signs in, and what they may do.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
     },
     /// Work with batches.
     Batch {
@@ -172,13 +178,17 @@ pub struct SheetFlags {
 
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
-    /// Create an admin key and print it once; only its hash is stored.
+    /// Create a key and print it once; only its hash is stored. It belongs to the user
+    /// `--user` names, or to the first admin.
     Create {
         #[command(flatten)]
         database: DatabaseArg,
         /// A label to recognise the key by.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// The email of the user the key acts for (it has their role and stores).
+        #[arg(long)]
+        user: Option<String>,
     },
     /// List the keys: id, name, the first characters of the key, created and revoked times.
     List {
@@ -192,6 +202,55 @@ pub enum KeysCommand {
         /// The key's id, as `keys list` shows it.
         id: i64,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Create a user. The password is asked for on a terminal, or read from the first
+    /// line of standard input; with --no-password a one-time link to set one is printed.
+    Create {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[arg(long)]
+        email: String,
+        /// admin, analyst or retailer.
+        #[arg(long)]
+        role: String,
+        /// A retailer's store (by id); repeat for several.
+        #[arg(long = "store-id")]
+        store_ids: Vec<i64>,
+        /// Print a one-time set-password link instead of asking for a password.
+        #[arg(long)]
+        no_password: bool,
+        #[command(flatten)]
+        public: PublicUrlArg,
+    },
+    /// Print a one-time link that sets the user's password (valid 24 hours).
+    ResetPassword {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        public: PublicUrlArg,
+    },
+    /// List the users: id, email, role, stores, whether they have a password, state.
+    List {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+/// Where the server is reached, for links the command line prints.
+#[derive(Args, Debug)]
+pub struct PublicUrlArg {
+    /// The server's public URL, as SCANLOOP_PUBLIC_URL gives it to the server.
+    #[arg(
+        long,
+        env = "SCANLOOP_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
 }
 
 /// The database, for commands that need nothing else.

@@ -17,7 +17,8 @@ pub async fn seed(
     settings: &Settings,
 ) -> anyhow::Result<()> {
     let key = crate::db::generate_key();
-    db.ensure_api_key("demo", &key).await?;
+    db.ensure_api_key(db.first_admin().await?, "demo", &key)
+        .await?;
     let campaign = match db.campaign_by_slug(SLUG).await {
         Ok(c) => c,
         Err(DbError::NotFound) => create(db, batches).await?,

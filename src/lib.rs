@@ -1,5 +1,6 @@
 //! scanloop: a self-hosted QR-code campaign gateway.
 
+pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod conversions;

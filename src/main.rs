@@ -45,6 +45,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(command).await,
+        Command::Users { command } => scanloop::accounts::command::run(command).await,
         Command::Batch {
             command: BatchCommand::Export(args),
         } => scanloop::export::command::run(*args).await,
@@ -83,30 +84,40 @@ fn start_logging(format: LogFormat) {
 
 async fn keys(command: KeysCommand) -> anyhow::Result<()> {
     match command {
-        KeysCommand::Create { database, name } => {
+        KeysCommand::Create {
+            database,
+            name,
+            user,
+        } => {
             let db = Db::connect(&database.database_url).await?;
+            let owner = match user {
+                Some(email) => scanloop::accounts::command::user_id(&db, &email).await?,
+                None => db.first_admin().await.map_err(|_| {
+                    anyhow::anyhow!("no enabled admin to own the key; name one with --user")
+                })?,
+            };
             let key = generate_key();
-            db.ensure_api_key(&name, &key).await?;
+            db.ensure_api_key(owner, &name, &key).await?;
             println!("{key}");
             eprintln!("Store this key now: only its hash is kept, it cannot be shown again.");
         }
         KeysCommand::List { database } => {
             let db = Db::connect(&database.database_url).await?;
-            let keys = db.api_keys().await?;
+            let keys = db.api_keys(None).await?;
             if keys.is_empty() {
                 eprintln!("No API keys yet: `scanloop keys create --name NAME` makes one.");
             }
             println!(
-                "{:>5}  {:<24}  {:<8}  {:<6}  {:<20}  revoked",
-                "id", "name", "starts", "role", "created"
+                "{:>5}  {:<24}  {:<8}  {:<28}  {:<20}  revoked",
+                "id", "name", "starts", "user", "created"
             );
             for key in keys {
                 println!(
-                    "{:>5}  {:<24}  {:<8}  {:<6}  {:<20}  {}",
+                    "{:>5}  {:<24}  {:<8}  {:<28}  {:<20}  {}",
                     key.id,
                     key.name,
                     key.prefix,
-                    key.role,
+                    key.email,
                     utc(key.created_at),
                     key.revoked_at.map_or_else(|| "-".to_owned(), utc),
                 );

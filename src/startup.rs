@@ -52,7 +52,10 @@ impl App {
             if key.trim().len() < 16 {
                 anyhow::bail!("SCANLOOP_INITIAL_API_KEY must be at least 16 characters");
             }
-            db.ensure_api_key("initial", key.trim()).await?;
+            let admin = db.first_admin().await.map_err(|_| {
+                anyhow::anyhow!("SCANLOOP_INITIAL_API_KEY needs an enabled admin user to belong to")
+            })?;
+            db.ensure_api_key(admin, "initial", key.trim()).await?;
         }
         let geo = match &config.geoip_db {
             Some(path) => Geo::open(path)?,

@@ -28,6 +28,7 @@ mod stores;
 mod suspicious;
 mod targets;
 mod touches;
+mod users;
 mod watermarks;
 
 pub use batches::{Batch, ChunkDone, NewBatch};
@@ -57,6 +58,7 @@ pub use spend::{NewSpend, Spend};
 pub use status::StatusTarget;
 pub use stores::{NewStore, Store};
 pub use suspicious::{Suspicion, SuspiciousCode};
+pub use users::{NewUser, SignIn, User, UserChange};
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! Validated types and pure rules: no HTTP, no SQL.
 
+pub mod account;
 pub mod attribution;
 pub mod batch;
 pub mod channel_kind;
@@ -23,6 +24,7 @@ pub mod time;
 pub mod token;
 pub mod visitor_sketch;
 
+pub use account::{Email, Role};
 pub use batch::{BatchMode, Generation};
 pub use channel_kind::ChannelKind;
 pub use colour::Colour;

@@ -6,20 +6,26 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::access;
 use super::error::AppError;
-use crate::db::hash_key;
+use crate::db::{hash_key, now_ms};
+use crate::domain::Role;
 
-/// The authenticated caller: an API key for now; users, roles and store scopes come with
-/// accounts.
+/// The authenticated caller: the user an API key belongs to, with their role and (for a
+/// retailer) stores. Every check of what a request may do starts from this one value.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    pub user_id: i64,
+    pub role: Role,
+    /// A retailer's stores; empty for other roles.
+    pub store_ids: Vec<i64>,
     pub key_id: i64,
     pub key_name: String,
 }
@@ -46,16 +52,27 @@ impl Caller {
         }
         let found = state.db.api_key(key).await?.ok_or(AppError::Unauthorized)?;
         let caller = Caller {
+            user_id: found.user_id,
+            role: found.role,
+            store_ids: found.store_ids,
             key_id: found.id,
             key_name: found.name,
         };
         state.known_keys.remember(key, caller.clone());
+        // At most once a second per key (then it is remembered), and off the request's path.
+        let db = state.db.clone();
+        tokio::spawn(async move {
+            if let Err(err) = db.note_key_used(found.id, now_ms()).await {
+                tracing::warn!(error = %err, "noting a key's last use failed");
+            }
+        });
         Ok(caller)
     }
 }
 
 /// How long a key found valid is taken as valid without asking the database again: a
-/// key revoked (by `scanloop keys revoke`, another process) is refused within this time.
+/// key revoked, or its user disabled or changed, on another instance or by `scanloop keys
+/// revoke` is refused (or seen changed) within this time; on this instance at once.
 const REMEMBER_KEYS_FOR: Duration = Duration::from_secs(1);
 
 /// Keys found valid in the last [`REMEMBER_KEYS_FOR`], by their hash: a busy integration
@@ -76,10 +93,26 @@ impl KnownKeys {
         known.retain(|_, (_, since)| since.elapsed() < REMEMBER_KEYS_FOR);
         known.insert(hash_key(key), (caller, Instant::now()));
     }
+
+    /// Forgets every key: after a key is revoked or a user changed, the next request with
+    /// any key reads what is stored.
+    pub fn forget_all(&self) {
+        self.0.lock().expect("not poisoned").clear();
+    }
 }
 
-/// The layer over `/api/v1`: a request without a valid key is answered 401 before routing.
+/// The layer over `/api/v1`: a request without a valid key is answered 401, and one its
+/// caller's role may not make 403, before the handler runs (`access::allowed`).
 pub async fn require_caller(caller: Caller, mut request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
+    if let Some(route) = route
+        && let Err(refused) = access::allowed(&caller, request.method(), &route)
+    {
+        return refused.into_response();
+    }
     request.extensions_mut().insert(caller);
     next.run(request).await
 }

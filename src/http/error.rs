@@ -16,6 +16,9 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("missing or unknown API key: send Authorization: Bearer <key>")]
     Unauthorized,
+    /// A caller whose role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// A webhook whose signature does not verify.
     #[error("{0}")]
     BadSignature(String),
@@ -67,6 +70,7 @@ impl AppError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::BadSignature(_) => (StatusCode::UNAUTHORIZED, "bad_signature"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

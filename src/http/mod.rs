@@ -1,5 +1,6 @@
 //! HTTP: shared state and the router that merges every module's routes.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -9,6 +10,7 @@ mod landing_page;
 mod media;
 pub mod operations;
 pub mod pages;
+mod password_page;
 mod photos_page;
 mod rate_limit;
 pub mod redirect;
@@ -99,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(media::router())
         .merge(report_page::router())
+        .merge(password_page::router())
         .route("/healthz", get(operations::healthz))
         .route("/metrics", get(operations::metrics))
         .fallback(fallback)

@@ -173,10 +173,21 @@ impl TestApp {
 
     /// An API call with the test key and, when given, a JSON body.
     async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        let mut request = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(API_KEY);
+        self.send_as(Some(API_KEY), method, path, body).await
+    }
+
+    /// An API call with `key` (none: anonymous) and, when given, a JSON body.
+    pub async fn send_as(
+        &self,
+        key: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }

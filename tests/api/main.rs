@@ -1,6 +1,7 @@
 //! One integration-test binary: the real server over HTTP, on SQLite, or on PostgreSQL
 //! when SCANLOOP_TEST_POSTGRES_URL is set.
 
+mod accounts;
 mod batches;
 mod breakdowns;
 mod browser;

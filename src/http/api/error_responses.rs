@@ -1,23 +1,42 @@
 //! Every status an operation can answer, in the OpenAPI document. Most come from what all
-//! operations share (the key check, the query and path parsers, the time limit, the body
+//! operations share (the key check and the role check, the query and path parsers, the time limit, the body
 //! parser and validation), so they are added here once instead of on each handler.
 
+use axum::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
+use crate::http::access::{Access, access};
+
 pub fn document(doc: &mut OpenApi) {
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
         let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
+            (Method::GET, &mut item.get),
+            (Method::POST, &mut item.post),
+            (Method::PUT, &mut item.put),
+            (Method::PATCH, &mut item.patch),
+            (Method::DELETE, &mut item.delete),
         ];
-        for operation in operations.into_iter().flatten() {
-            add_shared_errors(operation);
+        for (method, operation) in operations {
+            if let Some(operation) = operation {
+                add_shared_errors(operation);
+                note_who_may_call(operation, &method, path);
+            }
         }
     }
+}
+
+/// The roles that may make the operation, at the end of its description, from the same
+/// rule the server applies (`http::access`).
+fn note_who_may_call(operation: &mut Operation, method: &Method, path: &str) {
+    let who = match access(method, path) {
+        Access::Read => "admins and analysts",
+        Access::Change | Access::Accounts => "admins",
+        Access::OwnKeys => "every user, for their own keys (admins for anyone's)",
+    };
+    let described = operation.description.take().unwrap_or_default();
+    let sep = if described.is_empty() { "" } else { "\n\n" };
+    operation.description = Some(format!("{described}{sep}Who may call: {who}."));
 }
 
 fn add_shared_errors(operation: &mut Operation) {
@@ -29,6 +48,7 @@ fn add_shared_errors(operation: &mut Operation) {
     let mut statuses = vec![
         ("400", "The query string or path could not be read"),
         ("401", "Missing or unknown API key"),
+        ("403", "The caller's role may not make this operation"),
         ("408", "The request took too long"),
     ];
     if has_path_parameter {

@@ -13,6 +13,7 @@ mod conversions;
 mod error_responses;
 mod exports;
 pub(crate) mod funnel;
+mod keys;
 mod landing;
 mod logos;
 mod photos;
@@ -26,6 +27,7 @@ mod stores;
 pub(crate) mod suspicious;
 mod targets;
 mod time;
+mod users;
 
 pub(crate) use conversions::{ConversionView, ReportConversion, record as record_conversion};
 pub(crate) use landing::HERO_SMALL;
@@ -52,7 +54,7 @@ use super::auth::require_caller;
 use super::error::{AppError, Result, missing};
 use crate::db::{Page, PhotoStatus, StatusTarget};
 use crate::domain::attribution::Model;
-use crate::domain::{BatchMode, ChannelKind, Status};
+use crate::domain::{BatchMode, ChannelKind, Role, Status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -131,6 +133,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(cohorts::cohorts_report))
         .routes(routes!(suspicious::suspicious_codes))
         .routes(routes!(targets::put_targets, targets::get_targets))
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(users::get, users::update))
+        .routes(routes!(users::password_link))
+        .routes(routes!(keys::create, keys::list))
+        .routes(routes!(keys::revoke))
         .split_for_parts();
     let timeout = state.settings.api_timeout;
     let operations = router
@@ -169,7 +176,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Machine-readable: not_found, unauthorized, bad_signature, invalid, bad_request, method_not_allowed,
+    /// Machine-readable: not_found, unauthorized, forbidden, bad_signature, invalid, bad_request, method_not_allowed,
     /// conflict, too_large, unsupported_media_type, rate_limited, unavailable, internal.
     code: String,
     /// What to fix, for a person.
@@ -251,6 +258,12 @@ name_schema!(
 );
 name_schema!(ChannelKindName, ChannelKind::ALL, "the kind of channel");
 name_schema!(
+    RoleName,
+    Role::ALL,
+    "what a user may do: admin (everything), analyst (reads everything, changes nothing) \
+     or retailer (their stores only)"
+);
+name_schema!(
     FormatName,
     report_format::Format::ALL,
     "how a report is answered: json, or csv (its rows for a spreadsheet)"
@@ -296,6 +309,7 @@ impl StatusChange {
             .await
             .map_err(missing(what))?;
         tracing::info!(
+            user = caller.user_id,
             key = caller.key_id,
             ?target,
             status = status.as_str(),

@@ -32,6 +32,7 @@ use super::error::AppError;
 use super::extract::Query;
 use super::pages::PageError;
 use crate::db::Page;
+use crate::domain::Role;
 
 /// The cookie that carries the API key the report pages were opened with.
 const KEY_COOKIE: &str = "sl_report_key";
@@ -73,6 +74,10 @@ impl FromRequestParts<AppState> for Viewer {
             return Err(to_login());
         };
         match Caller::with_key(state, &key).await {
+            Ok(caller) if caller.role == Role::Retailer => Err(PageError(AppError::Forbidden(
+                "the brand's report pages are for admins and analysts".into(),
+            ))
+            .into_response()),
             Ok(_) => Ok(Viewer),
             Err(AppError::Unauthorized) => Err(to_login()),
             Err(err) => Err(PageError(err).into_response()),
@@ -142,6 +147,10 @@ async fn login(
     let next = local_next(form.next.as_deref());
     let key = form.key.trim();
     match Caller::with_key(&state, key).await {
+        Ok(caller) if caller.role == Role::Retailer => {
+            let error = Some("That key is a retailer's: these pages are for the brand team.");
+            return render(StatusCode::FORBIDDEN, &LoginPage { next, error });
+        }
         Ok(_) => {}
         Err(AppError::Unauthorized) => {
             let error = Some("That key is not valid: it may be mistyped or revoked.");
@@ -237,7 +246,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
-fn render(status: StatusCode, page: &impl Template) -> Result<Response, PageError> {
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Result<Response, PageError> {
     let html = page
         .render()
         .map_err(|err| AppError::Internal(anyhow::anyhow!("rendering a report page: {err}")))?;
