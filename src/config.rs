@@ -79,6 +79,14 @@ pub struct Config {
     /// Keep it under the process's open-file limit (`ulimit -n`).
     #[arg(long, env = "SCANLOOP_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
+
+    /// Minutes a signed-in browser may sit unused before it must sign in again.
+    #[arg(long, env = "SCANLOOP_SESSION_IDLE_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u64).range(1..=43_200))]
+    pub session_idle_minutes: u64,
+
+    /// Hours a sign-in lasts at most, however busy.
+    #[arg(long, env = "SCANLOOP_SESSION_MAX_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8760))]
+    pub session_max_hours: u64,
 }
 
 fn parse_retention_days(raw: &str) -> Result<u32, String> {
@@ -109,6 +117,8 @@ impl fmt::Debug for Config {
             .field("idle_timeout_secs", &self.idle_timeout_secs)
             .field("api_timeout_secs", &self.api_timeout_secs)
             .field("max_connections", &self.max_connections)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_max_hours", &self.session_max_hours)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
@@ -139,6 +149,9 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     pub api_timeout: Duration,
     pub connection_limits: ConnectionLimits,
+    /// How long a session may sit unused, and how long it lasts at most.
+    pub session_idle: Duration,
+    pub session_max: Duration,
 }
 
 impl Config {
@@ -176,6 +189,8 @@ impl Config {
                 idle_timeout: Duration::from_secs(self.idle_timeout_secs),
                 max_connections: self.max_connections as usize,
             },
+            session_idle: Duration::from_secs(self.session_idle_minutes * 60),
+            session_max: Duration::from_secs(self.session_max_hours * 3600),
         })
     }
 }
@@ -309,6 +324,8 @@ mod tests {
                 idle_timeout: Duration::from_secs(60),
                 max_connections: 10,
             },
+            session_idle: Duration::from_secs(3600),
+            session_max: Duration::from_secs(86_400),
         }
     }
 

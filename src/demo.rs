@@ -3,8 +3,10 @@
 //! `SCANLOOP_LOG_FORMAT=json`).
 
 use crate::config::Settings;
-use crate::db::{Db, DbError, LandingContent, NewBatch, NewCampaign, NewChannel, NewStore};
-use crate::domain::{BatchMode, ChannelKind, Slug, TargetUrl};
+use crate::db::{
+    Db, DbError, LandingContent, NewBatch, NewCampaign, NewChannel, NewStore, NewUser,
+};
+use crate::domain::{BatchMode, ChannelKind, Email, Role, Slug, TargetUrl};
 use crate::jobs::BatchGenerator;
 use crate::qr::Matrix;
 
@@ -37,7 +39,9 @@ pub async fn seed(
         "\nscanloop demo: campaign {:?} (id {})",
         campaign.name, campaign.id
     );
-    eprintln!("API key (shown once): {key}\n");
+    eprintln!("API key (shown once): {key}");
+    let password = demo_user(db).await?;
+    eprintln!("Sign in to the report pages as {DEMO_EMAIL} with the password {password}\n");
     let mut first_url = None;
     for batch in &batches {
         let codes = db.codes_page(batch.id, 0, 3).await?;
@@ -58,10 +62,34 @@ pub async fn seed(
         print_terminal_qr(&url);
     }
     eprintln!(
-        "\nTry:\n  curl -i {}/s/<token>\n  curl -H 'Authorization: Bearer {key}' '{}/api/v1/reports/channels?campaign_id={}'\n  open {}/reports/campaigns/{} in a browser (it asks for the key)\n",
+        "\nTry:\n  curl -i {}/s/<token>\n  curl -H 'Authorization: Bearer {key}' '{}/api/v1/reports/channels?campaign_id={}'\n  open {}/reports/campaigns/{} in a browser\n",
         settings.public_url, settings.public_url, campaign.id, settings.public_url, campaign.id
     );
     Ok(())
+}
+
+const DEMO_EMAIL: &str = "demo@localhost";
+
+/// The demo's admin, with a new random password each run (shown once).
+async fn demo_user(db: &Db) -> anyhow::Result<String> {
+    let email = Email::parse(DEMO_EMAIL).map_err(|m| anyhow::anyhow!(m))?;
+    let (secret, _) = crate::accounts::secret::new_secret();
+    let password: String = secret.chars().take(20).collect();
+    let hash = crate::accounts::password::hash(password.clone()).await?;
+    match db.user_by_email(&email).await {
+        Ok(user) => db.set_password_hash(user.id, &hash).await?,
+        Err(DbError::NotFound) => {
+            db.create_user(NewUser {
+                email,
+                role: Role::Admin,
+                password_hash: Some(hash),
+                store_ids: Vec::new(),
+            })
+            .await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(password)
 }
 
 async fn create(

@@ -131,6 +131,7 @@ impl App {
             heavy: Arc::new(HeavyWork::for_this_machine()),
             photo_limits: Default::default(),
             known_keys: Default::default(),
+            sign_in_limits: Default::default(),
         });
         Ok(Self {
             listener,

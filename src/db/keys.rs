@@ -23,7 +23,6 @@ pub struct KeyListing {
 #[derive(Debug, Clone)]
 pub struct ApiKey {
     pub id: i64,
-    pub name: String,
     pub user_id: i64,
     pub role: Role,
     pub store_ids: Vec<i64>,
@@ -32,7 +31,6 @@ pub struct ApiKey {
 #[derive(sqlx::FromRow)]
 struct KeyRow {
     id: i64,
-    name: String,
     user_id: i64,
     #[sqlx(try_from = "String")]
     role: Role,
@@ -78,7 +76,7 @@ impl Db {
     /// The key `key` if it is valid: not revoked, and its user enabled.
     pub async fn api_key(&self, key: &str) -> DbResult<Option<ApiKey>> {
         let row: Option<KeyRow> = sqlx::query_as(
-            "SELECT k.id, k.name, k.user_id, u.role FROM api_keys k \
+            "SELECT k.id, k.user_id, u.role FROM api_keys k \
              JOIN users u ON u.id = k.user_id \
              WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.disabled_at IS NULL",
         )
@@ -91,7 +89,6 @@ impl Db {
         let store_ids = self.user_store_ids(row.user_id).await?;
         Ok(Some(ApiKey {
             id: row.id,
-            name: row.name,
             user_id: row.user_id,
             role: row.role,
             store_ids,

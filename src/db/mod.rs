@@ -21,6 +21,7 @@ mod reports;
 mod retention;
 mod rollups;
 mod scans;
+mod sessions;
 mod sources;
 mod spend;
 mod status;
@@ -53,6 +54,7 @@ pub use reports::{
 };
 pub use rollups::Rebuilt;
 pub use scans::{ScanRow, WriterConnection};
+pub use sessions::SessionUser;
 pub use sources::{ROTATION_GRACE_MS, Source};
 pub use spend::{NewSpend, Spend};
 pub use status::StatusTarget;

@@ -163,8 +163,8 @@ impl Db {
         Ok(unknown)
     }
 
-    /// Applies `change` in one transaction. Refused (`Conflict`) when it would leave no
-    /// enabled admin: someone must be able to manage the accounts.
+    /// Applies `change` in one transaction (disabling ends the user's sessions). Refused
+    /// (`Conflict`) when it would leave no enabled admin: someone must manage the accounts.
     pub async fn update_user(&self, id: i64, change: UserChange) -> DbResult<User> {
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
@@ -179,6 +179,12 @@ impl Db {
             sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
                 .bind(role.as_str())
                 .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if change.disabled == Some(true) {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -329,6 +335,11 @@ impl Db {
         if updated.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
+        // A new password signs out whoever held the old one.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(user_id)
     }

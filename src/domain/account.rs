@@ -127,7 +127,7 @@ pub fn check_password(password: &str, email: &Email) -> Result<(), String> {
         let hint = estimate
             .feedback()
             .and_then(|f| f.warning())
-            .map(|w| format!(" ({w})"))
+            .map(|w| format!(" ({})", w.to_string().trim_end_matches('.')))
             .unwrap_or_default();
         return Err(format!(
             "is too easy to guess{hint}; use a longer phrase of uncommon words"

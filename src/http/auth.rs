@@ -18,16 +18,17 @@ use super::error::AppError;
 use crate::db::{hash_key, now_ms};
 use crate::domain::Role;
 
-/// The authenticated caller: the user an API key belongs to, with their role and (for a
-/// retailer) stores. Every check of what a request may do starts from this one value.
+/// The authenticated caller: the user an API key (or a page's session) belongs to, with
+/// their role and (for a retailer) stores. Every check of what a request may do starts
+/// from this one value.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user_id: i64,
     pub role: Role,
     /// A retailer's stores; empty for other roles.
     pub store_ids: Vec<i64>,
-    pub key_id: i64,
-    pub key_name: String,
+    /// The API key used; none for a signed-in browser.
+    pub key_id: Option<i64>,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -55,8 +56,7 @@ impl Caller {
             user_id: found.user_id,
             role: found.role,
             store_ids: found.store_ids,
-            key_id: found.id,
-            key_name: found.name,
+            key_id: Some(found.id),
         };
         state.known_keys.remember(key, caller.clone());
         // At most once a second per key (then it is remembered), and off the request's path.

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 mod hooks;
 mod landing_page;
+mod login_page;
 mod media;
 pub mod operations;
 pub mod pages;
@@ -16,6 +17,7 @@ mod rate_limit;
 pub mod redirect;
 pub mod report_page;
 pub mod resolver;
+pub mod session;
 mod strings;
 mod visiting;
 
@@ -69,6 +71,7 @@ pub struct Shared {
     pub heavy: Arc<HeavyWork>,
     pub photo_limits: PhotoLimits,
     pub known_keys: KnownKeys,
+    pub sign_in_limits: login_page::SignInLimits,
 }
 
 impl AppState {
@@ -102,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(report_page::router())
         .merge(password_page::router())
+        .merge(login_page::router())
         .route("/healthz", get(operations::healthz))
         .route("/metrics", get(operations::metrics))
         .fallback(fallback)

@@ -13,6 +13,8 @@ use sqlx::AnyPool;
 use tokio::sync::oneshot;
 
 pub const API_KEY: &str = "test-key-0123456789abcdef";
+/// The password test users get: long and uncommon enough to be accepted.
+pub const PASSWORD: &str = "violet tractor mango harbour";
 pub const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 \
     (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47 NetType/WIFI Language/zh_CN";
 
@@ -108,6 +110,8 @@ pub fn config(database_url: &str) -> Config {
         idle_timeout_secs: 60,
         api_timeout_secs: 30,
         max_connections: 4096,
+        session_idle_minutes: 480,
+        session_max_hours: 168,
     }
 }
 
@@ -294,6 +298,81 @@ impl TestApp {
             answers.push(body);
         }
         answers
+    }
+
+    /// A user with `role` (and a retailer's `stores`) and the password [`PASSWORD`];
+    /// answers their id.
+    pub async fn user(&self, email: &str, role: &str, stores: &[i64]) -> i64 {
+        let created = self
+            .create(
+                "/api/v1/users",
+                json!({"email": email, "password": PASSWORD, "role": role, "store_ids": stores}),
+            )
+            .await;
+        created["user"]["id"].as_i64().unwrap()
+    }
+
+    /// The sign-in form's token and cookie, as a browser gets them with the form.
+    pub async fn login_form(&self) -> (String, String) {
+        let form = self.client.get(self.url("/login")).send().await.unwrap();
+        let cookie = form.headers()["set-cookie"].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let html = form.text().await.unwrap();
+        let token = html
+            .split(r#"name="csrf" value=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the form's token")
+            .to_owned();
+        (token, cookie)
+    }
+
+    /// Signs in through the form; answers the sign-in's answer (a redirect on success).
+    pub async fn sign_in_answer(&self, email: &str, password: &str, next: &str) -> Response {
+        let (token, cookie) = self.login_form().await;
+        self.client
+            .post(self.url("/login"))
+            .header("cookie", cookie)
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("next", next),
+                ("csrf", &token),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in; answers the session cookie (`sl_session=...`) pages take.
+    pub async fn sign_in(&self, email: &str, next: &str) -> String {
+        let answer = self.sign_in_answer(email, PASSWORD, next).await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        assert_eq!(answer.headers()["location"], next);
+        let session = answer
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|c| c.starts_with("sl_session="))
+            .expect("a session cookie")
+            .to_owned();
+        for part in ["HttpOnly", "SameSite=Strict", "Path=/;"] {
+            assert!(session.contains(part), "{session}");
+        }
+        session.split(';').next().unwrap().to_owned()
+    }
+
+    /// A page with `cookie`: its status and text.
+    pub async fn page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
+        let answer = self
+            .client
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (answer.status(), answer.text().await.unwrap())
     }
 
     /// A direct connection to the app's database, to check what was stored.

@@ -32,6 +32,7 @@ mod report_page;
 mod reports;
 mod retention;
 mod rollups;
+mod sessions;
 mod sheets;
 mod suspicious;
 mod webdriver;

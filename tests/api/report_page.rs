@@ -1,11 +1,11 @@
-//! The report pages: the key form and its cookie, a campaign's page with its numbers,
+//! The report pages: behind a session, a campaign's page with its numbers,
 //! targets, flow and charts, filters that fail with a message, CSV downloads behind the
 //! cookie, and the page in headless Chromium at a phone's and a laptop's width.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, PHONE, TestApp, visitor_cookie};
+use crate::helpers::{API_KEY, PASSWORD, PHONE, TestApp, visitor_cookie};
 use crate::webdriver::{Browser, browser_present};
 
 /// A campaign with two channels, scans on both, a landing view, a click and a purchase,
@@ -73,51 +73,23 @@ async fn campaign_with_a_purchase(app: &TestApp) -> Value {
     campaign
 }
 
-/// Signs in through the key form; answers the cookie the pages take.
-async fn sign_in(app: &TestApp, next: &str) -> String {
-    let answer = app
-        .client
-        .post(app.url("/reports/login"))
-        .form(&[("key", API_KEY), ("next", next)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
-    assert_eq!(answer.headers()["location"], next);
-    let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_owned();
-    for part in ["HttpOnly", "SameSite=Strict", "Path=/reports"] {
-        assert!(cookie.contains(part), "{cookie}");
-    }
-    cookie.split(';').next().unwrap().to_owned()
-}
-
 async fn page(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String) {
-    let answer = app
-        .client
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (answer.status(), answer.text().await.unwrap())
+    app.page(path, cookie).await
 }
 
 #[tokio::test]
-async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_key() {
+async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_sign_in() {
     let app = TestApp::spawn().await;
     let campaign = campaign_with_a_purchase(&app).await;
     let path = format!("/reports/campaigns/{}", campaign["id"]);
 
-    // Without a key the page sends people to the key form, which comes back to it.
+    // Signed out, the page sends people to the sign-in form, which comes back to it.
     let anonymous = app.get(&path).await;
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
     let login = anonymous.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(
         login,
-        format!(
-            "/reports/login?next=%2Freports%2Fcampaigns%2F{}",
-            campaign["id"]
-        )
+        format!("/login?next=%2Freports%2Fcampaigns%2F{}", campaign["id"])
     );
     let (status, form) = page(&app, &login, "").await;
     assert_eq!(status, StatusCode::OK);
@@ -125,29 +97,24 @@ async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_key() {
         form.contains(&format!(r#"name="next" value="{path}""#)),
         "{form}"
     );
-    let wrong = app
-        .client
-        .post(app.url("/reports/login"))
-        .form(&[("key", "not-a-key-at-all-000"), ("next", &path)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    assert!(wrong.headers().get("set-cookie").is_none());
-    assert!(wrong.text().await.unwrap().contains("not valid"));
-    let (status, _) = page(&app, &path, "sl_report_key=not-a-key-at-all-000").await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "a wrong cookie is no key");
-    // The form never sends anyone to another site.
-    let elsewhere = app
-        .client
-        .post(app.url("/reports/login"))
-        .form(&[("key", API_KEY), ("next", "https://evil.example/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(elsewhere.headers()["location"], "/reports");
+    let (status, _) = page(&app, &path, "sl_session=not-a-session-at-all").await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "a wrong cookie is no session"
+    );
+    // The old key form's address sends people to signing in.
+    let old = app
+        .get("/reports/login?next=%2Freports%2Fcampaigns%2F1")
+        .await;
+    assert_eq!(old.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        old.headers()["location"],
+        "/login?next=%2Freports%2Fcampaigns%2F1"
+    );
 
-    let cookie = sign_in(&app, &path).await;
+    app.user("brand@tea.example", "analyst", &[]).await;
+    let cookie = app.sign_in("brand@tea.example", &path).await;
     let (status, html) = page(&app, &path, &cookie).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(
@@ -217,7 +184,8 @@ async fn the_page_s_csv_buttons_download_the_reports_with_its_filters() {
     let app = TestApp::spawn().await;
     let campaign = campaign_with_a_purchase(&app).await;
     let base = format!("/reports/campaigns/{}", campaign["id"]);
-    let cookie = sign_in(&app, &base).await;
+    app.user("brand@tea.example", "analyst", &[]).await;
+    let cookie = app.sign_in("brand@tea.example", &base).await;
     let (_, html) = page(&app, &format!("{base}?interval=week&tz=%2B08:00"), &cookie).await;
     let time_link = format!("{base}/time.csv?tz=%2B08%3A00&#38;interval=week");
     assert!(
@@ -287,16 +255,19 @@ async fn the_report_page_reads_on_a_phone_and_a_laptop() {
     let app = TestApp::spawn().await;
     let campaign = campaign_with_a_purchase(&app).await;
     let path = format!("/reports/campaigns/{}", campaign["id"]);
+    let email = "brand@tea.example";
+    app.user(email, "analyst", &[]).await;
     for (width, name) in [(390, "phone"), (1280, "laptop")] {
         let browser = Browser::phone(width, PHONE, "en-US").await;
         browser.open(&app.url(&path)).await;
         browser
             .wait_for_url(&app.url(&format!(
-                "/reports/login?next=%2Freports%2Fcampaigns%2F{}",
+                "/login?next=%2Freports%2Fcampaigns%2F{}",
                 campaign["id"]
             )))
             .await;
-        browser.type_into("input[name=key]", API_KEY).await;
+        browser.type_into("input[name=email]", email).await;
+        browser.type_into("input[name=password]", PASSWORD).await;
         browser.tap("button[type=submit]").await;
         browser.wait_for_url(&app.url(&path)).await;
         let layout = browser.run(LAYOUT, json!([])).await;

@@ -4,9 +4,7 @@
 //! that look copied, with its filters in the URL (so a link shares the same view) and CSV
 //! downloads of each report.
 //!
-//! Until accounts exist the pages take an API key: a form puts it in an HttpOnly,
-//! SameSite=Strict cookie scoped to `/reports`, and every request checks it as the API
-//! checks a bearer key (a revoked key is refused within a second).
+//! They are behind a session (`/login`): admins and analysts read them, retailers do not.
 
 mod charts;
 mod numbers;
@@ -14,11 +12,11 @@ mod view;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, FromRequestParts, Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 
@@ -27,67 +25,54 @@ use super::api::breakdowns::{self, LevelQuery};
 use super::api::reports;
 use super::api::suspicious::{self, SuspiciousQuery};
 use super::api::{cohorts, funnel};
-use super::auth::Caller;
 use super::error::AppError;
 use super::extract::Query;
 use super::pages::PageError;
+use super::session::{SignedIn, local_next};
 use crate::db::Page;
 use crate::domain::Role;
-
-/// The cookie that carries the API key the report pages were opened with.
-const KEY_COOKIE: &str = "sl_report_key";
-const COOKIE_PATH: &str = "/reports";
-/// A working day and a bit: long enough for a morning of reports, short for a shared laptop.
-const KEY_COOKIE_SECS: u32 = 12 * 3600;
 
 pub const STYLESHEET: &str = include_str!("../../../static/report.css");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports", get(index))
-        .route("/reports/login", get(login_form).post(login))
-        .route("/reports/logout", post(logout))
+        .route("/reports/login", get(old_login))
         .route("/reports/campaigns/{id}", get(view::campaign))
         .route("/reports/campaigns/{id}/{file}", get(csv))
         .layer(CompressionLayer::new())
 }
 
-/// Someone holding a valid API key in the report cookie. Without one, a page answers with
-/// a redirect to the key form, which comes back to the page asked for.
-pub struct Viewer;
+/// Someone signed in who may read the brand's reports (an admin or an analyst). Without a
+/// session a page answers with a redirect to the sign-in form, which comes back to it.
+pub struct Viewer {
+    pub email: String,
+    /// For the sign-out form in the page's header.
+    pub csrf: String,
+}
 
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let to_login = || {
-            let next = parts
-                .uri
-                .path_and_query()
-                .map_or(COOKIE_PATH, |p| p.as_str());
-            let query: String = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("next", next)
-                .finish();
-            Redirect::to(&format!("/reports/login?{query}")).into_response()
-        };
-        let Some(key) = cookie(&parts.headers, KEY_COOKIE) else {
-            return Err(to_login());
-        };
-        match Caller::with_key(state, &key).await {
-            Ok(caller) if caller.role == Role::Retailer => Err(PageError(AppError::Forbidden(
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        if signed_in.caller.role == Role::Retailer {
+            return Err(PageError(AppError::Forbidden(
                 "the brand's report pages are for admins and analysts".into(),
             ))
-            .into_response()),
-            Ok(_) => Ok(Viewer),
-            Err(AppError::Unauthorized) => Err(to_login()),
-            Err(err) => Err(PageError(err).into_response()),
+            .into_response());
         }
+        Ok(Viewer {
+            email: signed_in.email,
+            csrf: signed_in.csrf,
+        })
     }
 }
 
 #[derive(Template)]
 #[template(path = "report_index.html")]
 struct IndexPage {
+    viewer: Viewer,
     campaigns: Vec<CampaignLink>,
 }
 
@@ -98,7 +83,7 @@ struct CampaignLink {
     status: &'static str,
 }
 
-async fn index(_: Viewer, State(state): State<AppState>) -> Result<Response, PageError> {
+async fn index(viewer: Viewer, State(state): State<AppState>) -> Result<Response, PageError> {
     let campaigns = state
         .db
         .campaigns(Page {
@@ -114,75 +99,21 @@ async fn index(_: Viewer, State(state): State<AppState>) -> Result<Response, Pag
             status: c.status.as_str(),
         })
         .collect();
-    render(StatusCode::OK, &IndexPage { campaigns })
+    render(StatusCode::OK, &IndexPage { viewer, campaigns })
 }
 
-#[derive(Template)]
-#[template(path = "report_login.html")]
-struct LoginPage {
-    next: String,
-    error: Option<&'static str>,
-}
-
-#[derive(Deserialize)]
-struct LoginQuery {
-    next: Option<String>,
-}
-
-async fn login_form(Query(query): Query<LoginQuery>) -> Result<Response, PageError> {
+/// The key form the report pages had before accounts: bookmarks of it go to signing in.
+async fn old_login(Query(query): Query<OldLogin>) -> Redirect {
     let next = local_next(query.next.as_deref());
-    render(StatusCode::OK, &LoginPage { next, error: None })
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", &next)
+        .finish();
+    Redirect::permanent(&format!("/login?{query}"))
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
-    key: String,
+struct OldLogin {
     next: Option<String>,
-}
-
-async fn login(
-    State(state): State<AppState>,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, PageError> {
-    let next = local_next(form.next.as_deref());
-    let key = form.key.trim();
-    match Caller::with_key(&state, key).await {
-        Ok(caller) if caller.role == Role::Retailer => {
-            let error = Some("That key is a retailer's: these pages are for the brand team.");
-            return render(StatusCode::FORBIDDEN, &LoginPage { next, error });
-        }
-        Ok(_) => {}
-        Err(AppError::Unauthorized) => {
-            let error = Some("That key is not valid: it may be mistyped or revoked.");
-            return render(StatusCode::UNAUTHORIZED, &LoginPage { next, error });
-        }
-        Err(err) => return Err(err.into()),
-    }
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{KEY_COOKIE}={key}; Path={COOKIE_PATH}; Max-Age={KEY_COOKIE_SECS}; HttpOnly; SameSite=Strict{secure}"
-    );
-    let mut response = Redirect::to(&next).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|_| {
-            AppError::BadRequest("key: an API key is letters, digits, - and _".into())
-        })?,
-    );
-    Ok(response)
-}
-
-async fn logout() -> Response {
-    let mut response = Redirect::to("/reports/login").into_response();
-    let cookie = format!("{KEY_COOKIE}=; Path={COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict");
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
 }
 
 /// A report of the page's campaign as CSV, with the page's filters: what the API answers
@@ -226,26 +157,6 @@ async fn csv(
     Ok(answer?)
 }
 
-/// Where to go after the key form: a path of the report pages, never another site.
-fn local_next(next: Option<&str>) -> String {
-    match next {
-        Some(next) if next.starts_with("/reports") && !next.contains("//") => next.to_owned(),
-        _ => COOKIE_PATH.to_owned(),
-    }
-}
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name && !v.is_empty()).then(|| v.to_owned())
-        })
-}
-
 pub(crate) fn render(status: StatusCode, page: &impl Template) -> Result<Response, PageError> {
     let html = page
         .render()
@@ -256,26 +167,4 @@ pub(crate) fn render(status: StatusCode, page: &impl Template) -> Result<Respons
         (header::REFERRER_POLICY, "same-origin"),
     ];
     Ok((status, headers, Html(html)).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_key_form_only_sends_people_back_to_report_pages() {
-        assert_eq!(
-            local_next(Some("/reports/campaigns/3?tz=%2B08:00")),
-            "/reports/campaigns/3?tz=%2B08:00"
-        );
-        for elsewhere in [
-            "https://evil.example/",
-            "//evil.example/reports",
-            "/api/v1/keys",
-            "/reports//evil",
-        ] {
-            assert_eq!(local_next(Some(elsewhere)), "/reports", "{elsewhere}");
-        }
-        assert_eq!(local_next(None), "/reports");
-    }
 }

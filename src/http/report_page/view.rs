@@ -98,6 +98,7 @@ impl Filters {
 #[derive(Template)]
 #[template(path = "report.html")]
 struct CampaignPage {
+    viewer: Viewer,
     id: i64,
     name: String,
     filters: Filters,
@@ -228,7 +229,7 @@ const STEP_LABELS: [&str; 6] = [
 ];
 
 pub async fn campaign(
-    _: Viewer,
+    viewer: Viewer,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     RawQuery(raw): RawQuery,
@@ -251,6 +252,7 @@ pub async fn campaign(
     let model = chosen(&filters.model, campaign.attribution_model.as_str());
     let interval = chosen(&filters.interval, Interval::default().as_str());
     let mut page = CampaignPage {
+        viewer,
         id,
         name: campaign.name.clone(),
         models: Model::ALL
