@@ -33,6 +33,7 @@ pub async fn seed(
                 after: 0,
                 limit: 10,
             },
+            &crate::db::Scope::All,
         )
         .await?;
     eprintln!(

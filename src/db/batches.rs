@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use super::{Backend, Db, DbError, DbResult, Page, now_ms, values_list};
+use super::{Backend, Db, DbError, DbResult, Page, Scope, now_ms, values_list};
 use crate::domain::{BatchMode, Generation, Gtin, LinkStyle, Status, TokenFamily};
 
 /// Codes per chunk transaction: about 12 ms of SQLite's write lock, so a scan that waits
@@ -125,10 +125,25 @@ impl Db {
         .ok_or(DbError::NotFound)
     }
 
-    pub async fn batches(&self, campaign_id: Option<i64>, page: Page) -> DbResult<Vec<Batch>> {
+    /// Batch `id` if it is in `scope` (a retailer's: bound to one of their stores).
+    pub async fn batch_in(&self, scope: &Scope, id: i64) -> DbResult<Batch> {
+        let batch = self.batch(id).await?;
+        if !scope.admits(batch.store_id) {
+            return Err(DbError::NotFound);
+        }
+        Ok(batch)
+    }
+
+    pub async fn batches(
+        &self,
+        campaign_id: Option<i64>,
+        page: Page,
+        scope: &Scope,
+    ) -> DbResult<Vec<Batch>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM batches WHERE id > $1 AND ($2 = 0 OR campaign_id = $2) \
-             ORDER BY id LIMIT $3"
+             AND {} ORDER BY id LIMIT $3",
+            scope.sql("store_id")
         )))
         .bind(page.after)
         .bind(campaign_id.unwrap_or(0))

@@ -21,6 +21,7 @@ mod reports;
 mod retention;
 mod rollups;
 mod scans;
+mod scope;
 mod sessions;
 mod sources;
 mod spend;
@@ -54,6 +55,7 @@ pub use reports::{
 };
 pub use rollups::Rebuilt;
 pub use scans::{ScanRow, WriterConnection};
+pub use scope::Scope;
 pub use sessions::SessionUser;
 pub use sources::{ROTATION_GRACE_MS, Source};
 pub use spend::{NewSpend, Spend};

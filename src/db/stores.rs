@@ -1,6 +1,6 @@
 //! Stores: retail locations that batches and scans can be tied to.
 
-use super::{Db, DbError, DbResult, Page, conflict_as, now_ms};
+use super::{Db, DbError, DbResult, Page, Scope, conflict_as, now_ms};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Store {
@@ -52,9 +52,18 @@ impl Db {
         .ok_or(DbError::NotFound)
     }
 
-    pub async fn stores(&self, page: Page) -> DbResult<Vec<Store>> {
+    /// Store `id` if it is in `scope`.
+    pub async fn store_in(&self, scope: &Scope, id: i64) -> DbResult<Store> {
+        if !scope.admits(Some(id)) {
+            return Err(DbError::NotFound);
+        }
+        self.store(id).await
+    }
+
+    pub async fn stores(&self, page: Page, scope: &Scope) -> DbResult<Vec<Store>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM stores WHERE id > $1 ORDER BY id LIMIT $2"
+            "SELECT {COLUMNS} FROM stores WHERE id > $1 AND {} ORDER BY id LIMIT $2",
+            scope.sql("id")
         )))
         .bind(page.after)
         .bind(page.limit)

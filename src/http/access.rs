@@ -1,7 +1,7 @@
 //! Who may make which API operation, decided in one place from the caller's role and the
 //! route's template, before any handler runs. A route is placed by its path and method:
-//! the users and keys routes are the exceptions, a read is `GET`, anything else is a
-//! change. So a new route is at worst admin-only for changes and analyst-readable for
+//! the users and keys routes and the reads open to retailers are the exceptions, a read is
+//! `GET`, anything else is a change. So a new route is at worst admin-only for changes and analyst-readable for
 //! reads, never open to a role by accident; the access matrix test walks the OpenAPI
 //! document, which is built from the same route list, to hold every route to it.
 
@@ -16,6 +16,9 @@ use crate::domain::Role;
 pub enum Access {
     /// Reading the brand's campaigns, codes and numbers: admins and analysts.
     Read,
+    /// Reading what a retailer may see too, limited in the data layer to their stores
+    /// (`Caller::scope`): admins and analysts see all of it.
+    StoreRead,
     /// Changing anything: admins.
     Change,
     /// Users and their roles and stores, read or changed: admins.
@@ -23,6 +26,14 @@ pub enum Access {
     /// The caller's own API keys: anyone signed in (an admin manages everyone's).
     OwnKeys,
 }
+
+/// The reads open to retailers, each limited to their stores where it reads.
+const STORE_READS: [&str; 4] = [
+    "/api/v1/stores",
+    "/api/v1/stores/{id}",
+    "/api/v1/batches",
+    "/api/v1/batches/{id}",
+];
 
 pub fn access(method: &Method, route: &str) -> Access {
     let under = |prefix: &str| {
@@ -34,6 +45,8 @@ pub fn access(method: &Method, route: &str) -> Access {
         Access::OwnKeys
     } else if under("/api/v1/users") {
         Access::Accounts
+    } else if method == Method::GET && STORE_READS.contains(&route) {
+        Access::StoreRead
     } else if method == Method::GET || method == Method::HEAD {
         Access::Read
     } else {
@@ -45,11 +58,13 @@ pub fn access(method: &Method, route: &str) -> Access {
 pub fn allowed(caller: &Caller, method: &Method, route: &str) -> Result<(), AppError> {
     let access = access(method, route);
     let refusal = match (caller.role, access) {
-        (Role::Admin, _) | (_, Access::OwnKeys) | (Role::Analyst, Access::Read) => return Ok(()),
+        (Role::Admin, _)
+        | (_, Access::OwnKeys | Access::StoreRead)
+        | (Role::Analyst, Access::Read) => return Ok(()),
         (_, Access::Accounts) => "only admins manage users",
         (Role::Analyst, _) => "analysts read and change nothing: ask an admin to make this change",
         (Role::Retailer, _) => {
-            "retailer accounts see only their own stores, through the store dashboard; \
+            "retailer accounts see their own stores and their batches; \
              this operation is not open to them"
         }
     };
@@ -63,6 +78,14 @@ mod tests {
     #[test]
     fn routes_are_placed_by_their_path_and_method() {
         assert_eq!(access(&Method::GET, "/api/v1/campaigns"), Access::Read);
+        assert_eq!(
+            access(&Method::GET, "/api/v1/stores/{id}"),
+            Access::StoreRead
+        );
+        assert_eq!(
+            access(&Method::PATCH, "/api/v1/batches/{id}"),
+            Access::Change
+        );
         assert_eq!(access(&Method::POST, "/api/v1/campaigns"), Access::Change);
         assert_eq!(
             access(&Method::PATCH, "/api/v1/codes/{token}"),

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::access;
 use super::error::AppError;
-use crate::db::{hash_key, now_ms};
+use crate::db::{Scope, hash_key, now_ms};
 use crate::domain::Role;
 
 /// The authenticated caller: the user an API key (or a page's session) belongs to, with
@@ -46,6 +46,14 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
+    /// The stores whose records the caller may see.
+    pub fn scope(&self) -> Scope {
+        match self.role {
+            Role::Retailer => Scope::Stores(self.store_ids.clone()),
+            Role::Admin | Role::Analyst => Scope::All,
+        }
+    }
+
     /// The caller an API key names; 401 for a key that is unknown or revoked.
     pub async fn with_key(state: &AppState, key: &str) -> Result<Self, AppError> {
         if let Some(caller) = state.known_keys.get(key) {

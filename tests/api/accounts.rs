@@ -66,6 +66,10 @@ async fn every_route_answers_each_role_as_the_access_rules_say() {
     let mut checked = 0;
     for (method, path) in &operations {
         let own_keys = path.starts_with("/api/v1/keys");
+        let store_read = *method == Method::GET
+            && ["/api/v1/stores", "/api/v1/batches"]
+                .iter()
+                .any(|open| path == open || path == &format!("{open}/999999"));
         let reads = *method == Method::GET;
         let body = (!reads).then(|| json!({}));
         let answer = async |key: Option<&str>| {
@@ -82,7 +86,7 @@ async fn every_route_answers_each_role_as_the_access_rules_say() {
         );
 
         let status = answer(Some(&retailer)).await;
-        if own_keys {
+        if own_keys || store_read {
             assert_ne!(status, StatusCode::FORBIDDEN, "retailer {method} {path}");
         } else {
             assert_eq!(status, StatusCode::FORBIDDEN, "retailer {method} {path}");
@@ -483,4 +487,79 @@ async fn the_command_line_makes_users_links_and_keys() {
         out.contains("mia@brand.example") && out.contains("analyst"),
         "{out}"
     );
+}
+
+#[tokio::test]
+async fn a_retailer_sees_its_own_stores_and_their_batches_and_no_one_else_s() {
+    let app = TestApp::spawn().await;
+    let mine = app
+        .create("/api/v1/stores", json!({"name": "Mine", "code": "M-1"}))
+        .await;
+    let theirs = app
+        .create("/api/v1/stores", json!({"name": "Theirs", "code": "T-1"}))
+        .await;
+    let (campaign, channel, poster) = app.seed(json!({"name": "Tea"}), "shared", 1).await;
+    let mut shelves = Vec::new();
+    for store in [&mine, &theirs] {
+        let batch = json!({"campaign_id": campaign["id"], "channel_id": channel["id"],
+                           "store_id": store["id"], "name": "shelf", "mode": "shared"});
+        shelves.push(app.create("/api/v1/batches", batch).await);
+    }
+    let (_, key) = user_with_key(
+        &app,
+        "rui@shop.example",
+        "retailer",
+        &[mine["id"].as_i64().unwrap()],
+    )
+    .await;
+    let (_, analyst) = user_with_key(&app, "ana@brand.example", "analyst", &[]).await;
+    let read = async |key: &str, path: String| {
+        let answer = app.send_as(Some(key), Method::GET, &path, None).await;
+        let status = answer.status();
+        (status, answer.json::<Value>().await.unwrap())
+    };
+    let ids = |listing: &Value| -> Vec<i64> {
+        listing["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_i64().unwrap())
+            .collect()
+    };
+
+    let (status, stores) = read(&key, "/api/v1/stores".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ids(&stores), [mine["id"].as_i64().unwrap()]);
+    let (status, _) = read(&key, format!("/api/v1/stores/{}", mine["id"])).await;
+    assert_eq!(status, StatusCode::OK);
+    // Another store, its batch and the brand's poster batch do not exist for them.
+    for path in [
+        format!("/api/v1/stores/{}", theirs["id"]),
+        format!("/api/v1/batches/{}", shelves[1]["id"]),
+        format!("/api/v1/batches/{}", poster["id"]),
+    ] {
+        let (status, body) = read(&key, path.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    let (_, batches) = read(
+        &key,
+        format!("/api/v1/batches?campaign_id={}", campaign["id"]),
+    )
+    .await;
+    assert_eq!(ids(&batches), [shelves[0]["id"].as_i64().unwrap()]);
+    // An analyst sees all of it.
+    let (_, stores) = read(&analyst, "/api/v1/stores".into()).await;
+    assert_eq!(ids(&stores).len(), 2);
+    let (_, batches) = read(&analyst, "/api/v1/batches".into()).await;
+    assert_eq!(ids(&batches).len(), 3);
+    // A retailer still changes nothing.
+    let refused = app
+        .send_as(
+            Some(&key),
+            Method::PATCH,
+            &format!("/api/v1/batches/{}", shelves[0]["id"]),
+            Some(json!({"status": "disabled"})),
+        )
+        .await;
+    assert_error(refused, StatusCode::FORBIDDEN, "retailer").await;
 }

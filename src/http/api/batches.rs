@@ -228,27 +228,34 @@ pub struct BatchFilter {
     campaign_id: Option<i64>,
 }
 
-/// List batches, oldest first.
+/// List batches, oldest first (a retailer: those bound to their stores).
 #[utoipa::path(get, path = "/api/v1/batches", tag = "batches", params(PageQuery, BatchFilter),
     responses((status = 200, body = Listing<BatchView>)))]
 pub async fn list(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<PageQuery>,
     Query(filter): Query<BatchFilter>,
 ) -> Result<Json<Listing<BatchView>>> {
     let page = query.page()?;
-    let items = state.db.batches(filter.campaign_id, page).await?;
+    let items = state
+        .db
+        .batches(filter.campaign_id, page, &caller.scope())
+        .await?;
     let items = items.into_iter().map(Into::into).collect();
     Ok(Json(Listing::new(items, page, |b: &BatchView| b.id)))
 }
 
-/// Read one batch.
+/// Read one batch (a retailer: one bound to their stores; any other is not found).
 #[utoipa::path(get, path = "/api/v1/batches/{id}", tag = "batches",
     responses((status = 200, body = BatchView), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<BatchView>> {
-    Ok(Json(
-        state.db.batch(id).await.map_err(missing("batch"))?.into(),
-    ))
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<BatchView>> {
+    let batch = state.db.batch_in(&caller.scope(), id).await;
+    Ok(Json(batch.map_err(missing("batch"))?.into()))
 }
 
 /// Enable or disable every code of a batch.

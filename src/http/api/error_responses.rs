@@ -31,6 +31,7 @@ pub fn document(doc: &mut OpenApi) {
 fn note_who_may_call(operation: &mut Operation, method: &Method, path: &str) {
     let who = match access(method, path) {
         Access::Read => "admins and analysts",
+        Access::StoreRead => "admins and analysts; retailers, limited to their own stores",
         Access::Change | Access::Accounts => "admins",
         Access::OwnKeys => "every user, for their own keys (admins for anyone's)",
     };

@@ -9,6 +9,7 @@ use super::time::to_rfc3339;
 use super::{ErrorBody, Listing, PageQuery, optional_text, required_text};
 use crate::db::{NewStore, Store};
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
 
@@ -92,17 +93,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(store.into())))
 }
 
-/// List stores, oldest first.
+/// List stores, oldest first (a retailer's own).
 #[utoipa::path(get, path = "/api/v1/stores", tag = "stores", params(PageQuery),
     responses((status = 200, body = Listing<StoreView>)))]
 pub async fn list(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Listing<StoreView>>> {
     let page = query.page()?;
     let items = state
         .db
-        .stores(page)
+        .stores(page, &caller.scope())
         .await?
         .into_iter()
         .map(Into::into)
@@ -110,10 +112,15 @@ pub async fn list(
     Ok(Json(Listing::new(items, page, |s: &StoreView| s.id)))
 }
 
-/// Read one store.
+/// Read one store (a retailer: one of theirs; any other is not found).
 #[utoipa::path(get, path = "/api/v1/stores/{id}", tag = "stores",
     responses((status = 200, body = StoreView), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<StoreView>> {
-    let store = state.db.store(id).await.map_err(missing("store"))?;
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<StoreView>> {
+    let store = state.db.store_in(&caller.scope(), id).await;
+    let store = store.map_err(missing("store"))?;
     Ok(Json(store.into()))
 }
