@@ -176,9 +176,9 @@ async fn the_time_report_buckets_by_hour_day_week_and_month_without_gaps() {
         (1_770_022_800_000, 5),
     ];
     let db = app.db().await;
-    for (hour, scans) in hours {
-        count_hour(&db, &batch, hour, scans).await;
-    }
+    let mut tx = db.begin().await.unwrap();
+    count_hours(&mut tx, &batch, &hours).await;
+    tx.commit().await.unwrap();
     let time = |query: &'static str| {
         let app = &app;
         async move {
@@ -334,6 +334,7 @@ async fn ranges_count_to_the_minute_at_their_edges() {
     let nine = 1_772_442_000_000_i64;
     let minute = 60_000;
     let db = app.db().await;
+    let mut tx = db.begin().await.unwrap();
     for at in [nine + 10 * minute, nine + 40 * minute, nine + 80 * minute] {
         sqlx::query(
             "INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, \
@@ -345,13 +346,12 @@ async fn ranges_count_to_the_minute_at_their_edges() {
         .bind(batch_id)
         .bind(id)
         .bind(channel["id"].as_i64().unwrap())
-        .execute(&db)
+        .execute(&mut *tx)
         .await
         .unwrap();
     }
-    for (hour, scans) in [(nine, 2), (nine + 60 * minute, 1)] {
-        count_hour(&db, &batch, hour, scans).await;
-    }
+    count_hours(&mut tx, &batch, &[(nine, 2), (nine + 60 * minute, 1)]).await;
+    tx.commit().await.unwrap();
     let scans = |from: &'static str, to: &'static str| {
         let app = &app;
         async move {
@@ -472,18 +472,27 @@ async fn ranges_count_to_the_minute_at_their_edges() {
 
 /// People's scans of `batch` in the hour starting at `hour`, counted in its rollup as the
 /// scan writer counts them.
-async fn count_hour(db: &sqlx::AnyPool, batch: &serde_json::Value, hour: i64, scans: i64) {
-    sqlx::query(
-        "INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, channel_id, \
-         store_id, scans, bot_scans, new_visitors) \
-         VALUES ($1, $2, '', 'mobile', $3, $4, NULL, $5, 0, $5)",
-    )
-    .bind(hour)
-    .bind(batch["id"].as_i64().unwrap())
-    .bind(batch["campaign_id"].as_i64().unwrap())
-    .bind(batch["channel_id"].as_i64().unwrap())
-    .bind(scans)
-    .execute(db)
-    .await
-    .unwrap();
+/// Counted hours as the scan writer keeps them. Callers write them in one transaction
+/// with whatever goes with them: the server's day fold (which may run at any moment) then
+/// sees none of them or all, never a day folded before the rest of its hours arrived.
+async fn count_hours(
+    tx: &mut sqlx::AnyConnection,
+    batch: &serde_json::Value,
+    hours: &[(i64, i64)],
+) {
+    for &(hour, scans) in hours {
+        sqlx::query(
+            "INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, channel_id, \
+             store_id, scans, bot_scans, new_visitors) \
+             VALUES ($1, $2, '', 'mobile', $3, $4, NULL, $5, 0, $5)",
+        )
+        .bind(hour)
+        .bind(batch["id"].as_i64().unwrap())
+        .bind(batch["campaign_id"].as_i64().unwrap())
+        .bind(batch["channel_id"].as_i64().unwrap())
+        .bind(scans)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
 }
