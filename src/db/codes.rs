@@ -1,6 +1,6 @@
 //! Codes: one token each, what a scan of it resolves to, and its scan history.
 
-use super::{Backend, Db, DbError, DbResult};
+use super::{Backend, Db, DbError, DbResult, Scope};
 use crate::domain::{BatchMode, Generation, LinkStyle, Schedule, Status};
 
 /// A code with its batch's generation state and the history folded from its scans.
@@ -126,11 +126,20 @@ impl Db {
     }
 
     pub async fn code(&self, token: &str) -> DbResult<CodeRecord> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{RECORD} WHERE c.token = $1")))
-            .bind(token.to_owned())
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(DbError::NotFound)
+        self.code_in(&Scope::All, token).await
+    }
+
+    /// Code `token` if its batch is in `scope` (a retailer's: bound to one of their
+    /// stores).
+    pub async fn code_in(&self, scope: &Scope, token: &str) -> DbResult<CodeRecord> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{RECORD} WHERE c.token = $1 AND {}",
+            scope.sql("b.store_id")
+        )))
+        .bind(token.to_owned())
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(DbError::NotFound)
     }
 
     /// The codes of serials `after_serial + 1 ..= after_serial + limit`, packed (see

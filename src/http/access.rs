@@ -28,11 +28,17 @@ pub enum Access {
 }
 
 /// The reads open to retailers, each limited to their stores where it reads.
-const STORE_READS: [&str; 4] = [
+const STORE_READS: [&str; 10] = [
     "/api/v1/stores",
     "/api/v1/stores/{id}",
     "/api/v1/batches",
     "/api/v1/batches/{id}",
+    "/api/v1/batches/{id}/codes.csv",
+    "/api/v1/batches/{id}/export.zip",
+    "/api/v1/batches/{id}/sheet.pdf",
+    "/api/v1/codes/{token}",
+    "/api/v1/codes/{token}/qr.svg",
+    "/api/v1/codes/{token}/qr.png",
 ];
 
 pub fn access(method: &Method, route: &str) -> Access {
@@ -64,7 +70,7 @@ pub fn allowed(caller: &Caller, method: &Method, route: &str) -> Result<(), AppE
         (_, Access::Accounts) => "only admins manage users",
         (Role::Analyst, _) => "analysts read and change nothing: ask an admin to make this change",
         (Role::Retailer, _) => {
-            "retailer accounts see their own stores and their batches; \
+            "retailer accounts see their own stores, their batches and codes; \
              this operation is not open to them"
         }
     };

@@ -66,10 +66,21 @@ async fn every_route_answers_each_role_as_the_access_rules_say() {
     let mut checked = 0;
     for (method, path) in &operations {
         let own_keys = path.starts_with("/api/v1/keys");
+        // What a retailer may read, each limited to their stores.
         let store_read = *method == Method::GET
-            && ["/api/v1/stores", "/api/v1/batches"]
-                .iter()
-                .any(|open| path == open || path == &format!("{open}/999999"));
+            && [
+                "/api/v1/stores",
+                "/api/v1/stores/999999",
+                "/api/v1/batches",
+                "/api/v1/batches/999999",
+                "/api/v1/batches/999999/codes.csv",
+                "/api/v1/batches/999999/export.zip",
+                "/api/v1/batches/999999/sheet.pdf",
+                "/api/v1/codes/ZZZZZZZZZZ",
+                "/api/v1/codes/ZZZZZZZZZZ/qr.svg",
+                "/api/v1/codes/ZZZZZZZZZZ/qr.png",
+            ]
+            .contains(&path.as_str());
         let reads = *method == Method::GET;
         let body = (!reads).then(|| json!({}));
         let answer = async |key: Option<&str>| {
@@ -490,7 +501,7 @@ async fn the_command_line_makes_users_links_and_keys() {
 }
 
 #[tokio::test]
-async fn a_retailer_sees_its_own_stores_and_their_batches_and_no_one_else_s() {
+async fn a_retailer_sees_its_own_stores_batches_and_codes_and_no_one_else_s() {
     let app = TestApp::spawn().await;
     let mine = app
         .create("/api/v1/stores", json!({"name": "Mine", "code": "M-1"}))
@@ -552,6 +563,26 @@ async fn a_retailer_sees_its_own_stores_and_their_batches_and_no_one_else_s() {
     assert_eq!(ids(&stores).len(), 2);
     let (_, batches) = read(&analyst, "/api/v1/batches".into()).await;
     assert_eq!(ids(&batches).len(), 3);
+    // Their batch's codes and exports are theirs; the other store's are not found.
+    let shelf_codes = app.codes(&shelves[0]["id"]).await;
+    let other_codes = app.codes(&shelves[1]["id"]).await;
+    for (batch, token, status) in [
+        (&shelves[0], &shelf_codes[0].1, StatusCode::OK),
+        (&shelves[1], &other_codes[0].1, StatusCode::NOT_FOUND),
+    ] {
+        let id = &batch["id"];
+        for path in [
+            format!("/api/v1/batches/{id}/codes.csv"),
+            format!("/api/v1/batches/{id}/export.zip"),
+            format!("/api/v1/batches/{id}/sheet.pdf"),
+            format!("/api/v1/codes/{token}"),
+            format!("/api/v1/codes/{token}/qr.svg"),
+            format!("/api/v1/codes/{token}/qr.png"),
+        ] {
+            let answer = app.send_as(Some(&key), Method::GET, &path, None).await;
+            assert_eq!(answer.status(), status, "{path}");
+        }
+    }
     // A retailer still changes nothing.
     let refused = app
         .send_as(

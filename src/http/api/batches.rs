@@ -278,7 +278,23 @@ pub async fn set_status(
 #[utoipa::path(get, path = "/api/v1/batches/{id}/codes.csv", tag = "batches",
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
-pub async fn codes_csv(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response> {
+pub async fn codes_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    in_scope(&state, &caller, id).await?;
     let filename = format!("batch-{id}-codes.csv");
     start(state, id, Kind::Csv, "text/csv; charset=utf-8", &filename).await
+}
+
+/// Not found unless batch `id` is in the caller's scope: the exports of a batch are read
+/// only by those who may read the batch.
+pub(super) async fn in_scope(state: &AppState, caller: &Caller, id: i64) -> Result<()> {
+    state
+        .db
+        .batch_in(&caller.scope(), id)
+        .await
+        .map_err(missing("batch"))?;
+    Ok(())
 }

@@ -12,7 +12,7 @@ use super::batches::ensure_ready;
 use super::logos::batch_logo;
 use super::time::to_rfc3339;
 use super::{ErrorBody, StatusChange};
-use crate::db::{CodeRecord, StatusTarget};
+use crate::db::{CodeRecord, Scope, StatusTarget};
 use crate::domain::Token;
 use crate::http::AppState;
 use crate::http::auth::Caller;
@@ -71,12 +71,13 @@ fn parse_token(raw: &str) -> Result<Token> {
     responses((status = 200, body = CodeView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: Caller,
     Path(token): Path<String>,
 ) -> Result<Json<CodeView>> {
     let token = parse_token(&token)?;
     let code = state
         .db
-        .code(token.as_str())
+        .code_in(&caller.scope(), token.as_str())
         .await
         .map_err(missing("code"))?;
     Ok(Json(CodeView::new(code, &state)))
@@ -181,6 +182,7 @@ pub(super) fn refused(err: OptionsError) -> AppError {
 /// cannot be read are refused before the code is looked up.
 async fn symbol_for(
     state: &AppState,
+    scope: &Scope,
     raw: &str,
     query: &QrQuery,
 ) -> Result<(Matrix, RenderOptions, Layout)> {
@@ -188,7 +190,7 @@ async fn symbol_for(
     let token = parse_token(raw)?;
     let code = state
         .db
-        .code(token.as_str())
+        .code_in(scope, token.as_str())
         .await
         .map_err(missing("code"))?;
     ensure_ready(code.batch_id, code.generation)?;
@@ -205,10 +207,11 @@ async fn symbol_for(
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn qr_svg(
     State(state): State<AppState>,
+    caller: Caller,
     Path(token): Path<String>,
     Query(query): Query<QrQuery>,
 ) -> Result<Response> {
-    let (matrix, options, layout) = symbol_for(&state, &token, &query).await?;
+    let (matrix, options, layout) = symbol_for(&state, &caller.scope(), &token, &query).await?;
     let svg = qr::render_svg(&matrix, &options, &layout);
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
@@ -218,10 +221,11 @@ pub async fn qr_svg(
     responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn qr_png(
     State(state): State<AppState>,
+    caller: Caller,
     Path(token): Path<String>,
     Query(query): Query<QrQuery>,
 ) -> Result<Response> {
-    let (matrix, options, layout) = symbol_for(&state, &token, &query).await?;
+    let (matrix, options, layout) = symbol_for(&state, &caller.scope(), &token, &query).await?;
     layout.fit_png().map_err(refused)?;
     // Up to 8192 x 8192 pixels: off the scan threads, and only so many at once.
     let png = state

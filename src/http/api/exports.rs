@@ -12,12 +12,13 @@ use tokio::sync::mpsc;
 use utoipa::IntoParams;
 
 use super::ErrorBody;
-use super::batches::ensure_ready;
+use super::batches::{ensure_ready, in_scope};
 use super::codes::{QrQuery, refused};
 use super::logos::batch_logo;
 use crate::export::batch::{self as export, Kind, Refused, Sink, Source, Stopped};
 use crate::export::images::ImageFormat;
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Path, Query};
 
@@ -37,10 +38,12 @@ pub struct ExportQuery {
     responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn export_zip(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
     Query(export): Query<ExportQuery>,
     Query(render): Query<QrQuery>,
 ) -> Result<Response> {
+    in_scope(&state, &caller, id).await?;
     let format = match export.format.as_deref() {
         None => ImageFormat::Svg,
         Some(raw) => ImageFormat::parse(raw).ok_or_else(|| {

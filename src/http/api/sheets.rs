@@ -7,12 +7,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::ErrorBody;
+use super::batches::in_scope;
 use super::codes::{QrQuery, refused};
 use super::exports::start;
 use super::logos::batch_logo;
 use crate::export::batch::Kind;
 use crate::export::sheet::{Sheet, SheetText};
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::{Path, Query};
 
@@ -68,10 +70,12 @@ impl SheetQuery {
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn sheet_pdf(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
     Query(layout): Query<SheetQuery>,
     Query(render): Query<QrQuery>,
 ) -> Result<Response> {
+    in_scope(&state, &caller, id).await?;
     if render.gives_screen_size() {
         return Err(AppError::BadRequest(
             "size is for screens: give module_mm or size_mm for the sheet, or neither to fit \
