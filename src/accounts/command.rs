@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::{password, password_link};
 use crate::cli::UsersCommand;
 use crate::db::{Db, DbError, NewUser};
-use crate::domain::account::check_password;
+use crate::domain::account::{check_password, check_role_stores};
 use crate::domain::{Email, Role};
 
 pub async fn run(command: UsersCommand) -> anyhow::Result<()> {
@@ -24,15 +24,8 @@ pub async fn run(command: UsersCommand) -> anyhow::Result<()> {
             let db = Db::connect(&database.database_url).await?;
             let email = Email::parse(&email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
             let role = Role::parse(&role).map_err(|m| anyhow::anyhow!("--role {m}"))?;
-            match role {
-                Role::Retailer if store_ids.is_empty() => {
-                    anyhow::bail!("a retailer needs at least one store: add --store-id ID")
-                }
-                Role::Admin | Role::Analyst if !store_ids.is_empty() => {
-                    anyhow::bail!("only retailers have stores: leave out --store-id")
-                }
-                _ => {}
-            }
+            check_role_stores(role, store_ids.len())
+                .map_err(|m| anyhow::anyhow!("--store-id: {m}"))?;
             if let Some(id) = db.unknown_stores(&store_ids).await?.first() {
                 anyhow::bail!("no store has id {id}");
             }

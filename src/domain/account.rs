@@ -101,6 +101,18 @@ impl fmt::Display for Email {
     }
 }
 
+/// Whether a user of `role` may have `stores` of them: a retailer needs at least one,
+/// and no one else has any.
+pub fn check_role_stores(role: Role, stores: usize) -> Result<(), &'static str> {
+    match role {
+        Role::Retailer if stores == 0 => Err("a retailer needs at least one store"),
+        Role::Admin | Role::Analyst if stores > 0 => {
+            Err("only retailers have stores; admins and analysts have none")
+        }
+        _ => Ok(()),
+    }
+}
+
 pub const MIN_PASSWORD: usize = 10;
 /// Longer passwords only cost hashing time; no one types more.
 pub const MAX_PASSWORD: usize = 256;
@@ -147,6 +159,14 @@ mod tests {
         }
         assert!(Role::parse("Admin").is_err());
         assert!(Role::parse("owner").is_err());
+    }
+
+    #[test]
+    fn retailers_and_only_retailers_have_stores() {
+        assert!(check_role_stores(Role::Retailer, 1).is_ok());
+        assert!(check_role_stores(Role::Retailer, 0).is_err());
+        assert!(check_role_stores(Role::Analyst, 0).is_ok());
+        assert!(check_role_stores(Role::Admin, 2).is_err());
     }
 
     #[test]

@@ -73,10 +73,6 @@ async fn campaign_with_a_purchase(app: &TestApp) -> Value {
     campaign
 }
 
-async fn page(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String) {
-    app.page(path, cookie).await
-}
-
 #[tokio::test]
 async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_sign_in() {
     let app = TestApp::spawn().await;
@@ -91,13 +87,13 @@ async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_sign_in
         login,
         format!("/login?next=%2Freports%2Fcampaigns%2F{}", campaign["id"])
     );
-    let (status, form) = page(&app, &login, "").await;
+    let (status, form) = app.page(&login, "").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         form.contains(&format!(r#"name="next" value="{path}""#)),
         "{form}"
     );
-    let (status, _) = page(&app, &path, "sl_session=not-a-session-at-all").await;
+    let (status, _) = app.page(&path, "sl_session=not-a-session-at-all").await;
     assert_eq!(
         status,
         StatusCode::SEE_OTHER,
@@ -115,7 +111,7 @@ async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_sign_in
 
     app.user("brand@tea.example", "analyst", &[]).await;
     let cookie = app.sign_in("brand@tea.example", &path).await;
-    let (status, html) = page(&app, &path, &cookie).await;
+    let (status, html) = app.page(&path, &cookie).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(
         html.contains("Jasmine &#60;Tea&#62; &#38; Co")
@@ -162,12 +158,14 @@ async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_sign_in
     assert_eq!(bottles["cpa_behind"], true);
     assert_eq!(bottles["roas_behind"], Value::Null, "no ROAS target");
 
-    let (index_status, index) = page(&app, "/reports", &cookie).await;
+    let (index_status, index) = app.page("/reports", &cookie).await;
     assert_eq!(index_status, StatusCode::OK);
     assert!(index.contains(&format!(r#"href="/reports/campaigns/{}""#, campaign["id"])));
 
     // A filter that cannot be used says which and why, and keeps what was typed.
-    let (status, html) = page(&app, &format!("{path}?tz=%2B05:30&window=7d"), &cookie).await;
+    let (status, html) = app
+        .page(&format!("{path}?tz=%2B05:30&window=7d"), &cookie)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         html.contains("tz: ") && html.contains("whole hours"),
@@ -175,7 +173,7 @@ async fn the_report_page_shows_the_campaign_against_its_targets_behind_a_sign_in
     );
     assert!(html.contains(r#"name="tz" value="+05:30""#));
     assert!(html.contains(r#"name="window" value="7d""#));
-    let (status, _) = page(&app, "/reports/campaigns/999", &cookie).await;
+    let (status, _) = app.page("/reports/campaigns/999", &cookie).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -186,7 +184,9 @@ async fn the_page_s_csv_buttons_download_the_reports_with_its_filters() {
     let base = format!("/reports/campaigns/{}", campaign["id"]);
     app.user("brand@tea.example", "analyst", &[]).await;
     let cookie = app.sign_in("brand@tea.example", &base).await;
-    let (_, html) = page(&app, &format!("{base}?interval=week&tz=%2B08:00"), &cookie).await;
+    let (_, html) = app
+        .page(&format!("{base}?interval=week&tz=%2B08:00"), &cookie)
+        .await;
     let time_link = format!("{base}/time.csv?tz=%2B08%3A00&#38;interval=week");
     assert!(
         html.contains(&time_link),

@@ -10,7 +10,7 @@ use super::time::to_rfc3339;
 use super::{ErrorBody, Listing, PageQuery, RoleName};
 use crate::accounts::{self, password};
 use crate::db::{NewUser, User, UserChange};
-use crate::domain::account::check_password;
+use crate::domain::account::{check_password, check_role_stores};
 use crate::domain::{Email, Role};
 use crate::http::AppState;
 use crate::http::auth::Caller;
@@ -92,25 +92,13 @@ pub struct CreatedUser {
 
 /// A retailer has stores and no one else does; every store must exist.
 async fn check_stores(state: &AppState, role: Role, store_ids: &[i64]) -> Result<()> {
-    match role {
-        Role::Retailer if store_ids.is_empty() => Err(AppError::invalid(
+    check_role_stores(role, store_ids.len()).map_err(|m| AppError::invalid("store_ids", m))?;
+    match state.db.unknown_stores(store_ids).await?.first() {
+        Some(id) => Err(AppError::invalid(
             "store_ids",
-            "a retailer needs at least one store",
+            format!("no store has id {id}"),
         )),
-        Role::Admin | Role::Analyst if !store_ids.is_empty() => Err(AppError::invalid(
-            "store_ids",
-            "only retailers have stores; leave store_ids out for admins and analysts",
-        )),
-        _ => {
-            let unknown = state.db.unknown_stores(store_ids).await?;
-            match unknown.first() {
-                Some(id) => Err(AppError::invalid(
-                    "store_ids",
-                    format!("no store has id {id}"),
-                )),
-                None => Ok(()),
-            }
-        }
+        None => Ok(()),
     }
 }
 
