@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::{FromRow, Row};
 
-use super::{Db, DbError, DbResult, Flag, Page, credits, now_ms, values_list};
+use super::{Db, DbError, DbResult, Flag, Page, Scope, credits, now_ms, values_list};
 
 /// The most touches a conversion keeps: the latest ones before it. A visitor rarely has
 /// more; a busy store or a poster's shared code does, and the latest are the ones any
@@ -177,6 +177,18 @@ impl From<sqlx::Error> for RefundError {
     }
 }
 
+/// The condition on a conversion that `scope` reaches: for a retailer, a till purchase
+/// keyed by one of their stores' codes.
+fn at_stores(scope: &Scope) -> String {
+    match scope {
+        Scope::All => "1 = 1".to_owned(),
+        Scope::Stores(_) => format!(
+            "key_kind = 'store_code' AND key_value IN (SELECT code FROM stores WHERE {})",
+            scope.sql("id")
+        ),
+    }
+}
+
 const COLUMNS: &str = "id, source, order_id, amount_cents, currency, items, occurred_at, \
      received_at, key_kind, key_value, key_found, campaign_id, visitor_id, refunded_cents";
 const TOUCH_COLUMNS: &str = "scan_id, touched_at, code_id, batch_id, campaign_id, channel_id, \
@@ -184,8 +196,15 @@ const TOUCH_COLUMNS: &str = "scan_id, touched_at, code_id, batch_id, campaign_id
 
 impl Db {
     pub async fn conversion(&self, id: i64) -> DbResult<Conversion> {
+        self.conversion_in(&Scope::All, id).await
+    }
+
+    /// A conversion `scope` reaches: a retailer's are the till purchases keyed by the
+    /// code of one of their stores.
+    pub async fn conversion_in(&self, scope: &Scope, id: i64) -> DbResult<Conversion> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM conversions WHERE id = $1"
+            "SELECT {COLUMNS} FROM conversions WHERE id = $1 AND {}",
+            at_stores(scope)
         )))
         .bind(id)
         .fetch_optional(self.pool())
@@ -213,6 +232,7 @@ impl Db {
         page: Page,
         campaign_id: Option<i64>,
         attributed: Option<bool>,
+        scope: &Scope,
     ) -> DbResult<Vec<Conversion>> {
         let has_path = "EXISTS (SELECT 1 FROM conversion_touches t WHERE t.conversion_id = id)";
         let attributed = match attributed {
@@ -222,7 +242,8 @@ impl Db {
         };
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM conversions WHERE id > $1 \
-             AND ($2 IS NULL OR campaign_id = $2){attributed} ORDER BY id LIMIT $3"
+             AND ($2 IS NULL OR campaign_id = $2){attributed} AND {} ORDER BY id LIMIT $3",
+            at_stores(scope)
         )))
         .bind(page.after)
         .bind(campaign_id)

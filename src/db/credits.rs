@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::days::{DAY_MS, GRACE_MS, day_of};
 use super::reports::{CampaignCredit, Credit, Detail, Place, ReportRange};
-use super::{Db, DbResult, values_list, watermarks};
+use super::{Db, DbResult, ReportFilter, values_list, watermarks};
 use crate::domain::attribution::{Model, Rules};
 
 const JOB: &str = "credits";
@@ -40,13 +40,23 @@ impl Db {
         range: ReportRange,
         rules: Rules,
         detail: Detail,
+        filter: &ReportFilter,
     ) -> DbResult<CampaignCredit> {
+        // The tier's sums are per channel, batch, store and place, never of two at once:
+        // a filtered report credits from the paths.
+        if !filter.is_whole() {
+            return self
+                .credit_paths(campaign_id, range, rules, detail, filter)
+                .await;
+        }
         let own = self.campaign(campaign_id).await?.rules();
         let folded_to = watermarks::read(self.pool(), JOB).await?;
         let first_day = day_of(range.from + DAY_MS - 1);
         let end_day = day_of(range.to).min(folded_to);
         if first_day >= end_day || rules.window != own.window || rules.half_life != own.half_life {
-            return self.credit_paths(campaign_id, range, rules, detail).await;
+            return self
+                .credit_paths(campaign_id, range, rules, detail, filter)
+                .await;
         }
         // The tier's rows and the stale days in one statement: one snapshot of both.
         let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
@@ -84,7 +94,8 @@ impl Db {
         for (from, to) in live {
             if from < to {
                 let part = ReportRange { from, to };
-                credit.absorb(self.credit_paths(campaign_id, part, rules, detail).await?);
+                let paths = self.credit_paths(campaign_id, part, rules, detail, filter);
+                credit.absorb(paths.await?);
             }
         }
         credit.by_purchase.sort_by_key(|(at, _)| *at);
@@ -184,7 +195,7 @@ impl Db {
         let mut rows = Vec::new();
         for model in Model::ALL {
             let rules = Rules { model, ..own };
-            let credit = paths.credit(campaign_id, rules, Detail::Places);
+            let credit = paths.credit(campaign_id, rules, Detail::Places, &ReportFilter::default());
             rows.extend(credit_rows(rules, &credit));
         }
         for slice in rows.chunks(ROWS_PER_INSERT) {

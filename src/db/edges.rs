@@ -9,7 +9,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
 
 use super::days::{DAY_MS, day_of};
-use super::{Db, DbResult, ReportRange, watermarks};
+use super::{Db, DbResult, ReportFilter, ReportRange, watermarks};
 
 const MS_PER_HOUR: i64 = 3_600_000;
 /// The watermark retention raises before removing raw scans and events older than it.
@@ -181,22 +181,32 @@ impl EdgeEvent {
 
 impl Db {
     /// How `range` is read: raw rows are complete from the latest retention cutoff on
-    /// (before any sweep, from the start).
-    pub async fn span(&self, range: ReportRange) -> DbResult<Span> {
+    /// (before any sweep, from the start). The day tier is kept per campaign: a filtered
+    /// report reads every whole hour from the hourly rollups instead.
+    pub async fn span(&self, range: ReportRange, filter: &ReportFilter) -> DbResult<Span> {
         let raw_since = watermarks::read(self.pool(), RAW_KEPT_FROM).await?;
-        let days_folded_to = self.days_folded_to().await?;
+        let days_folded_to = match filter.is_whole() {
+            true => self.days_folded_to().await?,
+            false => 0,
+        };
         Ok(range.span(raw_since, days_folded_to, super::now_ms()))
     }
 
-    /// The campaign's raw scans at the span's edges.
-    pub async fn edge_scans(&self, campaign_id: i64, span: &Span) -> DbResult<Vec<EdgeScan>> {
+    /// The campaign's raw scans at the span's edges, inside the filter.
+    pub async fn edge_scans(
+        &self,
+        campaign_id: i64,
+        span: &Span,
+        filter: &ReportFilter,
+    ) -> DbResult<Vec<EdgeScan>> {
         let mut scans = Vec::new();
         for &(from, to) in &span.edges {
-            let rows: Vec<EdgeScan> = sqlx::query_as(
+            let rows: Vec<EdgeScan> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT scanned_at, batch_id, channel_id, store_id, country, region, city, \
                  device, is_bot, is_new_visitor, visitor_id FROM scans \
-                 WHERE campaign_id = $1 AND scanned_at >= $2 AND scanned_at < $3",
-            )
+                 WHERE campaign_id = $1 AND scanned_at >= $2 AND scanned_at < $3{}",
+                filter.sql()
+            )))
             .bind(campaign_id)
             .bind(from)
             .bind(to)
@@ -207,16 +217,22 @@ impl Db {
         Ok(scans)
     }
 
-    /// The campaign's raw events by people at the span's edges.
-    pub async fn edge_events(&self, campaign_id: i64, span: &Span) -> DbResult<Vec<EdgeEvent>> {
+    /// The campaign's raw events by people at the span's edges, inside the filter.
+    pub async fn edge_events(
+        &self,
+        campaign_id: i64,
+        span: &Span,
+        filter: &ReportFilter,
+    ) -> DbResult<Vec<EdgeEvent>> {
         let mut events = Vec::new();
         for &(from, to) in &span.edges {
-            let rows: Vec<EdgeEvent> = sqlx::query_as(
+            let rows: Vec<EdgeEvent> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT occurred_at, kind, COALESCE(channel_id, 0) AS channel_id, device, \
                  COALESCE(country, '') AS country FROM events \
                  WHERE campaign_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
-                 AND is_bot = 0",
-            )
+                 AND is_bot = 0{}",
+                filter.sql()
+            )))
             .bind(campaign_id)
             .bind(from)
             .bind(to)

@@ -17,6 +17,7 @@ mod keys;
 mod logos;
 mod photos;
 mod products;
+mod report_filter;
 mod reports;
 mod retention;
 mod rollups;
@@ -49,6 +50,7 @@ pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use logos::{LogoInfo, LogoOwner};
 pub use photos::{NewPhoto, Photo, PhotoStatus};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
+pub use report_filter::ReportFilter;
 pub use reports::{
     CampaignCredit, ChannelReport, ChannelReportRow, Credit, Detail, GroupReportRow, HourCounts,
     Place, ReportRange, SliceCounts,

@@ -6,8 +6,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::days::EVENT_COLUMNS;
-use super::edges::{EdgeScan, IN_DAYS, IN_HOURS};
-use super::{Db, DbResult};
+use super::edges::{EdgeScan, IN_DAYS, IN_HOURS, Span};
+use super::{Db, DbResult, ReportFilter};
 use crate::domain::VisitorSketch;
 use crate::domain::attribution::{Rules, split_cents};
 
@@ -26,7 +26,8 @@ pub struct ChannelReportRow {
     pub channel_slug: String,
     pub kind: String,
     pub scans: i64,
-    pub unique_visitors: i64,
+    /// Distinct visitors; not known below a channel (`ReportFilter::below_channel`).
+    pub unique_visitors: Option<i64>,
     pub new_visitors: i64,
     pub bot_scans: i64,
     pub spend_cents: i64,
@@ -116,7 +117,7 @@ pub struct HourCounts {
 #[derive(Debug, Default)]
 pub struct ChannelReport {
     pub rows: Vec<ChannelReportRow>,
-    pub unique_visitors: i64,
+    pub unique_visitors: Option<i64>,
 }
 
 /// One qualifying touch of a conversion's path, as a report reads it.
@@ -181,8 +182,15 @@ pub(super) struct Paths {
 
 impl Paths {
     /// A conversion's credit is shared among all its qualifying touches, in any campaign;
-    /// `campaign_id` gets the shares of its own.
-    pub(super) fn credit(&self, campaign_id: i64, rules: Rules, detail: Detail) -> CampaignCredit {
+    /// `campaign_id` gets the shares of its own inside the filter. Unattributed
+    /// conversions are the campaign's: a filtered credit has none.
+    pub(super) fn credit(
+        &self,
+        campaign_id: i64,
+        rules: Rules,
+        detail: Detail,
+        filter: &ReportFilter,
+    ) -> CampaignCredit {
         let mut credit = CampaignCredit::default();
         for path in self
             .touches
@@ -191,10 +199,16 @@ impl Paths {
             let id = path[0].conversion_id;
             let path = self.whole_paths.get(&id).map_or(path, Vec::as_slice);
             let refunded = self.refunded.get(&id).copied().unwrap_or(0);
-            credit_one(&mut credit, campaign_id, rules, path, refunded, detail);
+            let own = |t: &CampaignTouch| {
+                t.campaign_id == campaign_id
+                    && filter.admits(t.channel_id, t.batch_id, t.store_id, t.country.as_deref())
+            };
+            credit_one(&mut credit, own, rules, path, refunded, detail);
         }
-        credit.unattributed = self.unattributed;
-        credit.unattributed_revenue_cents = self.unattributed_revenue_cents;
+        if filter.is_whole() {
+            credit.unattributed = self.unattributed;
+            credit.unattributed_revenue_cents = self.unattributed_revenue_cents;
+        }
         credit
     }
 }
@@ -214,16 +228,18 @@ impl Db {
         &self,
         campaign_id: i64,
         range: ReportRange,
+        filter: &ReportFilter,
     ) -> DbResult<BTreeMap<i64, HourCounts>> {
-        let span = self.span(range).await?;
+        let span = self.span(range, filter).await?;
+        let f = filter.sql();
         let rows: Vec<(i64, i64, i64, i64, i64, i64, i64)> = span
             .bind(
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT hour, {SLICE_SUMS}, CAST(SUM(new_visitors) AS BIGINT) FROM ( \
                          SELECT hour, scans, bot_scans, 0 AS views, 0 AS clicks, 0 AS photos, \
-                         new_visitors FROM scan_rollups WHERE campaign_id = $1 AND {IN_HOURS} \
+                         new_visitors FROM scan_rollups WHERE campaign_id = $1 AND {IN_HOURS}{f} \
                          UNION ALL SELECT hour, 0, 0, {EVENT_COLUMNS}, 0 FROM event_rollups \
-                         WHERE campaign_id = $1 AND {IN_HOURS} \
+                         WHERE campaign_id = $1 AND {IN_HOURS}{f} \
                          UNION ALL SELECT hour, scans, bot_scans, views, clicks, photos, \
                          new_visitors FROM hour_totals \
                          WHERE campaign_id = $1 AND hour >= $6 AND hour < $7) AS t \
@@ -246,32 +262,38 @@ impl Db {
                 )
             })
             .collect();
-        for scan in self.edge_scans(campaign_id, &span).await? {
+        for scan in self.edge_scans(campaign_id, &span, filter).await? {
             let hour = hours.entry(scan.hour()).or_default();
             hour.counts.add_scan(&scan);
             hour.new_visitors += i64::from(scan.is_new());
         }
-        for event in self.edge_events(campaign_id, &span).await? {
+        for event in self.edge_events(campaign_id, &span, filter).await? {
             let hour = hours.entry(event.hour()).or_default();
             hour.counts.add_events(&event.kind, 1);
         }
         Ok(hours)
     }
 
-    /// Credits the conversions made in `range` that the campaign's scans led to (or whose
-    /// key names it) with `rules`, from the stored touch paths alone (the credit tier reads
-    /// folded days instead, `credits`).
+    /// Credits the conversions made in `range` that the campaign's scans inside the
+    /// filter led to (or, unfiltered, whose key names it) with `rules`, from the stored
+    /// touch paths alone (the credit tier reads folded days instead, `credits`).
     pub(super) async fn credit_paths(
         &self,
         campaign_id: i64,
         range: ReportRange,
         rules: Rules,
         detail: Detail,
+        filter: &ReportFilter,
     ) -> DbResult<CampaignCredit> {
+        // A country is read with the places.
+        let read = match filter.country {
+            Some(_) => Detail::Places,
+            None => detail,
+        };
         let paths = self
-            .read_paths(campaign_id, range, rules.window.ms(), detail)
+            .read_paths(campaign_id, range, rules.window.ms(), read)
             .await?;
-        Ok(paths.credit(campaign_id, rules, detail))
+        Ok(paths.credit(campaign_id, rules, detail, filter))
     }
 
     /// The stored touch paths of the conversions made in `range` that reach the campaign
@@ -360,16 +382,18 @@ impl Db {
         &self,
         campaign_id: i64,
         range: ReportRange,
+        filter: &ReportFilter,
     ) -> DbResult<BTreeMap<String, SliceCounts>> {
-        let span = self.span(range).await?;
+        let span = self.span(range, filter).await?;
+        let f = filter.sql();
         let rows: Vec<(String, i64, i64, i64, i64, i64)> = span
             .bind(
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT device, {SLICE_SUMS} FROM ( \
                          SELECT device, scans, bot_scans, 0 AS views, 0 AS clicks, 0 AS photos \
-                         FROM scan_rollups WHERE campaign_id = $1 AND {IN_HOURS} \
+                         FROM scan_rollups WHERE campaign_id = $1 AND {IN_HOURS}{f} \
                          UNION ALL SELECT device, 0, 0, {EVENT_COLUMNS} FROM event_rollups \
-                         WHERE campaign_id = $1 AND {IN_HOURS} \
+                         WHERE campaign_id = $1 AND {IN_HOURS}{f} \
                          UNION ALL SELECT device, scans, bot_scans, views, clicks, photos \
                          FROM day_devices WHERE campaign_id = $1 AND {IN_DAYS}) AS t \
                      GROUP BY device"
@@ -387,11 +411,11 @@ impl Db {
                 )
             })
             .collect();
-        for scan in self.edge_scans(campaign_id, &span).await? {
+        for scan in self.edge_scans(campaign_id, &span, filter).await? {
             let slice = slices.entry(scan.device.clone()).or_default();
             slice.add_scan(&scan);
         }
-        for event in self.edge_events(campaign_id, &span).await? {
+        for event in self.edge_events(campaign_id, &span, filter).await? {
             slices
                 .entry(event.device)
                 .or_default()
@@ -401,14 +425,19 @@ impl Db {
     }
 
     /// Scans per place in the range (to `depth`: 1 country, 2 region, 3 city), from the
-    /// place rollups, and events per country.
+    /// place rollups, and events per country. The place rollups are kept per campaign: a
+    /// report narrowed to a channel, batch or store reads countries alone from the scan
+    /// rollups (`depth` 1; the API refuses deeper).
     pub async fn place_counts(
         &self,
         campaign_id: i64,
         range: ReportRange,
         depth: usize,
+        filter: &ReportFilter,
     ) -> DbResult<BTreeMap<Place, SliceCounts>> {
-        let span = self.span(range).await?;
+        let span = self.span(range, filter).await?;
+        let f = filter.sql();
+        let depth = if filter.narrows_codes() { 1 } else { depth };
         // A typed empty text: PostgreSQL cannot say what type a bare '' column has.
         let region = if depth >= 2 {
             "region"
@@ -425,20 +454,31 @@ impl Db {
             (
                 format!(
                     "UNION ALL SELECT country, '', '', 0, 0, {EVENT_COLUMNS} FROM event_rollups \
-                     WHERE campaign_id = $1 AND {IN_HOURS}"
+                     WHERE campaign_id = $1 AND {IN_HOURS}{f}"
                 ),
                 "",
             )
         } else {
             (String::new(), "HAVING SUM(scans) + SUM(bot_scans) > 0")
         };
+        let scans = if filter.narrows_codes() {
+            format!(
+                "SELECT country, '' AS region, '' AS city, scans, bot_scans, 0 AS views, \
+                 0 AS clicks, 0 AS photos FROM scan_rollups \
+                 WHERE campaign_id = $1 AND {IN_HOURS}{f}"
+            )
+        } else {
+            format!(
+                "SELECT country, region, city, scans, bot_scans, 0 AS views, \
+                 0 AS clicks, 0 AS photos FROM place_rollups \
+                 WHERE campaign_id = $1 AND {IN_HOURS}{f}"
+            )
+        };
         let rows: Vec<PlaceSums> = span
             .bind(
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT country, {region}, {city}, {SLICE_SUMS} FROM ( \
-                         SELECT country, region, city, scans, bot_scans, 0 AS views, \
-                         0 AS clicks, 0 AS photos FROM place_rollups \
-                         WHERE campaign_id = $1 AND {IN_HOURS} {events} \
+                         {scans} {events} \
                          UNION ALL SELECT country, region, city, scans, bot_scans, views, \
                          clicks, photos FROM day_places WHERE campaign_id = $1 AND {IN_DAYS}) AS t \
                      GROUP BY country, {region}, {city} {having}"
@@ -466,7 +506,7 @@ impl Db {
             )
             .collect();
         let known = |v: &Option<String>| v.clone().unwrap_or_default();
-        for scan in self.edge_scans(campaign_id, &span).await? {
+        for scan in self.edge_scans(campaign_id, &span, filter).await? {
             let place = Place {
                 country: known(&scan.country),
                 region: if depth >= 2 {
@@ -483,7 +523,7 @@ impl Db {
             slices.entry(place).or_default().add_scan(&scan);
         }
         if depth == 1 {
-            for event in self.edge_events(campaign_id, &span).await? {
+            for event in self.edge_events(campaign_id, &span, filter).await? {
                 let place = Place {
                     country: event.country,
                     ..Place::default()
@@ -494,66 +534,81 @@ impl Db {
         Ok(slices)
     }
 
-    /// One row per batch of the campaign.
+    /// One row per batch of the campaign inside the filter.
     pub async fn batch_report(
         &self,
         campaign_id: i64,
         range: ReportRange,
+        filter: &ReportFilter,
     ) -> DbResult<Vec<GroupReportRow>> {
-        let mut rows: Vec<GroupReportRow> = sqlx::query_as(
+        let spend = spend_of("cost_cents", filter);
+        let mut rows: Vec<GroupReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id, name, channel_id, NULL AS code, store_id, NULL AS city, \
              CAST(0 AS BIGINT) AS scans, CAST(0 AS BIGINT) AS bot_scans, \
-             CAST(0 AS BIGINT) AS new_visitors, cost_cents AS spend_cents \
-             FROM batches WHERE campaign_id = $1 ORDER BY id",
-        )
+             CAST(0 AS BIGINT) AS new_visitors, {spend} AS spend_cents \
+             FROM batches WHERE campaign_id = $1{} ORDER BY id",
+            filter.codes_sql("id")
+        )))
         .bind(campaign_id)
         .fetch_all(self.pool())
         .await?;
-        self.add_group_counts(&mut rows, campaign_id, range, "batch_id", |scan| {
+        self.add_group_counts(&mut rows, campaign_id, range, filter, "batch_id", |scan| {
             Some(scan.batch_id)
         })
         .await?;
         Ok(rows)
     }
 
-    /// One row per store that has a batch in the campaign.
+    /// One row per store that has a batch of the campaign inside the filter.
     pub async fn store_report(
         &self,
         campaign_id: i64,
         range: ReportRange,
+        filter: &ReportFilter,
     ) -> DbResult<Vec<GroupReportRow>> {
-        let mut rows: Vec<GroupReportRow> = sqlx::query_as(
+        let batches = filter.codes_sql("b.id");
+        let spend = spend_of(
+            &format!(
+                "(SELECT SUM(b.cost_cents) FROM batches b WHERE b.campaign_id = $1 \
+                 AND b.store_id = s.id{})",
+                batches
+            ),
+            filter,
+        );
+        let mut rows: Vec<GroupReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT s.id, s.name, NULL AS channel_id, s.code, s.id AS store_id, s.city, \
              CAST(0 AS BIGINT) AS scans, CAST(0 AS BIGINT) AS bot_scans, \
-             CAST(0 AS BIGINT) AS new_visitors, \
-             CAST((SELECT SUM(b.cost_cents) FROM batches b WHERE b.campaign_id = $1 \
-                 AND b.store_id = s.id) AS BIGINT) AS spend_cents \
-             FROM stores s WHERE s.id IN (SELECT store_id FROM batches WHERE campaign_id = $1) \
+             CAST(0 AS BIGINT) AS new_visitors, {spend} AS spend_cents \
+             FROM stores s WHERE s.id IN (SELECT store_id FROM batches \
+                 WHERE campaign_id = $1{}) \
              ORDER BY s.id",
-        )
+            filter.codes_sql("id")
+        )))
         .bind(campaign_id)
         .fetch_all(self.pool())
         .await?;
-        self.add_group_counts(&mut rows, campaign_id, range, "store_id", |scan| {
+        self.add_group_counts(&mut rows, campaign_id, range, filter, "store_id", |scan| {
             scan.store_id
         })
         .await?;
         Ok(rows)
     }
 
-    /// Adds the range's scans to batch or store rows: one pass over the campaign's
-    /// rollups grouped by `column` (`batch_id` or `store_id`), then the raw edges.
+    /// Adds the range's scans inside the filter to batch or store rows: one pass over the
+    /// campaign's rollups grouped by `column` (`batch_id` or `store_id`), then the raw
+    /// edges.
     async fn add_group_counts(
         &self,
         rows: &mut [GroupReportRow],
         campaign_id: i64,
         range: ReportRange,
+        filter: &ReportFilter,
         column: &'static str,
         group: impl Fn(&EdgeScan) -> Option<i64>,
     ) -> DbResult<()> {
-        let span = self.span(range).await?;
+        let span = self.span(range, filter).await?;
         let counts: Vec<(Option<i64>, i64, i64, i64)> = span
-            .bind(sqlx::query_as(scans_by(column)).bind(campaign_id))
+            .bind(sqlx::query_as(scans_by(column, filter)).bind(campaign_id))
             .fetch_all(self.pool())
             .await?;
         let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
@@ -564,7 +619,7 @@ impl Db {
                 rows[i].new_visitors += new;
             }
         }
-        for scan in self.edge_scans(campaign_id, &span).await? {
+        for scan in self.edge_scans(campaign_id, &span, filter).await? {
             let Some(&i) = group(&scan).as_ref().and_then(|id| index.get(id)) else {
                 continue;
             };
@@ -579,24 +634,46 @@ impl Db {
         Ok(())
     }
 
-    /// One row per channel that has a batch or a spend entry in the campaign. Spend is
-    /// the batches' print costs (whenever printed) and the share of each spend entry's
-    /// period inside the range.
+    /// One row per channel that has a batch or a spend entry in the campaign, inside the
+    /// filter. Spend is the batches' print costs (whenever printed) and the share of each
+    /// spend entry's period inside the range (spend entries belong to no batch or store).
+    /// Distinct visitors come from the channels' sketches, so they are not known below a
+    /// channel.
     pub async fn channel_report(
         &self,
         campaign_id: i64,
         range: ReportRange,
+        filter: &ReportFilter,
     ) -> DbResult<ChannelReport> {
-        let channels: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
-            "SELECT ch.id, ch.name, ch.slug, ch.kind, CAST(COALESCE((SELECT SUM(b.cost_cents) \
-             FROM batches b WHERE b.campaign_id = $1 AND b.channel_id = ch.id), 0) AS BIGINT) \
-             FROM channels ch WHERE ch.id IN (SELECT channel_id FROM batches \
-             WHERE campaign_id = $1 UNION SELECT channel_id FROM spend WHERE campaign_id = $1)",
-        )
-        .bind(campaign_id)
-        .fetch_all(self.pool())
-        .await?;
-        let spend = self.spend_in_range(campaign_id, range).await?;
+        let print = spend_of(
+            &format!(
+                "(SELECT SUM(b.cost_cents) FROM batches b WHERE b.campaign_id = $1 \
+                 AND b.channel_id = ch.id{})",
+                filter.codes_sql("b.id")
+            ),
+            filter,
+        );
+        let spend_channels = match filter.takes_spend_entries() {
+            true => format!(
+                " UNION SELECT channel_id FROM spend WHERE campaign_id = $1{}",
+                filter.codes_sql("id")
+            ),
+            false => String::new(),
+        };
+        let channels: Vec<(i64, String, String, String, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT ch.id, ch.name, ch.slug, ch.kind, {print} FROM channels ch \
+                 WHERE ch.id IN (SELECT channel_id FROM batches WHERE campaign_id = $1{}\
+                 {spend_channels})",
+                filter.codes_sql("id")
+            )))
+            .bind(campaign_id)
+            .fetch_all(self.pool())
+            .await?;
+        let spend = match filter.takes_spend_entries() {
+            true => self.spend_in_range(campaign_id, range).await?,
+            false => Default::default(),
+        };
         let mut rows: BTreeMap<i64, ChannelReportRow> = channels
             .into_iter()
             .map(|(id, name, slug, kind, print)| {
@@ -612,9 +689,9 @@ impl Db {
             })
             .collect();
 
-        let span = self.span(range).await?;
+        let span = self.span(range, filter).await?;
         let counts: Vec<(i64, i64, i64, i64)> = span
-            .bind(sqlx::query_as(scans_by("channel_id")).bind(campaign_id))
+            .bind(sqlx::query_as(scans_by("channel_id", filter)).bind(campaign_id))
             .fetch_all(self.pool())
             .await?;
         for (channel_id, scans, bots, new) in counts {
@@ -624,9 +701,62 @@ impl Db {
                 row.new_visitors = new;
             }
         }
+        let sketched = !filter.below_channel();
+        let mut visitors = match sketched {
+            true => {
+                self.channel_sketches(campaign_id, rows.keys(), &span)
+                    .await?
+            }
+            false => BTreeMap::new(),
+        };
+        for scan in self.edge_scans(campaign_id, &span, filter).await? {
+            let Some(row) = rows.get_mut(&scan.channel_id) else {
+                continue;
+            };
+            if scan.is_bot() {
+                row.bot_scans += 1;
+                continue;
+            }
+            row.scans += 1;
+            row.new_visitors += i64::from(scan.is_new());
+            if let (true, Some(visitor)) = (sketched, &scan.visitor_id) {
+                visitors.entry(scan.channel_id).or_default().insert(visitor);
+            }
+        }
+        if !sketched {
+            return Ok(ChannelReport {
+                rows: rows.into_values().collect(),
+                unique_visitors: None,
+            });
+        }
+        // Merged from the channels' sketches: one merge per channel, not per hour.
+        let mut campaign = VisitorSketch::default();
+        for sketch in visitors.values() {
+            campaign.merge(sketch);
+        }
+        for (channel_id, sketch) in visitors {
+            if let Some(row) = rows.get_mut(&channel_id) {
+                row.unique_visitors = Some(sketch.estimate());
+            }
+        }
+        for row in rows.values_mut() {
+            row.unique_visitors.get_or_insert(0);
+        }
+        Ok(ChannelReport {
+            rows: rows.into_values().collect(),
+            unique_visitors: Some(campaign.estimate()),
+        })
+    }
 
+    /// The channels' visitor sketches over the span's hours and days, merged per channel.
+    async fn channel_sketches(
+        &self,
+        campaign_id: i64,
+        channel_ids: impl Iterator<Item = &i64>,
+        span: &Span,
+    ) -> DbResult<BTreeMap<i64, VisitorSketch>> {
         // The hourly sketches are keyed by channel before hour: read per channel.
-        let channel_ids = match rows.keys().map(i64::to_string).collect::<Vec<_>>() {
+        let channel_ids = match channel_ids.map(i64::to_string).collect::<Vec<_>>() {
             ids if ids.is_empty() => "NULL".to_owned(),
             ids => ids.join(","),
         };
@@ -649,42 +779,15 @@ impl Db {
                 Err(err) => tracing::error!(%err, channel_id, "skipping a damaged visitor sketch"),
             }
         }
-        for scan in self.edge_scans(campaign_id, &span).await? {
-            let Some(row) = rows.get_mut(&scan.channel_id) else {
-                continue;
-            };
-            if scan.is_bot() {
-                row.bot_scans += 1;
-                continue;
-            }
-            row.scans += 1;
-            row.new_visitors += i64::from(scan.is_new());
-            if let Some(visitor) = &scan.visitor_id {
-                visitors.entry(scan.channel_id).or_default().insert(visitor);
-            }
-        }
-        // Merged from the channels' sketches: one merge per channel, not per hour.
-        let mut campaign = VisitorSketch::default();
-        for sketch in visitors.values() {
-            campaign.merge(sketch);
-        }
-        for (channel_id, sketch) in visitors {
-            if let Some(row) = rows.get_mut(&channel_id) {
-                row.unique_visitors = sketch.estimate();
-            }
-        }
-        Ok(ChannelReport {
-            rows: rows.into_values().collect(),
-            unique_visitors: campaign.estimate(),
-        })
+        Ok(visitors)
     }
 }
 
 /// Adds one conversion's qualifying touches (all of them, in time order) to the
-/// campaign's credit.
+/// campaign's credit: the shares of the touches that are `own`.
 fn credit_one(
     credit: &mut CampaignCredit,
-    campaign_id: i64,
+    own: impl Fn(&CampaignTouch) -> bool,
     rules: Rules,
     path: &[CampaignTouch],
     refunded: i64,
@@ -702,7 +805,7 @@ fn credit_one(
     let refunds = split_cents(refunded, &shares);
     let mut this_purchase = Credit::default();
     for (i, touch) in path.iter().enumerate() {
-        if touch.campaign_id != campaign_id {
+        if !own(touch) {
             continue;
         }
         let (share, revenue, refunded) = (shares[i], revenue[i], refunds[i]);
@@ -755,14 +858,25 @@ type PlaceSums = (String, String, String, i64, i64, i64, i64, i64);
 const SLICE_SUMS: &str = "CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
      CAST(SUM(views) AS BIGINT), CAST(SUM(clicks) AS BIGINT), CAST(SUM(photos) AS BIGINT)";
 
+/// A report's spend column: `expr` (print costs), or none where the filter cannot say
+/// what was spent (a country).
+fn spend_of(expr: &str, filter: &ReportFilter) -> String {
+    match filter.knows_spend() {
+        true => format!("CAST(COALESCE({expr}, 0) AS BIGINT)"),
+        false => "CAST(0 AS BIGINT)".to_owned(),
+    }
+}
+
 /// Scans, bot scans and new visitors per `column` (of both `scan_rollups` and
-/// `day_batches`) over a span's hours and days.
-fn scans_by(column: &str) -> sqlx::AssertSqlSafe<String> {
+/// `day_batches`) over a span's hours and days, inside the filter (which a span's days
+/// are never read under).
+fn scans_by(column: &str, filter: &ReportFilter) -> sqlx::AssertSqlSafe<String> {
+    let f = filter.sql();
     sqlx::AssertSqlSafe(format!(
         "SELECT {column}, CAST(SUM(scans) AS BIGINT), CAST(SUM(bot_scans) AS BIGINT), \
          CAST(SUM(new_visitors) AS BIGINT) FROM ( \
              SELECT {column}, scans, bot_scans, new_visitors FROM scan_rollups \
-             WHERE campaign_id = $1 AND {IN_HOURS} \
+             WHERE campaign_id = $1 AND {IN_HOURS}{f} \
              UNION ALL SELECT {column}, scans, bot_scans, new_visitors FROM day_batches \
              WHERE campaign_id = $1 AND {IN_DAYS}) AS t \
          GROUP BY {column}"

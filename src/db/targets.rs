@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::edges::{IN_DAYS, IN_HOURS};
-use super::{Db, DbResult, ReportRange, now_ms};
+use super::{Db, DbResult, ReportFilter, ReportRange, now_ms};
 
 /// Human events of one kind (`view`, `click`) per channel; channel 0 holds visits that came
 /// without a code.
@@ -70,8 +70,10 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
         kind: &str,
+        filter: &ReportFilter,
     ) -> DbResult<EventCounts> {
-        let span = self.span(range).await?;
+        let span = self.span(range, filter).await?;
+        let f = filter.sql();
         let day_column = match kind {
             "view" => "views",
             "click" => "clicks",
@@ -83,7 +85,7 @@ impl Db {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT channel_id, CAST(SUM(events) AS BIGINT) FROM ( \
                          SELECT channel_id, events FROM event_rollups \
-                         WHERE campaign_id = $1 AND {IN_HOURS} AND kind = $8 \
+                         WHERE campaign_id = $1 AND {IN_HOURS} AND kind = $8{f} \
                          UNION ALL SELECT channel_id, {day_column} FROM day_batches \
                          WHERE campaign_id = $1 AND {IN_DAYS}) AS t \
                      GROUP BY channel_id"
@@ -93,7 +95,7 @@ impl Db {
             .bind(kind.to_owned())
             .fetch_all(self.pool())
             .await?;
-        let edges = self.edge_events(campaign_id, &span).await?;
+        let edges = self.edge_events(campaign_id, &span, filter).await?;
         let edges = edges
             .into_iter()
             .filter(|e| e.kind == kind)
@@ -107,16 +109,18 @@ impl Db {
     }
 
     /// Buyers who made at least two of the conversions in the range whose touch paths
-    /// reach the campaign (inside `window_ms` before each purchase). A buyer is the
-    /// visitor, or the code for a purchase keyed by its token without a visitor; a till
-    /// purchase keyed by its store names no one and is left out.
+    /// reach the campaign through a touch inside the filter (inside `window_ms` before
+    /// each purchase). A buyer is the visitor, or the code for a purchase keyed by its
+    /// token without a visitor; a till purchase keyed by its store names no one and is
+    /// left out.
     pub async fn repeat_purchasers(
         &self,
         campaign_id: i64,
         range: ReportRange,
         window_ms: i64,
+        filter: &ReportFilter,
     ) -> DbResult<RepeatPurchasers> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
+        let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             // One pass sorted by buyer, not a join of the paths with their own aggregate: a
             // planner that misjudges the rows (PostgreSQL's right after a large import)
             // would run that join as a nested loop, recounting per row.
@@ -125,9 +129,10 @@ impl Db {
                  MAX(conversion_id) OVER (PARTITION BY buyer) AS last_conversion \
                  FROM conversion_touches WHERE campaign_id = $1 AND converted_at >= $2 \
                  AND converted_at < $3 AND touched_at >= converted_at - $4 \
-                 AND touched_at <= converted_at AND buyer IS NOT NULL) reached \
+                 AND touched_at <= converted_at AND buyer IS NOT NULL{}) reached \
              WHERE first_conversion < last_conversion",
-        )
+            filter.sql()
+        )))
         .bind(campaign_id)
         .bind(range.from)
         .bind(range.to)

@@ -33,7 +33,7 @@ pub use event::{Action, EventKind};
 pub use gtin::Gtin;
 pub use language::Language;
 pub use link_type::LinkType;
-pub use place::Point;
+pub use place::{CountryCode, Point};
 pub use schedule::{Phase, Schedule};
 pub use slug::Slug;
 pub use status::Status;

@@ -42,9 +42,39 @@ impl Point {
     }
 }
 
+/// A country as the location database names it: an ISO 3166-1 alpha-2 code, upper case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    /// `cn` or `CN`; anything but two ASCII letters is refused.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let code = raw.trim();
+        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            Ok(Self(code.to_ascii_uppercase()))
+        } else {
+            Err(format!(
+                "{raw:?} is not a country code: use the two letters of ISO 3166-1, such as CN"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_country_is_two_letters() {
+        assert_eq!(CountryCode::parse(" cn").unwrap().as_str(), "CN");
+        for bad in ["", "C", "CHN", "C1", "'X", "中国"] {
+            assert!(CountryCode::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn distances_match_known_ones() {

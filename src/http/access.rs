@@ -19,6 +19,9 @@ pub enum Access {
     /// Reading what a retailer may see too, limited in the data layer to their stores
     /// (`Caller::scope`): admins and analysts see all of it.
     StoreRead,
+    /// Recording purchases: admins, and retailers at their own stores (the handler checks
+    /// the store).
+    StoreRecord,
     /// Changing anything: admins.
     Change,
     /// Users and their roles and stores, read or changed: admins.
@@ -27,8 +30,11 @@ pub enum Access {
     OwnKeys,
 }
 
+/// Purchases a retailer may record, at their stores.
+const STORE_RECORDS: [&str; 2] = ["/api/v1/conversions", "/api/v1/conversions/import"];
+
 /// The reads open to retailers, each limited to their stores where it reads.
-const STORE_READS: [&str; 10] = [
+const STORE_READS: [&str; 20] = [
     "/api/v1/stores",
     "/api/v1/stores/{id}",
     "/api/v1/batches",
@@ -39,6 +45,16 @@ const STORE_READS: [&str; 10] = [
     "/api/v1/codes/{token}",
     "/api/v1/codes/{token}/qr.svg",
     "/api/v1/codes/{token}/qr.png",
+    "/api/v1/conversions",
+    "/api/v1/conversions/{id}",
+    "/api/v1/reports/channels",
+    "/api/v1/reports/batches",
+    "/api/v1/reports/stores",
+    "/api/v1/reports/devices",
+    "/api/v1/reports/regions",
+    "/api/v1/reports/time",
+    "/api/v1/reports/daily",
+    "/api/v1/reports/funnel",
 ];
 
 pub fn access(method: &Method, route: &str) -> Access {
@@ -53,6 +69,8 @@ pub fn access(method: &Method, route: &str) -> Access {
         Access::Accounts
     } else if method == Method::GET && STORE_READS.contains(&route) {
         Access::StoreRead
+    } else if method == Method::POST && STORE_RECORDS.contains(&route) {
+        Access::StoreRecord
     } else if method == Method::GET || method == Method::HEAD {
         Access::Read
     } else {
@@ -66,12 +84,14 @@ pub fn allowed(caller: &Caller, method: &Method, route: &str) -> Result<(), AppE
     let refusal = match (caller.role, access) {
         (Role::Admin, _)
         | (_, Access::OwnKeys | Access::StoreRead)
-        | (Role::Analyst, Access::Read) => return Ok(()),
+        | (Role::Analyst, Access::Read)
+        | (Role::Retailer, Access::StoreRecord) => return Ok(()),
         (_, Access::Accounts) => "only admins manage users",
         (Role::Analyst, _) => "analysts read and change nothing: ask an admin to make this change",
         (Role::Retailer, _) => {
-            "retailer accounts see their own stores, their batches and codes; \
-             this operation is not open to them"
+            "retailer accounts see their own stores, their batches and codes, their \
+             purchases and reports within their stores, and record purchases there; this \
+             operation is not open to them"
         }
     };
     Err(AppError::Forbidden(refusal.into()))
@@ -93,6 +113,14 @@ mod tests {
             Access::Change
         );
         assert_eq!(access(&Method::POST, "/api/v1/campaigns"), Access::Change);
+        assert_eq!(
+            access(&Method::POST, "/api/v1/conversions"),
+            Access::StoreRecord
+        );
+        assert_eq!(
+            access(&Method::POST, "/api/v1/conversions/{id}/refunds"),
+            Access::Change
+        );
         assert_eq!(
             access(&Method::PATCH, "/api/v1/codes/{token}"),
             Access::Change

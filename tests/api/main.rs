@@ -28,6 +28,7 @@ mod pages;
 mod photos;
 mod qr;
 mod redirect;
+mod report_filters;
 mod report_page;
 mod reports;
 mod retention;

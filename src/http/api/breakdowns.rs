@@ -13,6 +13,7 @@ use super::report_format::answer;
 use super::reports::{Prepared, Report, ReportQuery, prepare, round6, whole};
 use crate::db::{Credit, Detail, Place, SliceCounts};
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::Query;
 
@@ -76,10 +77,11 @@ impl SliceRow {
     responses((status = 200, content((Report<SliceRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn devices(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query, Detail::Places).await?;
+    let prepared = prepare(&state, &query, &caller.scope(), Detail::Places).await?;
     let report = device_report(&state, &prepared).await?;
     let name = format!("devices-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
@@ -91,7 +93,7 @@ pub(crate) async fn device_report(
 ) -> Result<Report<SliceRow>> {
     let mut counts = state
         .db
-        .device_counts(prepared.campaign.id, prepared.range)
+        .device_counts(prepared.campaign.id, prepared.range, &prepared.filter)
         .await?;
     for device in prepared.credit.by_device.keys() {
         counts.entry(device.clone()).or_default();
@@ -123,6 +125,7 @@ pub struct LevelQuery {
     responses((status = 200, content((Report<SliceRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn regions(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<ReportQuery>,
     Query(level): Query<LevelQuery>,
 ) -> Result<Response> {
@@ -137,7 +140,14 @@ pub async fn regions(
             )));
         }
     };
-    let prepared = prepare(&state, &query, Detail::Places).await?;
+    let prepared = prepare(&state, &query, &caller.scope(), Detail::Places).await?;
+    if depth > 1 && prepared.filter.narrows_codes() {
+        return Err(AppError::BadRequest(
+            "level: scans are counted by region and city for the whole campaign only; \
+             with a channel_id, batch_id or store_id (or as a retailer) ask for level=country"
+                .into(),
+        ));
+    }
     let report = region_report(&state, &prepared, depth).await?;
     let name = format!("regions-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
@@ -172,7 +182,12 @@ pub(crate) async fn region_report(
     }
     let mut counts = state
         .db
-        .place_counts(prepared.campaign.id, prepared.range, depth)
+        .place_counts(
+            prepared.campaign.id,
+            prepared.range,
+            depth,
+            &prepared.filter,
+        )
         .await?;
     for place in credits.keys() {
         counts.entry(place.clone()).or_default();
@@ -201,7 +216,7 @@ async fn finish(
 ) -> Result<Report<SliceRow>> {
     let channels = state
         .db
-        .channel_report(prepared.campaign.id, prepared.range)
+        .channel_report(prepared.campaign.id, prepared.range, &prepared.filter)
         .await?;
     let (scans, bot_scans, spend_cents) = channels.rows.iter().fold((0, 0, 0), |(s, b, c), r| {
         (s + r.scans, b + r.bot_scans, c + r.spend_cents)

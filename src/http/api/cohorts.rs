@@ -75,6 +75,17 @@ pub(crate) async fn cohort_report(state: &AppState, query: &ReportQuery) -> Resu
             "interval: cohorts are by day, week or month".into(),
         ));
     }
+    if query.channel_id.is_some()
+        || query.batch_id.is_some()
+        || query.store_id.is_some()
+        || query.country.is_some()
+    {
+        return Err(AppError::BadRequest(
+            "cohorts are kept for the whole campaign: leave out channel_id, batch_id, \
+             store_id and country"
+                .into(),
+        ));
+    }
     let scope = scope(state, query).await?;
     // First scans are counted per hour: a range's partial hours count whole.
     let hour = |t: i64| t - t.rem_euclid(MS_PER_HOUR);

@@ -18,10 +18,11 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::io::StreamReader;
 
 use super::ErrorBody;
-use super::conversions::ReportConversion;
+use super::conversions::{ReportConversion, conflict, elsewhere, may_record};
 use crate::conversions::{Queued, RecordError};
-use crate::db::{Recorded, now_ms};
+use crate::db::{Recorded, Scope, now_ms};
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result};
 
 /// The columns a file may have, in any order; the first three are required.
@@ -160,7 +161,8 @@ impl RowResult {
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, description = "What became of every row.", content_type = "application/json"),
         (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn import(State(state): State<AppState>, body: Body) -> Result<Response> {
+pub async fn import(State(state): State<AppState>, caller: Caller, body: Body) -> Result<Response> {
+    let scope = Arc::new(caller.scope());
     let stream = body.into_data_stream().map_err(io::Error::other);
     let mut csv = AsyncReaderBuilder::new()
         .flexible(true)
@@ -178,11 +180,13 @@ pub async fn import(State(state): State<AppState>, body: Body) -> Result<Respons
         let rows = csv
             .into_records()
             .then(|record| {
-                let state = state.clone();
-                let columns = columns.clone();
-                async move { queue_row(&state, &columns, record).await }
+                let (state, columns, scope) = (state.clone(), columns.clone(), scope.clone());
+                async move { queue_row(&state, &columns, &scope, record).await }
             })
-            .map(answer_row)
+            .map(|row| {
+                let (state, scope) = (state.clone(), scope.clone());
+                async move { answer_row(&state, &scope, row).await }
+            })
             .buffered(IN_FLIGHT);
         write_answer(rows, out).await;
     });
@@ -196,13 +200,15 @@ pub async fn import(State(state): State<AppState>, body: Body) -> Result<Respons
 /// A row answered without recording (it could not be read or is invalid), or queued.
 enum Row {
     Done(RowResult),
-    Queued(u64, Queued),
+    /// The line, the order's source and id, and the queued conversion.
+    Queued(u64, (String, String), Queued),
 }
 
 /// A row rejected or queued, or why the import cannot go on.
 async fn queue_row(
     state: &AppState,
     columns: &Columns,
+    scope: &Scope,
     record: Result<StringRecord, csv_async::Error>,
 ) -> Result<Row, String> {
     let record = match record {
@@ -224,16 +230,48 @@ async fn queue_row(
         Ok(new) => new,
         Err(error) => return Ok(Row::Done(RowResult::rejected(line, error))),
     };
+    match may_record(state, &new, scope).await {
+        Ok(()) => {}
+        Err(AppError::Validation { field, message }) => {
+            return Ok(Row::Done(RowResult::rejected(
+                line,
+                format!("{field}: {message}"),
+            )));
+        }
+        Err(err) => return Err(err.to_string()),
+    }
+    let order = (new.source.clone(), new.order_id.clone());
     match state.conversions.queue(new).await {
-        Ok(queued) => Ok(Row::Queued(line, queued)),
+        Ok(queued) => Ok(Row::Queued(line, order, queued)),
         Err(err) => Err(err.to_string()),
     }
 }
 
-async fn answer_row(row: Result<Row, String>) -> Result<RowResult, String> {
-    match row? {
-        Row::Done(result) => Ok(result),
-        Row::Queued(line, queued) => row_result(line, queued.recorded().await),
+/// A row's answer. An order reported before at a store outside `scope` is refused
+/// without saying more, not answered as the duplicate it is.
+async fn answer_row(
+    state: &AppState,
+    scope: &Scope,
+    row: Result<Row, String>,
+) -> Result<RowResult, String> {
+    let (line, order, recorded) = match row? {
+        Row::Done(result) => return Ok(result),
+        Row::Queued(line, order, queued) => (line, order, queued.recorded().await),
+    };
+    let (source, order_id) = &order;
+    match recorded {
+        Ok(Recorded::Known(c))
+            if *scope != Scope::All && state.db.conversion_in(scope, c.id).await.is_err() =>
+        {
+            Ok(RowResult::rejected(line, elsewhere(source, order_id)))
+        }
+        Err(RecordError::Db(crate::db::DbError::Conflict(message))) => {
+            let message = conflict(state, scope, source, order_id, message)
+                .await
+                .map_err(|err| err.to_string())?;
+            Ok(RowResult::rejected(line, message))
+        }
+        recorded => row_result(line, recorded),
     }
 }
 

@@ -10,12 +10,13 @@ use super::time::{parse_optional, to_rfc3339};
 use super::{ErrorBody, Listing, PageQuery, optional_text, required_text};
 use crate::conversions::RecordError;
 use crate::db::{
-    Conversion, ConversionKey, NewConversion, NewRefund, Recorded, Refund, RefundError, Touch,
-    now_ms,
+    Conversion, ConversionKey, DbError, NewConversion, NewRefund, Recorded, Refund, RefundError,
+    Scope, Touch, now_ms,
 };
 use crate::domain::Token;
 use crate::domain::attribution::LONGEST_WINDOW;
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
 
@@ -140,8 +141,11 @@ impl From<Refund> for RefundView {
 }
 
 impl ConversionView {
-    async fn load(state: &AppState, c: Conversion) -> Result<Self> {
-        let touches = state.db.conversion_touches(c.id).await?;
+    /// The conversion with its path as `scope` may see it: a retailer sees the scans made
+    /// in their stores, not where else the buyer scanned.
+    async fn load(state: &AppState, c: Conversion, scope: &Scope) -> Result<Self> {
+        let mut touches = state.db.conversion_touches(c.id).await?;
+        touches.retain(|t| scope == &Scope::All || scope.admits(t.store_id));
         let refunds = state.db.refunds(c.id).await?;
         Ok(Self::new(c, touches, refunds))
     }
@@ -320,22 +324,96 @@ pub fn source_name(raw: &str) -> Result<String> {
 
 /// Records a conversion: 201 when new, 200 when the same order was reported before.
 pub async fn record(state: &AppState, new: NewConversion) -> Result<(StatusCode, ConversionView)> {
-    let recorded = state
-        .conversions
-        .record(new)
-        .await
-        .map_err(|err| match err {
-            RecordError::Currency { .. } => AppError::invalid("currency", err.to_string()),
-            RecordError::Db(db) => db.into(),
-            RecordError::NotStored(_) => AppError::Internal(err.into()),
-        })?;
+    record_in(state, new, &Scope::All).await
+}
+
+/// Why `scope` may not record `new`, if it may not: a retailer records till purchases at
+/// their own stores only. Another's store and an unknown code get the same answer.
+pub(super) async fn may_record(
+    state: &AppState,
+    new: &NewConversion,
+    scope: &Scope,
+) -> Result<(), AppError> {
+    if *scope == Scope::All {
+        return Ok(());
+    }
+    let store = match &new.key {
+        ConversionKey::Store(code) => state.db.store_id(code).await?,
+        _ => None,
+    };
+    if scope.admits(store) {
+        return Ok(());
+    }
+    Err(AppError::invalid(
+        "store_code",
+        "a retailer records purchases at their own stores: give the store_code of one of \
+         them (and no click_id, visitor_id or token)",
+    ))
+}
+
+/// Records a conversion for a caller limited to `scope`: one of its stores' purchases,
+/// and an order reported before answered only when it is theirs.
+async fn record_in(
+    state: &AppState,
+    new: NewConversion,
+    scope: &Scope,
+) -> Result<(StatusCode, ConversionView)> {
+    may_record(state, &new, scope).await?;
+    let (source, order_id) = (new.source.clone(), new.order_id.clone());
+    let recorded = match state.conversions.record(new).await {
+        Ok(recorded) => recorded,
+        Err(err @ RecordError::Currency { .. }) => {
+            return Err(AppError::invalid("currency", err.to_string()));
+        }
+        Err(RecordError::Db(DbError::Conflict(message))) => {
+            let message = conflict(state, scope, &source, &order_id, message).await?;
+            return Err(AppError::Conflict(message));
+        }
+        Err(RecordError::Db(db)) => return Err(db.into()),
+        Err(err @ RecordError::NotStored(_)) => return Err(AppError::Internal(err.into())),
+    };
     Ok(match recorded {
         Recorded::New(c, touches) => (
             StatusCode::CREATED,
             ConversionView::new(c, touches, Vec::new()),
         ),
-        Recorded::Known(c) => (StatusCode::OK, ConversionView::load(state, c).await?),
+        Recorded::Known(c) => {
+            if *scope != Scope::All && state.db.conversion_in(scope, c.id).await.is_err() {
+                return Err(AppError::Conflict(elsewhere(&source, &order_id)));
+            }
+            (StatusCode::OK, ConversionView::load(state, c, scope).await?)
+        }
     })
+}
+
+/// The answer to an order reported again differently: what the first report said, unless
+/// `scope` does not reach it (a retailer is not told another store's sale).
+pub(super) async fn conflict(
+    state: &AppState,
+    scope: &Scope,
+    source: &str,
+    order_id: &str,
+    message: String,
+) -> Result<String> {
+    if *scope == Scope::All {
+        return Ok(message);
+    }
+    let theirs = match state.db.conversion_by_order(source, order_id).await? {
+        Some(c) => state.db.conversion_in(scope, c.id).await.is_ok(),
+        None => true,
+    };
+    Ok(if theirs {
+        message
+    } else {
+        elsewhere(source, order_id)
+    })
+}
+
+pub(super) fn elsewhere(source: &str, order_id: &str) -> String {
+    format!(
+        "order_id: {order_id:?} of source {source:?} was reported before, at another store; \
+         an order is reported once per source"
+    )
 }
 
 /// Report a purchase. It is matched to the scans before it by its one attribution key and
@@ -345,9 +423,11 @@ pub async fn record(state: &AppState, new: NewConversion) -> Result<(StatusCode,
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     Json(body): Json<ReportConversion>,
 ) -> Result<(StatusCode, Json<ConversionView>)> {
-    let (status, view) = record(&state, body.validate(now_ms(), None)?).await?;
+    let new = body.validate(now_ms(), None)?;
+    let (status, view) = record_in(&state, new, &caller.scope()).await?;
     Ok((status, Json(view)))
 }
 
@@ -367,8 +447,10 @@ pub struct ConversionFilter {
     responses((status = 200, body = Listing<ConversionView>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<ConversionFilter>,
 ) -> Result<Json<Listing<ConversionView>>> {
+    let scope = caller.scope();
     let page = PageQuery {
         after: query.after,
         limit: query.limit,
@@ -376,11 +458,11 @@ pub async fn list(
     .page()?;
     let rows = state
         .db
-        .conversions(page, query.campaign_id, query.attributed)
+        .conversions(page, query.campaign_id, query.attributed, &scope)
         .await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        items.push(ConversionView::load(&state, row).await?);
+        items.push(ConversionView::load(&state, row, &scope).await?);
     }
     Ok(Json(Listing::new(items, page, |c: &ConversionView| c.id)))
 }
@@ -390,14 +472,18 @@ pub async fn list(
     responses((status = 200, body = ConversionView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<ConversionView>> {
+    let scope = caller.scope();
     let conversion = state
         .db
-        .conversion(id)
+        .conversion_in(&scope, id)
         .await
         .map_err(missing("conversion"))?;
-    Ok(Json(ConversionView::load(&state, conversion).await?))
+    Ok(Json(
+        ConversionView::load(&state, conversion, &scope).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -32,6 +32,7 @@ fn note_who_may_call(operation: &mut Operation, method: &Method, path: &str) {
     let who = match access(method, path) {
         Access::Read => "admins and analysts",
         Access::StoreRead => "admins and analysts; retailers, limited to their own stores",
+        Access::StoreRecord => "admins; retailers, for purchases at their own stores (store_code)",
         Access::Change | Access::Accounts => "admins",
         Access::OwnKeys => "every user, for their own keys (admins for anyone's)",
     };

@@ -17,6 +17,7 @@ use crate::db::{Detail, now_ms};
 use crate::domain::EventKind;
 use crate::domain::targets::{Run, Step, Targets, count_progress};
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::Result;
 use crate::http::extract::Query;
 
@@ -45,7 +46,8 @@ pub struct FunnelStep {
     /// `repeat_purchasers`.
     pub(crate) step: &'static str,
     /// Conversions are credited shares (fractional under shared models); unique scanners
-    /// are an estimate past 1,024 visitors.
+    /// are an estimate past 1,024 visitors, and are left out of a funnel narrowed to a
+    /// batch, store or country (visitors are counted per channel).
     pub(crate) count: f64,
     /// This step's count over the previous step's; absent first and after a zero.
     pub(crate) rate: Option<f64>,
@@ -87,10 +89,11 @@ pub struct ChannelFunnel {
     responses((status = 200, content((FunnelReport = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn funnel(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query, Detail::Channels).await?;
+    let prepared = prepare(&state, &query, &caller.scope(), Detail::Channels).await?;
     let report = funnel_report(&state, &prepared).await?;
     let name = format!("funnel-{}", report.campaign_id);
     answer(format, &report, report.lines(), &name).await
@@ -99,17 +102,22 @@ pub async fn funnel(
 pub(crate) async fn funnel_report(state: &AppState, prepared: &Prepared) -> Result<FunnelReport> {
     let (campaign_id, range) = (prepared.campaign.id, prepared.range);
     let db = &state.db;
-    let channels = db.channel_report(campaign_id, range).await?;
+    let filter = &prepared.filter;
+    let channels = db.channel_report(campaign_id, range, filter).await?;
     let views = db
-        .event_counts(campaign_id, range, EventKind::View.as_str())
+        .event_counts(campaign_id, range, EventKind::View.as_str(), filter)
         .await?;
     let clicks = db
-        .event_counts(campaign_id, range, EventKind::Click.as_str())
+        .event_counts(campaign_id, range, EventKind::Click.as_str(), filter)
         .await?;
     let repeat = db
-        .repeat_purchasers(campaign_id, range, prepared.rules.window.ms())
+        .repeat_purchasers(campaign_id, range, prepared.rules.window.ms(), filter)
         .await?;
-    let (_, targets) = stored(state, campaign_id).await?;
+    // The targets are the whole campaign's: a filtered funnel is not held to them.
+    let targets = match filter.is_whole() {
+        true => stored(state, campaign_id).await?.1,
+        false => Targets::default(),
+    };
     let campaign = &prepared.campaign;
     let run = Run {
         starts_at: campaign.starts_at.unwrap_or(campaign.created_at),
@@ -121,12 +129,12 @@ pub(crate) async fn funnel_report(state: &AppState, prepared: &Prepared) -> Resu
     let scans: i64 = channels.rows.iter().map(|r| r.scans).sum();
     let spend_cents: i64 = channels.rows.iter().map(|r| r.spend_cents).sum();
     let counts = [
-        scans as f64,
-        channels.unique_visitors as f64,
-        views.total as f64,
-        clicks.total as f64,
-        whole(credit.total.conversions),
-        repeat.total as f64,
+        Some(scans as f64),
+        channels.unique_visitors.map(|n| n as f64),
+        Some(views.total as f64),
+        Some(clicks.total as f64),
+        Some(whole(credit.total.conversions)),
+        Some(repeat.total as f64),
     ];
     let campaign_steps = steps(counts, Some((&targets, elapsed)));
     let revenue = credit.total.revenue_cents;
@@ -149,12 +157,12 @@ pub(crate) async fn funnel_report(state: &AppState, prepared: &Prepared) -> Resu
                 channel: row.channel.clone(),
                 steps: steps(
                     [
-                        row.scans as f64,
-                        row.unique_visitors as f64,
-                        of(&views.by_channel) as f64,
-                        of(&clicks.by_channel) as f64,
-                        whole(conversions),
-                        of(&repeat.by_channel) as f64,
+                        Some(row.scans as f64),
+                        row.unique_visitors.map(|n| n as f64),
+                        Some(of(&views.by_channel) as f64),
+                        Some(of(&clicks.by_channel) as f64),
+                        Some(whole(conversions)),
+                        Some(of(&repeat.by_channel) as f64),
                     ],
                     None,
                 ),
@@ -208,14 +216,18 @@ impl FunnelReport {
     }
 }
 
-/// The steps with their rates, and against the targets when given.
-fn steps(counts: [f64; 6], planned: Option<(&Targets, Option<f64>)>) -> Vec<FunnelStep> {
+/// The steps with their rates, and against the targets when given. A step whose count is
+/// not known (unique scanners below a channel) is left out, and the next one's rate is
+/// over the step before it.
+fn steps(counts: [Option<f64>; 6], planned: Option<(&Targets, Option<f64>)>) -> Vec<FunnelStep> {
+    let mut previous: Option<f64> = None;
     Step::ALL
         .iter()
-        .map(|&step| {
+        .filter_map(|&step| {
             let i = step.index();
-            let count = counts[i];
-            let rate = (i > 0 && counts[i - 1] > 0.0).then(|| round6(count / counts[i - 1]));
+            let count = counts[i]?;
+            let rate = previous.filter(|&p| p > 0.0).map(|p| round6(count / p));
+            previous = Some(count);
             let target = planned.and_then(|(t, _)| t.counts[i]);
             let target_rate = planned.and_then(|(t, _)| t.rates[i]);
             let progress = target.map(|t| count_progress(count, t, planned.and_then(|p| p.1)));
@@ -225,7 +237,7 @@ fn steps(counts: [f64; 6], planned: Option<(&Targets, Option<f64>)>) -> Vec<Funn
                 (None, None) => None,
                 (a, b) => Some(a.unwrap_or(false) || b.unwrap_or(false)),
             };
-            FunnelStep {
+            Some(FunnelStep {
                 step: step.as_str(),
                 count,
                 rate,
@@ -233,7 +245,7 @@ fn steps(counts: [f64; 6], planned: Option<(&Targets, Option<f64>)>) -> Vec<Funn
                 due: progress.map(|p| round6(p.0)),
                 target_rate,
                 behind,
-            }
+            })
         })
         .collect()
 }

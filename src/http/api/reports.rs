@@ -15,12 +15,14 @@ use std::collections::BTreeMap;
 
 use crate::db::{
     Campaign, CampaignCredit, ChannelReportRow, Credit, Detail, GroupReportRow, HourCounts,
-    ReportRange, now_ms,
+    ReportFilter, ReportRange, Scope as StoreScope, now_ms,
 };
+use crate::domain::CountryCode;
 use crate::domain::attribution::{CREDIT_UNIT, Rules};
 use crate::domain::targets::Targets;
 use crate::domain::time::{Interval, UtcOffset};
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::Query;
 
@@ -61,6 +63,19 @@ pub struct ReportQuery {
     /// `month`, in the report's zone.
     #[param(value_type = Option<IntervalName>)]
     pub(crate) interval: Option<String>,
+    /// Only scans of this channel, and the conversions credited to them.
+    pub(crate) channel_id: Option<i64>,
+    /// Only scans of this batch (of the campaign).
+    pub(crate) batch_id: Option<i64>,
+    /// Only scans made in this store (a retailer's reports are always within their
+    /// stores).
+    pub(crate) store_id: Option<i64>,
+    /// Only scans from this country (ISO 3166-1 alpha-2, such as `CN`). A report
+    /// narrowed to a batch, store or country has no unique visitors (they are counted per
+    /// channel), no unattributed conversions (they are the campaign's), and with a
+    /// country no spend (costs are not known per country).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    pub(crate) country: Option<String>,
 }
 
 impl ReportQuery {
@@ -191,8 +206,9 @@ pub struct ChannelRow {
     pub(crate) kind: String,
     /// Human scans (bots excluded).
     pub(crate) scans: i64,
-    /// Distinct visitors (first-party cookie), bots excluded.
-    pub(crate) unique_visitors: i64,
+    /// Distinct visitors (first-party cookie), bots excluded; null in a report narrowed
+    /// to a batch, store or country (visitors are counted per channel).
+    pub(crate) unique_visitors: Option<i64>,
     /// Scans by visitors seen for the first time.
     pub(crate) new_visitors: i64,
     pub(crate) bot_scans: i64,
@@ -205,7 +221,8 @@ pub struct ChannelRow {
     /// The channel's batch print costs in this campaign, plus the share of its spend
     /// entries' periods inside the range.
     pub(crate) spend_cents: i64,
-    /// Conversions per unique visitor; absent without visitors.
+    /// Conversions per unique visitor; absent without visitors, or when they are not
+    /// known.
     pub(crate) conversion_rate: Option<f64>,
     /// Spend per conversion; absent without conversions.
     pub(crate) cpa_cents: Option<i64>,
@@ -233,8 +250,10 @@ impl ChannelRow {
             revenue_cents: credit.revenue_cents,
             refunded_cents: credit.refunded_cents,
             spend_cents: r.spend_cents,
-            conversion_rate: (r.unique_visitors > 0)
-                .then(|| round6(conversions / r.unique_visitors as f64)),
+            conversion_rate: r
+                .unique_visitors
+                .filter(|&n| n > 0)
+                .map(|n| round6(conversions / n as f64)),
             cpa_cents: cpa(r.spend_cents, credit.conversions),
             roas: roas(credit.revenue_cents, r.spend_cents),
             cpa_behind: None,
@@ -313,12 +332,13 @@ impl ReportQuery {
     }
 }
 
-/// What every report needs: the campaign, the range, the attribution asked for, and the
-/// conversions credited under it.
+/// What every report needs: the campaign, the range, the filter, the attribution asked
+/// for, and the conversions credited under it.
 pub(crate) struct Prepared {
     pub(super) campaign: Campaign,
     pub(super) range: ReportRange,
     pub(super) offset: UtcOffset,
+    pub(super) filter: ReportFilter,
     pub(super) rules: Rules,
     pub(super) credit: CampaignCredit,
 }
@@ -354,11 +374,61 @@ pub(super) async fn scope(state: &AppState, query: &ReportQuery) -> Result<Scope
     })
 }
 
-/// A report's scope and its conversions credited by channel, batch and store (with
-/// `Detail::Places`, by device and place too).
+/// The report's filter, checked: 400 for a country that is not one or a batch of another
+/// campaign, 404 for a channel, batch or store that does not exist or that `stores` (the
+/// caller's) does not reach. Without a `store_id` the report is within `stores`.
+pub(crate) async fn filter(
+    state: &AppState,
+    query: &ReportQuery,
+    stores: &StoreScope,
+) -> Result<ReportFilter> {
+    let country = query
+        .country
+        .as_deref()
+        .map(CountryCode::parse)
+        .transpose()
+        .map_err(|err| AppError::BadRequest(format!("country: {err}")))?;
+    if let Some(id) = query.channel_id {
+        state.db.channel(id).await.map_err(missing("channel"))?;
+    }
+    if let Some(id) = query.batch_id {
+        let batch = state
+            .db
+            .batch_in(stores, id)
+            .await
+            .map_err(missing("batch"))?;
+        if batch.campaign_id != query.campaign_id {
+            return Err(AppError::BadRequest(format!(
+                "batch_id: batch {id} belongs to campaign {}, not to campaign {}",
+                batch.campaign_id, query.campaign_id
+            )));
+        }
+    }
+    let stores = match query.store_id {
+        Some(id) => {
+            state
+                .db
+                .store_in(stores, id)
+                .await
+                .map_err(missing("store"))?;
+            StoreScope::Stores(vec![id])
+        }
+        None => stores.clone(),
+    };
+    Ok(ReportFilter {
+        channel_id: query.channel_id,
+        batch_id: query.batch_id,
+        stores,
+        country,
+    })
+}
+
+/// A report's scope, its filter within `stores`, and its conversions credited by channel,
+/// batch and store (with `Detail::Places`, by device and place too).
 pub(crate) async fn prepare(
     state: &AppState,
     query: &ReportQuery,
+    stores: &StoreScope,
     detail: Detail,
 ) -> Result<Prepared> {
     let Scope {
@@ -367,14 +437,16 @@ pub(crate) async fn prepare(
         offset,
         rules,
     } = scope(state, query).await?;
+    let filter = filter(state, query, stores).await?;
     let credit = state
         .db
-        .campaign_credit(query.campaign_id, range, rules, detail)
+        .campaign_credit(query.campaign_id, range, rules, detail, &filter)
         .await?;
     Ok(Prepared {
         campaign,
         range,
         offset,
+        filter,
         rules,
         credit,
     })
@@ -418,10 +490,11 @@ impl Prepared {
     responses((status = 200, content((Report<ChannelRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn channels(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query, Detail::Channels).await?;
+    let prepared = prepare(&state, &query, &caller.scope(), Detail::Channels).await?;
     let report = channel_report(&state, &prepared).await?;
     let name = format!("channels-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
@@ -433,7 +506,7 @@ pub(crate) async fn channel_report(
 ) -> Result<Report<ChannelRow>> {
     let channels = state
         .db
-        .channel_report(prepared.campaign.id, prepared.range)
+        .channel_report(prepared.campaign.id, prepared.range, &prepared.filter)
         .await?;
     let (_, targets) = stored(state, prepared.campaign.id).await?;
     let rows = channels.rows;
@@ -441,7 +514,7 @@ pub(crate) async fn channel_report(
         (s + r.scans, b + r.bot_scans, c + r.spend_cents)
     });
     let mut total = prepared.total(scans, bot_scans, spend_cents);
-    total.unique_visitors = Some(channels.unique_visitors);
+    total.unique_visitors = channels.unique_visitors;
     let rows = rows
         .into_iter()
         .map(|r| {
@@ -457,13 +530,14 @@ pub(crate) async fn channel_report(
     responses((status = 200, content((Report<GroupRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn batches(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query, Detail::Channels).await?;
+    let prepared = prepare(&state, &query, &caller.scope(), Detail::Channels).await?;
     let rows = state
         .db
-        .batch_report(query.campaign_id, prepared.range)
+        .batch_report(query.campaign_id, prepared.range, &prepared.filter)
         .await?;
     let report = grouped(&state, prepared, rows, |c| &c.by_batch).await?;
     let name = format!("batches-{}", report.campaign_id);
@@ -476,13 +550,14 @@ pub async fn batches(
     responses((status = 200, content((Report<GroupRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn stores(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
-    let prepared = prepare(&state, &query, Detail::Channels).await?;
+    let prepared = prepare(&state, &query, &caller.scope(), Detail::Channels).await?;
     let rows = state
         .db
-        .store_report(query.campaign_id, prepared.range)
+        .store_report(query.campaign_id, prepared.range, &prepared.filter)
         .await?;
     let report = grouped(&state, prepared, rows, |c| &c.by_store).await?;
     let name = format!("stores-{}", report.campaign_id);
@@ -529,11 +604,12 @@ struct Bucket {
     responses((status = 200, content((Report<TimeRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn time(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let format = query.format()?;
     let interval = query.interval()?;
-    let prepared = prepare(&state, &query, Detail::Channels).await?;
+    let prepared = prepare(&state, &query, &caller.scope(), Detail::Channels).await?;
     let report = time_report(&state, &prepared, interval).await?;
     let name = format!("time-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
@@ -544,11 +620,12 @@ pub async fn time(
     responses((status = 200, content((Report<TimeRow> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn daily(
     State(state): State<AppState>,
+    caller: Caller,
     Query(mut query): Query<ReportQuery>,
 ) -> Result<Response> {
     query.interval = Some(Interval::Day.as_str().to_owned());
     let format = query.format()?;
-    let prepared = prepare(&state, &query, Detail::Channels).await?;
+    let prepared = prepare(&state, &query, &caller.scope(), Detail::Channels).await?;
     let report = time_report(&state, &prepared, Interval::Day).await?;
     let name = format!("daily-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
@@ -572,7 +649,10 @@ pub(crate) async fn time_report(
             counts,
             new_visitors,
         },
-    ) in state.db.hourly_counts(campaign_id, range).await?
+    ) in state
+        .db
+        .hourly_counts(campaign_id, range, &prepared.filter)
+        .await?
     {
         let bucket = buckets.entry(bucket_of(hour)).or_default();
         bucket.scans += counts.scans;
@@ -594,7 +674,7 @@ pub(crate) async fn time_report(
     }
     let spend: i64 = state
         .db
-        .channel_report(campaign_id, range)
+        .channel_report(campaign_id, range, &prepared.filter)
         .await?
         .rows
         .iter()

@@ -31,6 +31,7 @@ use super::pages::PageError;
 use super::session::{SignedIn, local_next};
 use crate::db::Page;
 use crate::domain::Role;
+use crate::http::auth::Caller;
 
 pub const STYLESHEET: &str = include_str!("../../../static/report.css");
 
@@ -49,6 +50,8 @@ pub struct Viewer {
     pub email: String,
     /// For the sign-out form in the page's header.
     pub csrf: String,
+    /// For the API's handlers the CSV downloads go through.
+    pub caller: Caller,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -65,6 +68,7 @@ impl FromRequestParts<AppState> for Viewer {
         Ok(Viewer {
             email: signed_in.email,
             csrf: signed_in.csrf,
+            caller: signed_in.caller,
         })
     }
 }
@@ -119,7 +123,7 @@ struct OldLogin {
 /// A report of the page's campaign as CSV, with the page's filters: what the API answers
 /// with `format=csv`, behind the page's cookie instead of a bearer key.
 async fn csv(
-    _: Viewer,
+    viewer: Viewer,
     State(state): State<AppState>,
     Path((id, file)): Path<(i64, String)>,
     RawQuery(raw): RawQuery,
@@ -127,20 +131,20 @@ async fn csv(
     let filters = view::Filters::parse(raw.as_deref());
     let mut query = filters.report_query(id);
     query.format = Some("csv".into());
-    let state = State(state);
+    let (state, caller) = (State(state), viewer.caller);
     let answer = match file.as_str() {
-        "channels.csv" => reports::channels(state, Query(query)).await,
-        "batches.csv" => reports::batches(state, Query(query)).await,
-        "stores.csv" => reports::stores(state, Query(query)).await,
-        "devices.csv" => breakdowns::devices(state, Query(query)).await,
+        "channels.csv" => reports::channels(state, caller, Query(query)).await,
+        "batches.csv" => reports::batches(state, caller, Query(query)).await,
+        "stores.csv" => reports::stores(state, caller, Query(query)).await,
+        "devices.csv" => breakdowns::devices(state, caller, Query(query)).await,
         "regions.csv" => {
             let level = LevelQuery {
                 level: Some("city".into()),
             };
-            breakdowns::regions(state, Query(query), Query(level)).await
+            breakdowns::regions(state, caller, Query(query), Query(level)).await
         }
-        "time.csv" => reports::time(state, Query(query)).await,
-        "funnel.csv" => funnel::funnel(state, Query(query)).await,
+        "time.csv" => reports::time(state, caller, Query(query)).await,
+        "funnel.csv" => funnel::funnel(state, caller, Query(query)).await,
         "cohorts.csv" => cohorts::cohorts_report(state, Query(view::cohort_query(&query))).await,
         "suspicious-codes.csv" => {
             let query = SuspiciousQuery {

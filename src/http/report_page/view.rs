@@ -10,7 +10,7 @@ use axum::response::Response;
 use super::charts::{self, Point, Source, Stage};
 use super::numbers::{count, money, percent};
 use super::{Viewer, render};
-use crate::db::{Detail, Suspicion, now_ms};
+use crate::db::{Detail, Scope, Suspicion, now_ms};
 use crate::domain::attribution::Model;
 use crate::domain::time::to_rfc3339;
 use crate::domain::time::{Interval, UtcOffset};
@@ -68,6 +68,10 @@ impl Filters {
             tz: given(&self.tz),
             format: None,
             interval: given(&self.interval),
+            channel_id: None,
+            batch_id: None,
+            store_id: None,
+            country: None,
         }
     }
 
@@ -305,7 +309,8 @@ pub async fn campaign(
 async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
     // Every report on the page shares one crediting of the range's conversions.
     let interval = query.interval()?;
-    let prepared = prepare(state, query, Detail::Places).await?;
+    // The brand's page: its viewers (admins and analysts) see every store.
+    let prepared = prepare(state, query, &Scope::All, Detail::Places).await?;
     let channels = channel_report(state, &prepared).await?;
     let time = time_report(state, &prepared, interval).await?;
     let funnel = funnel_report(state, &prepared).await?;
@@ -499,7 +504,9 @@ fn channel_lines(report: &Report<ChannelRow>, currency: &str) -> Vec<ChannelLine
             kind: r.kind.clone(),
             scans: count(r.scans as f64),
             share: (100.0 * r.scans as f64 / total).clamp(0.0, 100.0),
-            unique: count(r.unique_visitors as f64),
+            unique: r
+                .unique_visitors
+                .map_or_else(|| "–".to_owned(), |n| count(n as f64)),
             conversions: count(r.conversions),
             rate: r.conversion_rate.map_or("–".into(), percent),
             revenue: money(r.revenue_cents, currency),
