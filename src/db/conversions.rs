@@ -179,7 +179,7 @@ impl From<sqlx::Error> for RefundError {
 
 /// The condition on a conversion that `scope` reaches: for a retailer, a till purchase
 /// keyed by one of their stores' codes.
-fn at_stores(scope: &Scope) -> String {
+pub(super) fn at_stores(scope: &Scope) -> String {
     match scope {
         Scope::All => "1 = 1".to_owned(),
         Scope::Stores(_) => format!(
@@ -189,7 +189,7 @@ fn at_stores(scope: &Scope) -> String {
     }
 }
 
-const COLUMNS: &str = "id, source, order_id, amount_cents, currency, items, occurred_at, \
+pub(super) const COLUMNS: &str = "id, source, order_id, amount_cents, currency, items, occurred_at, \
      received_at, key_kind, key_value, key_found, campaign_id, visitor_id, refunded_cents";
 const TOUCH_COLUMNS: &str = "scan_id, touched_at, code_id, batch_id, campaign_id, channel_id, \
      store_id, device, country, region, city";

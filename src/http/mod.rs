@@ -18,6 +18,7 @@ pub mod redirect;
 pub mod report_page;
 pub mod resolver;
 pub mod session;
+mod store_page;
 mod strings;
 mod visiting;
 
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(media::router())
         .merge(report_page::router())
+        .merge(store_page::router())
         .merge(password_page::router())
         .merge(login_page::router())
         .route("/healthz", get(operations::healthz))

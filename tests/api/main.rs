@@ -35,6 +35,7 @@ mod retention;
 mod rollups;
 mod sessions;
 mod sheets;
+mod store_page;
 mod suspicious;
 mod webdriver;
 mod zbar;

@@ -13,21 +13,21 @@ const PASSWORD: &str = "violet tractor mango harbour";
 
 /// A campaign scanned in two stores, on a poster and on the metro, in London and
 /// Changchun, with a till purchase in each store.
-struct Shop {
-    app: TestApp,
+pub struct Shop {
+    pub app: TestApp,
     _cities: TempDir,
-    campaign: i64,
+    pub campaign: i64,
     shelf_channel: i64,
     metro_channel: i64,
-    mine: i64,
-    theirs: i64,
+    pub mine: i64,
+    pub theirs: i64,
     /// Batches: my store's shelf, their store's shelf, the poster, the metro.
     batches: [i64; 4],
     /// The till purchase at their store.
     their_purchase: i64,
 }
 
-async fn shop() -> Shop {
+pub async fn shop() -> Shop {
     let (app, cities) = spawn_with_cities().await;
     let mine = app
         .create("/api/v1/stores", json!({"name": "Mine", "code": "M-1"}))

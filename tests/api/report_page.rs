@@ -239,9 +239,9 @@ async fn the_page_s_csv_buttons_download_the_reports_with_its_filters() {
 
 /// Sideways scrolling of the page itself (tables scroll inside their own boxes), and the
 /// smallest control a thumb has to hit.
-const LAYOUT: &str = "return {
+pub const LAYOUT: &str = "return {
     overflow: document.documentElement.scrollWidth - window.innerWidth,
-    smallest_tap: Math.min(...[...document.querySelectorAll('main button, main input, main select, a.button')]
+    smallest_tap: Math.min(...[...document.querySelectorAll('main button, main input:not([type=hidden]), main select, a.button')]
         .map(e => e.getBoundingClientRect().height)),
     charts: document.querySelectorAll('figure.chart svg').length,
     text: document.body.innerText

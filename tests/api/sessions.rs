@@ -102,9 +102,21 @@ async fn people_sign_in_with_a_password_and_out_with_the_page_s_token() {
         "kept hashed"
     );
 
-    // A retailer signs in but the brand's reports are not theirs.
+    // A retailer signs in to their stores' dashboard; the brand's reports are not theirs.
     let retailer = app.sign_in("rui@shop.example", "/reports").await;
-    let (status, _) = app.page("/reports", &retailer).await;
+    let home = app
+        .client
+        .get(app.url("/reports"))
+        .header("cookie", &retailer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    assert_eq!(home.headers()["location"], "/store");
+    let (status, page) = app.page("/store", &retailer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Your stores"), "{page}");
+    let (status, _) = app.page("/reports/campaigns/1", &retailer).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Signing out needs the page's token: without it nothing changes.

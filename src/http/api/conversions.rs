@@ -141,6 +141,10 @@ impl From<Refund> for RefundView {
 }
 
 impl ConversionView {
+    pub(crate) fn id(&self) -> i64 {
+        self.id
+    }
+
     /// The conversion with its path as `scope` may see it: a retailer sees the scans made
     /// in their stores, not where else the buyer scanned.
     async fn load(state: &AppState, c: Conversion, scope: &Scope) -> Result<Self> {
@@ -197,6 +201,29 @@ impl ConversionView {
 }
 
 impl ReportConversion {
+    /// A purchase at `store_code`'s till, made now, as a form on a page reports it.
+    pub(crate) fn at_till(
+        source: &str,
+        order_id: String,
+        amount_cents: i64,
+        currency: String,
+        items: Option<i64>,
+        store_code: String,
+    ) -> Self {
+        Self {
+            order_id,
+            amount_cents,
+            currency,
+            occurred_at: None,
+            source: Some(source.to_owned()),
+            items,
+            click_id: None,
+            visitor_id: None,
+            token: None,
+            store_code: Some(store_code),
+        }
+    }
+
     /// Checks every field; `now` is this server's clock. A webhook's `source` is the one
     /// it was signed for, and a body naming another is refused.
     pub fn validate(self, now: i64, signed_for: Option<&str>) -> Result<NewConversion> {
@@ -353,7 +380,7 @@ pub(super) async fn may_record(
 
 /// Records a conversion for a caller limited to `scope`: one of its stores' purchases,
 /// and an order reported before answered only when it is theirs.
-async fn record_in(
+pub(crate) async fn record_in(
     state: &AppState,
     new: NewConversion,
     scope: &Scope,

@@ -18,7 +18,7 @@ mod landing;
 mod logos;
 mod photos;
 mod products;
-mod report_format;
+pub(crate) mod report_format;
 pub(crate) mod reports;
 mod sheets;
 mod sources;
@@ -29,7 +29,10 @@ mod targets;
 mod time;
 mod users;
 
-pub(crate) use conversions::{ConversionView, ReportConversion, record as record_conversion};
+pub(crate) use conversions::{
+    ConversionView, ReportConversion, record as record_conversion,
+    record_in as record_conversion_in,
+};
 pub(crate) use landing::HERO_SMALL;
 
 use std::sync::Arc;

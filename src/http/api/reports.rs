@@ -79,6 +79,25 @@ pub struct ReportQuery {
 }
 
 impl ReportQuery {
+    /// The campaign from `from` to `to`, everything else as the campaign has it.
+    pub(crate) fn between(campaign_id: i64, from: String, to: String) -> Self {
+        Self {
+            campaign_id,
+            from: Some(from),
+            to: Some(to),
+            model: None,
+            window: None,
+            half_life: None,
+            tz: None,
+            format: None,
+            interval: None,
+            channel_id: None,
+            batch_id: None,
+            store_id: None,
+            country: None,
+        }
+    }
+
     pub(super) fn format(&self) -> Result<Format> {
         Format::parse(self.format.as_deref())
     }
@@ -335,7 +354,7 @@ impl ReportQuery {
 /// What every report needs: the campaign, the range, the filter, the attribution asked
 /// for, and the conversions credited under it.
 pub(crate) struct Prepared {
-    pub(super) campaign: Campaign,
+    pub(crate) campaign: Campaign,
     pub(super) range: ReportRange,
     pub(super) offset: UtcOffset,
     pub(super) filter: ReportFilter,
@@ -346,7 +365,7 @@ pub(crate) struct Prepared {
 /// The campaign, range, zone and attribution a report asks for, checked (400 naming the
 /// parameter that cannot be used, 404 for an unknown campaign).
 pub(super) struct Scope {
-    pub(super) campaign: Campaign,
+    pub(crate) campaign: Campaign,
     pub(super) range: ReportRange,
     pub(super) offset: UtcOffset,
     pub(super) rules: Rules,

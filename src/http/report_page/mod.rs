@@ -4,10 +4,11 @@
 //! that look copied, with its filters in the URL (so a link shares the same view) and CSV
 //! downloads of each report.
 //!
-//! They are behind a session (`/login`): admins and analysts read them, retailers do not.
+//! They are behind a session (`/login`): admins and analysts read them; retailers are sent
+//! to their stores' dashboard (`/store`).
 
-mod charts;
-mod numbers;
+pub(crate) mod charts;
+pub(crate) mod numbers;
 mod view;
 
 use askama::Template;
@@ -60,8 +61,14 @@ impl FromRequestParts<AppState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let signed_in = SignedIn::from_request_parts(parts, state).await?;
         if signed_in.caller.role == Role::Retailer {
+            // Signing in lands on `/reports`: a store manager's home is their dashboard.
+            if parts.uri.path() == "/reports" {
+                return Err(Redirect::to("/store").into_response());
+            }
             return Err(PageError(AppError::Forbidden(
-                "the brand's report pages are for admins and analysts".into(),
+                "the brand's report pages are for admins and analysts; your stores' \
+                 dashboard is at /store"
+                    .into(),
             ))
             .into_response());
         }
