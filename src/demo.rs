@@ -41,8 +41,22 @@ pub async fn seed(
         campaign.name, campaign.id
     );
     eprintln!("API key (shown once): {key}");
-    let password = demo_user(db).await?;
-    eprintln!("Sign in to the report pages as {DEMO_EMAIL} with the password {password}\n");
+    // Each account gets a new password every run, shown once.
+    let store = db.store_id(STORE_CODE).await?;
+    let accounts = [
+        (ADMIN_EMAIL, Role::Admin, None, "/reports"),
+        (ANALYST_EMAIL, Role::Analyst, None, "/reports"),
+        (RETAILER_EMAIL, Role::Retailer, store, "/store"),
+    ];
+    eprintln!("Sign in at {}/login as:", settings.public_url);
+    for (email, role, store, home) in accounts {
+        let password = demo_user(db, email, role, store).await?;
+        eprintln!(
+            "  {email:<20} password {password}  ({}, {home})",
+            role.as_str()
+        );
+    }
+    eprintln!("Scans as they happen: {}/live\n", settings.public_url);
     let mut first_url = None;
     for batch in &batches {
         let codes = db.codes_page(batch.id, 0, 3).await?;
@@ -69,11 +83,16 @@ pub async fn seed(
     Ok(())
 }
 
-const DEMO_EMAIL: &str = "demo@localhost";
+const ADMIN_EMAIL: &str = "demo@localhost";
+const ANALYST_EMAIL: &str = "analyst@localhost";
+/// The manager of the demo's store.
+const RETAILER_EMAIL: &str = "store@localhost";
+const STORE_CODE: &str = "DEMO-001";
 
-/// The demo's admin, with a new random password each run (shown once).
-async fn demo_user(db: &Db) -> anyhow::Result<String> {
-    let email = Email::parse(DEMO_EMAIL).map_err(|m| anyhow::anyhow!(m))?;
+/// A demo account with `role` (a retailer of `store`), with a new random password (shown
+/// once).
+async fn demo_user(db: &Db, email: &str, role: Role, store: Option<i64>) -> anyhow::Result<String> {
+    let email = Email::parse(email).map_err(|m| anyhow::anyhow!(m))?;
     let (secret, _) = crate::accounts::secret::new_secret();
     let password: String = secret.chars().take(20).collect();
     let hash = crate::accounts::password::hash(password.clone()).await?;
@@ -82,9 +101,9 @@ async fn demo_user(db: &Db) -> anyhow::Result<String> {
         Err(DbError::NotFound) => {
             db.create_user(NewUser {
                 email,
-                role: Role::Admin,
+                role,
                 password_hash: Some(hash),
-                store_ids: Vec::new(),
+                store_ids: store.into_iter().collect(),
             })
             .await?;
         }
@@ -140,7 +159,7 @@ async fn create(
     .await?;
     let store = match db
         .create_store(NewStore {
-            code: "DEMO-001".into(),
+            code: STORE_CODE.into(),
             name: "Demo corner shop".into(),
             city: Some("Shanghai".into()),
             latitude: Some(31.23),

@@ -14,6 +14,7 @@ pub mod group_commit;
 pub mod heavy;
 pub mod http;
 pub mod jobs;
+pub mod live;
 pub mod media;
 pub mod metrics;
 pub mod qr;

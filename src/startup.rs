@@ -18,6 +18,7 @@ use crate::geo::Geo;
 use crate::heavy::HeavyWork;
 use crate::http::{self, AppState, Shared};
 use crate::jobs::{BatchGenerator, code_history, days, retention, supervise};
+use crate::live::LiveFeed;
 use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter};
@@ -75,6 +76,7 @@ impl App {
             // One process owns a SQLite database: a lease left behind is a dead process's.
             db.release_all_leases().await?;
         }
+        let live = Arc::new(LiveFeed::default());
         let mut jobs = vec![
             supervise("code cache follower", {
                 let codes = codes.clone();
@@ -91,6 +93,10 @@ impl App {
             supervise("day tier", {
                 let db = db.clone();
                 move || days::run(db.clone())
+            }),
+            supervise("live feed", {
+                let (live, db) = (live.clone(), db.clone());
+                move || live.clone().run(db.clone())
             }),
         ];
         if db.backend() == Backend::Sqlite {
@@ -132,6 +138,7 @@ impl App {
             photo_limits: Default::default(),
             known_keys: Default::default(),
             sign_in_limits: Default::default(),
+            live,
         });
         Ok(Self {
             listener,
@@ -171,6 +178,7 @@ impl App {
         } = self;
         let db = state.db.clone();
         let limits = state.settings.connection_limits;
+        let live = state.live.clone();
         drop(state);
         // A writer that ends while serving (it panicked) leaves every scan (or click, or
         // purchase) unanswerable: stop serving and exit with the error, so a supervisor
@@ -187,6 +195,8 @@ impl App {
                     tracing::error!("the conversion writer stopped; shutting down");
                 }
             }
+            // Live feeds never end by themselves: end them, so their connections close.
+            live.close();
         };
         crate::server::serve(listener, router, limits, stop).await;
         // The router held the last writer handles; with them gone the writers drain and end.

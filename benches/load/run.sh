@@ -11,6 +11,7 @@
 #   BENCH_MODE=export bash benches/load/run.sh  # codes.csv and export.zip rates (export.sh)
 #   BENCH_MODE=uploads bash benches/load/run.sh # scans while 20 clients upload photos (uploads.sh)
 #   BENCH_MODE=conversions bash benches/load/run.sh # conversions in, reports over 100k (conversions.sh)
+#   BENCH_MODE=live bash benches/load/run.sh    # scans while 50 live feeds are open (live.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,7 +22,8 @@ case "${BENCH_MODE:-ratio}" in
   export) exec bash benches/load/export.sh ;;
   uploads) exec bash benches/load/uploads.sh ;;
   conversions) exec bash benches/load/conversions.sh ;;
-  *) echo "BENCH_MODE must be ratio, batch, soak, export, uploads or conversions" >&2; exit 2 ;;
+  live) exec bash benches/load/live.sh ;;
+  *) echo "BENCH_MODE must be ratio, batch, soak, export, uploads, conversions or live" >&2; exit 2 ;;
 esac
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}

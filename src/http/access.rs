@@ -34,7 +34,7 @@ pub enum Access {
 const STORE_RECORDS: [&str; 2] = ["/api/v1/conversions", "/api/v1/conversions/import"];
 
 /// The reads open to retailers, each limited to their stores where it reads.
-const STORE_READS: [&str; 20] = [
+const STORE_READS: [&str; 21] = [
     "/api/v1/stores",
     "/api/v1/stores/{id}",
     "/api/v1/batches",
@@ -55,6 +55,7 @@ const STORE_READS: [&str; 20] = [
     "/api/v1/reports/time",
     "/api/v1/reports/daily",
     "/api/v1/reports/funnel",
+    "/api/v1/scans/live",
 ];
 
 pub fn access(method: &Method, route: &str) -> Access {

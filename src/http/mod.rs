@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 mod hooks;
 mod landing_page;
+mod live_page;
 mod login_page;
 mod media;
 pub mod operations;
@@ -40,6 +41,7 @@ use crate::events::EventWriter;
 use crate::geo::Geo;
 use crate::heavy::HeavyWork;
 use crate::jobs::BatchGenerator;
+use crate::live::LiveFeed;
 use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::scans::{CodeCache, DeviceParser, ScanWriter, VisitContext};
@@ -73,6 +75,8 @@ pub struct Shared {
     pub photo_limits: PhotoLimits,
     pub known_keys: KnownKeys,
     pub sign_in_limits: login_page::SignInLimits,
+    /// Scans as they are committed, for the live feed's listeners.
+    pub live: Arc<LiveFeed>,
 }
 
 impl AppState {
@@ -106,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(report_page::router())
         .merge(store_page::router())
+        .merge(live_page::router())
         .merge(password_page::router())
         .merge(login_page::router())
         .route("/healthz", get(operations::healthz))

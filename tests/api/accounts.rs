@@ -89,6 +89,7 @@ async fn every_route_answers_each_role_as_the_access_rules_say() {
                 "/api/v1/reports/time",
                 "/api/v1/reports/daily",
                 "/api/v1/reports/funnel",
+                "/api/v1/scans/live",
             ]
             .contains(&path.as_str());
         // What a retailer may record, at their stores.

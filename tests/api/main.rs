@@ -20,6 +20,7 @@ mod geo;
 mod helpers;
 mod history;
 mod landing;
+mod live;
 mod logos;
 mod logs;
 mod openapi;

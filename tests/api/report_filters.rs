@@ -22,7 +22,7 @@ pub struct Shop {
     pub mine: i64,
     pub theirs: i64,
     /// Batches: my store's shelf, their store's shelf, the poster, the metro.
-    batches: [i64; 4],
+    pub batches: [i64; 4],
     /// The till purchase at their store.
     their_purchase: i64,
 }
@@ -126,7 +126,7 @@ impl Shop {
     }
 
     /// A retailer of my store and their key.
-    async fn retailer(&self) -> String {
+    pub async fn retailer(&self) -> String {
         let user = self
             .app
             .create(

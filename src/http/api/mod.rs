@@ -20,6 +20,7 @@ mod photos;
 mod products;
 pub(crate) mod report_format;
 pub(crate) mod reports;
+pub(crate) mod scans;
 mod sheets;
 mod sources;
 mod spend;
@@ -135,6 +136,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(funnel::funnel))
         .routes(routes!(cohorts::cohorts_report))
         .routes(routes!(suspicious::suspicious_codes))
+        .routes(routes!(scans::live))
         .routes(routes!(targets::put_targets, targets::get_targets))
         .routes(routes!(users::create, users::list))
         .routes(routes!(users::get, users::update))
