@@ -7,7 +7,8 @@
 //! No gaps and no duplicates: the job moves past a gap in scan ids only once it fills (or
 //! goes stale, as the history fold does, `GapWatch`), a listener sends only ids after the
 //! last it sent, and a listener that reconnects with `Last-Event-ID` reads what it missed
-//! from the table, up to [`MAX_CATCH_UP`] scans; past that it is told what it skipped.
+//! from the table, up to [`MAX_CATCH_UP`] scans of the last [`MAX_CATCH_UP_IDS`]; past that
+//! it is told what it skipped.
 //! Memory is bounded: batches wait in one shared ring of [`BACKLOG`], and a slow client's
 //! connection holds at most [`PER_CLIENT`] events; a client too slow for the ring is told
 //! what it skipped (it may reconnect from its last event to read it from the table).
@@ -34,8 +35,10 @@ const READ: i64 = 1_000;
 const BACKLOG: usize = 256;
 /// Events waiting to be sent on one connection.
 const PER_CLIENT: usize = 8;
-/// The most scans a listener reads back from the table after a reconnect or a lag.
+/// The most scans a listener reads back from the table after a reconnect.
 pub const MAX_CATCH_UP: i64 = 5_000;
+/// How far back (in scan ids) a reconnect reads the table at most.
+const MAX_CATCH_UP_IDS: i64 = 50_000;
 
 /// One read of the table: the scans after `from` up to `last_id`, in id order, and their
 /// JSON for listeners who may see them all (written once, not once per listener).
@@ -220,9 +223,19 @@ struct Listener {
 }
 
 impl Listener {
-    /// Sends what the listener missed up to `to` from the table, at most
-    /// [`MAX_CATCH_UP`] scans; past that, says what it skipped.
+    /// Sends what the listener missed up to `to` from the table: at most [`MAX_CATCH_UP`]
+    /// scans of the last [`MAX_CATCH_UP_IDS`] ids (so a feed of a few stores resumed from
+    /// long ago reads a bounded stretch of the table); past that, says what it skipped.
     async fn catch_up(&mut self, to: i64) -> Result<(), ListenerGone> {
+        let oldest = to - MAX_CATCH_UP_IDS;
+        if self.sent < oldest {
+            let skipped = Skipped {
+                after: self.sent,
+                to: oldest,
+            };
+            self.send(event("skipped", oldest, &skipped)).await?;
+            self.sent = oldest;
+        }
         let mut budget = MAX_CATCH_UP;
         while self.sent < to {
             if budget == 0 {
@@ -377,6 +390,12 @@ mod tests {
         let read = batch(24, vec![scan(25, None)]);
         listener.send_batch(&read).await.unwrap();
         assert!(sent(&mut out).await.contains(r#"\"id\":25"#));
+        // Resumed from long ago, it reads back a bounded stretch only.
+        listener.sent = 0;
+        listener.catch_up(MAX_CATCH_UP_IDS + 10).await.unwrap();
+        let skipped = sent(&mut out).await;
+        assert!(skipped.contains(r#"{\"after\":0,\"to\":10}"#), "{skipped}");
+        assert_eq!(listener.sent, MAX_CATCH_UP_IDS + 10);
         let _ = std::fs::remove_file(file);
     }
 }

@@ -24,11 +24,12 @@ pub struct LiveQuery {
 }
 
 /// Every scan as it is committed, within the caller's stores: `event: scans` with `id` the
-/// last scan id and `data` a JSON array of scans (id, at, campaign_id, channel_id,
-/// batch_id, store_id, country, region, city, device, outcome; never the visitor, the
-/// address or a position finer than the city), and `event: skipped` (`after`, `to`) when
-/// a reconnect or a slow connection missed more than 5,000 scans. Reconnecting with
-/// `Last-Event-ID` resumes after that scan: no gaps, no duplicates.
+/// last scan id it covers (where to resume) and `data` a JSON array of scans (id, at,
+/// campaign_id, channel_id, batch_id, store_id, country, region, city, device, outcome;
+/// never the visitor, the address or a position finer than the city), and `event:
+/// skipped` (`after`, `to`) for what a slow connection missed, or a reconnect from more
+/// than 5,000 scans (or 50,000 scan ids) ago. Reconnecting with `Last-Event-ID` resumes
+/// after that event: no gaps, no duplicates.
 #[utoipa::path(get, path = "/api/v1/scans/live", tag = "scans", params(LiveQuery),
     responses((status = 200, description = "A stream of server-sent events.", content_type = "text/event-stream", body = String),
         (status = 400, body = ErrorBody)))]
