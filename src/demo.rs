@@ -44,8 +44,8 @@ pub async fn seed(
     // Each account gets a new password every run, shown once.
     let store = db.store_id(STORE_CODE).await?;
     let accounts = [
-        (ADMIN_EMAIL, Role::Admin, None, "/reports"),
-        (ANALYST_EMAIL, Role::Analyst, None, "/reports"),
+        (ADMIN_EMAIL, Role::Admin, None, "/console"),
+        (ANALYST_EMAIL, Role::Analyst, None, "/console"),
         (RETAILER_EMAIL, Role::Retailer, store, "/store"),
     ];
     eprintln!("Sign in at {}/login as:", settings.public_url);

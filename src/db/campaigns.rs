@@ -95,6 +95,17 @@ pub struct NewCampaign {
     pub rules: Rules,
 }
 
+/// What a campaign's edit replaces: its name, where its scans go and when it runs. Its slug
+/// and currency stay (links are printed and conversions recorded with them).
+#[derive(Debug, Clone)]
+pub struct CampaignSettings {
+    pub name: String,
+    pub destination_url: Option<TargetUrl>,
+    pub fallback_url: Option<TargetUrl>,
+    pub starts_at: Option<i64>,
+    pub ends_at: Option<i64>,
+}
+
 impl Campaign {
     pub fn hero(&self) -> Option<Hero> {
         Some(Hero {
@@ -124,7 +135,7 @@ impl Campaign {
     }
 }
 
-const COLUMNS: &str = "id, slug, name, destination_url, fallback_url, starts_at, ends_at, status, \
+pub(super) const COLUMNS: &str = "id, slug, name, destination_url, fallback_url, starts_at, ends_at, status, \
      landing_title, landing_body, cta_label, cta_url, store_finder_url, join_url, brand_color, \
      background_color, hero_alt, photo_sharing, photo_auto_approve, hero_image, hero_small, \
      hero_width, hero_height, currency, attribution_model, lookback_ms, half_life_ms, created_at";
@@ -165,6 +176,36 @@ impl Db {
         .await
         .map_err(conflict_as("a campaign with this slug"))?;
         self.campaign(id).await
+    }
+
+    /// Replaces the campaign's settings, noting the change for every instance's code cache
+    /// in the same transaction (codes route with them); `scans::CodeCache::change_campaign`
+    /// is the one caller.
+    pub(crate) async fn set_campaign_settings(
+        &self,
+        id: i64,
+        settings: CampaignSettings,
+    ) -> DbResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let changed = sqlx::query(
+            "UPDATE campaigns SET name = $1, destination_url = $2, fallback_url = $3, \
+             starts_at = $4, ends_at = $5 WHERE id = $6",
+        )
+        .bind(settings.name)
+        .bind(settings.destination_url.map(TargetUrl::into_string))
+        .bind(settings.fallback_url.map(TargetUrl::into_string))
+        .bind(settings.starts_at)
+        .bind(settings.ends_at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(DbError::NotFound);
+        }
+        Db::note_status_change(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Replaces everything the landing page says; the hero image stays.

@@ -8,6 +8,7 @@ mod checkpoint;
 mod code_history;
 mod codes;
 mod cohorts;
+mod console;
 mod conversions;
 mod credits;
 mod days;
@@ -37,10 +38,11 @@ mod users;
 mod watermarks;
 
 pub use batches::{Batch, ChunkDone, NewBatch};
-pub use campaigns::{Campaign, Hero, LandingContent, NewCampaign};
+pub use campaigns::{Campaign, CampaignSettings, Hero, LandingContent, NewCampaign};
 pub use channels::{Channel, NewChannel};
 pub use code_history::FoldStep;
 pub use codes::{CodeHistory, CodeRecord, PackedListing, ResolvedCode};
+pub use console::{Overview, Search};
 pub use conversions::{
     Click, Conversion, ConversionKey, KeyMatch, MAX_TOUCHES, NewConversion, NewRefund, Recorded,
     Refund, RefundError, Touch, TouchesOf,

@@ -22,7 +22,7 @@ pub struct NewStore {
     pub longitude: Option<f64>,
 }
 
-const COLUMNS: &str = "id, code, name, city, latitude, longitude, created_at";
+pub(super) const COLUMNS: &str = "id, code, name, city, latitude, longitude, created_at";
 
 impl Db {
     pub async fn create_store(&self, new: NewStore) -> DbResult<Store> {

@@ -16,7 +16,14 @@ impl TargetUrl {
         if raw.len() > MAX_LEN {
             return Err(format!("must be at most {MAX_LEN} characters"));
         }
-        let url = Url::parse(raw.trim()).map_err(|e| format!("is not a valid URL ({e})"))?;
+        let url = Url::parse(raw.trim()).map_err(|e| match e {
+            url::ParseError::RelativeUrlWithoutBase => {
+                "must be a whole address starting with https:// (or http://), such as \
+                 https://shop.example.com/tea"
+                    .to_owned()
+            }
+            e => format!("is not a valid URL ({e})"),
+        })?;
         if url.as_str().len() > MAX_LEN {
             return Err(format!(
                 "must be at most {MAX_LEN} characters once percent-encoded ({} here)",

@@ -19,7 +19,7 @@ use super::redirect::with_query;
 use super::strings::strings;
 use super::visiting::{Asker, Visiting};
 use crate::db::{Campaign, Hero, now_ms};
-use crate::domain::{Action, Colour, EventKind, Phase, rich_text};
+use crate::domain::{Action, Colour, EventKind, Language, Phase, rich_text};
 use crate::media::fit;
 use crate::scans::visitor;
 
@@ -88,8 +88,42 @@ pub(super) async fn page(
         .events
         .record_soon(visiting.event(EventKind::View, None))
         .await;
-    let campaign = &visiting.campaign;
-    let language = visiting.choice.language;
+    let page = campaign_page(
+        &state,
+        &visiting.campaign,
+        visiting.choice.language,
+        Links::Visit {
+            code_query: visiting.code_only(),
+            switch_query: format!(
+                "{}lang={}",
+                visiting.code_query(),
+                visiting.choice.language.other().code()
+            ),
+        },
+    );
+    Ok(visiting.finish(&state, page))
+}
+
+/// Where the page's links go: a visit's own, or nowhere in a preview.
+pub(super) enum Links {
+    Visit {
+        /// `?code=TOKEN` (or nothing) for the calls to action.
+        code_query: String,
+        /// The language switch's query.
+        switch_query: String,
+    },
+    /// The console's preview: the page as a phone shows it, its links inert (following one
+    /// would count a click).
+    Preview,
+}
+
+/// The campaign's page as a visitor in `language` sees it.
+pub(super) fn campaign_page(
+    state: &AppState,
+    campaign: &Campaign,
+    language: Language,
+    links: Links,
+) -> Response {
     let text = strings(language);
     let phase = campaign.schedule().phase(now_ms());
     let notice = match phase {
@@ -104,7 +138,6 @@ pub(super) async fn page(
         Phase::Paused => text.not_running.into(),
     };
     let prefix = state.settings.path_prefix();
-    let code_query = visiting.code_only();
     let labels = [
         (
             Action::Buy,
@@ -123,11 +156,14 @@ pub(super) async fn page(
         .filter(|(action, _)| action_url(campaign, *action, prefix).is_some())
         .map(|(action, label)| Link {
             label,
-            href: format!(
-                "{prefix}/c/{}/go/{}{code_query}",
-                campaign.slug,
-                action.as_str()
-            ),
+            href: match &links {
+                Links::Visit { code_query, .. } => format!(
+                    "{prefix}/c/{}/go/{}{code_query}",
+                    campaign.slug,
+                    action.as_str()
+                ),
+                Links::Preview => "#".into(),
+            },
             primary: action == Action::Buy,
         })
         .collect();
@@ -150,11 +186,14 @@ pub(super) async fn page(
         height: hero.height,
         alt: landing.hero_alt.clone().unwrap_or_else(|| title.clone()),
     });
-    let page = render(
+    render(
         StatusCode::OK,
         CampaignPage {
             lang: language.code(),
-            switch_query: format!("{}lang={}", visiting.code_query(), language.other().code()),
+            switch_query: match links {
+                Links::Visit { switch_query, .. } => switch_query,
+                Links::Preview => format!("lang={}", language.other().code()),
+            },
             other_code: language.other().code(),
             other_language: text.other_language,
             active: phase == Phase::Running,
@@ -170,8 +209,7 @@ pub(super) async fn page(
             fallback_url: campaign.fallback_url.clone(),
             continue_to_brand: text.continue_to_brand,
         },
-    );
-    Ok(visiting.finish(&state, page))
+    )
 }
 
 /// The width of a hero's phone size, which was fitted in a square of `HERO_SMALL`.

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+mod console;
 pub mod error;
 pub mod extract;
 mod hooks;
@@ -109,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(media::router())
         .merge(report_page::router())
+        .merge(console::router())
         .merge(store_page::router())
         .merge(live_page::router())
         .merge(password_page::router())

@@ -144,7 +144,7 @@ pub fn local_next(next: Option<&str>) -> String {
         {
             next.to_owned()
         }
-        _ => "/reports".to_owned(),
+        _ => "/console".to_owned(),
     }
 }
 
@@ -165,9 +165,9 @@ mod tests {
             "/login?next=/login",
             "reports",
         ] {
-            assert_eq!(local_next(Some(elsewhere)), "/reports", "{elsewhere}");
+            assert_eq!(local_next(Some(elsewhere)), "/console", "{elsewhere}");
         }
-        assert_eq!(local_next(None), "/reports");
+        assert_eq!(local_next(None), "/console");
     }
 
     #[test]

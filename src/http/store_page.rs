@@ -532,7 +532,7 @@ fn form_field(api_field: &str) -> &'static str {
 }
 
 /// `12`, `12.5` or `12.50` (a `,` for the decimal point too) as cents.
-fn parse_amount(raw: &str) -> Result<i64, String> {
+pub(super) fn parse_amount(raw: &str) -> Result<i64, String> {
     let bad = || format!("{raw:?} is not an amount: write it as 12.50");
     let raw = raw.trim().replace(',', ".");
     let (whole, fraction) = raw.split_once('.').unwrap_or((&raw, ""));

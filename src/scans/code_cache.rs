@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::generations::{Found, Generations};
 use super::outcome::RoutedCode;
-use crate::db::{Db, DbResult, StatusTarget};
+use crate::db::{CampaignSettings, Db, DbResult, StatusTarget};
 use crate::domain::Status;
 use crate::metrics::Metrics;
 
@@ -101,6 +101,14 @@ impl CodeCache {
     /// other instance's) must drop what it holds.
     pub async fn change_status(&self, target: StatusTarget<'_>, status: Status) -> DbResult<()> {
         self.db.set_status(target, status).await?;
+        self.clear();
+        Ok(())
+    }
+
+    /// Replaces a campaign's settings (where its codes go and when) and drops what this
+    /// instance holds; every other instance drops its cache within a second.
+    pub async fn change_campaign(&self, id: i64, settings: CampaignSettings) -> DbResult<()> {
+        self.db.set_campaign_settings(id, settings).await?;
         self.clear();
         Ok(())
     }

@@ -9,6 +9,7 @@ mod campaigns;
 mod cli_export;
 mod cohorts;
 mod connections;
+mod console;
 mod conversions;
 mod credit_tier;
 mod digital_link;

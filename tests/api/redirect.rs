@@ -384,3 +384,57 @@ async fn a_public_url_with_a_path_prefix_is_kept_in_links_and_the_landing_redire
         }
     }
 }
+
+#[tokio::test]
+async fn an_edited_campaign_sends_printed_codes_somewhere_new() {
+    let app = TestApp::spawn().await;
+    let (campaign, _, batch) = app
+        .seed(
+            json!({"name": "Spring", "destination_url": "https://shop.example.com/old"}),
+            "shared",
+            1,
+        )
+        .await;
+    let path = format!("/api/v1/campaigns/{}", campaign["id"]);
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    assert!(location(&app.scan(&token, PHONE).await).starts_with("https://shop.example.com/old"));
+
+    let edited = app
+        .patch(
+            &path,
+            json!({"name": "Spring sale", "destination_url": "https://shop.example.com/new"}),
+        )
+        .await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    let edited: serde_json::Value = edited.json().await.unwrap();
+    assert_eq!(edited["name"], "Spring sale");
+    assert_eq!(edited["slug"], campaign["slug"], "the slug stays");
+    assert_eq!(edited["status"], "active");
+    assert!(location(&app.scan(&token, PHONE).await).starts_with("https://shop.example.com/new"));
+
+    // null removes the destination: scans go to the landing page.
+    let cleared = app.patch(&path, json!({"destination_url": null})).await;
+    assert_eq!(cleared.status(), StatusCode::OK);
+    assert!(location(&app.scan(&token, PHONE).await).starts_with("/c/spring?code="));
+
+    // A bad change changes nothing, the good fields beside it included.
+    for (body, field) in [
+        (
+            json!({"name": "Kept?", "ends_at": "2020-01-01", "starts_at": "2021-01-01"}),
+            "ends_at",
+        ),
+        (json!({"destination_url": "ftp://x"}), "destination_url"),
+        (json!({"name": "  "}), "name"),
+        (json!({}), "send at least one"),
+    ] {
+        let answer = app.patch(&path, body).await;
+        assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(answer.text().await.unwrap().contains(field), "{field}");
+    }
+    let now: serde_json::Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(now["name"], "Spring sale");
+    assert_eq!(
+        app.patch(&path, json!({"slug": "other"})).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}

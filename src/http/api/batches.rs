@@ -26,27 +26,27 @@ pub const MAX_QUANTITY: i64 = 10_000_000;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBatch {
-    campaign_id: i64,
-    channel_id: i64,
-    store_id: Option<i64>,
+    pub(crate) campaign_id: i64,
+    pub(crate) channel_id: i64,
+    pub(crate) store_id: Option<i64>,
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    name: String,
+    pub(crate) name: String,
     /// `shared` (one code for the run) or `unique` (one code per item).
     #[schema(value_type = BatchModeName)]
-    mode: String,
+    pub(crate) mode: String,
     /// Items printed; required for unique batches.
     #[schema(minimum = 1, maximum = 10_000_000)]
-    quantity: Option<i64>,
+    pub(crate) quantity: Option<i64>,
     /// Print cost in cents, counted as spend in reports.
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
-    cost_cents: Option<i64>,
+    pub(crate) cost_cents: Option<i64>,
     /// GS1 GTIN-8/12/13/14 with a valid check digit.
     #[schema(pattern = r"^([0-9]{8}|[0-9]{12,14})$")]
-    gtin: Option<String>,
+    pub(crate) gtin: Option<String>,
     /// Lot or batch number (GS1 AI 10): printable ASCII, no spaces; with a GTIN, only
     /// GS1's character set 82 (letters, digits and !"%&'()*+,-./:;<=>?_).
     #[schema(max_length = 20, pattern = r"^[!-~]*$")]
-    lot: Option<String>,
+    pub(crate) lot: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -115,7 +115,7 @@ pub fn ensure_ready(batch_id: i64, generation: Generation) -> Result<()> {
 }
 
 impl CreateBatch {
-    async fn validate(self, state: &AppState) -> Result<NewBatch> {
+    pub(crate) async fn validate(self, state: &AppState) -> Result<NewBatch> {
         let name = required_text("name", &self.name, 200)?;
         let mode = BatchMode::parse(&self.mode).map_err(|m| AppError::invalid("mode", m))?;
         let quantity = match (mode, self.quantity) {
@@ -210,9 +210,16 @@ pub async fn create(
     Json(body): Json<CreateBatch>,
 ) -> Result<(StatusCode, Json<BatchView>)> {
     let new = body.validate(&state).await?;
+    match generate(&state, new).await? {
+        Created::Ready(batch) => Ok((StatusCode::CREATED, Json(batch.into()))),
+        Created::Queued(batch) => Ok((StatusCode::ACCEPTED, Json(batch.into()))),
+    }
+}
+
+/// Makes a validated batch's codes now, or queues them when there are many.
+pub(crate) async fn generate(state: &AppState, new: NewBatch) -> Result<Created> {
     match state.batches.create(new).await {
-        Ok(Created::Ready(batch)) => Ok((StatusCode::CREATED, Json(batch.into()))),
-        Ok(Created::Queued(batch)) => Ok((StatusCode::ACCEPTED, Json(batch.into()))),
+        Ok(created) => Ok(created),
         Err(err @ GenerationError::QueueFull { .. }) => Err(AppError::RateLimited(format!(
             "{err}; try again when a generating batch is ready"
         ))),

@@ -9,10 +9,10 @@ use super::attribution::{Attribution, AttributionView};
 use super::conversions::currency;
 use super::landing::{Landing, LandingView, url_field};
 use super::time::{parse_optional, to_rfc3339};
-use super::{ErrorBody, Listing, PageQuery, StatusChange, required_text};
-use crate::db::{Campaign, NewCampaign, StatusTarget};
-use crate::domain::Slug;
+use super::{ErrorBody, Listing, PageQuery, StatusName, required_text};
+use crate::db::{Campaign, CampaignSettings, NewCampaign, StatusTarget};
 use crate::domain::attribution::Rules;
+use crate::domain::{Slug, Status};
 
 /// The currency of a campaign created without one.
 const DEFAULT_CURRENCY: &str = "CNY";
@@ -25,29 +25,29 @@ use crate::http::extract::{Json, Path, Query};
 #[serde(deny_unknown_fields)]
 pub struct CreateCampaign {
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    name: String,
+    pub(crate) name: String,
     /// URL name, a-z 0-9 and single inner hyphens; made from `name` when absent.
     #[schema(max_length = 64, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
-    slug: Option<String>,
+    pub(crate) slug: Option<String>,
     /// Where scans go (http or https); without one they go to the landing page.
     #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
-    destination_url: Option<String>,
+    pub(crate) destination_url: Option<String>,
     /// Where scans go when the campaign is disabled or outside its dates.
     #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
-    fallback_url: Option<String>,
+    pub(crate) fallback_url: Option<String>,
     /// RFC 3339 time (or YYYY-MM-DD), 1970 to 9999-12-31T23:00:00Z.
     #[schema(format = DateTime)]
-    starts_at: Option<String>,
+    pub(crate) starts_at: Option<String>,
     /// After `starts_at`.
     #[schema(format = DateTime)]
-    ends_at: Option<String>,
-    landing: Option<Landing>,
+    pub(crate) ends_at: Option<String>,
+    pub(crate) landing: Option<Landing>,
     /// ISO 4217 currency of its reports and conversions (default CNY); it cannot change
     /// later.
     #[schema(pattern = r"^[A-Za-z]{3}$")]
-    currency: Option<String>,
+    pub(crate) currency: Option<String>,
     /// How its reports credit conversions unless a report asks otherwise.
-    attribution: Option<Attribution>,
+    pub(crate) attribution: Option<Attribution>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -90,7 +90,7 @@ impl CampaignView {
 }
 
 impl CreateCampaign {
-    fn validate(self) -> Result<NewCampaign> {
+    pub(crate) fn validate(self) -> Result<NewCampaign> {
         let name = required_text("name", &self.name, 200)?;
         let slug = match &self.slug {
             Some(s) => Slug::parse(s),
@@ -162,17 +162,142 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<J
     Ok(Json(CampaignView::new(campaign, &state)))
 }
 
-/// Enable or disable a campaign: a disabled campaign's codes go to its fallback URL.
-#[utoipa::path(patch, path = "/api/v1/campaigns/{id}", tag = "campaigns", request_body = StatusChange,
+/// What `PATCH /api/v1/campaigns/{id}` changes: any of these, the rest stays. `null`
+/// removes an optional one (a destination, a fallback, a date).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignChange {
+    /// `active` or `disabled` (a disabled campaign's codes go to its fallback URL).
+    #[schema(value_type = Option<StatusName>)]
+    pub status: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: Option<String>,
+    /// Where scans go from now on, printed codes included; `null`: to the landing page.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable, max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
+    pub destination_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable, max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
+    pub fallback_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable, format = DateTime)]
+    pub starts_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable, format = DateTime)]
+    pub ends_at: Option<Option<String>>,
+}
+
+/// A field that was sent, `null` or not: `Some(None)` for `null`, `None` (the default) when
+/// absent.
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl CampaignChange {
+    fn touches_settings(&self) -> bool {
+        self.name.is_some()
+            || self.destination_url.is_some()
+            || self.fallback_url.is_some()
+            || self.starts_at.is_some()
+            || self.ends_at.is_some()
+    }
+
+    /// The campaign's settings with this change applied, checked as a new campaign's are.
+    pub fn settings(&self, current: &Campaign) -> Result<CampaignSettings> {
+        let name = match &self.name {
+            Some(name) => required_text("name", name, 200)?,
+            None => current.name.clone(),
+        };
+        let url = |field: &str, change: &Option<Option<String>>, now: &Option<String>| match change
+        {
+            Some(sent) => url_field(field, sent.as_deref()),
+            None => url_field(field, now.as_deref()),
+        };
+        let time = |field: &str, change: &Option<Option<String>>, now: Option<i64>| match change {
+            Some(sent) => parse_optional(field, sent.as_deref()),
+            None => Ok(now),
+        };
+        let starts_at = time("starts_at", &self.starts_at, current.starts_at)?;
+        let ends_at = time("ends_at", &self.ends_at, current.ends_at)?;
+        if let (Some(s), Some(e)) = (starts_at, ends_at)
+            && e <= s
+        {
+            return Err(AppError::invalid("ends_at", "must be after starts_at"));
+        }
+        Ok(CampaignSettings {
+            name,
+            destination_url: url(
+                "destination_url",
+                &self.destination_url,
+                &current.destination_url,
+            )?,
+            fallback_url: url("fallback_url", &self.fallback_url, &current.fallback_url)?,
+            starts_at,
+            ends_at,
+        })
+    }
+
+    /// Checks the whole change, then applies it: the settings, then the status.
+    pub async fn apply(&self, state: &AppState, caller: &Caller, id: i64) -> Result<Campaign> {
+        let current = state.db.campaign(id).await.map_err(missing("campaign"))?;
+        let status = self
+            .status
+            .as_deref()
+            .map(|s| Status::parse(s).map_err(|m| AppError::invalid("status", m)))
+            .transpose()?;
+        if !self.touches_settings() && status.is_none() {
+            return Err(AppError::invalid(
+                "status",
+                "send at least one of status, name, destination_url, fallback_url, starts_at \
+                 or ends_at",
+            ));
+        }
+        if self.touches_settings() {
+            let settings = self.settings(&current)?;
+            state
+                .codes
+                .change_campaign(id, settings)
+                .await
+                .map_err(missing("campaign"))?;
+            tracing::info!(
+                user = caller.user_id,
+                key = caller.key_id,
+                campaign = id,
+                "campaign changed"
+            );
+        }
+        if let Some(status) = status {
+            state
+                .codes
+                .change_status(StatusTarget::Campaign(id), status)
+                .await
+                .map_err(missing("campaign"))?;
+            tracing::info!(
+                user = caller.user_id,
+                key = caller.key_id,
+                campaign = id,
+                status = status.as_str(),
+                "status changed"
+            );
+        }
+        state.db.campaign(id).await.map_err(missing("campaign"))
+    }
+}
+
+/// Change a campaign: enable or disable it, rename it, or change where its codes go (printed
+/// ones too) and when it runs. Its slug and currency stay.
+#[utoipa::path(patch, path = "/api/v1/campaigns/{id}", tag = "campaigns", request_body = CampaignChange,
     responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn set_status(
+pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(body): Json<StatusChange>,
+    Json(body): Json<CampaignChange>,
 ) -> Result<Json<CampaignView>> {
-    body.apply(&state, &caller, StatusTarget::Campaign(id), "campaign")
-        .await?;
-    let campaign = state.db.campaign(id).await.map_err(missing("campaign"))?;
+    let campaign = body.apply(&state, &caller, id).await?;
     Ok(Json(CampaignView::new(campaign, &state)))
 }

@@ -17,12 +17,12 @@ use crate::http::extract::{Json, Path, Query};
 #[serde(deny_unknown_fields)]
 pub struct CreateChannel {
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    name: String,
+    pub(crate) name: String,
     #[schema(value_type = ChannelKindName)]
-    kind: String,
+    pub(crate) kind: String,
     /// Used as `utm_source`; made from `name` when absent.
     #[schema(max_length = 64, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
-    slug: Option<String>,
+    pub(crate) slug: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -53,18 +53,21 @@ pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateChannel>,
 ) -> Result<(StatusCode, Json<ChannelView>)> {
-    let name = required_text("name", &body.name, 200)?;
-    let kind = ChannelKind::parse(&body.kind).map_err(|m| AppError::invalid("kind", m))?;
-    let slug = match &body.slug {
-        Some(s) => Slug::parse(s),
-        None => Slug::from_name(&name),
-    }
-    .map_err(|m| AppError::invalid("slug", m))?;
-    let channel = state
-        .db
-        .create_channel(NewChannel { slug, name, kind })
-        .await?;
+    let channel = state.db.create_channel(body.validate()?).await?;
     Ok((StatusCode::CREATED, Json(channel.into())))
+}
+
+impl CreateChannel {
+    pub(crate) fn validate(self) -> Result<NewChannel> {
+        let name = required_text("name", &self.name, 200)?;
+        let kind = ChannelKind::parse(&self.kind).map_err(|m| AppError::invalid("kind", m))?;
+        let slug = match &self.slug {
+            Some(s) => Slug::parse(s),
+            None => Slug::from_name(&name),
+        }
+        .map_err(|m| AppError::invalid("slug", m))?;
+        Ok(NewChannel { slug, name, kind })
+    }
 }
 
 /// List channels, oldest first.

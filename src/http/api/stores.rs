@@ -17,17 +17,17 @@ use crate::http::extract::{Json, Path, Query};
 #[serde(deny_unknown_fields)]
 pub struct CreateStore {
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    name: String,
+    pub(crate) name: String,
     /// The retailer's own store number; unique.
     #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
-    code: String,
+    pub(crate) code: String,
     #[schema(max_length = 100)]
-    city: Option<String>,
+    pub(crate) city: Option<String>,
     /// Give both latitude and longitude, or neither.
     #[schema(minimum = -90.0, maximum = 90.0)]
-    latitude: Option<f64>,
+    pub(crate) latitude: Option<f64>,
     #[schema(minimum = -180.0, maximum = 180.0)]
-    longitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -56,7 +56,7 @@ impl From<Store> for StoreView {
 }
 
 impl CreateStore {
-    fn validate(self) -> Result<NewStore> {
+    pub(crate) fn validate(self) -> Result<NewStore> {
         let in_range = |field: &str, v: Option<f64>, max: f64| match v {
             Some(v) if !(v.is_finite() && (-max..=max).contains(&v)) => Err(AppError::invalid(
                 field,

@@ -61,8 +61,8 @@ impl FromRequestParts<AppState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let signed_in = SignedIn::from_request_parts(parts, state).await?;
         if signed_in.caller.role == Role::Retailer {
-            // Signing in lands on `/reports`: a store manager's home is their dashboard.
-            if parts.uri.path() == "/reports" {
+            // Signing in lands on `/console`: a store manager's home is their dashboard.
+            if matches!(parts.uri.path(), "/reports" | "/console") {
                 return Err(Redirect::to("/store").into_response());
             }
             return Err(PageError(AppError::Forbidden(

@@ -1,0 +1,263 @@
+//! Channels (where codes are seen) and stores (where they are sold): each a list with the
+//! form that adds one beside it.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::form::{Errors, Field, FormView, Kind, optional};
+use super::{Change, KEPT_NOTE, Nav, form_status, kept};
+use crate::db::{Channel, Page, Search, Store};
+use crate::domain::ChannelKind;
+use crate::http::AppState;
+use crate::http::api::channels::CreateChannel;
+use crate::http::api::stores::CreateStore;
+use crate::http::error::AppError;
+use crate::http::extract::Query;
+use crate::http::pages::PageError;
+use crate::http::report_page::{Viewer, render};
+
+const STORES_PER_PAGE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "console_channels.html")]
+struct ChannelsPage {
+    nav: Nav,
+    note: Option<String>,
+    channels: Vec<Channel>,
+    form: FormView,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct ChannelForm {
+    name: String,
+    kind: String,
+    slug: String,
+}
+
+const CHANNEL_FIELDS: [&str; 3] = ["name", "kind", "slug"];
+
+async fn channels_page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &ChannelForm,
+    errors: &Errors,
+    note: Option<String>,
+) -> Result<ChannelsPage, PageError> {
+    let channels = state
+        .db
+        .channels(Page {
+            after: 0,
+            limit: 500,
+        })
+        .await?;
+    let kinds = ChannelKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), k.as_str().replace('_', " ")))
+        .collect();
+    let fields = vec![
+        Field::new("name", "Name", Kind::Text, &form.name)
+            .required()
+            .hint("Such as “Metro line 2 posters” or “Tmall packaging”."),
+        Field::new("kind", "Kind", Kind::Select(kinds), &form.kind),
+        Field::new("slug", "Short name", Kind::Text, &form.slug)
+            .max(64)
+            .hint("Sent to shops as utm_source; made from the name when left empty."),
+    ];
+    Ok(ChannelsPage {
+        nav: Nav::new(viewer, "/console/channels"),
+        note,
+        channels,
+        form: FormView::new("/console/channels".into(), "Add channel", fields, errors),
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct SavedQuery {
+    saved: Option<String>,
+    #[serde(default)]
+    q: String,
+    before: Option<i64>,
+}
+
+pub(super) async fn channels(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let restored = kept::<ChannelForm>(raw.as_deref());
+    let note = match &restored {
+        Some(_) => Some(KEPT_NOTE.to_owned()),
+        None => saved_note(raw.as_deref(), "Channel added."),
+    };
+    let form = restored.unwrap_or_default();
+    let page = channels_page(&state, &viewer, &form, &Errors::default(), note).await?;
+    render(StatusCode::OK, &page)
+}
+
+fn saved_note(raw: Option<&str>, text: &str) -> Option<String> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .any(|(k, _)| k == "saved")
+        .then(|| text.to_owned())
+}
+
+pub(super) async fn create_channel(
+    State(state): State<AppState>,
+    Change { viewer, form }: Change<ChannelForm>,
+) -> Result<Response, PageError> {
+    let body = CreateChannel {
+        name: form.name.clone(),
+        kind: form.kind.clone(),
+        slug: optional(&form.slug),
+    };
+    let created = match body.validate() {
+        Ok(new) => state.db.create_channel(new).await.map_err(AppError::from),
+        Err(err) => Err(err),
+    };
+    match created {
+        Ok(_) => Ok(Redirect::to("/console/channels?saved=1").into_response()),
+        Err(err) => {
+            let mut errors = Errors::default();
+            errors.place(err, &CHANNEL_FIELDS)?;
+            let page = channels_page(&state, &viewer, &form, &errors, None).await?;
+            render(form_status(false), &page)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console_stores.html")]
+struct StoresPage {
+    nav: Nav,
+    note: Option<String>,
+    search: String,
+    stores: Vec<Store>,
+    older: Option<String>,
+    form: FormView,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct StoreForm {
+    name: String,
+    code: String,
+    city: String,
+    latitude: String,
+    longitude: String,
+}
+
+const STORE_FIELDS: [&str; 5] = ["name", "code", "city", "latitude", "longitude"];
+
+async fn stores_page(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &SavedQuery,
+    form: &StoreForm,
+    errors: &Errors,
+    note: Option<String>,
+) -> Result<StoresPage, PageError> {
+    let found = state
+        .db
+        .search_stores(Search {
+            text: &query.q,
+            before: query.before.unwrap_or(0),
+            limit: STORES_PER_PAGE + 1,
+        })
+        .await?;
+    let older = (found.len() as i64 > STORES_PER_PAGE).then(|| {
+        let last = found[STORES_PER_PAGE as usize - 1].id;
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &query.q)
+            .append_pair("before", &last.to_string())
+            .finish();
+        format!("/console/stores?{query}")
+    });
+    let fields = vec![
+        Field::new("name", "Name", Kind::Text, &form.name).required(),
+        Field::new("code", "Store number", Kind::Text, &form.code)
+            .required()
+            .max(64)
+            .hint("Your own number for the store; tills send it with their purchases."),
+        Field::new("city", "City", Kind::Text, &form.city).max(100),
+        Field::new("latitude", "Latitude", Kind::Number, &form.latitude)
+            .max(20)
+            .hint("With the longitude, for the map and “nearby”; such as 31.2304."),
+        Field::new("longitude", "Longitude", Kind::Number, &form.longitude).max(20),
+    ];
+    Ok(StoresPage {
+        nav: Nav::new(viewer, "/console/stores"),
+        note,
+        search: query.q.clone(),
+        stores: found.into_iter().take(STORES_PER_PAGE as usize).collect(),
+        older,
+        form: FormView::new("/console/stores".into(), "Add store", fields, errors),
+    })
+}
+
+pub(super) async fn stores(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Query(query): Query<SavedQuery>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let restored = kept::<StoreForm>(raw.as_deref());
+    let note = match (&restored, &query.saved) {
+        (Some(_), _) => Some(KEPT_NOTE.to_owned()),
+        (None, Some(_)) => Some("Store added.".to_owned()),
+        _ => None,
+    };
+    let form = restored.unwrap_or_default();
+    let page = stores_page(&state, &viewer, &query, &form, &Errors::default(), note).await?;
+    render(StatusCode::OK, &page)
+}
+
+/// A coordinate typed in the form: empty is absent.
+fn coordinate(errors: &mut Errors, field: &'static str, raw: &str) -> Option<f64> {
+    let raw = raw.trim().replace(',', ".");
+    if raw.is_empty() {
+        return None;
+    }
+    match raw.parse::<f64>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            errors.add(field, format!("{raw:?} is not a number such as 31.2304"));
+            None
+        }
+    }
+}
+
+pub(super) async fn create_store(
+    State(state): State<AppState>,
+    Change { viewer, form }: Change<StoreForm>,
+) -> Result<Response, PageError> {
+    let mut errors = Errors::default();
+    let latitude = coordinate(&mut errors, "latitude", &form.latitude);
+    let longitude = coordinate(&mut errors, "longitude", &form.longitude);
+    if errors.is_empty() {
+        let body = CreateStore {
+            name: form.name.clone(),
+            code: form.code.clone(),
+            city: optional(&form.city),
+            latitude,
+            longitude,
+        };
+        let created = match body.validate() {
+            Ok(new) => state.db.create_store(new).await.map_err(AppError::from),
+            Err(err) => Err(err),
+        };
+        match created {
+            Ok(_) => return Ok(Redirect::to("/console/stores?saved=1").into_response()),
+            Err(err) => errors.place(err, &STORE_FIELDS)?,
+        }
+    }
+    let query = SavedQuery {
+        saved: None,
+        q: String::new(),
+        before: None,
+    };
+    let page = stores_page(&state, &viewer, &query, &form, &errors, None).await?;
+    render(form_status(false), &page)
+}

@@ -1,0 +1,285 @@
+//! A campaign's landing page in the console: its texts, buttons and colours, its picture,
+//! and a preview of the page as a phone shows it (drawn here, so opening the console
+//! counts no visit).
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Multipart, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::form::{Errors, Field, FormView, Kind, optional};
+use super::{Change, KEPT_NOTE, Nav, STALE_FORM, form_status, kept, refused};
+use crate::db::Campaign;
+use crate::http::AppState;
+use crate::http::api::landing::{Landing, post_hero};
+use crate::http::error::{AppError, missing};
+use crate::http::extract::Path;
+use crate::http::landing_page::{Links, campaign_page};
+use crate::http::pages::{LanguageChoice, PageError};
+use crate::http::report_page::{Viewer, render};
+use crate::http::session::same_secret;
+
+#[derive(Template)]
+#[template(path = "console_landing.html")]
+struct LandingPage {
+    nav: Nav,
+    c: Campaign,
+    form: FormView,
+    hero_error: Option<String>,
+    hero_url: Option<String>,
+}
+
+/// The landing page's fields, as the form sends them (a checkbox left unticked is absent).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct LandingForm {
+    title: String,
+    body: String,
+    cta_label: String,
+    cta_url: String,
+    store_finder_url: String,
+    join_url: String,
+    brand_color: String,
+    background_color: String,
+    hero_alt: String,
+    photo_sharing: String,
+    photo_auto_approve: String,
+}
+
+const FIELDS: [&str; 11] = [
+    "title",
+    "body",
+    "cta_label",
+    "cta_url",
+    "store_finder_url",
+    "join_url",
+    "brand_color",
+    "background_color",
+    "hero_alt",
+    "photo_sharing",
+    "photo_auto_approve",
+];
+
+impl LandingForm {
+    fn of(c: &Campaign) -> Self {
+        let l = &c.landing;
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let tick = |on: bool| if on { "on".to_owned() } else { String::new() };
+        Self {
+            title: text(&l.landing_title),
+            body: text(&l.landing_body),
+            cta_label: text(&l.cta_label),
+            cta_url: text(&l.cta_url),
+            store_finder_url: text(&l.store_finder_url),
+            join_url: text(&l.join_url),
+            brand_color: text(&l.brand_color),
+            background_color: text(&l.background_color),
+            hero_alt: text(&l.hero_alt),
+            photo_sharing: tick(l.photo_sharing.0),
+            photo_auto_approve: tick(l.photo_auto_approve.0),
+        }
+    }
+
+    fn landing(&self) -> Landing {
+        Landing {
+            title: optional(&self.title),
+            body: optional(&self.body),
+            cta_label: optional(&self.cta_label),
+            cta_url: optional(&self.cta_url),
+            store_finder_url: optional(&self.store_finder_url),
+            join_url: optional(&self.join_url),
+            brand_color: optional(&self.brand_color),
+            background_color: optional(&self.background_color),
+            hero_alt: optional(&self.hero_alt),
+            photo_sharing: Some(!self.photo_sharing.is_empty()),
+            photo_auto_approve: Some(!self.photo_auto_approve.is_empty()),
+        }
+    }
+}
+
+fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Campaign,
+    form: &LandingForm,
+    errors: &Errors,
+) -> LandingPage {
+    let fields = vec![
+        Field::new("title", "Heading", Kind::Text, &form.title)
+            .hint("The campaign's name when left empty."),
+        Field::new("body", "Text", Kind::Area, &form.body)
+            .max(10_000)
+            .hint("Blank lines start paragraphs; **bold**, *italic* and [label](https://...) links work."),
+        Field::new("cta_label", "Buy button label", Kind::Text, &form.cta_label)
+            .max(80)
+            .hint("“Buy online” when left empty."),
+        Field::new("cta_url", "Buy button link", Kind::Url, &form.cta_url)
+            .max(2048)
+            .hint("The shop; purchases there are credited through the click id it receives."),
+        Field::new("store_finder_url", "Store finder link", Kind::Url, &form.store_finder_url)
+            .max(2048),
+        Field::new("join_url", "Membership sign-up link", Kind::Url, &form.join_url).max(2048),
+        Field::new("brand_color", "Button colour", Kind::Colour, &form.brand_color)
+            .max(7)
+            .hint("Six hex digits such as #c8102e; the label is black or white, whichever reads better."),
+        Field::new("background_color", "Background colour", Kind::Colour, &form.background_color)
+            .max(7),
+        Field::new("hero_alt", "What the picture shows", Kind::Text, &form.hero_alt)
+            .hint("Read aloud to people who cannot see it."),
+        Field::new("photo_sharing", "Offer “Share a photo”", Kind::Check, &form.photo_sharing),
+        Field::new(
+            "photo_auto_approve",
+            "Show shared photos at once, without approval",
+            Kind::Check,
+            &form.photo_auto_approve,
+        ),
+    ];
+    LandingPage {
+        nav: Nav::new(viewer, "/console/campaigns"),
+        form: FormView::new(
+            format!("/console/campaigns/{}/landing", c.id),
+            "Save landing page",
+            fields,
+            errors,
+        ),
+        hero_error: None,
+        hero_url: c
+            .hero()
+            .map(|h| format!("{}/media/{}", state.settings.path_prefix(), h.small)),
+        c,
+    }
+}
+
+pub(super) async fn form(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
+    let restored = kept::<LandingForm>(raw.as_deref());
+    let note = restored.is_some().then(|| KEPT_NOTE.to_owned());
+    let form = restored.unwrap_or_else(|| LandingForm::of(&c));
+    let mut page = page(&state, &viewer, c, &form, &Errors::default());
+    page.form.note = note;
+    render(StatusCode::OK, &page)
+}
+
+pub(super) async fn save(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Change { viewer, form }: Change<LandingForm>,
+) -> Result<Response, PageError> {
+    let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
+    let saved = match form.landing().validate() {
+        Ok(content) => state
+            .db
+            .set_landing(id, content)
+            .await
+            .map_err(missing("campaign")),
+        Err(err) => Err(err),
+    };
+    match saved {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/console/campaigns/{id}?saved=landing")).into_response())
+        }
+        Err(err) => {
+            let mut errors = Errors::default();
+            errors.place(err, &FIELDS)?;
+            render(
+                form_status(false),
+                &page(&state, &viewer, c, &form, &errors),
+            )
+        }
+    }
+}
+
+/// The picture form: the session's token, then the file (or `remove`).
+pub(super) async fn hero(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
+    if viewer.caller.role != crate::domain::Role::Admin {
+        return Ok(refused(AppError::Forbidden(
+            "only admins change campaigns; nothing was changed".into(),
+        )));
+    }
+    let mut csrf = String::new();
+    let mut picture = None;
+    let mut remove = false;
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        AppError::BadRequest(format!("the form could not be read: {}", e.body_text()))
+    })? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("remove") => remove = true,
+            Some("picture") => {
+                let bytes = field.bytes().await.map_err(|_| {
+                    AppError::TooLarge(
+                        "the picture is larger than 15 MiB: choose a smaller one".into(),
+                    )
+                })?;
+                picture = Some(bytes);
+            }
+            _ => {}
+        }
+    }
+    if !same_secret(&csrf, &viewer.csrf) {
+        return Ok(refused(AppError::Forbidden(STALE_FORM.into())));
+    }
+    let answer = if remove {
+        crate::http::api::landing::delete_hero(State(state.clone()), Path(id)).await
+    } else {
+        match picture.filter(|p| !p.is_empty()) {
+            Some(bytes) => post_hero(State(state.clone()), Path(id), Body::from(bytes)).await,
+            None => Err(AppError::invalid(
+                "body",
+                "choose a picture first: a JPEG, PNG or WebP",
+            )),
+        }
+    };
+    match answer {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/console/campaigns/{id}/landing?saved=hero")).into_response(),
+        ),
+        Err(
+            err @ (AppError::Validation { .. }
+            | AppError::TooLarge(_)
+            | AppError::UnsupportedMediaType(_)
+            | AppError::RateLimited(_)),
+        ) => {
+            let message = match err {
+                AppError::Validation { message, .. } => message,
+                other => other.to_string(),
+            };
+            let form = LandingForm::of(&c);
+            let mut page = page(&state, &viewer, c, &form, &Errors::default());
+            page.hero_error = Some(message);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The landing page as a phone shows it, inside the console (same origin only).
+pub(super) async fn preview(
+    _viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    choice: LanguageChoice,
+) -> Result<Response, PageError> {
+    let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
+    let mut response = campaign_page(&state, &c, choice.language, Links::Preview);
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    Ok(response)
+}

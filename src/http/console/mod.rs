@@ -1,0 +1,272 @@
+//! The brand console: the pages a brand team works in after signing in. Campaigns (their
+//! settings, landing page and batches, with downloads and generation progress), channels
+//! and stores. Admins change things; analysts read the same pages without the forms;
+//! retailers have their stores' dashboard instead (`/store`).
+//!
+//! Every change is a form posted with the session's CSRF token and checked by the API's
+//! own validation, so the console refuses what the API refuses with the same messages,
+//! shown next to the field with what was typed kept. A form posted after the session
+//! ended goes through the sign-in page and comes back filled in (`Change`).
+
+mod batches;
+mod campaigns;
+mod catalog;
+mod form;
+mod home;
+mod landing;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::de::DeserializeOwned;
+use tower_http::compression::CompressionLayer;
+
+use super::AppState;
+use super::error::AppError;
+use super::report_page::{Viewer, render};
+use super::session::{SignedIn, same_secret};
+use crate::domain::Role;
+
+/// Forms are small: a landing page's text is the largest field (10,000 characters).
+const FORM_LIMIT: usize = 256 * 1024;
+/// A form longer than this, encoded, does not ride along through the sign-in page.
+const KEPT_LIMIT: usize = 4000;
+
+pub fn router() -> Router<AppState> {
+    let pages = Router::new()
+        .route("/console", get(home::home))
+        .route("/console/campaigns", get(campaigns::list))
+        .route(
+            "/console/campaigns/new",
+            get(campaigns::new_form).post(campaigns::create),
+        )
+        .route("/console/campaigns/{id}", get(campaigns::show))
+        .route(
+            "/console/campaigns/{id}/settings",
+            get(campaigns::settings_form).post(campaigns::save_settings),
+        )
+        .route(
+            "/console/campaigns/{id}/status",
+            get(to_parent).post(campaigns::set_status),
+        )
+        .route(
+            "/console/campaigns/{id}/landing",
+            get(landing::form).post(landing::save),
+        )
+        .route(
+            "/console/campaigns/{id}/hero",
+            get(to_parent)
+                .post(landing::hero)
+                .layer(DefaultBodyLimit::max(
+                    crate::media::MAX_UPLOAD_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/console/campaigns/{id}/preview", get(landing::preview))
+        .route(
+            "/console/campaigns/{id}/batches/new",
+            get(batches::new_form).post(batches::create),
+        )
+        .route("/console/batches/{id}", get(batches::show))
+        .route(
+            "/console/batches/{id}/status",
+            get(to_parent).post(batches::set_status),
+        )
+        .route(
+            "/console/channels",
+            get(catalog::channels).post(catalog::create_channel),
+        )
+        .route(
+            "/console/stores",
+            get(catalog::stores).post(catalog::create_store),
+        )
+        .layer(CompressionLayer::new());
+    // Downloads stream as they are made, ZIPs and PDFs already compressed: no layer.
+    pages.route("/console/batches/{id}/files/{file}", get(batches::download))
+}
+
+/// The console's navigation, in every page's header: where you are, what your role may
+/// open, and the sign-out form.
+pub struct Nav {
+    pub email: String,
+    pub csrf: String,
+    pub role: Role,
+    pub here: &'static str,
+}
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+impl Nav {
+    pub fn new(viewer: &Viewer, here: &'static str) -> Self {
+        Self {
+            email: viewer.email.clone(),
+            csrf: viewer.csrf.clone(),
+            role: viewer.caller.role,
+            here,
+        }
+    }
+
+    pub fn admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn links(&self) -> Vec<NavLink> {
+        let links: &[(&str, &str)] = &[
+            ("/console", "Home"),
+            ("/console/campaigns", "Campaigns"),
+            ("/console/channels", "Channels"),
+            ("/console/stores", "Stores"),
+            ("/reports", "Reports"),
+            ("/live", "Live"),
+        ];
+        links
+            .iter()
+            .map(|&(href, label)| NavLink {
+                href,
+                label,
+                current: href == self.here,
+            })
+            .collect()
+    }
+}
+
+/// A console form sent by someone who may change things (an admin), its CSRF token
+/// checked, its fields read into `T`.
+///
+/// Without a live session the browser goes to the sign-in page, which then comes back to
+/// the form's page with what was typed in the query (`kept`), so nothing typed is lost.
+pub struct Change<T> {
+    pub viewer: Viewer,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for Change<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
+            refused(AppError::TooLarge(
+                "the form is larger than 256 KiB: shorten its texts".into(),
+            ))
+        })?;
+        if SignedIn::from_request_parts(&mut parts, state)
+            .await
+            .is_err()
+        {
+            return Err(sign_in_keeping(parts.uri.path(), &bytes));
+        }
+        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
+        if viewer.caller.role != Role::Admin {
+            return Err(refused(AppError::Forbidden(
+                "only admins change campaigns, batches, channels and stores; nothing was changed"
+                    .into(),
+            )));
+        }
+        let sent = url::form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if !same_secret(&sent, &viewer.csrf) {
+            return Err(refused(AppError::Forbidden(STALE_FORM.into())));
+        }
+        let request = Request::from_parts(parts, Body::from(bytes));
+        let axum::Form(form) = axum::Form::<T>::from_request(request, state)
+            .await
+            .map_err(|err| refused(AppError::BadRequest(err.body_text())))?;
+        Ok(Change { viewer, form })
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "console_refused.html")]
+struct RefusedPage {
+    heading: &'static str,
+    message: String,
+}
+
+/// A form refused as a whole (not allowed, a stale token, unreadable): its status and the
+/// message saying why, on a page of its own.
+pub(super) fn refused(err: AppError) -> Response {
+    let status = err.status();
+    let heading = match status {
+        StatusCode::FORBIDDEN => "Not changed",
+        StatusCode::PAYLOAD_TOO_LARGE => "Too large",
+        _ => "Not understood",
+    };
+    let page = RefusedPage {
+        heading,
+        message: err.to_string(),
+    };
+    match render(status, &page) {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+/// The sign-in page, coming back to `path` with the form's fields (its token left out) and
+/// `kept=1`, when they are short enough to travel in a link.
+fn sign_in_keeping(path: &str, body: &[u8]) -> Response {
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(body)
+        .filter(|(k, _)| k != "csrf")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut back = path.to_owned();
+    if !fields.is_empty() {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs(&fields);
+        query.append_pair("kept", "1");
+        let query = query.finish();
+        if query.len() <= KEPT_LIMIT {
+            back = format!("{path}?{query}");
+        }
+    }
+    let login: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", &back)
+        .append_pair("ended", "1")
+        .finish();
+    Redirect::to(&format!("/login?{login}")).into_response()
+}
+
+/// Fields kept through the sign-in page (`?...&kept=1`), read as the form would be.
+pub fn kept<T: DeserializeOwned>(query: Option<&str>) -> Option<T> {
+    let query = query?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .any(|(k, v)| k == "kept" && v == "1")
+        .then(|| serde_urlencoded_form(query))?
+}
+
+fn serde_urlencoded_form<T: DeserializeOwned>(query: &str) -> Option<T> {
+    axum::extract::Query::<T>::try_from_uri(&format!("/?{query}").parse().ok()?)
+        .ok()
+        .map(|q| q.0)
+}
+
+pub const STALE_FORM: &str = "this form had expired or came from another page; nothing was \
+     changed. Open the page again and send the form from there.";
+
+pub const KEPT_NOTE: &str =
+    "Your session had ended. Here is what you typed: check it and send it again.";
+
+/// The page an action belongs to, for a link to an action's own address (the sign-in
+/// page comes back there after a session ended).
+async fn to_parent(uri: axum::http::Uri) -> Redirect {
+    let path = uri.path();
+    let parent = path.rsplit_once('/').map_or("/console", |(p, _)| p);
+    Redirect::to(parent)
+}
+
+/// A status for a form sent with mistakes: the page again, with them marked.
+pub fn form_status(ok: bool) -> StatusCode {
+    if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}

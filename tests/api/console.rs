@@ -1,0 +1,521 @@
+//! The brand console: admins change campaigns, batches, channels and stores through forms
+//! checked like the API; analysts read; retailers are sent to their dashboard; a refused
+//! form keeps what was typed, and a form sent after the session ended comes back filled in.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, PHONE, TestApp};
+use crate::webdriver::{Browser, browser_present};
+
+/// The page's form token.
+fn csrf(page: &str) -> String {
+    page.split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form token")
+        .to_owned()
+}
+
+async fn post(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn location(answer: &reqwest::Response) -> String {
+    answer.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(&app.db().await)
+        .await
+        .unwrap();
+    n
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_campaign_its_batch_and_downloads_the_codes() {
+    let app = TestApp::spawn().await;
+    app.user("ada@brand.example", "admin", &[]).await;
+    let cookie = app.sign_in("ada@brand.example", "/console").await;
+    let (status, home) = app.page("/console", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        home.contains("Get started"),
+        "an empty console says where to start"
+    );
+    let token = csrf(&home);
+
+    let channel = post(
+        &app,
+        "/console/channels",
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("name", "Metro posters"),
+            ("kind", "poster"),
+        ],
+    )
+    .await;
+    assert_eq!(channel.status(), StatusCode::SEE_OTHER);
+    let (_, channels) = app.page("/console/channels?saved=1", &cookie).await;
+    assert!(channels.contains("Metro posters") && channels.contains("Channel added"));
+
+    let created = post(
+        &app,
+        "/console/campaigns/new",
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("name", "Autumn tea"),
+            ("slug", ""),
+            ("destination_url", "https://shop.example.com/autumn"),
+            ("currency", "CNY"),
+            ("starts_at", "2026-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let campaign_page = location(&created);
+    assert!(
+        campaign_page.starts_with("/console/campaigns/"),
+        "{campaign_page}"
+    );
+    let id: i64 = campaign_page["/console/campaigns/".len()..]
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let campaign: serde_json::Value = app
+        .get(&format!("/api/v1/campaigns/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(campaign["slug"], "autumn-tea");
+    assert_eq!(campaign["starts_at"], "2026-01-01T00:00:00.000Z");
+
+    let (_, list) = app.page("/console/campaigns?q=AUTUMN", &cookie).await;
+    assert!(list.contains("Autumn tea"), "search ignores case");
+    let (_, none) = app.page("/console/campaigns?q=summer", &cookie).await;
+    assert!(none.contains("No campaign matches"));
+
+    let channels: serde_json::Value = app.get("/api/v1/channels").await.json().await.unwrap();
+    let channel_id = channels["items"][0]["id"].to_string();
+    let batch = post(
+        &app,
+        &format!("/console/campaigns/{id}/batches/new"),
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("name", "Bottles"),
+            ("channel_id", &channel_id),
+            ("store_id", ""),
+            ("mode", "unique"),
+            ("quantity", "25"),
+            ("cost", "120.50"),
+        ],
+    )
+    .await;
+    assert_eq!(batch.status(), StatusCode::SEE_OTHER);
+    let batch_page = location(&batch);
+    let batch_id = batch_page["/console/batches/".len()..]
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, page) = app.page(&batch_page, &cookie).await;
+    assert!(
+        page.contains("120.50") && page.contains("codes.csv"),
+        "{page}"
+    );
+    let csv = app
+        .client
+        .get(app.url(&format!("/console/batches/{batch_id}/files/codes.csv")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 26, "a header and 25 codes: {csv}");
+    assert!(csv.starts_with("serial,token,url"));
+
+    // Settings: a new destination for codes already printed.
+    let saved = post(
+        &app,
+        &format!("/console/campaigns/{id}/settings"),
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("name", "Autumn tea"),
+            ("destination_url", "https://shop.example.com/new"),
+            ("starts_at", "2026-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let campaign: serde_json::Value = app
+        .get(&format!("/api/v1/campaigns/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(campaign["destination_url"], "https://shop.example.com/new");
+
+    // Landing page, then disabling the campaign.
+    let landing = post(
+        &app,
+        &format!("/console/campaigns/{id}/landing"),
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("title", "Hello autumn"),
+            ("brand_color", "#aa3300"),
+            ("photo_sharing", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(landing.status(), StatusCode::SEE_OTHER);
+    let (status, preview) = app
+        .page(&format!("/console/campaigns/{id}/preview"), &cookie)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(preview.contains("Hello autumn") && preview.contains("#aa3300"));
+    let off = post(
+        &app,
+        &format!("/console/campaigns/{id}/status"),
+        &cookie,
+        &[("csrf", &token), ("status", "disabled")],
+    )
+    .await;
+    assert_eq!(off.status(), StatusCode::SEE_OTHER);
+    let campaign: serde_json::Value = app
+        .get(&format!("/api/v1/campaigns/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(campaign["status"], "disabled");
+    assert_eq!(campaign["landing"]["title"], "Hello autumn");
+}
+
+#[tokio::test]
+async fn a_refused_form_keeps_what_was_typed_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.user("ada@brand.example", "admin", &[]).await;
+    let cookie = app.sign_in("ada@brand.example", "/console").await;
+    let (_, page) = app.page("/console/campaigns/new", &cookie).await;
+    let token = csrf(&page);
+
+    let refused = post(
+        &app,
+        "/console/campaigns/new",
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("name", "Winter <b>"),
+            ("destination_url", "ftp://nope"),
+            ("currency", "CNY"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(r#"value="Winter &#60;b&#62;""#)
+            || html.contains(r#"value="Winter &lt;b&gt;""#),
+        "kept and escaped: {html}"
+    );
+    assert!(html.contains(r#"value="ftp://nope""#));
+    assert!(
+        html.contains(r#"id="e-destination_url""#),
+        "the error is next to its field"
+    );
+    assert_eq!(count(&app, "campaigns").await, 0);
+
+    // The same slug twice: the second is refused at the slug.
+    for expected in [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY] {
+        let answer = post(
+            &app,
+            "/console/campaigns/new",
+            &cookie,
+            &[("csrf", &token), ("name", "Spring"), ("currency", "CNY")],
+        )
+        .await;
+        assert_eq!(answer.status(), expected);
+        if expected == StatusCode::UNPROCESSABLE_ENTITY {
+            assert!(answer.text().await.unwrap().contains(r#"id="e-slug""#));
+        }
+    }
+    let duplicate_code = |code: &'static str| {
+        [
+            ("csrf", token.clone()),
+            ("name", "Shop".to_owned()),
+            ("code", code.to_owned()),
+            ("latitude", "31.2".to_owned()),
+        ]
+    };
+    let store = post(
+        &app,
+        "/console/stores",
+        &cookie,
+        &[("csrf", &token), ("name", "Shop"), ("code", "S1")],
+    )
+    .await;
+    assert_eq!(store.status(), StatusCode::SEE_OTHER);
+    let fields = duplicate_code("S1");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let again = post(&app, "/console/stores", &cookie, &fields).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = again.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="e-code""#) || html.contains(r#"id="e-longitude""#),
+        "{html}"
+    );
+
+    // A wrong or missing token: 403, nothing changed.
+    let before = count(&app, "campaigns").await;
+    for fields in [
+        vec![("csrf", "forged"), ("name", "Forged")],
+        vec![("name", "Forged")],
+    ] {
+        let forged = post(&app, "/console/campaigns/new", &cookie, &fields).await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert!(forged.text().await.unwrap().contains("nothing was changed"));
+    }
+    assert_eq!(count(&app, "campaigns").await, before);
+}
+
+#[tokio::test]
+async fn a_form_sent_after_the_session_ended_comes_back_filled_in() {
+    let app = TestApp::spawn().await;
+    app.user("ada@brand.example", "admin", &[]).await;
+    let gone = "sl_session=ended-long-ago";
+    let answer = post(
+        &app,
+        "/console/campaigns/new",
+        gone,
+        &[
+            ("csrf", "old"),
+            ("name", "Night market"),
+            ("destination_url", "https://shop.example.com/night"),
+        ],
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let to = location(&answer);
+    assert!(to.starts_with("/login?next="), "{to}");
+    assert!(to.contains("ended=1"));
+    assert!(!to.contains("csrf"), "the old token does not travel: {to}");
+    assert_eq!(count(&app, "campaigns").await, 0);
+
+    let next: String = url::form_urlencoded::parse(to.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "next")
+        .unwrap()
+        .1
+        .into_owned();
+    let cookie = app.sign_in("ada@brand.example", &next).await;
+    let (status, form) = app.page(&next, &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains(r#"value="Night market""#), "{form}");
+    assert!(form.contains(r#"value="https://shop.example.com/night""#));
+    assert!(form.contains("Your session had ended"));
+}
+
+#[tokio::test]
+async fn analysts_read_the_console_and_retailers_go_to_their_stores() {
+    let app = TestApp::spawn().await;
+    let store = app
+        .create("/api/v1/stores", json!({"name": "Mine", "code": "M1"}))
+        .await;
+    app.create("/api/v1/campaigns", json!({"name": "Tea"}))
+        .await;
+    app.user("ann@brand.example", "analyst", &[]).await;
+    app.user(
+        "rui@shop.example",
+        "retailer",
+        &[store["id"].as_i64().unwrap()],
+    )
+    .await;
+
+    let analyst = app.sign_in("ann@brand.example", "/console").await;
+    let (status, page) = app.page("/console/campaigns", &analyst).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Tea") && !page.contains("New campaign"),
+        "no forms for analysts"
+    );
+    let token = csrf(&page);
+    let refused = post(
+        &app,
+        "/console/campaigns/new",
+        &analyst,
+        &[("csrf", &token), ("name", "Mine now")],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(count(&app, "campaigns").await, 1);
+
+    let retailer = app.sign_in("rui@shop.example", "/console").await;
+    let answer = app
+        .client
+        .get(app.url("/console"))
+        .header("cookie", &retailer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&answer), "/store");
+    let (status, _) = app.page("/console/campaigns", &retailer).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// No sideways scrolling, and every control (a checkbox's label) big enough to tap.
+const LAYOUT: &str = "return {
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    smallest_tap: Math.min(...[...document.querySelectorAll('main button, main input:not([type=hidden]):not([type=checkbox]), main select, a.button, label.check')]
+        .map(e => e.getBoundingClientRect().height)),
+    text: document.body.innerText
+};";
+
+#[tokio::test]
+async fn the_console_works_in_a_browser_on_a_phone_and_a_laptop() {
+    if !browser_present() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let email = "ada@brand.example";
+    app.user(email, "admin", &[]).await;
+    app.create(
+        "/api/v1/channels",
+        json!({"name": "Bottle labels", "kind": "packaging"}),
+    )
+    .await;
+    for (width, name) in [(390, "phone"), (1280, "laptop")] {
+        let browser = Browser::phone(width, PHONE, "en-US").await;
+        browser.open(&app.url("/console")).await;
+        browser
+            .wait_for_url(&app.url("/login?next=%2Fconsole"))
+            .await;
+        browser.type_into("input[name=email]", email).await;
+        browser.type_into("input[name=password]", PASSWORD).await;
+        browser.tap("button[type=submit]").await;
+        browser.wait_for_url(&app.url("/console")).await;
+        browser
+            .screenshot(&format!("console-home-{name}.png"))
+            .await;
+
+        // A mistake: the form comes back with what was typed and the error beside it.
+        browser.open(&app.url("/console/campaigns/new")).await;
+        browser
+            .type_into("input[name=name]", &format!("Launch {name}"))
+            .await;
+        browser
+            .type_into("input[name=destination_url]", "shop.example.com")
+            .await;
+        browser.tap("form.form button[type=submit]").await;
+        for _ in 0..100 {
+            let shown = browser
+                .run(
+                    "return !!document.querySelector('#e-destination_url')",
+                    json!([]),
+                )
+                .await;
+            if shown == true {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let kept = browser
+            .run("return [document.querySelector('input[name=name]').value, document.querySelector('#e-destination_url') && document.querySelector('#e-destination_url').innerText]", json!([]))
+            .await;
+        assert_eq!(kept[0], format!("Launch {name}"), "{kept}");
+        assert!(
+            kept[1].as_str().unwrap_or_default().contains("http"),
+            "{kept}"
+        );
+        let layout = browser.run(LAYOUT, json!([])).await;
+        assert!(
+            layout["overflow"].as_f64().unwrap() <= 0.0,
+            "no sideways scrolling at {width}: {layout}"
+        );
+        assert!(
+            layout["smallest_tap"].as_f64().unwrap() >= 44.0,
+            "tap targets at {width}: {layout}"
+        );
+        browser
+            .screenshot(&format!("console-form-error-{name}.png"))
+            .await;
+
+        browser.run("document.querySelector('input[name=destination_url]').value = 'https://shop.example.com/launch'", json!([])).await;
+        browser.tap("form.form button[type=submit]").await;
+        for _ in 0..100 {
+            if browser.url().await.contains("saved=created") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let campaign_url = browser.url().await;
+        assert!(campaign_url.contains("saved=created"), "{campaign_url}");
+        browser.tap("a[href$='/batches/new']").await;
+        for _ in 0..100 {
+            if browser.url().await.ends_with("/batches/new") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        browser.type_into("input[name=name]", "First run").await;
+        browser.type_into("input[name=quantity]", "12").await;
+        browser.tap("form.form button[type=submit]").await;
+        for _ in 0..100 {
+            if browser.url().await.contains("/console/batches/") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let csv = browser
+            .run(
+                "const done = arguments[0]; return fetch(document.querySelector('a[href$=\"codes.csv\"]').href).then(r => r.text());",
+                json!([]),
+            )
+            .await;
+        let csv = csv.as_str().unwrap_or_default().to_owned();
+        assert_eq!(
+            csv.lines().count(),
+            13,
+            "the codes.csv link gives 12 codes: {csv}"
+        );
+        let layout = browser.run(LAYOUT, json!([])).await;
+        assert!(
+            layout["overflow"].as_f64().unwrap() <= 0.0,
+            "batch page at {width}: {layout}"
+        );
+        browser
+            .screenshot(&format!("console-batch-{name}.png"))
+            .await;
+        browser.open(&campaign_url).await;
+        let layout = browser.run(LAYOUT, json!([])).await;
+        assert!(
+            layout["overflow"].as_f64().unwrap() <= 0.0,
+            "campaign page at {width}: {layout}"
+        );
+        assert!(layout["text"].as_str().unwrap().contains("First run"));
+        browser
+            .screenshot(&format!("console-campaign-{name}.png"))
+            .await;
+        browser.close().await;
+    }
+}
