@@ -88,6 +88,13 @@ impl Db {
         .await?)
     }
 
+    /// Every campaign's id and name, for labelling what belongs to one.
+    pub async fn campaign_names(&self) -> DbResult<Vec<(i64, String)>> {
+        Ok(sqlx::query_as("SELECT id, name FROM campaigns ORDER BY id")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
     pub async fn search_stores(&self, search: Search<'_>) -> DbResult<Vec<Store>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM stores WHERE id < $1 \

@@ -3,7 +3,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
-mod console;
+pub(crate) mod console;
 pub mod error;
 pub mod extract;
 mod hooks;

@@ -519,3 +519,198 @@ async fn the_console_works_in_a_browser_on_a_phone_and_a_laptop() {
         browser.close().await;
     }
 }
+
+#[tokio::test]
+async fn an_admin_moderates_shared_photos_from_the_console() {
+    let app = TestApp::spawn().await;
+    app.create("/api/v1/campaigns", json!({"name": "Tea", "slug": "tea"}))
+        .await;
+    let shared = app
+        .client
+        .post(app.url("/c/tea/photos"))
+        .header("user-agent", PHONE)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={}", crate::photos::BOUNDARY),
+        )
+        .body(crate::photos::form(
+            Some(("IMG_0001.JPG", &crate::landing::phone_photo())),
+            "With my tea",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), StatusCode::SEE_OTHER);
+    app.user("ada@brand.example", "admin", &[]).await;
+    app.user("ann@brand.example", "analyst", &[]).await;
+
+    let analyst = app.sign_in("ann@brand.example", "/console").await;
+    let (_, queue) = app.page("/console/photos", &analyst).await;
+    assert!(
+        queue.contains("With my tea") && !queue.contains(">Approve<"),
+        "analysts look, admins decide"
+    );
+    let refused = post(
+        &app,
+        "/console/photos/1/approve",
+        &analyst,
+        &[("csrf", &csrf(&queue))],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let admin = app.sign_in("ada@brand.example", "/console").await;
+    let (_, home) = app.page("/console", &admin).await;
+    assert!(
+        home.contains("Photos to review"),
+        "the home page says a photo waits"
+    );
+    let (_, queue) = app.page("/console/photos", &admin).await;
+    assert!(queue.contains("/media/") && queue.contains(">Approve<"));
+    let approved = post(
+        &app,
+        "/console/photos/1/approve",
+        &admin,
+        &[("csrf", &csrf(&queue))],
+    )
+    .await;
+    assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+    let photos: serde_json::Value = app.get("/api/v1/photos").await.json().await.unwrap();
+    assert_eq!(photos["items"][0]["status"], "approved");
+    let (_, waiting) = app.page("/console/photos", &admin).await;
+    assert!(waiting.contains("No photos waiting"));
+}
+
+#[tokio::test]
+async fn an_admin_adds_people_and_everyone_makes_their_own_keys() {
+    let app = TestApp::spawn().await;
+    app.create("/api/v1/stores", json!({"name": "Mine", "code": "SH-001"}))
+        .await;
+    app.user("ada@brand.example", "admin", &[]).await;
+    app.user("ann@brand.example", "analyst", &[]).await;
+    let admin = app.sign_in("ada@brand.example", "/console").await;
+    let (_, page) = app.page("/console/users", &admin).await;
+    let token = csrf(&page);
+
+    let unknown = post(
+        &app,
+        "/console/users",
+        &admin,
+        &[
+            ("csrf", &token),
+            ("email", "rui@shop.example"),
+            ("role", "retailer"),
+            ("stores", "SH-404"),
+            ("password", ""),
+        ],
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = unknown.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="e-stores""#) && html.contains("SH-404"),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="rui@shop.example""#));
+
+    let added = post(
+        &app,
+        "/console/users",
+        &admin,
+        &[
+            ("csrf", &token),
+            ("email", "rui@shop.example"),
+            ("role", "retailer"),
+            ("stores", "SH-001"),
+            ("password", ""),
+        ],
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let html = added.text().await.unwrap();
+    assert!(
+        html.contains("/password/"),
+        "the set-password link, shown once: {html}"
+    );
+    let users: serde_json::Value = app.get("/api/v1/users").await.json().await.unwrap();
+    let rui = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "rui@shop.example")
+        .unwrap();
+    assert_eq!(rui["role"], "retailer");
+    assert_eq!(rui["store_ids"].as_array().unwrap().len(), 1);
+
+    let off = post(
+        &app,
+        &format!("/console/users/{}/disable", rui["id"]),
+        &admin,
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(off.status(), StatusCode::SEE_OTHER);
+    let rui: serde_json::Value = app
+        .get(&format!("/api/v1/users/{}", rui["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rui["disabled"], true);
+
+    // An analyst: no people page, but their own keys.
+    let analyst = app.sign_in("ann@brand.example", "/console").await;
+    let (status, _) = app.page("/console/users", &analyst).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, keys) = app.page("/console/keys", &analyst).await;
+    let made = post(
+        &app,
+        "/console/keys",
+        &analyst,
+        &[("csrf", &csrf(&keys)), ("name", "BI export")],
+    )
+    .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let html = made.text().await.unwrap();
+    let key = html
+        .split(r#"class="copy" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the key, shown once")
+        .to_owned();
+    let with_key = |key: String| {
+        app.client
+            .get(app.url("/api/v1/campaigns"))
+            .header("authorization", format!("Bearer {key}"))
+            .send()
+    };
+    assert_eq!(
+        with_key(key.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let (_, keys) = app.page("/console/keys", &analyst).await;
+    assert!(
+        keys.contains("BI export") && !keys.contains(&key),
+        "the key itself is shown once only"
+    );
+    let id = keys
+        .split("/console/keys/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let revoked = post(
+        &app,
+        &format!("/console/keys/{id}/revoke"),
+        &analyst,
+        &[("csrf", &csrf(&keys))],
+    )
+    .await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        with_key(key).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

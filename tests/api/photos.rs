@@ -9,13 +9,13 @@ use crate::geo::spawn_with_cities;
 use crate::helpers::{API_KEY, PHONE, TestApp};
 use crate::landing::{contains, page, phone_photo};
 
-const BOUNDARY: &str = "scanloopformboundary";
+pub const BOUNDARY: &str = "scanloopformboundary";
 
 /// A form's photo part: its file name and bytes.
-type Form<'a> = Option<(&'a str, &'a [u8])>;
+pub type Form<'a> = Option<(&'a str, &'a [u8])>;
 
 /// A multipart form body as a browser sends the upload form.
-fn form(photo: Form, caption: &str) -> Vec<u8> {
+pub fn form(photo: Form, caption: &str) -> Vec<u8> {
     let mut body = Vec::new();
     if let Some((name, bytes)) = photo {
         body.extend_from_slice(

@@ -20,9 +20,9 @@ use crate::http::extract::{Json, Path};
 pub struct CreateKey {
     /// A label to recognise the key by, such as the integration that uses it.
     #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
-    name: String,
+    pub(crate) name: String,
     /// Admins only: make the key for this user instead of for yourself.
-    user_id: Option<i64>,
+    pub(crate) user_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -56,9 +56,9 @@ impl From<KeyListing> for KeyView {
 #[derive(Serialize, ToSchema)]
 pub struct CreatedKey {
     /// The key itself, shown this once: only its hash is kept.
-    key: String,
+    pub(crate) key: String,
     #[serde(flatten)]
-    listing: KeyView,
+    pub(crate) listing: KeyView,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -13,10 +13,10 @@ mod conversions;
 mod error_responses;
 pub(crate) mod exports;
 pub(crate) mod funnel;
-mod keys;
+pub(crate) mod keys;
 pub(crate) mod landing;
 mod logos;
-mod photos;
+pub(crate) mod photos;
 mod products;
 pub(crate) mod report_format;
 pub(crate) mod reports;
@@ -28,7 +28,7 @@ pub(crate) mod stores;
 pub(crate) mod suspicious;
 mod targets;
 pub(crate) mod time;
-mod users;
+pub(crate) mod users;
 
 pub(crate) use conversions::{
     ConversionView, ReportConversion, record as record_conversion,

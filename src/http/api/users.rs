@@ -22,27 +22,27 @@ use crate::http::extract::{Json, Path, Query};
 pub struct CreateUser {
     /// Their sign-in name; kept lowercased, unique.
     #[schema(min_length = 3, max_length = 254)]
-    email: String,
+    pub(crate) email: String,
     /// At least 10 characters and not easy to guess. Leave it out to get a one-time link
     /// that lets them choose their own.
     #[schema(min_length = 10, max_length = 256)]
-    password: Option<String>,
+    pub(crate) password: Option<String>,
     #[schema(value_type = RoleName)]
-    role: String,
+    pub(crate) role: String,
     /// A retailer's stores (at least one); only retailers have stores.
     #[serde(default)]
-    store_ids: Vec<i64>,
+    pub(crate) store_ids: Vec<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[schema(value_type = Option<RoleName>)]
-    role: Option<String>,
+    pub(crate) role: Option<String>,
     /// Replaces a retailer's stores.
-    store_ids: Option<Vec<i64>>,
+    pub(crate) store_ids: Option<Vec<i64>>,
     /// `true` stops the user's keys and sign-ins at once; `false` lets them back.
-    disabled: Option<bool>,
+    pub(crate) disabled: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -79,15 +79,15 @@ impl From<User> for UserView {
 /// A one-time link that sets the user's password; shown once.
 #[derive(Serialize, ToSchema)]
 pub struct PasswordLink {
-    url: String,
-    expires_at: String,
+    pub(crate) url: String,
+    pub(crate) expires_at: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct CreatedUser {
-    user: UserView,
+    pub(crate) user: UserView,
     /// Present when the user was made without a password.
-    set_password: Option<PasswordLink>,
+    pub(crate) set_password: Option<PasswordLink>,
 }
 
 /// A retailer has stores and no one else does; every store must exist.

@@ -54,6 +54,7 @@ pub enum Kind {
     Text,
     Url,
     Date,
+    Password,
     Number,
     Colour,
     Area,
@@ -106,6 +107,7 @@ impl Field {
         match self.kind {
             Kind::Url => "url",
             Kind::Date => "date",
+            Kind::Password => "password",
             _ => "text",
         }
     }

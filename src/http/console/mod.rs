@@ -11,9 +11,11 @@
 mod batches;
 mod campaigns;
 mod catalog;
-mod form;
+pub(crate) mod form;
 mod home;
 mod landing;
+mod people;
+mod photos;
 
 use axum::Router;
 use axum::body::Body;
@@ -74,6 +76,24 @@ pub fn router() -> Router<AppState> {
             "/console/batches/{id}/status",
             get(to_parent).post(batches::set_status),
         )
+        .route("/console/photos", get(photos::queue))
+        .route(
+            "/console/photos/{id}/{decision}",
+            get(to_photos).post(photos::decide),
+        )
+        .route(
+            "/console/users",
+            get(people::users).post(people::create_user),
+        )
+        .route(
+            "/console/users/{id}/{action}",
+            get(to_users).post(people::user_action),
+        )
+        .route("/console/keys", get(people::keys).post(people::create_key))
+        .route(
+            "/console/keys/{id}/revoke",
+            get(to_keys).post(people::revoke_key),
+        )
         .route(
             "/console/channels",
             get(catalog::channels).post(catalog::create_channel),
@@ -122,11 +142,15 @@ impl Nav {
             ("/console/campaigns", "Campaigns"),
             ("/console/channels", "Channels"),
             ("/console/stores", "Stores"),
+            ("/console/photos", "Photos"),
             ("/reports", "Reports"),
             ("/live", "Live"),
+            ("/console/users", "People"),
+            ("/console/keys", "API keys"),
         ];
         links
             .iter()
+            .filter(|(href, _)| *href != "/console/users" || self.admin())
             .map(|&(href, label)| NavLink {
                 href,
                 label,
@@ -150,38 +174,64 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Change<T> {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
-        let (mut parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
-            refused(AppError::TooLarge(
-                "the form is larger than 256 KiB: shorten its texts".into(),
-            ))
-        })?;
-        if SignedIn::from_request_parts(&mut parts, state)
-            .await
-            .is_err()
-        {
-            return Err(sign_in_keeping(parts.uri.path(), &bytes));
-        }
-        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
-        if viewer.caller.role != Role::Admin {
-            return Err(refused(AppError::Forbidden(
-                "only admins change campaigns, batches, channels and stores; nothing was changed"
-                    .into(),
-            )));
-        }
-        let sent = url::form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        if !same_secret(&sent, &viewer.csrf) {
-            return Err(refused(AppError::Forbidden(STALE_FORM.into())));
-        }
-        let request = Request::from_parts(parts, Body::from(bytes));
-        let axum::Form(form) = axum::Form::<T>::from_request(request, state)
-            .await
-            .map_err(|err| refused(AppError::BadRequest(err.body_text())))?;
+        let (viewer, form) = read_form(request, state, true).await?;
         Ok(Change { viewer, form })
     }
+}
+
+/// A console form about the sender's own things (their API keys), which analysts may send
+/// too; checked like `Change`.
+pub struct OwnChange<T> {
+    pub viewer: Viewer,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for OwnChange<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (viewer, form) = read_form(request, state, false).await?;
+        Ok(OwnChange { viewer, form })
+    }
+}
+
+async fn read_form<T: DeserializeOwned + Send>(
+    request: Request,
+    state: &AppState,
+    admins_only: bool,
+) -> Result<(Viewer, T), Response> {
+    let (mut parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
+        refused(AppError::TooLarge(
+            "the form is larger than 256 KiB: shorten its texts".into(),
+        ))
+    })?;
+    if SignedIn::from_request_parts(&mut parts, state)
+        .await
+        .is_err()
+    {
+        return Err(sign_in_keeping(parts.uri.path(), &bytes));
+    }
+    let viewer = Viewer::from_request_parts(&mut parts, state).await?;
+    if admins_only && viewer.caller.role != Role::Admin {
+        return Err(refused(AppError::Forbidden(
+            "only admins change campaigns, batches, channels, stores, photos and accounts; \
+             nothing was changed"
+                .into(),
+        )));
+    }
+    let sent = url::form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    if !same_secret(&sent, &viewer.csrf) {
+        return Err(refused(AppError::Forbidden(STALE_FORM.into())));
+    }
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let axum::Form(form) = axum::Form::<T>::from_request(request, state)
+        .await
+        .map_err(|err| refused(AppError::BadRequest(err.body_text())))?;
+    Ok((viewer, form))
 }
 
 #[derive(askama::Template)]
@@ -210,11 +260,12 @@ pub(super) fn refused(err: AppError) -> Response {
     }
 }
 
-/// The sign-in page, coming back to `path` with the form's fields (its token left out) and
-/// `kept=1`, when they are short enough to travel in a link.
+/// The sign-in page, coming back to `path` with the form's fields (its token and any
+/// password left out: a link ends up in histories and logs) and `kept=1`, when they are
+/// short enough to travel in a link.
 fn sign_in_keeping(path: &str, body: &[u8]) -> Response {
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(body)
-        .filter(|(k, _)| k != "csrf")
+        .filter(|(k, _)| k != "csrf" && k != "password")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut back = path.to_owned();
@@ -260,6 +311,18 @@ async fn to_parent(uri: axum::http::Uri) -> Redirect {
     let path = uri.path();
     let parent = path.rsplit_once('/').map_or("/console", |(p, _)| p);
     Redirect::to(parent)
+}
+
+async fn to_photos() -> Redirect {
+    Redirect::to("/console/photos")
+}
+
+async fn to_users() -> Redirect {
+    Redirect::to("/console/users")
+}
+
+async fn to_keys() -> Redirect {
+    Redirect::to("/console/keys")
 }
 
 /// A status for a form sent with mistakes: the page again, with them marked.

@@ -33,6 +33,7 @@ use super::session::{SignedIn, local_next};
 use crate::db::Page;
 use crate::domain::Role;
 use crate::http::auth::Caller;
+use crate::http::console::Nav;
 
 pub const STYLESHEET: &str = include_str!("../../../static/report.css");
 
@@ -83,7 +84,7 @@ impl FromRequestParts<AppState> for Viewer {
 #[derive(Template)]
 #[template(path = "report_index.html")]
 struct IndexPage {
-    viewer: Viewer,
+    nav: Nav,
     campaigns: Vec<CampaignLink>,
 }
 
@@ -110,7 +111,8 @@ async fn index(viewer: Viewer, State(state): State<AppState>) -> Result<Response
             status: c.status.as_str(),
         })
         .collect();
-    render(StatusCode::OK, &IndexPage { viewer, campaigns })
+    let nav = Nav::new(&viewer, "/reports");
+    render(StatusCode::OK, &IndexPage { nav, campaigns })
 }
 
 /// The key form the report pages had before accounts: bookmarks of it go to signing in.

@@ -22,6 +22,7 @@ use crate::http::api::reports::{
     ChannelRow, Report, ReportQuery, channel_report, prepare, time_report,
 };
 use crate::http::api::suspicious::SuspiciousView;
+use crate::http::console::Nav;
 use crate::http::error::{AppError, missing};
 
 const MS_PER_DAY: i64 = 24 * 3600 * 1000;
@@ -102,7 +103,7 @@ impl Filters {
 #[derive(Template)]
 #[template(path = "report.html")]
 struct CampaignPage {
-    viewer: Viewer,
+    nav: Nav,
     id: i64,
     name: String,
     filters: Filters,
@@ -256,7 +257,7 @@ pub async fn campaign(
     let model = chosen(&filters.model, campaign.attribution_model.as_str());
     let interval = chosen(&filters.interval, Interval::default().as_str());
     let mut page = CampaignPage {
-        viewer,
+        nav: Nav::new(&viewer, "/reports"),
         id,
         name: campaign.name.clone(),
         models: Model::ALL
