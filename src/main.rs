@@ -150,7 +150,7 @@ async fn serve(config: Config, demo: bool, log_format: LogFormat) -> anyhow::Res
     let app = App::build(&config).await?;
     if demo {
         let state = app.state();
-        scanloop::demo::seed(&state.db, &state.batches, &state.settings).await?;
+        scanloop::demo::seed(state).await?;
     }
     tracing::info!(address = %app.local_addr(), backend = ?app.state().db.backend(), "scanloop listening");
     // In JSON mode every line is a log object; the friendly lines are for people.

@@ -1,7 +1,15 @@
 //! How far each background fold has read (`job_watermarks`), and the lock that lets one
 //! instance fold at a time: shared by the history fold and the touches fold.
 
-use super::{Backend, DbResult};
+use super::{Backend, Db, DbResult};
+
+impl Db {
+    /// How far `job` has folded (a scan id for `code_history` and `touches`, a time for
+    /// `days` and `credits`); 0 before its first step.
+    pub async fn watermark(&self, job: &str) -> DbResult<i64> {
+        read(self.pool(), job).await
+    }
+}
 
 /// The stored watermark of `job`; 0 before its first step.
 pub(super) async fn read<'c, E>(executor: E, job: &str) -> DbResult<i64>

@@ -83,6 +83,11 @@ impl Picture {
         self.0.height()
     }
 
+    /// A picture drawn rather than uploaded (the demo's).
+    pub fn from_pixels(pixels: RgbImage) -> Self {
+        Picture(pixels)
+    }
+
     /// The picture made to fit in `max_side` x `max_side`, never enlarged.
     pub fn fitted(&self, max_side: u32) -> Picture {
         let (width, height) = fit(self.width(), self.height(), max_side);

@@ -12,6 +12,7 @@ mod connections;
 mod console;
 mod conversions;
 mod credit_tier;
+mod demo;
 mod digital_link;
 mod durability;
 mod events;

@@ -1,29 +1,42 @@
-//! `scanloop demo`: a sample campaign to look at in a minute. The guide is written to
-//! standard error, so standard output carries only log lines (JSON objects with
-//! `SCANLOOP_LOG_FORMAT=json`).
+//! `scanloop demo`: what a brand has after a month, to look at in a minute. A campaign with
+//! its landing page, channels, six stores, batches, and 30 days of scans, visits,
+//! purchases, refunds, spend and photos (`month.rs`); an admin, an analyst and a store
+//! manager. The guide is written to standard error, so standard output carries only log
+//! lines (JSON objects with `SCANLOOP_LOG_FORMAT=json`).
 
-use crate::config::Settings;
+mod month;
+
 use crate::db::{
-    Db, DbError, LandingContent, NewBatch, NewCampaign, NewChannel, NewStore, NewUser,
+    Batch, Db, DbError, LandingContent, NewBatch, NewCampaign, NewChannel, NewStore, NewUser,
 };
 use crate::domain::{BatchMode, ChannelKind, Email, Role, Slug, TargetUrl};
+use crate::http::AppState;
 use crate::jobs::BatchGenerator;
+use crate::jobs::batch_generation::Created;
 use crate::qr::Matrix;
 
 const SLUG: &str = "demo-jasmine-tea";
 
 /// Seeds the demo once (a second run reuses it) and prints how to try it.
-pub async fn seed(
-    db: &Db,
-    batches: &std::sync::Arc<BatchGenerator>,
-    settings: &Settings,
-) -> anyhow::Result<()> {
+pub async fn seed(state: &AppState) -> anyhow::Result<()> {
+    let (db, settings) = (&state.db, &state.settings);
     let key = crate::db::generate_key();
     db.ensure_api_key(db.first_admin().await?, "demo", &key)
         .await?;
     let campaign = match db.campaign_by_slug(SLUG).await {
         Ok(c) => c,
-        Err(DbError::NotFound) => create(db, batches).await?,
+        Err(DbError::NotFound) => {
+            eprintln!("scanloop demo: writing a month of scans, visits and purchases...");
+            let (campaign, spots) = create(db, &state.batches).await?;
+            let written = month::write(state, campaign.id, &spots).await?;
+            eprintln!(
+                "scanloop demo: {} scans and {} purchases over the last {} days",
+                written.scans,
+                written.purchases,
+                month::DAYS
+            );
+            campaign
+        }
         Err(e) => return Err(e.into()),
     };
     let batches = db
@@ -112,24 +125,37 @@ async fn demo_user(db: &Db, email: &str, role: Role, store: Option<i64>) -> anyh
     Ok(password)
 }
 
+/// The demo's stores: number, name, city, position, and the city's place in the month's
+/// list of cities.
+const STORES: [(&str, &str, &str, f64, f64, usize); 6] = [
+    (STORE_CODE, "Demo corner shop", "Shanghai", 31.23, 121.47, 0),
+    ("SH-002", "Jing'an flagship", "Shanghai", 31.22, 121.45, 0),
+    ("BJ-001", "Sanlitun store", "Beijing", 39.93, 116.45, 1),
+    ("HZ-001", "West Lake kiosk", "Hangzhou", 30.25, 120.16, 2),
+    ("GZ-001", "Tianhe mall", "Guangzhou", 23.13, 113.32, 3),
+    ("SZ-001", "Nanshan market", "Shenzhen", 22.53, 113.93, 4),
+];
+
 async fn create(
     db: &Db,
     batches: &std::sync::Arc<BatchGenerator>,
-) -> anyhow::Result<crate::db::Campaign> {
+) -> anyhow::Result<(crate::db::Campaign, month::Spots)> {
     let campaign = db
         .create_campaign(NewCampaign {
             slug: Slug::parse(SLUG).map_err(anyhow::Error::msg)?,
             name: "Jasmine Tea summer launch".into(),
             destination_url: None,
             fallback_url: None,
-            starts_at: None,
+            starts_at: Some((crate::db::now_ms() / 86_400_000 - month::DAYS) * 86_400_000),
             ends_at: None,
             currency: "CNY".into(),
             rules: Default::default(),
             landing: LandingContent {
                 landing_title: Some("Thanks for scanning our Jasmine Tea".into()),
                 landing_body: Some(
-                    "Share a photo with your bottle and see what people nearby shared.".into(),
+                    "Brewed cold from **spring jasmine**, no sugar added.\n\nShare a photo \
+                     with your bottle and see what people nearby shared."
+                        .into(),
                 ),
                 cta_label: Some("Buy a 6-pack".into()),
                 cta_url: Some(
@@ -157,53 +183,91 @@ async fn create(
         ChannelKind::Poster,
     )
     .await?;
-    let store = match db
-        .create_store(NewStore {
-            code: STORE_CODE.into(),
-            name: "Demo corner shop".into(),
-            city: Some("Shanghai".into()),
-            latitude: Some(31.23),
-            longitude: Some(121.47),
-        })
-        .await
-    {
-        Ok(s) => Some(s.id),
-        Err(DbError::Conflict(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
-    for (channel_id, name, mode, quantity, cost, store_id) in [
-        (
-            poster,
-            "Line 2 posters",
-            BatchMode::Shared,
-            40,
-            120_000,
-            None,
-        ),
-        (
-            packaging,
-            "Bottles lot A",
-            BatchMode::Unique,
-            100,
-            5_000,
-            store,
-        ),
-    ] {
-        batches
+    let social = channel(db, "demo-wechat", "WeChat moments", ChannelKind::Social).await?;
+    let displays = channel(
+        db,
+        "demo-store-displays",
+        "Store displays",
+        ChannelKind::Store,
+    )
+    .await?;
+    let mut stores = Vec::new();
+    for (code, name, city, latitude, longitude, city_index) in STORES {
+        let id = match db
+            .create_store(NewStore {
+                code: code.into(),
+                name: name.into(),
+                city: Some(city.into()),
+                latitude: Some(latitude),
+                longitude: Some(longitude),
+            })
+            .await
+        {
+            Ok(s) => s.id,
+            Err(DbError::Conflict(_)) => db
+                .store_id(code)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("store {code} vanished"))?,
+            Err(e) => return Err(e.into()),
+        };
+        stores.push((id, name, city_index));
+    }
+    let batch = async |channel_id, name: String, mode, quantity, cost_cents, store_id| {
+        let created = batches
             .create(NewBatch {
                 campaign_id: campaign.id,
                 channel_id,
                 store_id,
-                name: name.into(),
+                name,
                 mode,
                 quantity,
-                cost_cents: cost,
+                cost_cents,
                 gtin: None,
                 lot: None,
             })
             .await?;
-    }
-    Ok(campaign)
+        Ok::<Batch, anyhow::Error>(match created {
+            Created::Ready(b) | Created::Queued(b) => b,
+        })
+    };
+    let spots = month::Spots {
+        poster: batch(
+            poster,
+            "Line 2 posters".into(),
+            BatchMode::Shared,
+            40,
+            120_000,
+            None,
+        )
+        .await?,
+        bottles: batch(
+            packaging,
+            "Bottles lot A".into(),
+            BatchMode::Unique,
+            5_000,
+            150_000,
+            None,
+        )
+        .await?,
+        social: batch(social, "Moments post".into(), BatchMode::Shared, 1, 0, None).await?,
+        displays: {
+            let mut made = Vec::new();
+            for (store_id, name, city) in &stores {
+                let b = batch(
+                    displays,
+                    format!("Shelf talker, {name}"),
+                    BatchMode::Shared,
+                    4,
+                    8_000,
+                    Some(*store_id),
+                )
+                .await?;
+                made.push((b, *city));
+            }
+            made
+        },
+    };
+    Ok((campaign, spots))
 }
 
 async fn channel(db: &Db, slug: &str, name: &str, kind: ChannelKind) -> anyhow::Result<i64> {
