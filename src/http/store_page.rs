@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, HashSet};
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Query, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use tower_http::compression::CompressionLayer;
 
@@ -21,13 +22,14 @@ use super::AppState;
 use super::api::report_format::{Format, answer};
 use super::api::reports::{ReportQuery, channel_report, prepare};
 use super::api::{ReportConversion, record_conversion_in};
+use super::console::{KEPT_NOTE, kept, signed_in_form};
 use super::error::AppError;
 use super::pages::PageError;
 use super::report_page::charts::{self, Point};
 use super::report_page::numbers::{count, money, percent};
 use super::report_page::render;
 use super::session::{SignedIn, same_secret};
-use crate::db::{Detail, ReportFilter, ReportRange, Scope, Store, now_ms};
+use crate::db::{Detail, Page, ReportFilter, ReportRange, Scope, Store, now_ms};
 use crate::domain::Role;
 use crate::domain::time::to_rfc3339;
 
@@ -40,7 +42,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/store", get(dashboard))
         .route("/store/report.csv", get(csv))
-        .route("/store/purchases", post(record_purchase))
+        .route("/store/purchases", get(back_to_form).post(record_purchase))
         .layer(CompressionLayer::new())
 }
 
@@ -58,11 +60,15 @@ impl FromRequestParts<AppState> for Manager {
         if signed_in.caller.role != Role::Retailer {
             return Err(Redirect::to("/reports").into_response());
         }
-        let mut stores = Vec::new();
-        for &id in &signed_in.caller.store_ids {
-            let store = state.db.store(id).await;
-            stores.push(store.map_err(|err| PageError(err.into()).into_response())?);
-        }
+        let all = Page {
+            after: 0,
+            limit: 500,
+        };
+        let stores = state
+            .db
+            .stores(all, &signed_in.caller.scope())
+            .await
+            .map_err(|err| PageError(err.into()).into_response())?;
         Ok(Self { signed_in, stores })
     }
 }
@@ -199,7 +205,13 @@ async fn dashboard(
     manager: Manager,
     State(state): State<AppState>,
     Query(query): Query<DashboardQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
+    // A purchase typed before the session ended comes back through the sign-in page.
+    if let Some(form) = kept::<PurchaseForm>(raw.as_deref()) {
+        let note = Some(KEPT_NOTE.to_owned());
+        return page(&state, &manager, form, note, StatusCode::OK).await;
+    }
     let note = query
         .recorded
         .map(|id| format!("Purchase {id} recorded. It counts in the numbers below."));
@@ -208,6 +220,15 @@ async fn dashboard(
         ..PurchaseForm::default()
     };
     page(&state, &manager, form, note, StatusCode::OK).await
+}
+
+/// The form's own address opened (the sign-in page comes back here): the dashboard, with
+/// what was typed.
+async fn back_to_form(RawQuery(raw): RawQuery) -> Redirect {
+    match raw {
+        Some(query) => Redirect::to(&format!("/store?{query}")),
+        None => Redirect::to("/store"),
+    }
 }
 
 /// The dashboard with `form` as typed (and its errors), answered with `status`.
@@ -221,7 +242,7 @@ async fn page(
     let weeks = Weeks::now();
     let stores = store_lines(state, manager, weeks).await?;
     let scope = manager.scope();
-    let (from, to) = weeks.before();
+    let (from, _) = weeks.before();
     let (scans_now, scans_before) = stores.iter().fold((0, 0), |(a, b), s| {
         (a + s.scans_7d, b + s.scans_previous_7d)
     });
@@ -230,7 +251,7 @@ async fn page(
     // Scans at the stores and purchases at their tills per day, for two weeks.
     let hours = state
         .db
-        .store_scans_by_hour(&scope, from, to + 7 * DAY_MS)
+        .store_scans_by_hour(&scope, from, weeks.end)
         .await?;
     let tills = state
         .db
@@ -460,10 +481,21 @@ async fn csv(manager: Manager, State(state): State<AppState>) -> Result<Response
 /// Records a purchase at one of the manager's stores, then shows the dashboard again: the
 /// purchase in it, or the form as typed with what to fix next to the field.
 async fn record_purchase(
-    manager: Manager,
     State(state): State<AppState>,
-    Form(mut form): Form<PurchaseForm>,
+    request: Request,
 ) -> Result<Response, PageError> {
+    let (mut parts, body) = match signed_in_form(request, &state).await {
+        Ok(sent) => sent,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let manager = match Manager::from_request_parts(&mut parts, &state).await {
+        Ok(manager) => manager,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let request = Request::from_parts(parts, Body::from(body));
+    let Form(mut form) = Form::<PurchaseForm>::from_request(request, &state)
+        .await
+        .map_err(|err| AppError::BadRequest(err.body_text()))?;
     if !same_secret(&form.csrf, &manager.signed_in.csrf) {
         // Nothing is recorded; the form comes back as typed with the session's token.
         form.errors.insert(

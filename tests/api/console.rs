@@ -152,6 +152,20 @@ async fn an_admin_creates_a_campaign_its_batch_and_downloads_the_codes() {
     let csv = csv.text().await.unwrap();
     assert_eq!(csv.lines().count(), 26, "a header and 25 codes: {csv}");
     assert!(csv.starts_with("serial,token,url"));
+    // Options the API refuses are refused here with its message.
+    for (file, message) in [
+        ("codes.zip?format=gif", "format must be svg or png"),
+        ("sheet.pdf?page=b5", "page"),
+    ] {
+        let (status, page) = app
+            .page(
+                &format!("/console/batches/{batch_id}/files/{file}"),
+                &cookie,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{file}");
+        assert!(page.contains(message), "{file}: {page}");
+    }
 
     // Settings: a new destination for codes already printed.
     let saved = post(

@@ -138,6 +138,56 @@ async fn a_store_manager_sees_their_stores_week_and_records_a_till_purchase() {
 }
 
 #[tokio::test]
+async fn a_till_purchase_typed_as_the_session_ended_comes_back_after_signing_in() {
+    let s = shop().await;
+    let app = &s.app;
+    app.user("rui@shop.example", "retailer", &[s.mine]).await;
+    let fields = [
+        ("csrf", "from-the-old-session"),
+        ("store_code", "M-1"),
+        ("order_id", "LATE-1"),
+        ("amount", "8.80"),
+        ("currency", "CNY"),
+        ("items", "2"),
+    ];
+    let answer = post_purchase(app, "sl_session=ended", &fields).await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let to = answer.headers()["location"].to_str().unwrap().to_owned();
+    let next: String = url::form_urlencoded::parse(to.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "next")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(
+        next.starts_with("/store/purchases?") && !next.contains("csrf"),
+        "{next}"
+    );
+    let cookie = app.sign_in("rui@shop.example", &next).await;
+    // The form's address goes to the dashboard with the form filled in; nothing recorded.
+    let back = app
+        .client
+        .get(app.url(&next))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    let dashboard = back.headers()["location"].to_str().unwrap().to_owned();
+    let (status, page) = app.page(&dashboard, &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(r#"value="LATE-1""#) && page.contains(r#"value="8.80""#),
+        "{page}"
+    );
+    assert!(page.contains("Your session had ended"));
+    let conversions: serde_json::Value = app.get("/api/v1/conversions").await.json().await.unwrap();
+    assert!(
+        !conversions.to_string().contains("LATE-1"),
+        "nothing recorded before it is sent again"
+    );
+}
+
+#[tokio::test]
 async fn the_store_dashboard_reads_on_a_phone_and_a_laptop() {
     if !browser_present() {
         return;

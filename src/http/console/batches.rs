@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::campaigns::batch_status;
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, form_status, kept};
+use super::{Change, KEPT_NOTE, Nav, form_status, kept, refused};
 use crate::db::{Batch, Campaign, Page, Scope, StatusTarget};
 use crate::domain::Status;
 use crate::http::AppState;
@@ -357,13 +357,25 @@ pub(super) async fn download(
     let caller = viewer.caller;
     let answer = match file.as_str() {
         "codes.csv" => crate::http::api::batches::codes_csv(State(state), caller, Path(id)).await,
-        "codes.zip" => {
-            exports::export_zip(State(state), caller, Path(id), query(&uri)?, query(&uri)?).await
-        }
-        "sheet.pdf" => {
-            sheets::sheet_pdf(State(state), caller, Path(id), query(&uri)?, query(&uri)?).await
-        }
+        "codes.zip" => match (query(&uri), query(&uri)) {
+            (Ok(export), Ok(options)) => {
+                exports::export_zip(State(state), caller, Path(id), export, options).await
+            }
+            (Err(err), _) | (_, Err(err)) => Err(err),
+        },
+        "sheet.pdf" => match (query(&uri), query(&uri)) {
+            (Ok(layout), Ok(options)) => {
+                sheets::sheet_pdf(State(state), caller, Path(id), layout, options).await
+            }
+            (Err(err), _) | (_, Err(err)) => Err(err),
+        },
         _ => Err(AppError::NotFound("file")),
     };
-    Ok(answer?)
+    // A refusal says what the API would say (still generating, options that do not fit,
+    // busy), on a page.
+    Ok(match answer {
+        Ok(file) => file,
+        Err(err @ AppError::Internal(_)) => return Err(err.into()),
+        Err(err) => refused(err),
+    })
 }

@@ -18,9 +18,10 @@ mod people;
 mod photos;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::de::DeserializeOwned;
@@ -195,11 +196,12 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for OwnChange<T> {
     }
 }
 
-async fn read_form<T: DeserializeOwned + Send>(
+/// A posted form's request parts and body, once a live session is known to have sent it;
+/// without one, the sign-in page that comes back with the fields (`sign_in_keeping`).
+pub(crate) async fn signed_in_form(
     request: Request,
     state: &AppState,
-    admins_only: bool,
-) -> Result<(Viewer, T), Response> {
+) -> Result<(Parts, Bytes), Response> {
     let (mut parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
         refused(AppError::TooLarge(
@@ -212,6 +214,15 @@ async fn read_form<T: DeserializeOwned + Send>(
     {
         return Err(sign_in_keeping(parts.uri.path(), &bytes));
     }
+    Ok((parts, bytes))
+}
+
+async fn read_form<T: DeserializeOwned + Send>(
+    request: Request,
+    state: &AppState,
+    admins_only: bool,
+) -> Result<(Viewer, T), Response> {
+    let (mut parts, bytes) = signed_in_form(request, state).await?;
     let viewer = Viewer::from_request_parts(&mut parts, state).await?;
     if admins_only && viewer.caller.role != Role::Admin {
         return Err(refused(AppError::Forbidden(
@@ -241,13 +252,16 @@ struct RefusedPage {
     message: String,
 }
 
-/// A form refused as a whole (not allowed, a stale token, unreadable): its status and the
-/// message saying why, on a page of its own.
+/// A form or download refused as a whole (not allowed, a stale token, unreadable, not
+/// ready): its status and the message saying why, on a page of its own.
 pub(super) fn refused(err: AppError) -> Response {
     let status = err.status();
     let heading = match status {
         StatusCode::FORBIDDEN => "Not changed",
         StatusCode::PAYLOAD_TOO_LARGE => "Too large",
+        StatusCode::CONFLICT => "Not ready",
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::TOO_MANY_REQUESTS => "Busy",
         _ => "Not understood",
     };
     let page = RefusedPage {
@@ -286,7 +300,7 @@ fn sign_in_keeping(path: &str, body: &[u8]) -> Response {
 }
 
 /// Fields kept through the sign-in page (`?...&kept=1`), read as the form would be.
-pub fn kept<T: DeserializeOwned>(query: Option<&str>) -> Option<T> {
+pub(crate) fn kept<T: DeserializeOwned>(query: Option<&str>) -> Option<T> {
     let query = query?;
     url::form_urlencoded::parse(query.as_bytes())
         .any(|(k, v)| k == "kept" && v == "1")
@@ -302,7 +316,7 @@ fn serde_urlencoded_form<T: DeserializeOwned>(query: &str) -> Option<T> {
 pub const STALE_FORM: &str = "this form had expired or came from another page; nothing was \
      changed. Open the page again and send the form from there.";
 
-pub const KEPT_NOTE: &str =
+pub(crate) const KEPT_NOTE: &str =
     "Your session had ended. Here is what you typed: check it and send it again.";
 
 /// The page an action belongs to, for a link to an action's own address (the sign-in
