@@ -67,3 +67,18 @@ stored_scans() {
 }
 
 peak_memory() { grep VmHWM "/proc/$1/status" | awk '{print $2, $3}'; }
+
+# Prints "requests_per_s p99_ms non_2xx_3xx" of a wrk run on CPU 1: $1 connections, $2
+# script.
+wrk_run() {
+  taskset -c 1 wrk -t1 -c"$1" -d"${SECONDS_PER_RUN}s" --latency -s "$2" \
+    "http://127.0.0.1:$SCANLOOP_PORT" |
+    python3 -c '
+import re, sys
+out = sys.stdin.read()
+m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+v, unit = float(m.group(1)), m.group(2)
+p99 = v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+print(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1), f"{p99:.2f}", bad.group(1) if bad else 0)'
+}

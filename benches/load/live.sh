@@ -16,20 +16,7 @@ source benches/load/lib.sh
 start_scanloop
 seed_codes 5000
 
-# Prints "requests_per_s p99_ms".
-scan_run() {
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency -s benches/load/scan.lua \
-    "http://127.0.0.1:$SCANLOOP_PORT" |
-    python3 -c '
-import re, sys
-out = sys.stdin.read()
-m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-v, unit = float(m.group(1)), m.group(2)
-p99 = v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-print(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1), f"{p99:.2f}")'
-}
-
-read -r alone_rps alone_p99 < <(scan_run)
+read -r alone_rps alone_p99 _ < <(wrk_run "$CONNS" benches/load/scan.lua)
 feeds=()
 for i in $(seq 1 "$FEEDS"); do
   # Only the bytes are counted: writing them to files would take CPU 1 from wrk.
@@ -39,7 +26,7 @@ for i in $(seq 1 "$FEEDS"); do
   feeds+=($!)
 done
 sleep 1
-read -r busy_rps busy_p99 < <(scan_run)
+read -r busy_rps busy_p99 _ < <(wrk_run "$CONNS" benches/load/scan.lua)
 wait "${feeds[@]}" 2>/dev/null || true
 
 printf '%-22s %10s %9s\n' run "scans/s" "p99 ms"

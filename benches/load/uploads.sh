@@ -40,27 +40,14 @@ echo "photo: $(du -k "$work/photo.png" | cut -f1) KB PNG, 4000 x 3000"
 } >"$work/form.bin"
 export BENCH_UPLOAD_BODY="$work/form.bin" BENCH_UPLOAD_PATH="/c/$slug/photos"
 
-# Prints "requests_per_s p99_ms".
-scan_run() {
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency -s benches/load/scan.lua \
-    "http://127.0.0.1:$SCANLOOP_PORT" |
-    python3 -c '
-import re, sys
-out = sys.stdin.read()
-m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-v, unit = float(m.group(1)), m.group(2)
-p99 = v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-print(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1), f"{p99:.2f}")'
-}
-
 rss() { awk '/VmRSS/ { print $2, $3 }' "/proc/${pids[0]}/status"; }
-read -r alone_rps alone_p99 < <(scan_run)
+read -r alone_rps alone_p99 _ < <(wrk_run "$CONNS" benches/load/scan.lua)
 before=$(rss)
 taskset -c 1 wrk -t1 -c"$UPLOADERS" -d"$((SECONDS_PER_RUN + 4))s" -s benches/load/upload.lua \
   "http://127.0.0.1:$SCANLOOP_PORT" >"$work/uploads.out" 2>&1 &
 uploads=$!
 sleep 2
-read -r busy_rps busy_p99 < <(scan_run)
+read -r busy_rps busy_p99 _ < <(wrk_run "$CONNS" benches/load/scan.lua)
 wait "$uploads" || true
 
 printf '%-26s %10s %9s\n' run "scans/s" "p99 ms"
