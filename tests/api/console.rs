@@ -728,3 +728,45 @@ async fn an_admin_adds_people_and_everyone_makes_their_own_keys() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn the_console_speaks_chinese_when_asked_and_remembers_it() {
+    let app = TestApp::spawn().await;
+    app.user("ada@brand.example", "admin", &[]).await;
+    let cookie = app.sign_in("ada@brand.example", "/console").await;
+    let switched = app
+        .client
+        .get(app.url("/console/campaigns?lang=zh"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), StatusCode::OK);
+    let remembered = switched
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("sl_lang=zh"))
+        .expect("the choice is remembered");
+    let html = switched.text().await.unwrap();
+    assert!(
+        html.contains(r#"<html lang="zh">"#) && html.contains("新建活动"),
+        "{html}"
+    );
+    let both = format!("{cookie}; {}", remembered.split(';').next().unwrap());
+    let (_, form) = app.page("/console/campaigns/new", &both).await;
+    assert!(form.contains("创建活动") && form.contains("名称"), "{form}");
+    // A browser that asks for Chinese gets it without the switch.
+    let asked = app
+        .client
+        .get(app.url("/console"))
+        .header("cookie", &cookie)
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert!(asked.text().await.unwrap().contains("开始使用"));
+    let (_, english) = app.page("/console", &cookie).await;
+    assert!(english.contains("Get started"));
+}

@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use super::campaigns::batch_status;
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, form_status, kept, refused};
+use super::{Change, KEPT_NOTE, Nav, form_status, kept, refused, words};
 use crate::db::{Batch, Campaign, Page, Scope, StatusTarget};
-use crate::domain::Status;
+use crate::domain::{Language, Status};
 use crate::http::AppState;
 use crate::http::api::batches::{CreateBatch, generate};
 use crate::http::api::{exports, sheets};
@@ -60,6 +60,7 @@ const FIELDS: [&str; 8] = [
 /// The channels and stores a batch may name, for the form's lists.
 async fn choices(
     state: &AppState,
+    language: Language,
 ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), PageError> {
     let all = Page {
         after: 0,
@@ -71,16 +72,12 @@ async fn choices(
         .await?
         .into_iter()
         .map(|c| {
-            (
-                c.id.to_string(),
-                format!("{} ({})", c.name, c.kind.as_str()),
-            )
+            let kind = super::words::tr(language, c.kind.as_str());
+            (c.id.to_string(), format!("{} ({kind})", c.name))
         })
         .collect();
-    let mut stores = vec![(
-        String::new(),
-        "No store (posters, packaging, ads)".to_owned(),
-    )];
+    let none = super::words::tr(language, "No store (posters, packaging, ads)");
+    let mut stores = vec![(String::new(), none.to_owned())];
     stores.extend(
         state
             .db
@@ -99,45 +96,48 @@ async fn new_page(
     form: &BatchForm,
     errors: &Errors,
 ) -> Result<NewPage, PageError> {
-    let (channels, stores) = choices(state).await?;
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
+    let (channels, stores) = choices(state, viewer.language).await?;
     let modes = vec![
         (
             "unique".to_owned(),
-            "One code per item (bottles, boxes)".to_owned(),
+            t("One code per item (bottles, boxes)").to_owned(),
         ),
         (
             "shared".to_owned(),
-            "One shared code (a poster, a display, an ad)".to_owned(),
+            t("One shared code (a poster, a display, an ad)").to_owned(),
         ),
     ];
     let fields = vec![
-        Field::new("name", "Name", Kind::Text, &form.name)
+        Field::new("name", t("Name"), Kind::Text, &form.name)
             .required()
-            .hint("Such as “Bottles, May run” or “Metro posters, line 2”."),
-        Field::new("channel_id", "Channel", Kind::Select(channels), &form.channel_id)
-            .hint("Where the codes are seen; reports compare channels. Add channels on the Channels page."),
-        Field::new("store_id", "Store", Kind::Select(stores), &form.store_id)
-            .hint("For displays and shelf codes in one store: its manager sees their scans."),
-        Field::new("mode", "Codes", Kind::Select(modes), &form.mode),
-        Field::new("quantity", "Items printed", Kind::Number, &form.quantity)
+            .hint(t("Such as “Bottles, May run” or “Metro posters, line 2”.")),
+        Field::new("channel_id", t("Channel"), Kind::Select(channels), &form.channel_id)
+            .hint(t("Where the codes are seen; reports compare channels. Add channels on the Channels page.")),
+        Field::new("store_id", t("Store"), Kind::Select(stores), &form.store_id)
+            .hint(t("For displays and shelf codes in one store: its manager sees their scans.")),
+        Field::new("mode", t("Codes"), Kind::Select(modes), &form.mode),
+        Field::new("quantity", t("Items printed"), Kind::Number, &form.quantity)
             .max(9)
-            .hint("Needed for one code per item, up to 10,000,000. Large runs are made in the background."),
-        Field::new("cost", "Print cost", Kind::Number, &form.cost)
+            .hint(t("Needed for one code per item, up to 10,000,000. Large runs are made in the background.")),
+        Field::new("cost", t("Print cost"), Kind::Number, &form.cost)
             .max(16)
-            .hint("In the campaign's currency, such as 1200.00; counted as spend in reports."),
-        Field::new("gtin", "GTIN", Kind::Number, &form.gtin)
+            .hint(t("In the campaign's currency, such as 1200.00; counted as spend in reports.")),
+        Field::new("gtin", t("GTIN"), Kind::Number, &form.gtin)
             .max(14)
-            .hint("The product's barcode number: codes then print as GS1 Digital Links."),
-        Field::new("lot", "Lot", Kind::Text, &form.lot).max(20),
+            .hint(t("The product's barcode number: codes then print as GS1 Digital Links.")),
+        Field::new("lot", t("Lot"), Kind::Text, &form.lot).max(20),
     ];
     Ok(NewPage {
         nav: Nav::new(viewer, "/console/campaigns"),
-        title: format!("New batch of {}", c.name),
+        title: t("New batch of {}").replace("{}", &c.name),
         back: format!("/console/campaigns/{}", c.id),
-        intro: "A batch is one print run. Its codes can be downloaded as a CSV, images or label sheets once made.",
+        intro: t(
+            "A batch is one print run. Its codes can be downloaded as a CSV, images or label sheets once made.",
+        ),
         form: FormView::new(
             format!("/console/campaigns/{}/batches/new", c.id),
-            "Create batch",
+            t("Create batch"),
             fields,
             errors,
         ),
@@ -152,7 +152,9 @@ pub(super) async fn new_form(
 ) -> Result<Response, PageError> {
     let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
     let restored = kept::<BatchForm>(raw.as_deref());
-    let note = restored.is_some().then(|| KEPT_NOTE.to_owned());
+    let note = restored
+        .is_some()
+        .then(|| words::tr(viewer.language, KEPT_NOTE).to_owned());
     let form = restored.unwrap_or_else(|| BatchForm {
         mode: "unique".into(),
         ..BatchForm::default()
@@ -290,7 +292,8 @@ pub(super) async fn show(
         Some("enabled") => Some("Codes enabled: they go to the campaign again."),
         Some("disabled") => Some("Codes disabled: they go to the campaign's fallback."),
         _ => None,
-    };
+    }
+    .map(|note| words::tr(viewer.language, note));
     let total = b.codes_total();
     let page = ShowPage {
         nav: Nav::new(&viewer, "/console/campaigns"),

@@ -8,14 +8,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, form_status, kept};
+use super::{Change, KEPT_NOTE, Nav, form_status, kept, words};
 use crate::db::{Batch, Campaign, Page, Scope, Search, now_ms};
-use crate::domain::{Phase, Status};
+use crate::domain::{Language, Phase, Status};
 use crate::http::AppState;
 use crate::http::api::campaigns::{CampaignChange, CreateCampaign};
 use crate::http::error::{AppError, missing};
 use crate::http::extract::{Path, Query};
 use crate::http::pages::PageError;
+use crate::http::report_page::numbers::count;
 use crate::http::report_page::{Viewer, render};
 
 const PER_PAGE: i64 = 25;
@@ -37,18 +38,18 @@ pub(super) struct CampaignRow {
     pub slug: String,
     pub state: &'static str,
     pub dates: String,
-    pub scans_7d: i64,
+    pub scans_7d: String,
 }
 
 impl CampaignRow {
-    pub fn new(c: &Campaign, scans_7d: i64, now: i64) -> Self {
+    pub fn new(c: &Campaign, scans_7d: i64, now: i64, language: Language) -> Self {
         Self {
             id: c.id,
             name: c.name.clone(),
             slug: c.slug.clone(),
             state: phase_name(c.schedule().phase(now)),
-            dates: dates(c),
-            scans_7d,
+            dates: dates(c, language),
+            scans_7d: count(scans_7d as f64),
         }
     }
 }
@@ -68,11 +69,12 @@ fn day(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn dates(c: &Campaign) -> String {
+fn dates(c: &Campaign, language: Language) -> String {
+    let t = |english| words::tr(language, english);
     match (c.starts_at, c.ends_at) {
-        (None, None) => "always".into(),
-        (Some(s), None) => format!("from {}", day(s)),
-        (None, Some(e)) => format!("until {}", day(e)),
+        (None, None) => t("always").into(),
+        (Some(s), None) => t("from {}").replace("{}", &day(s)),
+        (None, Some(e)) => t("until {}").replace("{}", &day(e)),
         (Some(s), Some(e)) => format!("{} – {}", day(s), day(e)),
     }
 }
@@ -119,7 +121,7 @@ pub(super) async fn list(
     let rows = found
         .iter()
         .take(PER_PAGE as usize)
-        .map(|c| CampaignRow::new(c, scans(c.id), now))
+        .map(|c| CampaignRow::new(c, scans(c.id), now, viewer.language))
         .collect();
     let page = ListPage {
         nav: Nav::new(&viewer, "/console/campaigns"),
@@ -178,31 +180,34 @@ const NEW_FIELDS: [&str; 7] = [
 ];
 
 fn new_page(viewer: &Viewer, form: &NewForm, errors: &Errors) -> FormPage {
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
     let fields = vec![
-        Field::new("name", "Name", Kind::Text, &form.name).required(),
-        Field::new("slug", "Short name in links", Kind::Text, &form.slug)
+        Field::new("name", t("Name"), Kind::Text, &form.name).required(),
+        Field::new("slug", t("Short name in links"), Kind::Text, &form.slug)
             .max(64)
-            .hint("a-z, 0-9 and hyphens; made from the name when left empty. It cannot change later: it is printed in every link."),
-        Field::new("destination_url", "Where scans go", Kind::Url, &form.destination_url)
+            .hint(t("a-z, 0-9 and hyphens; made from the name when left empty. It cannot change later: it is printed in every link.")),
+        Field::new("destination_url", t("Where scans go"), Kind::Url, &form.destination_url)
             .max(2048)
-            .hint("A shop or product page (http or https). Leave empty to send people to the campaign's own landing page."),
-        Field::new("fallback_url", "When the campaign is off", Kind::Url, &form.fallback_url)
+            .hint(t("A shop or product page (http or https). Leave empty to send people to the campaign's own landing page.")),
+        Field::new("fallback_url", t("When the campaign is off"), Kind::Url, &form.fallback_url)
             .max(2048)
-            .hint("Where scans go before it starts, after it ends or while it is disabled."),
-        Field::new("starts_at", "Starts", Kind::Date, &form.starts_at).max(40),
-        Field::new("ends_at", "Ends", Kind::Date, &form.ends_at).max(40),
-        Field::new("currency", "Currency", Kind::Text, &form.currency)
+            .hint(t("Where scans go before it starts, after it ends or while it is disabled.")),
+        Field::new("starts_at", t("Starts"), Kind::Date, &form.starts_at).max(40),
+        Field::new("ends_at", t("Ends"), Kind::Date, &form.ends_at).max(40),
+        Field::new("currency", t("Currency"), Kind::Text, &form.currency)
             .max(3)
-            .hint("ISO 4217, such as CNY, USD or EUR; purchases and reports use it. It cannot change later."),
+            .hint(t("ISO 4217, such as CNY, USD or EUR; purchases and reports use it. It cannot change later.")),
     ];
     FormPage {
         nav: Nav::new(viewer, "/console/campaigns"),
-        title: "New campaign".into(),
+        title: t("New campaign").into(),
         back: "/console/campaigns".into(),
-        intro: "A campaign is what your codes promote: where scans go and when. Add its landing page and batches of codes next.",
+        intro: t(
+            "A campaign is what your codes promote: where scans go and when. Add its landing page and batches of codes next.",
+        ),
         form: FormView::new(
             "/console/campaigns/new".into(),
-            "Create campaign",
+            t("Create campaign"),
             fields,
             errors,
         ),
@@ -214,7 +219,9 @@ pub(super) async fn new_form(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let restored = kept::<NewForm>(raw.as_deref());
-    let note = restored.is_some().then(|| KEPT_NOTE.to_owned());
+    let note = restored
+        .is_some()
+        .then(|| words::tr(viewer.language, KEPT_NOTE).to_owned());
     let form = restored.unwrap_or_else(|| NewForm {
         currency: "CNY".into(),
         ..NewForm::default()
@@ -272,7 +279,7 @@ struct ShowPage {
     state: &'static str,
     dates: String,
     landing_url: String,
-    scans_7d: i64,
+    scans_7d: String,
     batches: Vec<BatchRow>,
 }
 
@@ -292,7 +299,7 @@ impl BatchRow {
             id: b.id,
             name: b.name.clone(),
             mode: b.mode.as_str(),
-            codes: crate::http::report_page::numbers::count(b.codes_total() as f64),
+            codes: count(b.codes_total() as f64),
             status: batch_status(b),
             percent: b.codes_generated * 100 / total,
         }
@@ -343,14 +350,15 @@ pub(super) async fn show(
         Some("enabled") => Some("Campaign enabled: its codes go to its destination again."),
         Some("disabled") => Some("Campaign disabled: its codes go to its fallback."),
         _ => None,
-    };
+    }
+    .map(|note| words::tr(viewer.language, note));
     let page = ShowPage {
         nav: Nav::new(&viewer, "/console/campaigns"),
         note,
         state: phase_name(c.schedule().phase(now)),
-        dates: dates(&c),
+        dates: dates(&c, viewer.language),
         landing_url: format!("{}/c/{}", state.settings.public_url, c.slug),
-        scans_7d: scans(c.id),
+        scans_7d: count(scans(c.id) as f64),
         batches: batches.iter().rev().map(BatchRow::new).collect(),
         c,
     };
@@ -377,36 +385,41 @@ const SETTINGS_FIELDS: [&str; 5] = [
 ];
 
 fn settings_page(viewer: &Viewer, c: &Campaign, form: &SettingsForm, errors: &Errors) -> FormPage {
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
     let fields = vec![
-        Field::new("name", "Name", Kind::Text, &form.name).required(),
+        Field::new("name", t("Name"), Kind::Text, &form.name).required(),
         Field::new(
             "destination_url",
-            "Where scans go",
+            t("Where scans go"),
             Kind::Url,
             &form.destination_url,
         )
         .max(2048)
-        .hint("Printed codes follow a change within seconds. Empty: the campaign's landing page."),
+        .hint(t(
+            "Printed codes follow a change within seconds. Empty: the campaign's landing page.",
+        )),
         Field::new(
             "fallback_url",
-            "When the campaign is off",
+            t("When the campaign is off"),
             Kind::Url,
             &form.fallback_url,
         )
         .max(2048),
-        Field::new("starts_at", "Starts", Kind::Date, &form.starts_at)
+        Field::new("starts_at", t("Starts"), Kind::Date, &form.starts_at)
             .max(40)
-            .hint("A date (UTC), or a time such as 2026-05-01T08:00:00+08:00; empty: now."),
-        Field::new("ends_at", "Ends", Kind::Date, &form.ends_at).max(40),
+            .hint(t(
+                "A date (UTC), or a time such as 2026-05-01T08:00:00+08:00; empty: now.",
+            )),
+        Field::new("ends_at", t("Ends"), Kind::Date, &form.ends_at).max(40),
     ];
     FormPage {
         nav: Nav::new(viewer, "/console/campaigns"),
-        title: format!("Settings of {}", c.name),
+        title: t("Settings of {}").replace("{}", &c.name),
         back: format!("/console/campaigns/{}", c.id),
-        intro: "Its link name and currency stay as they are: they are printed and recorded.",
+        intro: t("Its link name and currency stay as they are: they are printed and recorded."),
         form: FormView::new(
             format!("/console/campaigns/{}/settings", c.id),
-            "Save settings",
+            t("Save settings"),
             fields,
             errors,
         ),
@@ -421,7 +434,9 @@ pub(super) async fn settings_form(
 ) -> Result<Response, PageError> {
     let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
     let restored = kept::<SettingsForm>(raw.as_deref());
-    let note = restored.is_some().then(|| KEPT_NOTE.to_owned());
+    let note = restored
+        .is_some()
+        .then(|| words::tr(viewer.language, KEPT_NOTE).to_owned());
     let form = restored.unwrap_or_else(|| SettingsForm {
         name: c.name.clone(),
         destination_url: c.destination_url.clone().unwrap_or_default(),

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, form_status, kept};
+use super::{Change, KEPT_NOTE, Nav, form_status, kept, words};
 use crate::db::{Channel, Page, Search, Store};
 use crate::domain::ChannelKind;
 use crate::http::AppState;
@@ -47,6 +47,7 @@ async fn channels_page(
     errors: &Errors,
     note: Option<String>,
 ) -> Result<ChannelsPage, PageError> {
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
     let channels = state
         .db
         .channels(Page {
@@ -56,22 +57,24 @@ async fn channels_page(
         .await?;
     let kinds = ChannelKind::ALL
         .iter()
-        .map(|k| (k.as_str().to_owned(), k.as_str().replace('_', " ")))
+        .map(|k| (k.as_str().to_owned(), t(k.as_str()).to_owned()))
         .collect();
     let fields = vec![
-        Field::new("name", "Name", Kind::Text, &form.name)
+        Field::new("name", t("Name"), Kind::Text, &form.name)
             .required()
-            .hint("Such as “Metro line 2 posters” or “Tmall packaging”."),
-        Field::new("kind", "Kind", Kind::Select(kinds), &form.kind),
-        Field::new("slug", "Short name", Kind::Text, &form.slug)
+            .hint(t("Such as “Metro line 2 posters” or “Tmall packaging”.")),
+        Field::new("kind", t("Kind"), Kind::Select(kinds), &form.kind),
+        Field::new("slug", t("Short name"), Kind::Text, &form.slug)
             .max(64)
-            .hint("Sent to shops as utm_source; made from the name when left empty."),
+            .hint(t(
+                "Sent to shops as utm_source; made from the name when left empty.",
+            )),
     ];
     Ok(ChannelsPage {
         nav: Nav::new(viewer, "/console/channels"),
         note,
         channels,
-        form: FormView::new("/console/channels".into(), "Add channel", fields, errors),
+        form: FormView::new("/console/channels".into(), t("Add channel"), fields, errors),
     })
 }
 
@@ -90,8 +93,8 @@ pub(super) async fn channels(
 ) -> Result<Response, PageError> {
     let restored = kept::<ChannelForm>(raw.as_deref());
     let note = match &restored {
-        Some(_) => Some(KEPT_NOTE.to_owned()),
-        None => saved_note(raw.as_deref(), "Channel added."),
+        Some(_) => Some(words::tr(viewer.language, KEPT_NOTE).to_owned()),
+        None => saved_note(raw.as_deref(), words::tr(viewer.language, "Channel added.")),
     };
     let form = restored.unwrap_or_default();
     let page = channels_page(&state, &viewer, &form, &Errors::default(), note).await?;
@@ -159,6 +162,7 @@ async fn stores_page(
     errors: &Errors,
     note: Option<String>,
 ) -> Result<StoresPage, PageError> {
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
     let found = state
         .db
         .search_stores(Search {
@@ -176,16 +180,20 @@ async fn stores_page(
         format!("/console/stores?{query}")
     });
     let fields = vec![
-        Field::new("name", "Name", Kind::Text, &form.name).required(),
-        Field::new("code", "Store number", Kind::Text, &form.code)
+        Field::new("name", t("Name"), Kind::Text, &form.name).required(),
+        Field::new("code", t("Store number"), Kind::Text, &form.code)
             .required()
             .max(64)
-            .hint("Your own number for the store; tills send it with their purchases."),
-        Field::new("city", "City", Kind::Text, &form.city).max(100),
-        Field::new("latitude", "Latitude", Kind::Number, &form.latitude)
+            .hint(t(
+                "Your own number for the store; tills send it with their purchases.",
+            )),
+        Field::new("city", t("City"), Kind::Text, &form.city).max(100),
+        Field::new("latitude", t("Latitude"), Kind::Number, &form.latitude)
             .max(20)
-            .hint("With the longitude, for the map and “nearby”; such as 31.2304."),
-        Field::new("longitude", "Longitude", Kind::Number, &form.longitude).max(20),
+            .hint(t(
+                "With the longitude, for the map and “nearby”; such as 31.2304.",
+            )),
+        Field::new("longitude", t("Longitude"), Kind::Number, &form.longitude).max(20),
     ];
     Ok(StoresPage {
         nav: Nav::new(viewer, "/console/stores"),
@@ -193,7 +201,7 @@ async fn stores_page(
         search: query.q.clone(),
         stores: found.into_iter().take(STORES_PER_PAGE as usize).collect(),
         older,
-        form: FormView::new("/console/stores".into(), "Add store", fields, errors),
+        form: FormView::new("/console/stores".into(), t("Add store"), fields, errors),
     })
 }
 
@@ -205,8 +213,8 @@ pub(super) async fn stores(
 ) -> Result<Response, PageError> {
     let restored = kept::<StoreForm>(raw.as_deref());
     let note = match (&restored, &query.saved) {
-        (Some(_), _) => Some(KEPT_NOTE.to_owned()),
-        (None, Some(_)) => Some("Store added.".to_owned()),
+        (Some(_), _) => Some(words::tr(viewer.language, KEPT_NOTE).to_owned()),
+        (None, Some(_)) => Some(words::tr(viewer.language, "Store added.").to_owned()),
         _ => None,
     };
     let form = restored.unwrap_or_default();

@@ -11,6 +11,7 @@ use super::campaigns::{CampaignRow, scans_by_campaign};
 use crate::db::{Overview, Search, now_ms};
 use crate::http::AppState;
 use crate::http::pages::PageError;
+use crate::http::report_page::numbers::count;
 use crate::http::report_page::{Viewer, render};
 
 /// Campaigns on the home page; the list has the rest.
@@ -21,8 +22,8 @@ const LATEST: i64 = 8;
 struct HomePage {
     nav: Nav,
     overview: Overview,
-    campaigns: Vec<CampaignRow>,
-    scans_7d: i64,
+    rows: Vec<CampaignRow>,
+    scans_7d: String,
 }
 
 pub(super) async fn home(
@@ -42,9 +43,9 @@ pub(super) async fn home(
         .await?;
     let campaigns: Vec<CampaignRow> = latest
         .iter()
-        .map(|c| CampaignRow::new(c, scans(c.id), now))
+        .map(|c| CampaignRow::new(c, scans(c.id), now, viewer.language))
         .collect();
-    let scans_7d = state
+    let scans_7d: i64 = state
         .db
         .scans_by_campaign_since(now - 7 * 86_400_000)
         .await?
@@ -54,8 +55,8 @@ pub(super) async fn home(
     let page = HomePage {
         nav: Nav::new(&viewer, "/console"),
         overview,
-        campaigns,
-        scans_7d,
+        rows: campaigns,
+        scans_7d: count(scans_7d as f64),
     };
     render(StatusCode::OK, &page)
 }

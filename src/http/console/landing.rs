@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, STALE_FORM, form_status, kept, refused};
+use super::{Change, KEPT_NOTE, Nav, STALE_FORM, form_status, kept, refused, words};
 use crate::db::Campaign;
 use crate::http::AppState;
 use crate::http::api::landing::{Landing, post_hero};
@@ -106,32 +106,31 @@ fn page(
     form: &LandingForm,
     errors: &Errors,
 ) -> LandingPage {
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
     let fields = vec![
-        Field::new("title", "Heading", Kind::Text, &form.title)
-            .hint("The campaign's name when left empty."),
-        Field::new("body", "Text", Kind::Area, &form.body)
+        Field::new("title", t("Heading"), Kind::Text, &form.title)
+            .hint(t("The campaign's name when left empty.")),
+        Field::new("body", t("Text"), Kind::Area, &form.body)
             .max(10_000)
-            .hint("Blank lines start paragraphs; **bold**, *italic* and [label](https://...) links work."),
-        Field::new("cta_label", "Buy button label", Kind::Text, &form.cta_label)
+            .hint(t("Blank lines start paragraphs; **bold**, *italic* and [label](https://...) links work.")),
+        Field::new("cta_label", t("Buy button label"), Kind::Text, &form.cta_label)
             .max(80)
-            .hint("“Buy online” when left empty."),
-        Field::new("cta_url", "Buy button link", Kind::Url, &form.cta_url)
+            .hint(t("“Buy online” when left empty.")),
+        Field::new("cta_url", t("Buy button link"), Kind::Url, &form.cta_url)
             .max(2048)
-            .hint("The shop; purchases there are credited through the click id it receives."),
-        Field::new("store_finder_url", "Store finder link", Kind::Url, &form.store_finder_url)
+            .hint(t("The shop; purchases there are credited through the click id it receives.")),
+        Field::new("store_finder_url", t("Store finder link"), Kind::Url, &form.store_finder_url)
             .max(2048),
-        Field::new("join_url", "Membership sign-up link", Kind::Url, &form.join_url).max(2048),
-        Field::new("brand_color", "Button colour", Kind::Colour, &form.brand_color)
+        Field::new("join_url", t("Membership sign-up link"), Kind::Url, &form.join_url).max(2048),
+        Field::new("brand_color", t("Button colour"), Kind::Colour, &form.brand_color)
             .max(7)
-            .hint("Six hex digits such as #c8102e; the label is black or white, whichever reads better."),
-        Field::new("background_color", "Background colour", Kind::Colour, &form.background_color)
+            .hint(t("Six hex digits such as #c8102e; the label is black or white, whichever reads better.")),
+        Field::new("background_color", t("Background colour"), Kind::Colour, &form.background_color)
             .max(7),
-        Field::new("hero_alt", "What the picture shows", Kind::Text, &form.hero_alt)
-            .hint("Read aloud to people who cannot see it."),
-        Field::new("photo_sharing", "Offer “Share a photo”", Kind::Check, &form.photo_sharing),
-        Field::new(
-            "photo_auto_approve",
-            "Show shared photos at once, without approval",
+        Field::new("hero_alt", t("What the picture shows"), Kind::Text, &form.hero_alt)
+            .hint(t("Read aloud to people who cannot see it.")),
+        Field::new("photo_sharing", t("Offer “Share a photo”"), Kind::Check, &form.photo_sharing),
+        Field::new("photo_auto_approve", t("Show shared photos at once, without approval"),
             Kind::Check,
             &form.photo_auto_approve,
         ),
@@ -140,7 +139,7 @@ fn page(
         nav: Nav::new(viewer, "/console/campaigns"),
         form: FormView::new(
             format!("/console/campaigns/{}/landing", c.id),
-            "Save landing page",
+            t("Save landing page"),
             fields,
             errors,
         ),
@@ -160,7 +159,9 @@ pub(super) async fn form(
 ) -> Result<Response, PageError> {
     let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
     let restored = kept::<LandingForm>(raw.as_deref());
-    let note = restored.is_some().then(|| KEPT_NOTE.to_owned());
+    let note = restored
+        .is_some()
+        .then(|| words::tr(viewer.language, KEPT_NOTE).to_owned());
     let form = restored.unwrap_or_else(|| LandingForm::of(&c));
     let mut page = page(&state, &viewer, c, &form, &Errors::default());
     page.form.note = note;

@@ -16,6 +16,7 @@ mod home;
 mod landing;
 mod people;
 mod photos;
+mod words;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -29,9 +30,10 @@ use tower_http::compression::CompressionLayer;
 
 use super::AppState;
 use super::error::AppError;
+use super::pages::LanguageChoice;
 use super::report_page::{Viewer, render};
 use super::session::{SignedIn, same_secret};
-use crate::domain::Role;
+use crate::domain::{Language, Role};
 
 /// Forms are small: a landing page's text is the largest field (10,000 characters).
 const FORM_LIMIT: usize = 256 * 1024;
@@ -103,9 +105,21 @@ pub fn router() -> Router<AppState> {
             "/console/stores",
             get(catalog::stores).post(catalog::create_store),
         )
+        .layer(axum::middleware::from_fn(remember_language))
         .layer(CompressionLayer::new());
     // Downloads stream as they are made, ZIPs and PDFs already compressed: no layer.
     pages.route("/console/batches/{id}/files/{file}", get(batches::download))
+}
+
+/// A language chosen with the header's switch is remembered (the `sl_lang` cookie).
+async fn remember_language(
+    choice: LanguageChoice,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    choice.remember(&mut response);
+    response
 }
 
 /// The console's navigation, in every page's header: where you are, what your role may
@@ -115,6 +129,7 @@ pub struct Nav {
     pub csrf: String,
     pub role: Role,
     pub here: &'static str,
+    pub language: Language,
 }
 
 pub struct NavLink {
@@ -130,6 +145,20 @@ impl Nav {
             csrf: viewer.csrf.clone(),
             role: viewer.caller.role,
             here,
+            language: viewer.language,
+        }
+    }
+
+    /// A sentence of the console in the page's language.
+    pub fn tr(&self, english: &'static str) -> &'static str {
+        words::tr(self.language, english)
+    }
+
+    /// The language switch's label, in the other language.
+    pub fn other_language(&self) -> &'static str {
+        match self.language {
+            Language::English => "中文",
+            Language::Chinese => "English",
         }
     }
 
@@ -154,7 +183,7 @@ impl Nav {
             .filter(|(href, _)| *href != "/console/users" || self.admin())
             .map(|&(href, label)| NavLink {
                 href,
-                label,
+                label: self.tr(label),
                 current: href == self.here,
             })
             .collect()

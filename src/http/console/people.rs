@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, OwnChange, form_status, kept, refused};
+use super::{Change, KEPT_NOTE, Nav, OwnChange, form_status, kept, refused, words};
 use crate::db::{KeyListing, Page, Scope, User};
-use crate::domain::Role;
+use crate::domain::{Language, Role};
 use crate::http::AppState;
 use crate::http::api::keys::{self, CreateKey};
 use crate::http::api::users::{self, CreateUser, UpdateUser};
@@ -74,6 +74,7 @@ async fn users_page(
     form: &UserForm,
     errors: &Errors,
 ) -> Result<UsersPage, PageError> {
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
     let users = state
         .db
         .users(Page {
@@ -120,26 +121,30 @@ async fn users_page(
         ("retailer", "Retailer: their stores only"),
     ]
     .into_iter()
-    .map(|(v, l)| (v.to_owned(), l.to_owned()))
+    .map(|(v, l)| (v.to_owned(), t(l).to_owned()))
     .collect();
     let fields = vec![
-        Field::new("email", "Email", Kind::Text, &form.email)
+        Field::new("email", t("Email"), Kind::Text, &form.email)
             .required()
             .max(254),
-        Field::new("role", "Role", Kind::Select(roles), &form.role),
-        Field::new("stores", "Store numbers", Kind::Text, &form.stores)
+        Field::new("role", t("Role"), Kind::Select(roles), &form.role),
+        Field::new("stores", t("Store numbers"), Kind::Text, &form.stores)
             .max(1000)
-            .hint("A retailer's stores, separated by commas, such as SH-001, SH-002."),
-        Field::new("password", "Password", Kind::Password, &form.password)
+            .hint(t(
+                "A retailer's stores, separated by commas, such as SH-001, SH-002.",
+            )),
+        Field::new("password", t("Password"), Kind::Password, &form.password)
             .max(256)
-            .hint("Leave empty to get a one-time link they use to choose their own."),
+            .hint(t(
+                "Leave empty to get a one-time link they use to choose their own.",
+            )),
     ];
     Ok(UsersPage {
         nav: Nav::new(viewer, "/console/users"),
         note: None,
         secret: None,
         people,
-        form: FormView::new("/console/users".into(), "Add person", fields, errors),
+        form: FormView::new("/console/users".into(), t("Add person"), fields, errors),
     })
 }
 
@@ -153,32 +158,32 @@ pub(super) async fn users(
     }
     // A password never rides along through the sign-in page: `kept` has none.
     let restored = kept::<UserForm>(raw.as_deref());
-    let note = restored.as_ref().map(|_| KEPT_NOTE.to_owned());
+    let note = restored
+        .as_ref()
+        .map(|_| words::tr(viewer.language, KEPT_NOTE).to_owned());
     let form = restored.unwrap_or_else(|| UserForm {
         role: "analyst".into(),
         ..UserForm::default()
     });
     let mut page = users_page(&state, &viewer, &form, &Errors::default()).await?;
     page.form.note = note;
-    page.note = saved_note(raw.as_deref());
+    page.note = saved_note(raw.as_deref(), viewer.language);
     render(StatusCode::OK, &page)
 }
 
-fn saved_note(raw: Option<&str>) -> Option<String> {
+fn saved_note(raw: Option<&str>, language: Language) -> Option<String> {
     let saved = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "saved")?
         .1
         .into_owned();
-    Some(
-        match saved.as_str() {
-            "added" => "Person added.",
-            "disabled" => "Disabled: their sign-ins and API keys stopped at once.",
-            "enabled" => "Enabled again.",
-            "revoked" => "Key revoked: requests with it are refused from now on.",
-            _ => "Saved.",
-        }
-        .to_owned(),
-    )
+    let note = match saved.as_str() {
+        "added" => "Person added.",
+        "disabled" => "Disabled: their sign-ins and API keys stopped at once.",
+        "enabled" => "Enabled again.",
+        "revoked" => "Key revoked: requests with it are refused from now on.",
+        _ => "Saved.",
+    };
+    Some(words::tr(language, note).to_owned())
 }
 
 /// Store numbers as typed (`SH-001, SH-002`) to their ids; an unknown one is the field's
@@ -228,11 +233,15 @@ pub(super) async fn create_user(
             };
             let mut page =
                 users_page(&state, &viewer, &UserForm::default(), &Errors::default()).await?;
-            page.note = Some("Person added.".into());
+            page.note = Some(words::tr(viewer.language, "Person added.").into());
             page.secret = Some(Secret {
-                label: format!("Set-password link for {}", form.email.trim()),
+                label: words::tr(viewer.language, "Set-password link for {}")
+                    .replace("{}", form.email.trim()),
                 value: link.url,
-                hint: "Shown this once and valid for 24 hours: send it to them yourself (scanloop sends no mail).",
+                hint: words::tr(
+                    viewer.language,
+                    "Shown this once and valid for 24 hours: send it to them yourself (scanloop sends no mail).",
+                ),
             });
             render(StatusCode::CREATED, &page)
         }
@@ -273,9 +282,13 @@ pub(super) async fn user_action(
             let mut page =
                 users_page(&state, &viewer, &UserForm::default(), &Errors::default()).await?;
             page.secret = Some(Secret {
-                label: format!("Set-password link for {}", user.email),
+                label: words::tr(viewer.language, "Set-password link for {}")
+                    .replace("{}", &user.email.to_string()),
                 value: link.url,
-                hint: "Shown this once and valid for 24 hours; an earlier link stopped working.",
+                hint: words::tr(
+                    viewer.language,
+                    "Shown this once and valid for 24 hours; an earlier link stopped working.",
+                ),
             });
             return render(StatusCode::CREATED, &page);
         }
@@ -330,7 +343,7 @@ impl KeyRow {
             prefix: k.prefix,
             email: k.email,
             created: day(k.created_at),
-            last_used: k.last_used_at.map_or_else(|| "never".into(), day),
+            last_used: k.last_used_at.map(day).unwrap_or_default(),
             revoked: k.revoked_at.is_some(),
         }
     }
@@ -348,6 +361,7 @@ async fn keys_page(
     form: &KeyForm,
     errors: &Errors,
 ) -> Result<KeysPage, PageError> {
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
     let owner = (viewer.caller.role != Role::Admin).then_some(viewer.caller.user_id);
     let keys = state
         .db
@@ -357,17 +371,19 @@ async fn keys_page(
         .map(KeyRow::new)
         .collect();
     let fields = vec![
-        Field::new("name", "Name", Kind::Text, &form.name)
+        Field::new("name", t("Name"), Kind::Text, &form.name)
             .required()
             .max(100)
-            .hint("What uses it, such as “Tmall webhook relay” or “BI export”."),
+            .hint(t(
+                "What uses it, such as “Tmall webhook relay” or “BI export”.",
+            )),
     ];
     Ok(KeysPage {
         nav: Nav::new(viewer, "/console/keys"),
         note: None,
         secret: None,
         keys,
-        form: FormView::new("/console/keys".into(), "Make a key", fields, errors),
+        form: FormView::new("/console/keys".into(), t("Make a key"), fields, errors),
     })
 }
 
@@ -377,7 +393,9 @@ pub(super) async fn keys(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let restored = kept::<KeyForm>(raw.as_deref());
-    let note = restored.as_ref().map(|_| KEPT_NOTE.to_owned());
+    let note = restored
+        .as_ref()
+        .map(|_| words::tr(viewer.language, KEPT_NOTE).to_owned());
     let mut page = keys_page(
         &state,
         &viewer,
@@ -386,7 +404,7 @@ pub(super) async fn keys(
     )
     .await?;
     page.form.note = note;
-    page.note = saved_note(raw.as_deref());
+    page.note = saved_note(raw.as_deref(), viewer.language);
     render(StatusCode::OK, &page)
 }
 
@@ -402,11 +420,14 @@ pub(super) async fn create_key(
         Ok((_, Json(created))) => {
             let mut page =
                 keys_page(&state, &viewer, &KeyForm::default(), &Errors::default()).await?;
-            page.note = Some("Key made.".into());
+            page.note = Some(words::tr(viewer.language, "Key made.").into());
             page.secret = Some(Secret {
-                label: format!("API key “{}”", form.name.trim()),
+                label: words::tr(viewer.language, "API key “{}”").replace("{}", form.name.trim()),
                 value: created.key,
-                hint: "Shown this once: only its hash is kept. Send it as Authorization: Bearer <key>.",
+                hint: words::tr(
+                    viewer.language,
+                    "Shown this once: only its hash is kept. Send it as Authorization: Bearer <key>.",
+                ),
             });
             render(StatusCode::CREATED, &page)
         }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::people::Nothing;
-use super::{Change, Nav};
+use super::{Change, Nav, words};
 use crate::db::{Page, PhotoStatus};
 use crate::http::AppState;
 use crate::http::api::photos;
@@ -104,7 +104,8 @@ pub(super) async fn queue(
         Some("reject") => Some("Rejected: it is not shown."),
         Some("delete") => Some("Deleted, with its files."),
         _ => None,
-    };
+    }
+    .map(|note| words::tr(viewer.language, note));
     let page = QueuePage {
         nav: Nav::new(&viewer, "/console/photos"),
         note,

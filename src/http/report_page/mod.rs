@@ -28,10 +28,10 @@ use super::api::suspicious::{self, SuspiciousQuery};
 use super::api::{cohorts, funnel};
 use super::error::AppError;
 use super::extract::Query;
-use super::pages::PageError;
+use super::pages::{LanguageChoice, PageError};
 use super::session::{SignedIn, local_next};
 use crate::db::Page;
-use crate::domain::Role;
+use crate::domain::{Language, Role};
 use crate::http::auth::Caller;
 use crate::http::console::Nav;
 
@@ -54,6 +54,8 @@ pub struct Viewer {
     pub csrf: String,
     /// For the API's handlers the CSV downloads go through.
     pub caller: Caller,
+    /// The console's language: a `?lang=` switch, the `sl_lang` cookie, `Accept-Language`.
+    pub language: Language,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -73,10 +75,12 @@ impl FromRequestParts<AppState> for Viewer {
             ))
             .into_response());
         }
+        let Ok(choice) = LanguageChoice::from_request_parts(parts, state).await;
         Ok(Viewer {
             email: signed_in.email,
             csrf: signed_in.csrf,
             caller: signed_in.caller,
+            language: choice.language,
         })
     }
 }

@@ -1,0 +1,506 @@
+//! The console's sentences in Chinese, looked up by their English. English pages use the
+//! English as written; a sentence with no Chinese yet shows in English (a test keeps every
+//! sentence the console's templates and code ask for in the table).
+
+use crate::domain::Language;
+
+/// `english` in `language`.
+pub fn tr(language: Language, english: &'static str) -> &'static str {
+    match language {
+        Language::English => english,
+        Language::Chinese => chinese(english).unwrap_or(english),
+    }
+}
+
+fn chinese(english: &str) -> Option<&'static str> {
+    Some(match english {
+        ", or run scanloop demo to see a month of sample data." => {
+            "，或运行 scanloop demo 查看一个月的示例数据。"
+        }
+        ": where scans go and when." => "：扫码去往哪里、何时生效。",
+        "A batch is one print run. Its codes can be downloaded as a CSV, images or label sheets once made." => {
+            "一个批次就是一次印刷。码生成后，可下载为 CSV、图片或标签页。"
+        }
+        "A campaign is what your codes promote: where scans go and when. Add its landing page and batches of codes next." => {
+            "活动是码所推广的内容：扫码去往哪里、何时生效。接下来添加落地页和码批次。"
+        }
+        "A date (UTC), or a time such as 2026-05-01T08:00:00+08:00; empty: now." => {
+            "日期（UTC），或如 2026-05-01T08:00:00+08:00 的时间；留空即现在开始。"
+        }
+        "A key lets a program (a shop's integration, a till, a spreadsheet) call the API as you: it may do what you may do, and stops when you are disabled." => {
+            "密钥让程序（商城对接、收银机、表格）以你的身份调用 API：权限与你相同，你被停用时它也随即失效。"
+        }
+        "A photo of the product: JPEG, PNG or WebP, up to 15 MiB" => {
+            "产品照片：JPEG、PNG 或 WebP，最大 15 MiB"
+        }
+        "A retailer's stores, separated by commas, such as SH-001, SH-002." => {
+            "零售商的门店编号，用逗号分隔，如 SH-001, SH-002。"
+        }
+        "A shop or product page (http or https). Leave empty to send people to the campaign's own landing page." => {
+            "商城或产品页面（http 或 https）。留空则跳转到活动自己的落地页。"
+        }
+        "API key “{}”" => "API 密钥“{}”",
+        "API keys" => "API 密钥",
+        "Add a channel" => "添加渠道",
+        "Add a person" => "添加成员",
+        "Add a store" => "添加门店",
+        "Add channel" => "添加渠道",
+        "Add person" => "添加成员",
+        "Add store" => "添加门店",
+        "Add the channels" => "添加渠道",
+        "Admin: changes everything" => "管理员：可修改一切",
+        "All campaigns" => "全部活动",
+        "Analyst: reads everything, changes nothing" => "分析师：可查看一切，不能修改",
+        "Approve" => "通过",
+        "Approved" => "已通过",
+        "Approved: it shows in the campaign's gallery." => "已通过：照片会显示在活动的照片墙中。",
+        "As an admin you see everyone's keys." => "作为管理员，你可以看到所有人的密钥。",
+        "Back" => "返回",
+        "Background colour" => "背景颜色",
+        "Batch" => "批次",
+        "Batch created." => "批次已创建。",
+        "Batches" => "批次",
+        "Batches being made" => "正在生成的批次",
+        "Blank lines start paragraphs; **bold**, *italic* and [label](https://...) links work." => {
+            "空行分段；支持 **粗体**、*斜体* 和 [文字](https://...) 链接。"
+        }
+        "Button colour" => "按钮颜色",
+        "Buy button label" => "购买按钮文字",
+        "Buy button link" => "购买按钮链接",
+        "Campaign" => "活动",
+        "Campaign created. Next: its landing page and a batch of codes." => {
+            "活动已创建。下一步：落地页和一个码批次。"
+        }
+        "Campaign disabled: its codes go to its fallback." => "活动已停用：其码将跳转到备用地址。",
+        "Campaign enabled: its codes go to its destination again." => {
+            "活动已启用：其码重新跳转到目标地址。"
+        }
+        "Campaigns" => "活动",
+        "Campaigns running" => "进行中的活动",
+        "Channel" => "渠道",
+        "Channel added." => "渠道已添加。",
+        "Channels" => "渠道",
+        "City" => "城市",
+        "Codes" => "码",
+        "Codes disabled: they go to the campaign's fallback." => {
+            "码已停用：将跳转到活动的备用地址。"
+        }
+        "Codes enabled: they go to the campaign again." => "码已启用：重新跳转到活动。",
+        "Console" => "控制台",
+        "Create a campaign" => "创建活动",
+        "Create batch" => "创建批次",
+        "Create campaign" => "创建活动",
+        "Create the first one" => "创建第一个",
+        "Currency" => "币种",
+        "Delete" => "删除",
+        "Deleted, with its files." => "已删除，文件一并删除。",
+        "Details" => "详情",
+        "Disable" => "停用",
+        "Disable campaign" => "停用活动",
+        "Disable these codes" => "停用这些码",
+        "Disabled: their sign-ins and API keys stopped at once." => {
+            "已停用：其登录和 API 密钥立即失效。"
+        }
+        "Disabling someone stops their sign-ins and API keys at once. The last admin cannot be disabled." => {
+            "停用某人会立即终止其登录和 API 密钥。最后一位管理员不能被停用。"
+        }
+        "Edit landing page" => "编辑落地页",
+        "Edit settings" => "编辑设置",
+        "Email" => "邮箱",
+        "Enable" => "启用",
+        "Enable campaign" => "启用活动",
+        "Enable these codes" => "启用这些码",
+        "Enabled again." => "已重新启用。",
+        "Ends" => "结束",
+        "Files" => "文件",
+        "Files for the printer" => "印刷文件",
+        "For displays and shelf codes in one store: its manager sees their scans." => {
+            "用于某一门店的陈列和货架码：店长可以看到这些扫码。"
+        }
+        "GTIN" => "GTIN",
+        "Get started" => "开始使用",
+        "Give it a landing page and a batch of codes, then download the files for the printer." => {
+            "为它添加落地页和码批次，然后下载印刷文件。"
+        }
+        "Heading" => "标题",
+        "Home" => "首页",
+        "ISO 4217, such as CNY, USD or EUR; purchases and reports use it. It cannot change later." => {
+            "ISO 4217 代码，如 CNY、USD 或 EUR；购买和报表使用该币种，之后不能更改。"
+        }
+        "In the campaign's currency, such as 1200.00; counted as spend in reports." => {
+            "以活动币种计，如 1200.00；在报表中计为花费。"
+        }
+        "Items printed" => "印刷数量",
+        "Its codes go to the fallback until you enable it again." => {
+            "在重新启用之前，其码将跳转到备用地址。"
+        }
+        "Its link name and currency stay as they are: they are printed and recorded." => {
+            "链接名和币种保持不变：它们已被印刷和记录。"
+        }
+        "Key" => "密钥",
+        "Key made." => "密钥已生成。",
+        "Key revoked: requests with it are refused from now on." => {
+            "密钥已吊销：此后使用它的请求将被拒绝。"
+        }
+        "Kind" => "类型",
+        "Label sheets (PDF, A4)" => "标签页（PDF，A4）",
+        "Landing page" => "落地页",
+        "Landing page saved." => "落地页已保存。",
+        "Last used" => "最近使用",
+        "Latest campaigns" => "最新活动",
+        "Latitude" => "纬度",
+        "Leave empty to get a one-time link they use to choose their own." => {
+            "留空则生成一次性链接，由对方自行设置密码。"
+        }
+        "Letter, crop marks" => "Letter 纸，带裁切线",
+        "Live" => "实时",
+        "Longitude" => "经度",
+        "Lot" => "批号",
+        "Made" => "创建时间",
+        "Make a key" => "生成密钥",
+        "Making codes:" => "正在生成码：",
+        "Making this batch's codes failed and they were removed: create the batch again." => {
+            "该批次的码生成失败并已删除：请重新创建批次。"
+        }
+        "Membership sign-up link" => "会员注册链接",
+        "More" => "更多",
+        "More options (sizes, colours, label layout) are the API's:" => {
+            "更多选项（尺寸、颜色、标签排版）见 API："
+        }
+        "More stores" => "更多门店",
+        "Name" => "名称",
+        "Name, number or city" => "名称、编号或城市",
+        "Needed for one code per item, up to 10,000,000. Large runs are made in the background." => {
+            "一物一码时必填，最多 10,000,000。大批量在后台生成。"
+        }
+        "New batch" => "新建批次",
+        "New batch of {}" => "为 {} 新建批次",
+        "New campaign" => "新建活动",
+        "No campaign matches" => "没有匹配的活动",
+        "No campaigns yet." => "还没有活动。",
+        "No channels yet." => "还没有渠道。",
+        "No codes yet: a batch is one print run, one shared code for a poster or one code per item." => {
+            "还没有码：一个批次就是一次印刷，海报用一个共享码，或一物一码。"
+        }
+        "No keys yet." => "还没有密钥。",
+        "No photos waiting: every shared photo has been looked at." => {
+            "没有待审核的照片：所有分享的照片都已审核。"
+        }
+        "No picture yet." => "还没有图片。",
+        "No store (posters, packaging, ads)" => "无门店（海报、包装、广告）",
+        "No store matches" => "没有匹配的门店",
+        "No stores yet." => "还没有门店。",
+        "None." => "无。",
+        "Nothing was saved: fix what is marked below." => "未保存：请修改下方标出的内容。",
+        "Number" => "编号",
+        "Offer “Share a photo”" => "提供“分享照片”",
+        "Older campaigns" => "更早的活动",
+        "One code per item (bottles, boxes)" => "一物一码（瓶、盒）",
+        "One shared code (a poster, a display, an ad)" => "一个共享码（海报、陈列、广告）",
+        "Or run scanloop demo for a month of sample data to look around in." => {
+            "或运行 scanloop demo，用一个月的示例数据先看看。"
+        }
+        "PNG, 300 dpi (ZIP)" => "PNG，300 dpi（ZIP）",
+        "Password" => "密码",
+        "Password link" => "密码链接",
+        "People" => "成员",
+        "Person added." => "成员已添加。",
+        "Photo" => "照片",
+        "Photos" => "照片",
+        "Photos by status" => "按状态查看照片",
+        "Photos to review" => "待审核照片",
+        "Picture" => "图片",
+        "Picture saved." => "图片已保存。",
+        "Preview" => "预览",
+        "Preview of the landing page" => "落地页预览",
+        "Print cost" => "印刷成本",
+        "Printed codes follow a change within seconds. Empty: the campaign's landing page." => {
+            "已印刷的码会在几秒内跟随更改。留空：活动的落地页。"
+        }
+        "Read aloud to people who cannot see it." => "为看不见图片的人朗读。",
+        "Refresh" => "刷新",
+        "Reject" => "拒绝",
+        "Rejected" => "已拒绝",
+        "Rejected: it is not shown." => "已拒绝：不会显示。",
+        "Remove picture" => "移除图片",
+        "Report" => "报表",
+        "Reports" => "报表",
+        "Retailer: their stores only" => "零售商：仅限其门店",
+        "Revoke" => "吊销",
+        "Role" => "角色",
+        "Runs" => "时间",
+        "SVG images (ZIP)" => "SVG 图片（ZIP）",
+        "Save landing page" => "保存落地页",
+        "Save settings" => "保存设置",
+        "Saved." => "已保存。",
+        "Scans of other codes go on meanwhile. This page updates itself; the files are ready when the batch is." => {
+            "其间其他码的扫码照常进行。本页会自动刷新；批次完成后即可下载文件。"
+        }
+        "Scans, 7 days" => "7 天扫码",
+        "Search" => "搜索",
+        "Search by name or link name" => "按名称或链接名搜索",
+        "Search campaigns" => "搜索活动",
+        "Search stores" => "搜索门店",
+        "Sent to shops as utm_source; made from the name when left empty." => {
+            "作为 utm_source 传给商城；留空则由名称生成。"
+        }
+        "Set-password link for {}" => "{} 的设置密码链接",
+        "Settings" => "设置",
+        "Settings of {}" => "{} 的设置",
+        "Settings saved. Codes already printed follow them within seconds." => {
+            "设置已保存。已印刷的码会在几秒内生效。"
+        }
+        "Short name" => "短名",
+        "Short name in links" => "链接中的短名",
+        "Show all" => "显示全部",
+        "Show shared photos at once, without approval" => "分享的照片无需审核，立即显示",
+        "Shown this once and valid for 24 hours: send it to them yourself (scanloop sends no mail)." => {
+            "仅显示这一次，24 小时内有效：请自行发送给对方（scanloop 不发送邮件）。"
+        }
+        "Shown this once and valid for 24 hours; an earlier link stopped working." => {
+            "仅显示这一次，24 小时内有效；之前的链接已失效。"
+        }
+        "Shown this once: only its hash is kept. Send it as Authorization: Bearer <key>." => {
+            "仅显示这一次：系统只保存其哈希。请以 Authorization: Bearer <key> 发送。"
+        }
+        "Sign out" => "退出",
+        "Signs in" => "可登录",
+        "Six hex digits such as #c8102e; the label is black or white, whichever reads better." => {
+            "六位十六进制，如 #c8102e；按钮文字自动选用更清晰的黑色或白色。"
+        }
+        "Starts" => "开始",
+        "State" => "状态",
+        "Status" => "状态",
+        "Store" => "门店",
+        "Store added." => "门店已添加。",
+        "Store finder link" => "门店查询链接",
+        "Store number" => "门店编号",
+        "Store numbers" => "门店编号",
+        "Stores" => "门店",
+        "Such as “Bottles, May run” or “Metro posters, line 2”." => {
+            "如“瓶身，5 月批次”或“地铁海报，2 号线”。"
+        }
+        "Such as “Metro line 2 posters” or “Tmall packaging”." => {
+            "如“地铁 2 号线海报”或“天猫包装”。"
+        }
+        "Text" => "正文",
+        "The campaign's name when left empty." => "留空则使用活动名称。",
+        "The files can be downloaded once every code is made." => "所有码生成后即可下载文件。",
+        "The landing page's picture" => "落地页图片",
+        "The product's barcode number: codes then print as GS1 Digital Links." => {
+            "产品的条码号：码将按 GS1 数字链接印刷。"
+        }
+        "The shop; purchases there are credited through the click id it receives." => {
+            "商城链接；在那里的购买通过其收到的点击 ID 归因。"
+        }
+        "They go to the campaign's fallback until enabled again." => {
+            "在重新启用之前，它们将跳转到活动的备用地址。"
+        }
+        "Turned upright and saved without its location or camera details." => {
+            "会自动摆正方向，保存时去除位置和相机信息。"
+        }
+        "Upload picture" => "上传图片",
+        "Waiting" => "待审核",
+        "What the picture shows" => "图片内容描述",
+        "What uses it, such as “Tmall webhook relay” or “BI export”." => {
+            "用途，如“天猫回调转发”或“BI 导出”。"
+        }
+        "When it is off" => "停用时",
+        "When the campaign is off" => "活动停用时",
+        "Where people see your codes: packaging, posters, store displays, TV, social. Every batch names one, and reports compare them." => {
+            "人们看到码的地方：包装、海报、门店陈列、电视、社交媒体。每个批次对应一个渠道，报表按渠道对比。"
+        }
+        "Where scans go" => "扫码去向",
+        "Where scans go before it starts, after it ends or while it is disabled." => {
+            "活动开始前、结束后或停用期间扫码的去向。"
+        }
+        "Where the codes are seen; reports compare channels. Add channels on the Channels page." => {
+            "码出现的地方；报表按渠道对比。可在“渠道”页面添加渠道。"
+        }
+        "Where your products are sold. A batch of display or shelf codes names its store; a store's manager signs in to see their own." => {
+            "销售产品的地方。陈列或货架码批次对应其门店；店长登录后可查看自己的门店。"
+        }
+        "Whose" => "所属",
+        "With the longitude, for the map and “nearby”; such as 31.2304." => {
+            "与经度一起用于地图和“附近”；如 31.2304。"
+        }
+        "Your own number for the store; tills send it with their purchases." => {
+            "你给门店的编号；收银机上报购买时会带上它。"
+        }
+        "Your session had ended. Here is what you typed: check it and send it again." => {
+            "你的登录已过期。这是你之前填写的内容：请检查后重新提交。"
+        }
+        "a page saying the campaign is not running" => "提示活动未进行的页面",
+        "a-z, 0-9 and hyphens; made from the name when left empty. It cannot change later: it is printed in every link." => {
+            "a-z、0-9 和连字符；留空则由名称生成。之后不能更改：它会印在每个链接中。"
+        }
+        "admin" => "管理员",
+        "always" => "长期",
+        "analyst" => "分析师",
+        "as a phone shows it" => "手机上的样子",
+        "disabled" => "已停用",
+        "ended" => "已结束",
+        "event" => "活动现场",
+        "failed" => "失败",
+        "from {}" => "自 {} 起",
+        "generating" => "生成中",
+        "lot" => "批号",
+        "media" => "媒体",
+        "never" => "从未",
+        "no password yet" => "尚未设置密码",
+        "none" => "无",
+        "of" => "共",
+        "one per item" => "一物一码",
+        "one shared code" => "一个共享码",
+        "other" => "其他",
+        "packaging" => "包装",
+        "poster" => "海报",
+        "ready" => "就绪",
+        "retailer" => "零售商",
+        "revoked" => "已吊销",
+        "running" => "进行中",
+        "saved version" => "已保存的版本",
+        "scheduled" => "未开始",
+        "serial, token, link, status and scans of every code" => {
+            "每个码的序号、令牌、链接、状态和扫码次数"
+        }
+        "shared" => "共享码",
+        "shared by consumers" => "消费者分享",
+        "social" => "社交媒体",
+        "store" => "门店",
+        "the landing page" => "落地页",
+        "unique" => "一物一码",
+        "until {}" => "至 {}",
+        "watch them live" => "实时查看",
+        "yes" => "是",
+        "you" => "你",
+        "your codes will be seen in." => "（码将出现的地方）。",
+        "“Buy online” when left empty." => "留空则为“在线购买”。",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{BatchMode, ChannelKind, Role};
+
+    /// The console's sources: what they ask `tr` for is in the table.
+    const SOURCES: [&str; 9] = [
+        include_str!("mod.rs"),
+        include_str!("campaigns.rs"),
+        include_str!("landing.rs"),
+        include_str!("batches.rs"),
+        include_str!("catalog.rs"),
+        include_str!("home.rs"),
+        include_str!("photos.rs"),
+        include_str!("people.rs"),
+        include_str!("form.rs"),
+    ];
+    const TEMPLATES: [&str; 14] = [
+        include_str!("../../../templates/console_base.html"),
+        include_str!("../../../templates/console_form.html"),
+        include_str!("../../../templates/console_home.html"),
+        include_str!("../../../templates/console_campaigns.html"),
+        include_str!("../../../templates/console_campaign_rows.html"),
+        include_str!("../../../templates/console_campaign.html"),
+        include_str!("../../../templates/console_edit.html"),
+        include_str!("../../../templates/console_landing.html"),
+        include_str!("../../../templates/console_batch.html"),
+        include_str!("../../../templates/console_channels.html"),
+        include_str!("../../../templates/console_stores.html"),
+        include_str!("../../../templates/console_photos.html"),
+        include_str!("../../../templates/console_users.html"),
+        include_str!("../../../templates/console_keys.html"),
+    ];
+
+    /// The string literal at the start of `rest`, if it starts with one.
+    fn literal(rest: &str) -> Option<String> {
+        let mut chars = rest.strip_prefix('"')?.chars();
+        let mut text = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return Some(text),
+                '\\' => text.push(chars.next()?),
+                c => text.push(c),
+            }
+        }
+        None
+    }
+
+    /// Literals passed to `t(...)` or `tr(..., ...)` in `source`.
+    fn asked(source: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for call in ["t(", "tr("] {
+            for (at, _) in source.match_indices(call) {
+                let before = source[..at].chars().last().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' {
+                    continue;
+                }
+                let mut rest = source[at + call.len()..].trim_start();
+                for argument in ["viewer.language,", "language,", "self.language,"] {
+                    if let Some(after) = rest.strip_prefix(argument) {
+                        rest = after.trim_start();
+                    }
+                }
+                found.extend(literal(rest));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_sentence_the_console_shows_has_its_chinese() {
+        let mut sentences: Vec<String> = SOURCES
+            .iter()
+            .chain(TEMPLATES.iter())
+            .flat_map(|s| asked(s))
+            .collect();
+        // Asked for through a value: labels, statuses, roles, kinds and notes.
+        for source in SOURCES {
+            for (at, _) in source.match_indices("=> Some(\"") {
+                sentences.extend(literal(&source[at + 8..]));
+            }
+        }
+        let values = [
+            "Home",
+            "Campaigns",
+            "Channels",
+            "Stores",
+            "Photos",
+            "Reports",
+            "Live",
+            "People",
+            "API keys",
+            "running",
+            "scheduled",
+            "ended",
+            "disabled",
+            "ready",
+            "generating",
+            "failed",
+            "Waiting",
+            "Approved",
+            "Rejected",
+            crate::http::console::KEPT_NOTE,
+            "Person added.",
+            "Enabled again.",
+            "Saved.",
+            "Disabled: their sign-ins and API keys stopped at once.",
+            "Key revoked: requests with it are refused from now on.",
+        ];
+        sentences.extend(values.iter().map(|v| v.to_string()));
+        sentences.extend(Role::ALL.iter().map(|r| r.as_str().to_owned()));
+        sentences.extend(ChannelKind::ALL.iter().map(|k| k.as_str().to_owned()));
+        sentences.extend(BatchMode::ALL.iter().map(|m| m.as_str().to_owned()));
+        assert!(
+            sentences.len() > 200,
+            "the scan finds the sentences: {}",
+            sentences.len()
+        );
+        let missing: Vec<&String> = sentences.iter().filter(|s| chinese(s).is_none()).collect();
+        assert!(missing.is_empty(), "no Chinese for: {missing:?}");
+        assert_eq!(tr(Language::English, "Campaigns"), "Campaigns");
+        assert_eq!(tr(Language::Chinese, "Campaigns"), "活动");
+    }
+}
