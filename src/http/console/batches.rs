@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::campaigns::batch_status;
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, form_status, kept, refused, words};
+use super::{Change, Nav, form_status, refused, restore, words};
 use crate::db::{Batch, Campaign, Page, Scope, StatusTarget};
 use crate::domain::{Language, Status};
 use crate::http::AppState;
@@ -151,10 +151,7 @@ pub(super) async fn new_form(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
-    let restored = kept::<BatchForm>(raw.as_deref());
-    let note = restored
-        .is_some()
-        .then(|| words::tr(viewer.language, KEPT_NOTE).to_owned());
+    let (restored, note) = restore::<BatchForm>(raw.as_deref(), viewer.language);
     let form = restored.unwrap_or_else(|| BatchForm {
         mode: "unique".into(),
         ..BatchForm::default()

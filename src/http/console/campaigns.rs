@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, form_status, kept, words};
+use super::{Change, Nav, form_status, restore, words};
 use crate::db::{Batch, Campaign, Page, Scope, Search, now_ms};
 use crate::domain::{Language, Phase, Status};
 use crate::http::AppState;
@@ -218,10 +218,7 @@ pub(super) async fn new_form(
     viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    let restored = kept::<NewForm>(raw.as_deref());
-    let note = restored
-        .is_some()
-        .then(|| words::tr(viewer.language, KEPT_NOTE).to_owned());
+    let (restored, note) = restore::<NewForm>(raw.as_deref(), viewer.language);
     let form = restored.unwrap_or_else(|| NewForm {
         currency: "CNY".into(),
         ..NewForm::default()
@@ -433,10 +430,7 @@ pub(super) async fn settings_form(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
-    let restored = kept::<SettingsForm>(raw.as_deref());
-    let note = restored
-        .is_some()
-        .then(|| words::tr(viewer.language, KEPT_NOTE).to_owned());
+    let (restored, note) = restore::<SettingsForm>(raw.as_deref(), viewer.language);
     let form = restored.unwrap_or_else(|| SettingsForm {
         name: c.name.clone(),
         destination_url: c.destination_url.clone().unwrap_or_default(),

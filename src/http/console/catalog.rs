@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, form_status, kept, words};
+use super::{Change, Nav, form_status, restore, words};
 use crate::db::{Channel, Page, Search, Store};
 use crate::domain::ChannelKind;
 use crate::http::AppState;
@@ -91,9 +91,9 @@ pub(super) async fn channels(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    let restored = kept::<ChannelForm>(raw.as_deref());
-    let note = match &restored {
-        Some(_) => Some(words::tr(viewer.language, KEPT_NOTE).to_owned()),
+    let (restored, kept_note) = restore::<ChannelForm>(raw.as_deref(), viewer.language);
+    let note = match kept_note {
+        Some(note) => Some(note),
         None => saved_note(raw.as_deref(), words::tr(viewer.language, "Channel added.")),
     };
     let form = restored.unwrap_or_default();
@@ -211,9 +211,9 @@ pub(super) async fn stores(
     Query(query): Query<SavedQuery>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    let restored = kept::<StoreForm>(raw.as_deref());
-    let note = match (&restored, &query.saved) {
-        (Some(_), _) => Some(words::tr(viewer.language, KEPT_NOTE).to_owned()),
+    let (restored, kept_note) = restore::<StoreForm>(raw.as_deref(), viewer.language);
+    let note = match (kept_note, &query.saved) {
+        (Some(note), _) => Some(note),
         (None, Some(_)) => Some(words::tr(viewer.language, "Store added.").to_owned()),
         _ => None,
     };

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, STALE_FORM, form_status, kept, refused, words};
+use super::{Change, Nav, STALE_FORM, form_status, refused, restore};
 use crate::db::Campaign;
 use crate::http::AppState;
 use crate::http::api::landing::{Landing, post_hero};
@@ -158,10 +158,7 @@ pub(super) async fn form(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
-    let restored = kept::<LandingForm>(raw.as_deref());
-    let note = restored
-        .is_some()
-        .then(|| words::tr(viewer.language, KEPT_NOTE).to_owned());
+    let (restored, note) = restore::<LandingForm>(raw.as_deref(), viewer.language);
     let form = restored.unwrap_or_else(|| LandingForm::of(&c));
     let mut page = page(&state, &viewer, c, &form, &Errors::default());
     page.form.note = note;

@@ -328,6 +328,18 @@ fn sign_in_keeping(path: &str, body: &[u8]) -> Response {
     Redirect::to(&format!("/login?{login}")).into_response()
 }
 
+/// A form's fields kept through the sign-in page, and the note saying so in `language`.
+pub(super) fn restore<T: DeserializeOwned>(
+    query: Option<&str>,
+    language: Language,
+) -> (Option<T>, Option<String>) {
+    let restored = kept::<T>(query);
+    let note = restored
+        .is_some()
+        .then(|| words::tr(language, KEPT_NOTE).to_owned());
+    (restored, note)
+}
+
 /// Fields kept through the sign-in page (`?...&kept=1`), read as the form would be.
 pub(crate) fn kept<T: DeserializeOwned>(query: Option<&str>) -> Option<T> {
     let query = query?;

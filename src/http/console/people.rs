@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{Errors, Field, FormView, Kind, optional};
-use super::{Change, KEPT_NOTE, Nav, OwnChange, form_status, kept, refused, words};
+use super::{Change, Nav, OwnChange, form_status, refused, restore, words};
 use crate::db::{KeyListing, Page, Scope, User};
 use crate::domain::{Language, Role};
 use crate::http::AppState;
@@ -157,10 +157,7 @@ pub(super) async fn users(
         return Ok(refusal);
     }
     // A password never rides along through the sign-in page: `kept` has none.
-    let restored = kept::<UserForm>(raw.as_deref());
-    let note = restored
-        .as_ref()
-        .map(|_| words::tr(viewer.language, KEPT_NOTE).to_owned());
+    let (restored, note) = restore::<UserForm>(raw.as_deref(), viewer.language);
     let form = restored.unwrap_or_else(|| UserForm {
         role: "analyst".into(),
         ..UserForm::default()
@@ -392,10 +389,7 @@ pub(super) async fn keys(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    let restored = kept::<KeyForm>(raw.as_deref());
-    let note = restored
-        .as_ref()
-        .map(|_| words::tr(viewer.language, KEPT_NOTE).to_owned());
+    let (restored, note) = restore::<KeyForm>(raw.as_deref(), viewer.language);
     let mut page = keys_page(
         &state,
         &viewer,
