@@ -22,16 +22,18 @@ use super::AppState;
 use super::api::report_format::{Format, answer};
 use super::api::reports::{ReportQuery, channel_report, prepare};
 use super::api::{ReportConversion, record_conversion_in};
-use super::console::{KEPT_NOTE, kept, signed_in_form};
+use super::console::words::Words;
+use super::console::{KEPT_NOTE, kept, remember_language, signed_in_form};
 use super::error::AppError;
+use super::pages::LanguageChoice;
 use super::pages::PageError;
 use super::report_page::charts::{self, Point};
 use super::report_page::numbers::{count, money, percent};
 use super::report_page::render;
 use super::session::{SignedIn, same_secret};
 use crate::db::{Detail, Page, ReportFilter, ReportRange, Scope, Store, now_ms};
-use crate::domain::Role;
 use crate::domain::time::to_rfc3339;
+use crate::domain::{Language, Role};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -43,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/store", get(dashboard))
         .route("/store/report.csv", get(csv))
         .route("/store/purchases", get(back_to_form).post(record_purchase))
+        .layer(axum::middleware::from_fn(remember_language))
         .layer(CompressionLayer::new())
 }
 
@@ -50,6 +53,7 @@ pub fn router() -> Router<AppState> {
 struct Manager {
     signed_in: SignedIn,
     stores: Vec<Store>,
+    language: Language,
 }
 
 impl FromRequestParts<AppState> for Manager {
@@ -69,13 +73,24 @@ impl FromRequestParts<AppState> for Manager {
             .stores(all, &signed_in.caller.scope())
             .await
             .map_err(|err| PageError(err.into()).into_response())?;
-        Ok(Self { signed_in, stores })
+        let Ok(choice) = LanguageChoice::from_request_parts(parts, state).await;
+        Ok(Self {
+            signed_in,
+            stores,
+            language: choice.language,
+        })
     }
 }
 
 impl Manager {
     fn scope(&self) -> Scope {
         self.signed_in.caller.scope()
+    }
+
+    fn words(&self) -> Words {
+        Words {
+            language: self.language,
+        }
     }
 }
 
@@ -105,6 +120,7 @@ impl Weeks {
 #[derive(Template)]
 #[template(path = "store.html")]
 struct StorePage {
+    t: Words,
     email: String,
     csrf: String,
     range: String,
@@ -140,14 +156,17 @@ struct StoreLine {
 }
 
 impl StoreLine {
-    fn trend(&self) -> String {
-        trend(self.scans_7d, self.scans_previous_7d)
+    fn trend(&self, t: &Words) -> String {
+        trend(t, self.scans_7d, self.scans_previous_7d)
     }
 
-    fn rank_text(&self) -> String {
+    fn rank_text(&self, t: &Words) -> String {
         match self.rank {
-            Some(rank) => format!("#{rank} of {}", self.stores_ranked),
-            None => "no scans yet".to_owned(),
+            Some(rank) => t
+                .tr("#{rank} of {stores}")
+                .replace("{rank}", &rank.to_string())
+                .replace("{stores}", &self.stores_ranked.to_string()),
+            None => t.tr("no scans yet").to_owned(),
         }
     }
 }
@@ -209,12 +228,15 @@ async fn dashboard(
 ) -> Result<Response, PageError> {
     // A purchase typed before the session ended comes back through the sign-in page.
     if let Some(form) = kept::<PurchaseForm>(raw.as_deref()) {
-        let note = Some(KEPT_NOTE.to_owned());
+        let note = Some(manager.words().tr(KEPT_NOTE).to_owned());
         return page(&state, &manager, form, note, StatusCode::OK).await;
     }
-    let note = query
-        .recorded
-        .map(|id| format!("Purchase {id} recorded. It counts in the numbers below."));
+    let note = query.recorded.map(|id| {
+        manager
+            .words()
+            .tr("Purchase {} recorded. It counts in the numbers below.")
+            .replace("{}", &id.to_string())
+    });
     let form = PurchaseForm {
         currency: "CNY".into(),
         ..PurchaseForm::default()
@@ -286,20 +308,20 @@ async fn page(
             amount: money(c.amount_cents - c.refunded_cents, &c.currency),
         })
         .collect();
+    let t = manager.words();
     let cards = vec![
         Card {
-            label: "Scans, 7 days",
+            label: t.tr("Scans, 7 days"),
             value: count(scans_now as f64),
             detail: match scans_before {
-                0 => "none in the 7 days before".to_owned(),
-                _ => format!(
-                    "{} against the 7 days before",
-                    trend(scans_now, scans_before)
-                ),
+                0 => t.tr("none in the 7 days before").to_owned(),
+                _ => t
+                    .tr("{} against the 7 days before")
+                    .replace("{}", &trend(&t, scans_now, scans_before)),
             },
         },
         Card {
-            label: "Till purchases, 7 days",
+            label: t.tr("Till purchases, 7 days"),
             value: count(purchases_now as f64),
             detail: stores
                 .iter()
@@ -309,24 +331,24 @@ async fn page(
                 .join(", "),
         },
         Card {
-            label: "Purchases per scan",
+            label: t.tr("Purchases per scan"),
             value: if scans_now > 0 {
                 percent(purchases_now as f64 / scans_now as f64)
             } else {
                 "–".into()
             },
-            detail: "till purchases over scans in your stores".into(),
+            detail: t.tr("till purchases over scans in your stores").into(),
         },
         Card {
-            label: "Rank by scans",
+            label: t.tr("Rank by scans"),
             value: stores
                 .iter()
                 .filter_map(|s| s.rank)
                 .min()
                 .map_or("–".into(), |r| format!("#{r}")),
-            detail: format!(
-                "among the brand's {} stores with scans",
-                stores.first().map_or(0, |s| s.stores_ranked)
+            detail: t.tr("among the brand's {} stores with scans").replace(
+                "{}",
+                &stores.first().map_or(0, |s| s.stores_ranked).to_string(),
             ),
         },
     ];
@@ -338,11 +360,13 @@ async fn page(
     let page = StorePage {
         email: manager.signed_in.email.clone(),
         csrf: manager.signed_in.csrf.clone(),
-        range: format!(
-            "{} to {} UTC",
-            to_rfc3339(weeks.this().0)[..16].replace('T', " "),
-            to_rfc3339(weeks.end)[..16].replace('T', " ")
-        ),
+        range: t
+            .tr("{from} to {to} UTC")
+            .replace(
+                "{from}",
+                &to_rfc3339(weeks.this().0)[..16].replace('T', " "),
+            )
+            .replace("{to}", &to_rfc3339(weeks.end)[..16].replace('T', " ")),
         cards,
         stores,
         chart_svg: charts::over_time(&points),
@@ -350,6 +374,7 @@ async fn page(
         purchases,
         form,
         note,
+        t,
     };
     render(status, &page)
 }
@@ -460,10 +485,10 @@ async fn campaign_lines(
 }
 
 /// `+25%`, `-10%`, or `new` when there was nothing before.
-fn trend(now: i64, before: i64) -> String {
+fn trend(t: &Words, now: i64, before: i64) -> String {
     match (now, before) {
-        (0, 0) => "no change".into(),
-        (_, 0) => "new".into(),
+        (0, 0) => t.tr("no change").into(),
+        (_, 0) => t.tr("new").into(),
         _ => {
             let change = (now - before) as f64 / before as f64;
             let sign = if change > 0.0 { "+" } else { "" };
@@ -500,13 +525,20 @@ async fn record_purchase(
         // Nothing is recorded; the form comes back as typed with the session's token.
         form.errors.insert(
             "order_id",
-            "This form had expired (or came from another page): check it and send it again.".into(),
+            manager
+                .words()
+                .tr("This form had expired (or came from another page): check it and send it again.")
+                .into(),
         );
         return page(&state, &manager, form, None, StatusCode::FORBIDDEN).await;
     }
     let amount_cents = match parse_amount(&form.amount) {
         Ok(cents) => cents,
-        Err(message) => {
+        Err(_) => {
+            let message = manager
+                .words()
+                .tr("{} is not an amount: write it as 12.50")
+                .replace("{}", &format!("{:?}", form.amount.trim()));
             form.errors.insert("amount", message);
             0
         }
@@ -516,8 +548,8 @@ async fn record_purchase(
         raw => match raw.parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                form.errors
-                    .insert("items", "a whole number of items, such as 2".into());
+                let message = manager.words().tr("a whole number of items, such as 2");
+                form.errors.insert("items", message.into());
                 None
             }
         },
@@ -598,9 +630,16 @@ mod tests {
 
     #[test]
     fn a_trend_is_a_change_against_the_week_before() {
-        assert_eq!(trend(12, 10), "+20%");
-        assert_eq!(trend(5, 10), "-50%");
-        assert_eq!(trend(3, 0), "new");
-        assert_eq!(trend(0, 0), "no change");
+        let t = Words {
+            language: Language::English,
+        };
+        assert_eq!(trend(&t, 12, 10), "+20%");
+        assert_eq!(trend(&t, 5, 10), "-50%");
+        assert_eq!(trend(&t, 3, 0), "new");
+        assert_eq!(trend(&t, 0, 0), "no change");
+        let t = Words {
+            language: Language::Chinese,
+        };
+        assert_eq!(trend(&t, 3, 0), "新增");
     }
 }

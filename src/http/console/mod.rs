@@ -16,7 +16,7 @@ mod home;
 mod landing;
 mod people;
 mod photos;
-mod words;
+pub(crate) mod words;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -112,7 +112,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A language chosen with the header's switch is remembered (the `sl_lang` cookie).
-async fn remember_language(
+pub(crate) async fn remember_language(
     choice: LanguageChoice,
     request: Request,
     next: axum::middleware::Next,
@@ -156,10 +156,10 @@ impl Nav {
 
     /// The language switch's label, in the other language.
     pub fn other_language(&self) -> &'static str {
-        match self.language {
-            Language::English => "中文",
-            Language::Chinese => "English",
+        words::Words {
+            language: self.language,
         }
+        .other_language()
     }
 
     pub fn admin(&self) -> bool {

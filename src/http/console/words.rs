@@ -1,8 +1,27 @@
-//! The console's sentences in Chinese, looked up by their English. English pages use the
+//! The console's and the store dashboard's sentences in Chinese, looked up by their English. English pages use the
 //! English as written; a sentence with no Chinese yet shows in English (a test keeps every
 //! sentence the console's templates and code ask for in the table).
 
 use crate::domain::Language;
+
+/// A page's sentences in its language, for templates: `{{ t.tr("...") }}`.
+pub struct Words {
+    pub language: Language,
+}
+
+impl Words {
+    pub fn tr(&self, english: &'static str) -> &'static str {
+        tr(self.language, english)
+    }
+
+    /// The language switch's label, in the other language.
+    pub fn other_language(&self) -> &'static str {
+        match self.language {
+            Language::English => "中文",
+            Language::Chinese => "English",
+        }
+    }
+}
 
 /// `english` in `language`.
 pub fn tr(language: Language, english: &'static str) -> &'static str {
@@ -14,6 +33,7 @@ pub fn tr(language: Language, english: &'static str) -> &'static str {
 
 fn chinese(english: &str) -> Option<&'static str> {
     Some(match english {
+        "#{rank} of {stores}" => "第 {rank} / {stores}",
         ", or run scanloop demo to see a month of sample data." => {
             "，或运行 scanloop demo 查看一个月的示例数据。"
         }
@@ -50,6 +70,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Add the channels" => "添加渠道",
         "Admin: changes everything" => "管理员：可修改一切",
         "All campaigns" => "全部活动",
+        "Amount" => "金额",
         "Analyst: reads everything, changes nothing" => "分析师：可查看一切，不能修改",
         "Approve" => "通过",
         "Approved" => "已通过",
@@ -76,6 +97,7 @@ fn chinese(english: &str) -> Option<&'static str> {
             "活动已启用：其码重新跳转到目标地址。"
         }
         "Campaigns" => "活动",
+        "Campaigns in your stores" => "你的门店中的活动",
         "Campaigns running" => "进行中的活动",
         "Channel" => "渠道",
         "Channel added." => "渠道已添加。",
@@ -87,6 +109,10 @@ fn chinese(english: &str) -> Option<&'static str> {
         }
         "Codes enabled: they go to the campaign again." => "码已启用：重新跳转到活动。",
         "Console" => "控制台",
+        "Conv." => "转化",
+        "Conversions are the purchases credited to scans in your stores; scans in your city count every code of the campaign scanned there." => {
+            "转化是归因于你门店扫码的购买；同城扫码统计该活动所有码在你所在城市的扫码。"
+        }
         "Create a campaign" => "创建活动",
         "Create batch" => "创建批次",
         "Create campaign" => "创建活动",
@@ -104,6 +130,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Disabling someone stops their sign-ins and API keys at once. The last admin cannot be disabled." => {
             "停用某人会立即终止其登录和 API 密钥。最后一位管理员不能被停用。"
         }
+        "Download CSV" => "下载 CSV",
         "Edit landing page" => "编辑落地页",
         "Edit settings" => "编辑设置",
         "Email" => "邮箱",
@@ -130,6 +157,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "In the campaign's currency, such as 1200.00; counted as spend in reports." => {
             "以活动币种计，如 1200.00；在报表中计为花费。"
         }
+        "Items" => "件数",
         "Items printed" => "印刷数量",
         "Its codes go to the fallback until you enable it again." => {
             "在重新启用之前，其码将跳转到备用地址。"
@@ -146,14 +174,17 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Label sheets (PDF, A4)" => "标签页（PDF，A4）",
         "Landing page" => "落地页",
         "Landing page saved." => "落地页已保存。",
+        "Last 7 days:" => "最近 7 天：",
         "Last used" => "最近使用",
         "Latest campaigns" => "最新活动",
+        "Latest purchases" => "最近的购买",
         "Latitude" => "纬度",
         "Leave empty to get a one-time link they use to choose their own." => {
             "留空则生成一次性链接，由对方自行设置密码。"
         }
         "Letter, crop marks" => "Letter 纸，带裁切线",
         "Live" => "实时",
+        "Live scans" => "实时扫码",
         "Longitude" => "经度",
         "Lot" => "批号",
         "Made" => "创建时间",
@@ -176,6 +207,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "New batch" => "新建批次",
         "New batch of {}" => "为 {} 新建批次",
         "New campaign" => "新建活动",
+        "No campaign has codes in your stores yet." => "你的门店中还没有活动的码。",
         "No campaign matches" => "没有匹配的活动",
         "No campaigns yet." => "还没有活动。",
         "No channels yet." => "还没有渠道。",
@@ -187,6 +219,7 @@ fn chinese(english: &str) -> Option<&'static str> {
             "没有待审核的照片：所有分享的照片都已审核。"
         }
         "No picture yet." => "还没有图片。",
+        "No purchases recorded at your tills yet." => "你的收银台还没有记录购买。",
         "No store (posters, packaging, ads)" => "无门店（海报、包装、广告）",
         "No store matches" => "没有匹配的门店",
         "No stores yet." => "还没有门店。",
@@ -200,6 +233,8 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Or run scanloop demo for a month of sample data to look around in." => {
             "或运行 scanloop demo，用一个月的示例数据先看看。"
         }
+        "Order" => "订单",
+        "Order number" => "订单号",
         "PNG, 300 dpi (ZIP)" => "PNG，300 dpi（ZIP）",
         "Password" => "密码",
         "Password link" => "密码链接",
@@ -217,7 +252,16 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Printed codes follow a change within seconds. Empty: the campaign's landing page." => {
             "已印刷的码会在几秒内跟随更改。留空：活动的落地页。"
         }
+        "Purchase {} recorded. It counts in the numbers below." => {
+            "购买 {} 已记录，已计入下方数据。"
+        }
+        "Purchases per scan" => "每次扫码的购买",
+        "Rank" => "排名",
+        "Rank by scans" => "扫码排名",
+        "Rate" => "转化率",
         "Read aloud to people who cannot see it." => "为看不见图片的人朗读。",
+        "Record a till purchase" => "记录门店购买",
+        "Record purchase" => "记录购买",
         "Refresh" => "刷新",
         "Reject" => "拒绝",
         "Rejected" => "已拒绝",
@@ -226,6 +270,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Report" => "报表",
         "Reports" => "报表",
         "Retailer: their stores only" => "零售商：仅限其门店",
+        "Revenue" => "收入",
         "Revoke" => "吊销",
         "Role" => "角色",
         "Runs" => "时间",
@@ -233,6 +278,9 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Save landing page" => "保存落地页",
         "Save settings" => "保存设置",
         "Saved." => "已保存。",
+        "Scans" => "扫码",
+        "Scans here" => "本店扫码",
+        "Scans in your city" => "同城扫码",
         "Scans of other codes go on meanwhile. This page updates itself; the files are ready when the batch is." => {
             "其间其他码的扫码照常进行。本页会自动刷新；批次完成后即可下载文件。"
         }
@@ -296,15 +344,22 @@ fn chinese(english: &str) -> Option<&'static str> {
         "They go to the campaign's fallback until enabled again." => {
             "在重新启用之前，它们将跳转到活动的备用地址。"
         }
+        "This form had expired (or came from another page): check it and send it again." => {
+            "此表单已过期（或来自其他页面）：请检查后重新提交。"
+        }
+        "Till purchases" => "门店购买",
+        "Till purchases, 7 days" => "7 天门店购买",
         "Turned upright and saved without its location or camera details." => {
             "会自动摆正方向，保存时去除位置和相机信息。"
         }
+        "Two weeks" => "两周",
         "Upload picture" => "上传图片",
         "Waiting" => "待审核",
         "What the picture shows" => "图片内容描述",
         "What uses it, such as “Tmall webhook relay” or “BI export”." => {
             "用途，如“天猫回调转发”或“BI 导出”。"
         }
+        "When (UTC)" => "时间（UTC）",
         "When it is off" => "停用时",
         "When the campaign is off" => "活动停用时",
         "Where people see your codes: packaging, posters, store displays, TV, social. Every batch names one, and reports compare them." => {
@@ -330,25 +385,34 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Your session had ended. Here is what you typed: check it and send it again." => {
             "你的登录已过期。这是你之前填写的内容：请检查后重新提交。"
         }
+        "Your stores" => "你的门店",
         "a page saying the campaign is not running" => "提示活动未进行的页面",
+        "a whole number of items, such as 2" => "请填写整数件数，如 2",
         "a-z, 0-9 and hyphens; made from the name when left empty. It cannot change later: it is printed in every link." => {
             "a-z、0-9 和连字符；留空则由名称生成。之后不能更改：它会印在每个链接中。"
         }
         "admin" => "管理员",
         "always" => "长期",
+        "among the brand's {} stores with scans" => "在品牌有扫码的 {} 家门店中",
         "analyst" => "分析师",
         "as a phone shows it" => "手机上的样子",
+        "by day" => "按天",
         "disabled" => "已停用",
         "ended" => "已结束",
         "event" => "活动现场",
         "failed" => "失败",
         "from {}" => "自 {} 起",
         "generating" => "生成中",
+        "last 7 days" => "最近 7 天",
         "lot" => "批号",
         "media" => "媒体",
         "never" => "从未",
+        "new" => "新增",
+        "no change" => "持平",
         "no password yet" => "尚未设置密码",
+        "no scans yet" => "暂无扫码",
         "none" => "无",
+        "none in the 7 days before" => "之前 7 天没有",
         "of" => "共",
         "one per item" => "一物一码",
         "one shared code" => "一个共享码",
@@ -360,6 +424,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "revoked" => "已吊销",
         "running" => "进行中",
         "saved version" => "已保存的版本",
+        "scans in your stores" => "你门店的扫码",
         "scheduled" => "未开始",
         "serial, token, link, status and scans of every code" => {
             "每个码的序号、令牌、链接、状态和扫码次数"
@@ -369,12 +434,18 @@ fn chinese(english: &str) -> Option<&'static str> {
         "social" => "社交媒体",
         "store" => "门店",
         "the landing page" => "落地页",
+        "till purchases (right scale)" => "门店购买（右轴）",
+        "till purchases over scans in your stores" => "门店购买 ÷ 你门店的扫码",
         "unique" => "一物一码",
         "until {}" => "至 {}",
+        "vs. before" => "环比",
         "watch them live" => "实时查看",
         "yes" => "是",
         "you" => "你",
         "your codes will be seen in." => "（码将出现的地方）。",
+        "{from} to {to} UTC" => "{from} 至 {to} UTC",
+        "{} against the 7 days before" => "较之前 7 天 {}",
+        "{} is not an amount: write it as 12.50" => "{} 不是金额：请写成 12.50 这样的格式",
         "“Buy online” when left empty." => "留空则为“在线购买”。",
         _ => return None,
     })
@@ -386,7 +457,8 @@ mod tests {
     use crate::domain::{BatchMode, ChannelKind, Role};
 
     /// The console's sources: what they ask `tr` for is in the table.
-    const SOURCES: [&str; 9] = [
+    const SOURCES: [&str; 10] = [
+        include_str!("../store_page.rs"),
         include_str!("mod.rs"),
         include_str!("campaigns.rs"),
         include_str!("landing.rs"),
@@ -397,7 +469,8 @@ mod tests {
         include_str!("people.rs"),
         include_str!("form.rs"),
     ];
-    const TEMPLATES: [&str; 14] = [
+    const TEMPLATES: [&str; 15] = [
+        include_str!("../../../templates/store.html"),
         include_str!("../../../templates/console_base.html"),
         include_str!("../../../templates/console_form.html"),
         include_str!("../../../templates/console_home.html"),
