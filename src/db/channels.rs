@@ -35,6 +35,27 @@ impl Db {
         self.channel(id).await
     }
 
+    /// Renames a channel or changes its kind; its slug (the `utm_source` shops have seen)
+    /// stays.
+    pub async fn update_channel(
+        &self,
+        id: i64,
+        name: String,
+        kind: ChannelKind,
+    ) -> DbResult<Channel> {
+        let changed = sqlx::query("UPDATE channels SET name = $1, kind = $2 WHERE id = $3")
+            .bind(name)
+            .bind(kind.as_str())
+            .bind(id)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(DbError::NotFound);
+        }
+        self.channel(id).await
+    }
+
     pub async fn channel(&self, id: i64) -> DbResult<Channel> {
         sqlx::query_as("SELECT id, slug, name, kind, created_at FROM channels WHERE id = $1")
             .bind(id)

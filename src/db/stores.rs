@@ -42,6 +42,25 @@ impl Db {
         self.store(id).await
     }
 
+    /// Replaces a store's name, city and position; its code (what tills send) stays.
+    pub async fn update_store(&self, id: i64, change: NewStore) -> DbResult<Store> {
+        let changed = sqlx::query(
+            "UPDATE stores SET name = $1, city = $2, latitude = $3, longitude = $4 WHERE id = $5",
+        )
+        .bind(change.name)
+        .bind(change.city)
+        .bind(change.latitude)
+        .bind(change.longitude)
+        .bind(id)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(DbError::NotFound);
+        }
+        self.store(id).await
+    }
+
     pub async fn store(&self, id: i64) -> DbResult<Store> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM stores WHERE id = $1"

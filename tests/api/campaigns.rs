@@ -1,5 +1,5 @@
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_error};
 
@@ -336,4 +336,73 @@ async fn control_characters_are_refused_in_every_text_field_and_nothing_is_store
                 .unwrap();
         assert_eq!(count, expected, "{table}");
     }
+}
+
+#[tokio::test]
+async fn channels_and_stores_are_edited_keeping_what_was_printed_or_sent() {
+    let app = TestApp::spawn().await;
+    let channel = app
+        .create(
+            "/api/v1/channels",
+            json!({"name": "Posters", "kind": "poster"}),
+        )
+        .await;
+    let path = format!("/api/v1/channels/{}", channel["id"]);
+    let renamed = app
+        .patch(&path, json!({"name": "Metro posters", "kind": "media"}))
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let renamed: Value = renamed.json().await.unwrap();
+    assert_eq!(renamed["name"], "Metro posters");
+    assert_eq!(renamed["kind"], "media");
+    assert_eq!(renamed["slug"], channel["slug"], "the utm_source stays");
+    for (body, field) in [
+        (json!({"kind": "billboard"}), "kind"),
+        (json!({"name": " "}), "name"),
+        (json!({}), "send name or kind"),
+    ] {
+        let refused = app.patch(&path, body).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text().await.unwrap().contains(field), "{field}");
+    }
+    assert_eq!(
+        app.patch(&path, json!({"slug": "x"})).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let store = app
+        .create(
+            "/api/v1/stores",
+            json!({"name": "Shop", "code": "S-1", "city": "Shanghai", "latitude": 31.2, "longitude": 121.4}),
+        )
+        .await;
+    let path = format!("/api/v1/stores/{}", store["id"]);
+    let moved = app
+        .patch(
+            &path,
+            json!({"name": "Shop 2", "city": null, "latitude": null, "longitude": null}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let moved: Value = moved.json().await.unwrap();
+    assert_eq!(moved["code"], "S-1", "the code tills send stays");
+    assert_eq!(moved["name"], "Shop 2");
+    assert!(moved["city"].is_null() && moved["latitude"].is_null());
+    let half = app.patch(&path, json!({"latitude": 30.0})).await;
+    assert_eq!(
+        half.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "both or neither"
+    );
+    let now: Value = app.get(&path).await.json().await.unwrap();
+    assert!(
+        now["latitude"].is_null(),
+        "a refused change changes nothing"
+    );
+    assert_eq!(
+        app.patch("/api/v1/stores/999999", json!({"name": "x"}))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 }

@@ -770,3 +770,81 @@ async fn the_console_speaks_chinese_when_asked_and_remembers_it() {
     let (_, english) = app.page("/console", &cookie).await;
     assert!(english.contains("Get started"));
 }
+
+#[tokio::test]
+async fn an_admin_edits_a_channel_and_a_store() {
+    let app = TestApp::spawn().await;
+    let channel = app
+        .create(
+            "/api/v1/channels",
+            json!({"name": "Posters", "kind": "poster"}),
+        )
+        .await;
+    let store = app
+        .create("/api/v1/stores", json!({"name": "Shop", "code": "S-1"}))
+        .await;
+    app.user("ada@brand.example", "admin", &[]).await;
+    let cookie = app.sign_in("ada@brand.example", "/console").await;
+    let path = format!("/console/channels/{}", channel["id"]);
+    let (status, page) = app.page(&path, &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"value="Posters""#));
+    let token = csrf(&page);
+    let saved = post(
+        &app,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("name", "Metro posters"),
+            ("kind", "media"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let (_, list) = app.page("/console/channels", &cookie).await;
+    assert!(list.contains("Metro posters"));
+
+    let path = format!("/console/stores/{}", store["id"]);
+    let refused = post(
+        &app,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("name", "Shop"),
+            ("city", "Suzhou"),
+            ("latitude", "31.3"),
+            ("longitude", ""),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="e-longitude""#) && html.contains(r#"value="Suzhou""#),
+        "{html}"
+    );
+    let saved = post(
+        &app,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("name", "Shop"),
+            ("city", "Suzhou"),
+            ("latitude", "31.3"),
+            ("longitude", "120.6"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let store: serde_json::Value = app
+        .get(&format!("/api/v1/stores/{}", store["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(store["city"], "Suzhou");
+    assert_eq!(store["code"], "S-1");
+}

@@ -189,7 +189,9 @@ pub struct CampaignChange {
 
 /// A field that was sent, `null` or not: `Some(None)` for `null`, `None` (the default) when
 /// absent.
-fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+pub(super) fn present<'de, D, T>(
+    deserializer: D,
+) -> std::result::Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

@@ -95,3 +95,48 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<J
     let channel = state.db.channel(id).await.map_err(missing("channel"))?;
     Ok(Json(channel.into()))
 }
+
+/// What `PATCH /api/v1/channels/{id}` changes: its name or kind. Its slug, the
+/// `utm_source` shops have already seen, stays.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelChange {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub(crate) name: Option<String>,
+    #[schema(value_type = Option<ChannelKindName>)]
+    pub(crate) kind: Option<String>,
+}
+
+impl ChannelChange {
+    /// Checks the change against the channel as it is, then stores it.
+    pub(crate) async fn apply(self, state: &AppState, id: i64) -> Result<Channel> {
+        let current = state.db.channel(id).await.map_err(missing("channel"))?;
+        if self.name.is_none() && self.kind.is_none() {
+            return Err(AppError::invalid("name", "send name or kind (or both)"));
+        }
+        let name = match &self.name {
+            Some(name) => required_text("name", name, 200)?,
+            None => current.name,
+        };
+        let kind = match &self.kind {
+            Some(kind) => ChannelKind::parse(kind).map_err(|m| AppError::invalid("kind", m))?,
+            None => current.kind,
+        };
+        state
+            .db
+            .update_channel(id, name, kind)
+            .await
+            .map_err(missing("channel"))
+    }
+}
+
+/// Rename a channel or change its kind; its slug stays.
+#[utoipa::path(patch, path = "/api/v1/channels/{id}", tag = "channels", request_body = ChannelChange,
+    responses((status = 200, body = ChannelView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(body): Json<ChannelChange>,
+) -> Result<Json<ChannelView>> {
+    Ok(Json(body.apply(&state, id).await?.into()))
+}

@@ -124,3 +124,63 @@ pub async fn get(
     let store = store.map_err(missing("store"))?;
     Ok(Json(store.into()))
 }
+
+/// What `PATCH /api/v1/stores/{id}` changes: its name, city or position (`null` removes the
+/// city or the position). Its code, which tills send, stays.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StoreChange {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub(crate) name: Option<String>,
+    #[serde(default, deserialize_with = "super::campaigns::present")]
+    #[schema(value_type = Option<String>, nullable, max_length = 100)]
+    pub(crate) city: Option<Option<String>>,
+    /// Give both latitude and longitude, or neither.
+    #[serde(default, deserialize_with = "super::campaigns::present")]
+    #[schema(value_type = Option<f64>, nullable, minimum = -90.0, maximum = 90.0)]
+    pub(crate) latitude: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "super::campaigns::present")]
+    #[schema(value_type = Option<f64>, nullable, minimum = -180.0, maximum = 180.0)]
+    pub(crate) longitude: Option<Option<f64>>,
+}
+
+impl StoreChange {
+    /// Checks the store with the change applied as a new store is checked, then stores it.
+    pub(crate) async fn apply(self, state: &AppState, id: i64) -> Result<Store> {
+        let current = state.db.store(id).await.map_err(missing("store"))?;
+        if self.name.is_none()
+            && self.city.is_none()
+            && self.latitude.is_none()
+            && self.longitude.is_none()
+        {
+            return Err(AppError::invalid(
+                "name",
+                "send at least one of name, city, latitude and longitude",
+            ));
+        }
+        let merged = CreateStore {
+            name: self.name.unwrap_or(current.name),
+            code: current.code,
+            city: self.city.unwrap_or(current.city),
+            latitude: self.latitude.unwrap_or(current.latitude),
+            longitude: self.longitude.unwrap_or(current.longitude),
+        };
+        let change = merged.validate()?;
+        state
+            .db
+            .update_store(id, change)
+            .await
+            .map_err(missing("store"))
+    }
+}
+
+/// Change a store's name, city or position; its code stays.
+#[utoipa::path(patch, path = "/api/v1/stores/{id}", tag = "stores", request_body = StoreChange,
+    responses((status = 200, body = StoreView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(body): Json<StoreChange>,
+) -> Result<Json<StoreView>> {
+    Ok(Json(body.apply(&state, id).await?.into()))
+}

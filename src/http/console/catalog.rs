@@ -12,10 +12,10 @@ use super::{Change, Nav, form_status, restore, words};
 use crate::db::{Channel, Page, Search, Store};
 use crate::domain::ChannelKind;
 use crate::http::AppState;
-use crate::http::api::channels::CreateChannel;
-use crate::http::api::stores::CreateStore;
-use crate::http::error::AppError;
-use crate::http::extract::Query;
+use crate::http::api::channels::{ChannelChange, CreateChannel};
+use crate::http::api::stores::{CreateStore, StoreChange};
+use crate::http::error::{AppError, missing};
+use crate::http::extract::{Path, Query};
 use crate::http::pages::PageError;
 use crate::http::report_page::{Viewer, render};
 
@@ -267,5 +267,154 @@ pub(super) async fn create_store(
         before: None,
     };
     let page = stores_page(&state, &viewer, &query, &form, &errors, None).await?;
+    render(form_status(false), &page)
+}
+
+#[derive(Template)]
+#[template(path = "console_edit.html")]
+struct EditPage {
+    nav: Nav,
+    title: String,
+    back: String,
+    intro: &'static str,
+    form: FormView,
+}
+
+fn channel_page(
+    viewer: &Viewer,
+    channel: &Channel,
+    form: &ChannelForm,
+    errors: &Errors,
+) -> EditPage {
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
+    let kinds = ChannelKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), t(k.as_str()).to_owned()))
+        .collect();
+    let fields = vec![
+        Field::new("name", t("Name"), Kind::Text, &form.name).required(),
+        Field::new("kind", t("Kind"), Kind::Select(kinds), &form.kind),
+    ];
+    EditPage {
+        nav: Nav::new(viewer, "/console/channels"),
+        title: channel.name.clone(),
+        back: "/console/channels".into(),
+        intro: t("Its short name (utm_source) stays as it is: shops have already seen it."),
+        form: FormView::new(
+            format!("/console/channels/{}", channel.id),
+            t("Save channel"),
+            fields,
+            errors,
+        ),
+    }
+}
+
+pub(super) async fn channel(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let channel = state.db.channel(id).await.map_err(missing("channel"))?;
+    let (restored, note) = restore::<ChannelForm>(raw.as_deref(), viewer.language);
+    let form = restored.unwrap_or_else(|| ChannelForm {
+        name: channel.name.clone(),
+        kind: channel.kind.as_str().to_owned(),
+        slug: String::new(),
+    });
+    let mut page = channel_page(&viewer, &channel, &form, &Errors::default());
+    page.form.note = note;
+    render(StatusCode::OK, &page)
+}
+
+pub(super) async fn save_channel(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Change { viewer, form }: Change<ChannelForm>,
+) -> Result<Response, PageError> {
+    let channel = state.db.channel(id).await.map_err(missing("channel"))?;
+    let change = ChannelChange {
+        name: Some(form.name.clone()),
+        kind: Some(form.kind.clone()),
+    };
+    match change.apply(&state, id).await {
+        Ok(_) => Ok(Redirect::to("/console/channels?saved=1").into_response()),
+        Err(err) => {
+            let mut errors = Errors::default();
+            errors.place(err, &CHANNEL_FIELDS)?;
+            let page = channel_page(&viewer, &channel, &form, &errors);
+            render(form_status(false), &page)
+        }
+    }
+}
+
+fn store_page(viewer: &Viewer, store: &Store, form: &StoreForm, errors: &Errors) -> EditPage {
+    let t = |english: &'static str| super::words::tr(viewer.language, english);
+    let fields = vec![
+        Field::new("name", t("Name"), Kind::Text, &form.name).required(),
+        Field::new("city", t("City"), Kind::Text, &form.city).max(100),
+        Field::new("latitude", t("Latitude"), Kind::Number, &form.latitude)
+            .max(20)
+            .hint(t(
+                "With the longitude, for the map and “nearby”; such as 31.2304.",
+            )),
+        Field::new("longitude", t("Longitude"), Kind::Number, &form.longitude).max(20),
+    ];
+    EditPage {
+        nav: Nav::new(viewer, "/console/stores"),
+        title: format!("{} ({})", store.name, store.code),
+        back: "/console/stores".into(),
+        intro: t("Its number stays as it is: tills send it with their purchases."),
+        form: FormView::new(
+            format!("/console/stores/{}", store.id),
+            t("Save store"),
+            fields,
+            errors,
+        ),
+    }
+}
+
+pub(super) async fn store(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let store = state.db.store(id).await.map_err(missing("store"))?;
+    let (restored, note) = restore::<StoreForm>(raw.as_deref(), viewer.language);
+    let form = restored.unwrap_or_else(|| StoreForm {
+        name: store.name.clone(),
+        code: store.code.clone(),
+        city: store.city.clone().unwrap_or_default(),
+        latitude: store.latitude.map(|v| v.to_string()).unwrap_or_default(),
+        longitude: store.longitude.map(|v| v.to_string()).unwrap_or_default(),
+    });
+    let mut page = store_page(&viewer, &store, &form, &Errors::default());
+    page.form.note = note;
+    render(StatusCode::OK, &page)
+}
+
+pub(super) async fn save_store(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Change { viewer, form }: Change<StoreForm>,
+) -> Result<Response, PageError> {
+    let store = state.db.store(id).await.map_err(missing("store"))?;
+    let mut errors = Errors::default();
+    let latitude = coordinate(&mut errors, "latitude", &form.latitude);
+    let longitude = coordinate(&mut errors, "longitude", &form.longitude);
+    if errors.is_empty() {
+        let change = StoreChange {
+            name: Some(form.name.clone()),
+            city: Some(optional(&form.city)),
+            latitude: Some(latitude),
+            longitude: Some(longitude),
+        };
+        match change.apply(&state, id).await {
+            Ok(_) => return Ok(Redirect::to("/console/stores?saved=1").into_response()),
+            Err(err) => errors.place(err, &STORE_FIELDS)?,
+        }
+    }
+    let page = store_page(&viewer, &store, &form, &errors);
     render(form_status(false), &page)
 }

@@ -105,6 +105,14 @@ pub fn router() -> Router<AppState> {
             "/console/stores",
             get(catalog::stores).post(catalog::create_store),
         )
+        .route(
+            "/console/channels/{id}",
+            get(catalog::channel).post(catalog::save_channel),
+        )
+        .route(
+            "/console/stores/{id}",
+            get(catalog::store).post(catalog::save_store),
+        )
         .layer(axum::middleware::from_fn(remember_language))
         .layer(CompressionLayer::new());
     // Downloads stream as they are made, ZIPs and PDFs already compressed: no layer.

@@ -165,6 +165,12 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Its link name and currency stay as they are: they are printed and recorded." => {
             "链接名和币种保持不变：它们已被印刷和记录。"
         }
+        "Its number stays as it is: tills send it with their purchases." => {
+            "门店编号保持不变：收银机上报购买时会带上它。"
+        }
+        "Its short name (utm_source) stays as it is: shops have already seen it." => {
+            "其短名（utm_source）保持不变：商城已经收到过它。"
+        }
         "Key" => "密钥",
         "Key made." => "密钥已生成。",
         "Key revoked: requests with it are refused from now on." => {
@@ -275,8 +281,10 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Role" => "角色",
         "Runs" => "时间",
         "SVG images (ZIP)" => "SVG 图片（ZIP）",
+        "Save channel" => "保存渠道",
         "Save landing page" => "保存落地页",
         "Save settings" => "保存设置",
+        "Save store" => "保存门店",
         "Saved." => "已保存。",
         "Scans" => "扫码",
         "Scans here" => "本店扫码",
