@@ -413,11 +413,6 @@ async fn the_console_works_in_a_browser_on_a_phone_and_a_laptop() {
     let app = TestApp::spawn().await;
     let email = "ada@brand.example";
     app.user(email, "admin", &[]).await;
-    app.create(
-        "/api/v1/channels",
-        json!({"name": "Bottle labels", "kind": "packaging"}),
-    )
-    .await;
     for (width, name) in [(390, "phone"), (1280, "laptop")] {
         let browser = Browser::phone(width, PHONE, "en-US").await;
         browser.open(&app.url("/console")).await;
@@ -431,6 +426,32 @@ async fn the_console_works_in_a_browser_on_a_phone_and_a_laptop() {
         browser
             .screenshot(&format!("console-home-{name}.png"))
             .await;
+
+        // The channel the batch will name, added on the channels page.
+        browser.open(&app.url("/console/channels")).await;
+        browser
+            .type_into("input[name=name]", &format!("Bottle labels {name}"))
+            .await;
+        browser
+            .run(
+                "document.querySelector('select[name=kind]').value = 'packaging'",
+                json!([]),
+            )
+            .await;
+        browser.tap("form.form button[type=submit]").await;
+        browser
+            .wait_for_url(&app.url("/console/channels?saved=1"))
+            .await;
+        let listed = browser
+            .run("return document.body.innerText", json!([]))
+            .await;
+        assert!(
+            listed
+                .as_str()
+                .unwrap()
+                .contains(&format!("Bottle labels {name}")),
+            "{listed}"
+        );
 
         // A mistake: the form comes back with what was typed and the error beside it.
         browser.open(&app.url("/console/campaigns/new")).await;
