@@ -162,6 +162,14 @@ impl Nav {
         words::tr(self.language, english)
     }
 
+    /// A value from data (a channel's kind) in the page's language when the table knows it.
+    pub fn tr_value(&self, value: &str) -> String {
+        words::Words {
+            language: self.language,
+        }
+        .tr_value(value)
+    }
+
     /// The language switch's label, in the other language.
     pub fn other_language(&self) -> &'static str {
         words::Words {

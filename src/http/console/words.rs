@@ -1,4 +1,5 @@
-//! The console's and the store dashboard's sentences in Chinese, looked up by their English. English pages use the
+//! The console's, the report pages' and the store dashboard's sentences in Chinese, looked
+//! up by their English. English pages use the
 //! English as written; a sentence with no Chinese yet shows in English (a test keeps every
 //! sentence the console's templates and code ask for in the table).
 
@@ -12,6 +13,15 @@ pub struct Words {
 impl Words {
     pub fn tr(&self, english: &'static str) -> &'static str {
         tr(self.language, english)
+    }
+
+    /// A value from data (a device class, a kind) in the page's language when the table
+    /// knows it, else as it is.
+    pub fn tr_value(&self, value: &str) -> String {
+        match self.language {
+            Language::Chinese => chinese(value).unwrap_or(value).to_owned(),
+            Language::English => value.to_owned(),
+        }
     }
 
     /// The language switch's label, in the other language.
@@ -37,6 +47,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         ", or run scanloop demo to see a month of sample data." => {
             "，或运行 scanloop demo 查看一个月的示例数据。"
         }
+        ": every scan as it happens." => "：每一次扫码，实时呈现。",
         ": where scans go and when." => "：扫码去往哪里、何时生效。",
         "A batch is one print run. Its codes can be downloaded as a CSV, images or label sheets once made." => {
             "一个批次就是一次印刷。码生成后，可下载为 CSV、图片或标签页。"
@@ -70,6 +81,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Add the channels" => "添加渠道",
         "Admin: changes everything" => "管理员：可修改一切",
         "All campaigns" => "全部活动",
+        "All channels" => "全部渠道",
         "Amount" => "金额",
         "Analyst: reads everything, changes nothing" => "分析师：可查看一切，不能修改",
         "Approve" => "通过",
@@ -82,12 +94,15 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Batch created." => "批次已创建。",
         "Batches" => "批次",
         "Batches being made" => "正在生成的批次",
+        "Behind plan" => "落后于计划",
         "Blank lines start paragraphs; **bold**, *italic* and [label](https://...) links work." => {
             "空行分段；支持 **粗体**、*斜体* 和 [文字](https://...) 链接。"
         }
+        "Buckets" => "粒度",
         "Button colour" => "按钮颜色",
         "Buy button label" => "购买按钮文字",
         "Buy button link" => "购买按钮链接",
+        "CTA clicks" => "按钮点击",
         "Campaign" => "活动",
         "Campaign created. Next: its landing page and a batch of codes." => {
             "活动已创建。下一步：落地页和一个码批次。"
@@ -102,17 +117,22 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Channel" => "渠道",
         "Channel added." => "渠道已添加。",
         "Channels" => "渠道",
+        "Cities" => "城市数",
         "City" => "城市",
+        "Code" => "码",
         "Codes" => "码",
         "Codes disabled: they go to the campaign's fallback." => {
             "码已停用：将跳转到活动的备用地址。"
         }
         "Codes enabled: they go to the campaign again." => "码已启用：重新跳转到活动。",
+        "Codes that look copied" => "疑似被复制的码",
         "Console" => "控制台",
         "Conv." => "转化",
+        "Conversions" => "转化",
         "Conversions are the purchases credited to scans in your stores; scans in your city count every code of the campaign scanned there." => {
             "转化是归因于你门店扫码的购买；同城扫码统计该活动所有码在你所在城市的扫码。"
         }
+        "Cost per conversion" => "单次转化成本",
         "Create a campaign" => "创建活动",
         "Create batch" => "创建批次",
         "Create campaign" => "创建活动",
@@ -121,6 +141,8 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Delete" => "删除",
         "Deleted, with its files." => "已删除，文件一并删除。",
         "Details" => "详情",
+        "Device" => "设备",
+        "Devices" => "设备",
         "Disable" => "停用",
         "Disable campaign" => "停用活动",
         "Disable these codes" => "停用这些码",
@@ -141,9 +163,13 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Ends" => "结束",
         "Files" => "文件",
         "Files for the printer" => "印刷文件",
+        "First scan" => "首次扫码",
+        "Flow" => "流转",
         "For displays and shelf codes in one store: its manager sees their scans." => {
             "用于某一门店的陈列和货架码：店长可以看到这些扫码。"
         }
+        "From" => "从",
+        "Funnel" => "漏斗",
         "GTIN" => "GTIN",
         "Get started" => "开始使用",
         "Give it a landing page and a batch of codes, then download the files for the printer." => {
@@ -180,6 +206,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Label sheets (PDF, A4)" => "标签页（PDF，A4）",
         "Landing page" => "落地页",
         "Landing page saved." => "落地页已保存。",
+        "Landing views" => "落地页浏览",
         "Last 7 days:" => "最近 7 天：",
         "Last used" => "最近使用",
         "Latest campaigns" => "最新活动",
@@ -200,6 +227,7 @@ fn chinese(english: &str) -> Option<&'static str> {
             "该批次的码生成失败并已删除：请重新创建批次。"
         }
         "Membership sign-up link" => "会员注册链接",
+        "Model" => "归因模型",
         "More" => "更多",
         "More options (sizes, colours, label layout) are the API's:" => {
             "更多选项（尺寸、颜色、标签排版）见 API："
@@ -221,15 +249,20 @@ fn chinese(english: &str) -> Option<&'static str> {
             "还没有码：一个批次就是一次印刷，海报用一个共享码，或一物一码。"
         }
         "No keys yet." => "还没有密钥。",
+        "No one has scanned in this range yet." => "该时间范围内还没有人扫码。",
         "No photos waiting: every shared photo has been looked at." => {
             "没有待审核的照片：所有分享的照片都已审核。"
         }
         "No picture yet." => "还没有图片。",
         "No purchases recorded at your tills yet." => "你的收银台还没有记录购买。",
+        "No scans in this range." => "该时间范围内没有扫码。",
         "No store (posters, packaging, ads)" => "无门店（海报、包装、广告）",
         "No store matches" => "没有匹配的门店",
         "No stores yet." => "还没有门店。",
         "None." => "无。",
+        "None: no unique code was scanned from more than 3 cities, more than 20 times in an hour, or after its purchase." => {
+            "无：没有一物一码在 3 个以上城市被扫、1 小时内被扫超过 20 次，或在购买后被扫。"
+        }
         "Nothing was saved: fix what is marked below." => "未保存：请修改下方标出的内容。",
         "Number" => "编号",
         "Offer “Share a photo”" => "提供“分享照片”",
@@ -241,6 +274,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         }
         "Order" => "订单",
         "Order number" => "订单号",
+        "Over time" => "趋势",
         "PNG, 300 dpi (ZIP)" => "PNG，300 dpi（ZIP）",
         "Password" => "密码",
         "Password link" => "密码链接",
@@ -252,6 +286,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Photos to review" => "待审核照片",
         "Picture" => "图片",
         "Picture saved." => "图片已保存。",
+        "Places" => "地点",
         "Preview" => "预览",
         "Preview of the landing page" => "落地页预览",
         "Print cost" => "印刷成本",
@@ -273,9 +308,12 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Rejected" => "已拒绝",
         "Rejected: it is not shown." => "已拒绝：不会显示。",
         "Remove picture" => "移除图片",
+        "Repeat purchasers" => "复购人数",
+        "Repeat purchases" => "复购",
         "Report" => "报表",
         "Reports" => "报表",
         "Retailer: their stores only" => "零售商：仅限其门店",
+        "Return on spend" => "投入产出比",
         "Revenue" => "收入",
         "Revoke" => "吊销",
         "Role" => "角色",
@@ -286,6 +324,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Save settings" => "保存设置",
         "Save store" => "保存门店",
         "Saved." => "已保存。",
+        "Scanners" => "人数",
         "Scans" => "扫码",
         "Scans here" => "本店扫码",
         "Scans in your city" => "同城扫码",
@@ -308,6 +347,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         }
         "Short name" => "短名",
         "Short name in links" => "链接中的短名",
+        "Show" => "显示",
         "Show all" => "显示全部",
         "Show shared photos at once, without approval" => "分享的照片无需审核，立即显示",
         "Shown this once and valid for 24 hours: send it to them yourself (scanloop sends no mail)." => {
@@ -324,6 +364,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Six hex digits such as #c8102e; the label is black or white, whichever reads better." => {
             "六位十六进制，如 #c8102e；按钮文字自动选用更清晰的黑色或白色。"
         }
+        "Spend" => "花费",
         "Starts" => "开始",
         "State" => "状态",
         "Status" => "状态",
@@ -346,6 +387,15 @@ fn chinese(english: &str) -> Option<&'static str> {
         "The product's barcode number: codes then print as GS1 Digital Links." => {
             "产品的条码号：码将按 GS1 数字链接印刷。"
         }
+        "The share of each group who bought in that month (0 is the one they first scanned in), counting purchases by people the campaign's scans led to." => {
+            "每组人在该月购买的比例（0 为首次扫码的那个月），统计由活动扫码带来的人的购买。"
+        }
+        "The share of each group who bought in that week (0 is the one they first scanned in), counting purchases by people the campaign's scans led to." => {
+            "每组人在该周购买的比例（0 为首次扫码的那一周），统计由活动扫码带来的人的购买。"
+        }
+        "The share of each group who bought on that day (0 is the one they first scanned on), counting purchases by people the campaign's scans led to." => {
+            "每组人在该天购买的比例（0 为首次扫码的那一天），统计由活动扫码带来的人的购买。"
+        }
         "The shop; purchases there are credited through the click id it receives." => {
             "商城链接；在那里的购买通过其收到的点击 ID 归因。"
         }
@@ -357,10 +407,14 @@ fn chinese(english: &str) -> Option<&'static str> {
         }
         "Till purchases" => "门店购买",
         "Till purchases, 7 days" => "7 天门店购买",
+        "To" => "到",
         "Turned upright and saved without its location or camera details." => {
             "会自动摆正方向，保存时去除位置和相机信息。"
         }
         "Two weeks" => "两周",
+        "Unique" => "独立",
+        "Unique scanners" => "独立扫码人数",
+        "Unknown" => "未知",
         "Upload picture" => "上传图片",
         "Waiting" => "待审核",
         "What the picture shows" => "图片内容描述",
@@ -370,6 +424,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "When (UTC)" => "时间（UTC）",
         "When it is off" => "停用时",
         "When the campaign is off" => "活动停用时",
+        "Where people scanned" => "扫码地点",
         "Where people see your codes: packaging, posters, store displays, TV, social. Every batch names one, and reports compare them." => {
             "人们看到码的地方：包装、海报、门店陈列、电视、社交媒体。每个批次对应一个渠道，报表按渠道对比。"
         }
@@ -384,6 +439,8 @@ fn chinese(english: &str) -> Option<&'static str> {
             "销售产品的地方。陈列或货架码批次对应其门店；店长登录后可查看自己的门店。"
         }
         "Whose" => "所属",
+        "Why" => "原因",
+        "Window" => "窗口",
         "With the longitude, for the map and “nearby”; such as 31.2304." => {
             "与经度一起用于地图和“附近”；如 31.2304。"
         }
@@ -394,44 +451,81 @@ fn chinese(english: &str) -> Option<&'static str> {
             "你的登录已过期。这是你之前填写的内容：请检查后重新提交。"
         }
         "Your stores" => "你的门店",
+        "Zone" => "时区",
         "a page saying the campaign is not running" => "提示活动未进行的页面",
         "a whole number of items, such as 2" => "请填写整数件数，如 2",
         "a-z, 0-9 and hyphens; made from the name when left empty. It cannot change later: it is printed in every link." => {
             "a-z、0-9 和连字符；留空则由名称生成。之后不能更改：它会印在每个链接中。"
         }
+        "above the target CPA" => "高于目标 CPA",
+        "active" => "启用",
         "admin" => "管理员",
         "always" => "长期",
         "among the brand's {} stores with scans" => "在品牌有扫码的 {} 家门店中",
         "analyst" => "分析师",
         "as a phone shows it" => "手机上的样子",
+        "at least {}" => "至少 {}",
+        "at most {}" => "至多 {}",
+        "batches" => "批次",
+        "below the target ROAS" => "低于目标 ROAS",
+        "bot" => "机器人",
+        "burst of scans" => "短时大量扫码",
         "by day" => "按天",
+        "by hour" => "按小时",
+        "by month" => "按月",
+        "by the day people first scanned" => "按首次扫码的日期",
+        "by the month people first scanned" => "按首次扫码的月份",
+        "by the week people first scanned" => "按首次扫码的周",
+        "by week" => "按周",
+        "channels" => "渠道",
+        "cohorts" => "复购群组",
+        "conversions (right scale)" => "转化（右轴）",
+        "credit:" => "归因：",
+        "day" => "天",
+        "desktop" => "电脑",
+        "devices" => "设备",
         "disabled" => "已停用",
+        "due by now {}" => "截至目前应达 {}",
         "ended" => "已结束",
         "event" => "活动现场",
         "failed" => "失败",
+        "first_touch" => "首次触点",
         "from {}" => "自 {} 起",
+        "funnel" => "漏斗",
         "generating" => "生成中",
+        "hour" => "小时",
         "last 7 days" => "最近 7 天",
+        "last_touch" => "末次触点",
+        "linear" => "线性",
         "lot" => "批号",
+        "many cities" => "多个城市",
         "media" => "媒体",
+        "mobile" => "手机",
+        "month" => "月",
         "never" => "从未",
         "new" => "新增",
         "no change" => "持平",
         "no password yet" => "尚未设置密码",
         "no scans yet" => "暂无扫码",
+        "no targets set" => "未设置目标",
         "none" => "无",
         "none in the 7 days before" => "之前 7 天没有",
+        "now" => "现在",
         "of" => "共",
         "one per item" => "一物一码",
         "one shared code" => "一个共享码",
         "other" => "其他",
         "packaging" => "包装",
+        "position_based" => "位置加权",
         "poster" => "海报",
         "ready" => "就绪",
+        "regions" => "地区",
         "retailer" => "零售商",
         "revoked" => "已吊销",
         "running" => "进行中",
         "saved version" => "已保存的版本",
+        "scanned after purchase" => "购买后仍被扫",
+        "scans" => "扫码",
         "scans in your stores" => "你门店的扫码",
         "scheduled" => "未开始",
         "serial, token, link, status and scans of every code" => {
@@ -441,17 +535,30 @@ fn chinese(english: &str) -> Option<&'static str> {
         "shared by consumers" => "消费者分享",
         "social" => "社交媒体",
         "store" => "门店",
+        "stores" => "门店",
+        "suspicious-codes" => "可疑码",
+        "tablet" => "平板",
+        "target {}" => "目标 {}",
         "the landing page" => "落地页",
         "till purchases (right scale)" => "门店购买（右轴）",
         "till purchases over scans in your stores" => "门店购买 ÷ 你门店的扫码",
+        "time" => "时间",
+        "time_decay" => "时间衰减",
+        "top cities" => "主要城市",
         "unique" => "一物一码",
         "until {}" => "至 {}",
         "vs. before" => "环比",
         "watch them live" => "实时查看",
+        "week" => "周",
         "yes" => "是",
         "you" => "你",
         "your codes will be seen in." => "（码将出现的地方）。",
+        "{from} to {to} (times in UTC{zone})" => "{from} 至 {to}（时间为 UTC{zone}）",
         "{from} to {to} UTC" => "{from} 至 {to} UTC",
+        "{model} within {window} (half-life {half_life})" => {
+            "{model}，窗口 {window}（半衰期 {half_life}）"
+        }
+        "{now} in, target {target}" => "当前 {now}，目标 {target}",
         "{} against the 7 days before" => "较之前 7 天 {}",
         "{} is not an amount: write it as 12.50" => "{} 不是金额：请写成 12.50 这样的格式",
         "“Buy online” when left empty." => "留空则为“在线购买”。",
@@ -462,11 +569,14 @@ fn chinese(english: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::attribution::Model;
+    use crate::domain::time::Interval;
     use crate::domain::{BatchMode, ChannelKind, Role};
 
     /// The console's sources: what they ask `tr` for is in the table.
-    const SOURCES: [&str; 10] = [
+    const SOURCES: [&str; 11] = [
         include_str!("../store_page.rs"),
+        include_str!("../report_page/view.rs"),
         include_str!("mod.rs"),
         include_str!("campaigns.rs"),
         include_str!("landing.rs"),
@@ -477,8 +587,10 @@ mod tests {
         include_str!("people.rs"),
         include_str!("form.rs"),
     ];
-    const TEMPLATES: [&str; 15] = [
+    const TEMPLATES: [&str; 17] = [
         include_str!("../../../templates/store.html"),
+        include_str!("../../../templates/report.html"),
+        include_str!("../../../templates/report_index.html"),
         include_str!("../../../templates/console_base.html"),
         include_str!("../../../templates/console_form.html"),
         include_str!("../../../templates/console_home.html"),
@@ -574,6 +686,39 @@ mod tests {
         sentences.extend(Role::ALL.iter().map(|r| r.as_str().to_owned()));
         sentences.extend(ChannelKind::ALL.iter().map(|k| k.as_str().to_owned()));
         sentences.extend(BatchMode::ALL.iter().map(|m| m.as_str().to_owned()));
+        sentences.extend(Model::ALL.iter().map(|m| m.as_str().to_owned()));
+        sentences.extend(Interval::ALL.iter().map(|i| i.as_str().to_owned()));
+        for source in SOURCES {
+            // The report page's interval and cohort headings, and its notes.
+            for (at, _) in source.match_indices("=> \"by ") {
+                sentences.extend(literal(&source[at + 3..]));
+            }
+            for (at, _) in source.match_indices(": &str = \"") {
+                sentences.extend(literal(&source[at + 8..]));
+            }
+        }
+        let step_labels = [
+            "Scans",
+            "Unique scanners",
+            "Landing views",
+            "CTA clicks",
+            "Conversions",
+            "Repeat purchasers",
+            "channels",
+            "batches",
+            "stores",
+            "devices",
+            "regions",
+            "time",
+            "funnel",
+            "cohorts",
+            "suspicious-codes",
+            "mobile",
+            "tablet",
+            "desktop",
+            "active",
+        ];
+        sentences.extend(step_labels.iter().map(|s| s.to_string()));
         assert!(
             sentences.len() > 200,
             "the scan finds the sentences: {}",

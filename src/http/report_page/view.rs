@@ -23,6 +23,7 @@ use crate::http::api::reports::{
 };
 use crate::http::api::suspicious::SuspiciousView;
 use crate::http::console::Nav;
+use crate::http::console::words::Words;
 use crate::http::error::{AppError, missing};
 
 const MS_PER_DAY: i64 = 24 * 3600 * 1000;
@@ -122,7 +123,8 @@ struct Body {
     cards: Vec<Card>,
     flow_svg: String,
     time_svg: String,
-    interval: &'static str,
+    /// "by day" and the like, to look up in the page's language.
+    interval_label: &'static str,
     channels: Vec<ChannelLine>,
     total: ChannelLine,
     funnel_heads: Vec<&'static str>,
@@ -133,6 +135,8 @@ struct Body {
     places: Vec<SliceLine>,
     devices: Vec<SliceLine>,
     cohort_interval: &'static str,
+    cohort_heading: &'static str,
+    cohort_note: &'static str,
     cohort_periods: Vec<usize>,
     cohorts: Vec<CohortLine>,
 }
@@ -294,7 +298,10 @@ pub async fn campaign(
         error: None,
         body: None,
     };
-    match body(&state, &query).await {
+    let words = Words {
+        language: page.nav.language,
+    };
+    match body(&state, &query, &words).await {
         Ok(body) => {
             page.body = Some(body);
             render(StatusCode::OK, &page)
@@ -307,7 +314,7 @@ pub async fn campaign(
     }
 }
 
-async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
+async fn body(state: &AppState, query: &ReportQuery, t: &Words) -> Result<Body, AppError> {
     // Every report on the page shares one crediting of the range's conversions.
     let interval = query.interval()?;
     // The brand's page: its viewers (admins and analysts) see every store.
@@ -324,33 +331,38 @@ async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
         per_hour: 20,
         limit: 10,
     };
-    let suspicious: Vec<SuspectLine> = state
+    let suspicious: Vec<SuspiciousView> = state
         .db
         .suspicious_codes(query.campaign_id, suspicion)
         .await?
         .into_iter()
-        .map(|(code, places)| suspect(SuspiciousView::new(code, places, suspicion)))
+        .map(|(code, places)| SuspiciousView::new(code, places, suspicion))
         .collect();
     let currency = channels.currency.clone();
     let zone = UtcOffset::parse(&channels.tz).unwrap_or_default();
     let local = |ms: i64| Interval::Hour.label(zone, ms).replace('T', " ");
-    let range = format!(
-        "{} to {} ({})",
-        local(prepared_ms(&channels.from)),
-        local(prepared_ms(&channels.to)),
-        if zone == UtcOffset::default() {
-            "times in UTC".to_owned()
-        } else {
-            format!("times in UTC{zone}")
-        },
-    );
+    let range = t
+        .tr("{from} to {to} (times in UTC{zone})")
+        .replace("{from}", &local(prepared_ms(&channels.from)))
+        .replace("{to}", &local(prepared_ms(&channels.to)))
+        .replace(
+            "{zone}",
+            &if zone == UtcOffset::default() {
+                String::new()
+            } else {
+                zone.to_string()
+            },
+        );
     let a = &channels.attribution;
-    let attribution = format!(
-        "{} within {} (half-life {})",
-        a.model.replace('_', " "),
-        a.window,
-        a.half_life
-    );
+    let model = Model::ALL
+        .iter()
+        .find(|m| m.as_str() == a.model)
+        .map_or(a.model.to_string(), |m| t.tr(m.as_str()).to_owned());
+    let attribution = t
+        .tr("{model} within {window} (half-life {half_life})")
+        .replace("{model}", &model)
+        .replace("{window}", &a.window)
+        .replace("{half_life}", &a.half_life);
     let has_targets = funnel
         .steps
         .iter()
@@ -373,7 +385,7 @@ async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
             .iter()
             .zip(STEP_LABELS)
             .map(|(s, label)| Stage {
-                label,
+                label: t.tr(label),
                 count: s.count,
                 rate: s.rate,
                 target_rate: s.target_rate,
@@ -394,31 +406,46 @@ async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
     Ok(Body {
         range,
         attribution,
-        cards: cards(&funnel, &currency),
+        cards: cards(&funnel, &currency, t),
         flow_svg,
         time_svg: charts::over_time(&points),
-        interval: interval.as_str(),
-        total: total_line(&channels, &currency),
+        interval_label: match interval {
+            Interval::Hour => "by hour",
+            Interval::Day => "by day",
+            Interval::Week => "by week",
+            Interval::Month => "by month",
+        },
+        total: total_line(&channels, &currency, t),
         channels: channel_lines(&channels, &currency),
         funnel_heads: STEP_LABELS.to_vec(),
-        funnels: funnel_lines(&funnel),
-        suspicious,
+        funnels: funnel_lines(&funnel, t),
+        suspicious: suspicious.into_iter().map(|s| suspect(s, t)).collect(),
         has_targets,
         places: slice_lines(&places, &currency, |r| {
             let known = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
             match (known(&r.city), known(&r.country)) {
                 (Some(city), Some(country)) => format!("{city}, {country}"),
                 (None, Some(country)) => country,
-                _ => "Unknown".into(),
+                _ => t.tr("Unknown").into(),
             }
         }),
         devices: slice_lines(&devices, &currency, |r| {
             r.device
                 .clone()
                 .filter(|d| !d.is_empty())
-                .unwrap_or_else(|| "Unknown".into())
+                .map_or_else(|| t.tr("Unknown").into(), |d| t.tr_value(&d))
         }),
         cohort_interval: cohorts.interval,
+        cohort_heading: match cohorts.interval {
+            "day" => "by the day people first scanned",
+            "month" => "by the month people first scanned",
+            _ => "by the week people first scanned",
+        },
+        cohort_note: match cohorts.interval {
+            "day" => COHORT_NOTE_DAY,
+            "month" => COHORT_NOTE_MONTH,
+            _ => COHORT_NOTE_WEEK,
+        },
         cohort_periods: (0..cohorts
             .cohorts
             .iter()
@@ -431,61 +458,67 @@ async fn body(state: &AppState, query: &ReportQuery) -> Result<Body, AppError> {
     })
 }
 
-fn cards(funnel: &FunnelReport, currency: &str) -> Vec<Card> {
+fn cards(funnel: &FunnelReport, currency: &str, t: &Words) -> Vec<Card> {
     let mut cards: Vec<Card> = funnel
         .steps
         .iter()
         .zip(STEP_LABELS)
-        .map(|(step, label)| step_card(step, label))
+        .map(|(step, label)| step_card(step, t.tr(label), t))
         .collect();
     let m = &funnel.money;
     let behind = |name: &str| m.behind.contains(&name);
     cards.push(Card {
-        label: "Revenue",
+        label: t.tr("Revenue"),
         value: money(m.revenue_cents, currency),
         target: m
             .target_revenue_cents
-            .map(|t| format!("target {}", money(t, currency))),
+            .map(|c| t.tr("target {}").replace("{}", &money(c, currency))),
         behind: behind("revenue_cents"),
     });
     cards.push(Card {
-        label: "Spend",
+        label: t.tr("Spend"),
         value: money(m.spend_cents, currency),
         target: None,
         behind: false,
     });
     cards.push(Card {
-        label: "Cost per conversion",
+        label: t.tr("Cost per conversion"),
         value: m.cpa_cents.map_or("–".into(), |c| money(c, currency)),
         target: m
             .target_cpa_cents
-            .map(|t| format!("at most {}", money(t, currency))),
+            .map(|c| t.tr("at most {}").replace("{}", &money(c, currency))),
         behind: behind("cpa_cents"),
     });
     cards.push(Card {
-        label: "Return on spend",
+        label: t.tr("Return on spend"),
         value: m.roas.map_or("–".into(), |r| format!("{r:.2}×")),
-        target: m.target_roas.map(|t| format!("at least {t:.2}×")),
+        target: m
+            .target_roas
+            .map(|r| t.tr("at least {}").replace("{}", &format!("{r:.2}×"))),
         behind: behind("roas"),
     });
     cards
 }
 
-fn step_card(step: &FunnelStep, label: &'static str) -> Card {
+fn step_card(step: &FunnelStep, label: &'static str, t: &Words) -> Card {
     let mut target = Vec::new();
-    if let Some(t) = step.target {
-        target.push(format!("target {}", count(t as f64)));
+    if let Some(goal) = step.target {
+        target.push(t.tr("target {}").replace("{}", &count(goal as f64)));
     }
     // Before the end of a run only part of a target is due by now.
     let partly_due = step
         .due
         .filter(|&due| step.target.is_some_and(|t| due.round() < t as f64));
     if let Some(due) = partly_due {
-        target.push(format!("due by now {}", count(due.round())));
+        target.push(t.tr("due by now {}").replace("{}", &count(due.round())));
     }
     if let Some(rate) = step.target_rate {
         let now = step.rate.map_or("–".to_owned(), percent);
-        target.push(format!("{now} in, target {}", percent(rate)));
+        target.push(
+            t.tr("{now} in, target {target}")
+                .replace("{now}", &now)
+                .replace("{target}", &percent(rate)),
+        );
     }
     Card {
         label,
@@ -520,11 +553,11 @@ fn channel_lines(report: &Report<ChannelRow>, currency: &str) -> Vec<ChannelLine
         .collect()
 }
 
-fn total_line(report: &Report<ChannelRow>, currency: &str) -> ChannelLine {
+fn total_line(report: &Report<ChannelRow>, currency: &str, words: &Words) -> ChannelLine {
     let t = &report.total;
     let unique = t.unique_visitors.unwrap_or(0);
     ChannelLine {
-        name: "All channels".into(),
+        name: words.tr("All channels").into(),
         kind: String::new(),
         scans: count(t.scans as f64),
         share: 100.0,
@@ -544,7 +577,7 @@ fn total_line(report: &Report<ChannelRow>, currency: &str) -> ChannelLine {
     }
 }
 
-fn funnel_lines(funnel: &FunnelReport) -> Vec<FunnelLine> {
+fn funnel_lines(funnel: &FunnelReport, t: &Words) -> Vec<FunnelLine> {
     let line = |name: String, steps: &[FunnelStep]| FunnelLine {
         name,
         cells: steps
@@ -552,7 +585,7 @@ fn funnel_lines(funnel: &FunnelReport) -> Vec<FunnelLine> {
             .map(|s| (count(s.count), s.rate.map(percent).unwrap_or_default()))
             .collect(),
     };
-    std::iter::once(line("Campaign".into(), &funnel.steps))
+    std::iter::once(line(t.tr("Campaign").into(), &funnel.steps))
         .chain(
             funnel
                 .channels
@@ -598,14 +631,14 @@ fn cohort_lines(report: &CohortReport) -> Vec<CohortLine> {
         .collect()
 }
 
-fn suspect(view: SuspiciousView) -> SuspectLine {
+fn suspect(view: SuspiciousView, t: &Words) -> SuspectLine {
     let reasons: Vec<&str> = view
         .reasons
         .iter()
         .map(|r| match *r {
-            "cities" => "many cities",
-            "per_hour" => "burst of scans",
-            "after_purchase" => "scanned after purchase",
+            "cities" => t.tr("many cities"),
+            "per_hour" => t.tr("burst of scans"),
+            "after_purchase" => t.tr("scanned after purchase"),
             other => other,
         })
         .collect();
@@ -621,6 +654,10 @@ fn suspect(view: SuspiciousView) -> SuspectLine {
             .unwrap_or_default(),
     }
 }
+
+const COHORT_NOTE_DAY: &str = "The share of each group who bought on that day (0 is the one they first scanned on), counting purchases by people the campaign's scans led to.";
+const COHORT_NOTE_WEEK: &str = "The share of each group who bought in that week (0 is the one they first scanned in), counting purchases by people the campaign's scans led to.";
+const COHORT_NOTE_MONTH: &str = "The share of each group who bought in that month (0 is the one they first scanned in), counting purchases by people the campaign's scans led to.";
 
 /// A report's echoed RFC 3339 time as epoch milliseconds.
 fn prepared_ms(rfc3339: &str) -> i64 {
