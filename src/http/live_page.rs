@@ -15,7 +15,10 @@ use axum::routing::get;
 
 use super::AppState;
 use super::api::scans::{resume_after, stream};
+use super::console::remember_language;
+use super::console::words::Words;
 use super::error::AppError;
+use super::pages::LanguageChoice;
 use super::pages::PageError;
 use super::report_page::render;
 use super::session::SignedIn;
@@ -27,13 +30,17 @@ const NAMED: i64 = 500;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/live", get(page))
+        .route(
+            "/live",
+            get(page).layer(axum::middleware::from_fn(remember_language)),
+        )
         .route("/live/events", get(events))
 }
 
 #[derive(Template)]
 #[template(path = "live.html")]
 struct LivePage {
+    t: Words,
     email: String,
     csrf: String,
     home: &'static str,
@@ -42,7 +49,11 @@ struct LivePage {
     names_json: String,
 }
 
-async fn page(signed_in: SignedIn, State(state): State<AppState>) -> Result<Response, PageError> {
+async fn page(
+    signed_in: SignedIn,
+    choice: LanguageChoice,
+    State(state): State<AppState>,
+) -> Result<Response, PageError> {
     let scope = signed_in.caller.scope();
     let all = Page {
         after: 0,
@@ -86,6 +97,9 @@ async fn page(signed_in: SignedIn, State(state): State<AppState>) -> Result<Resp
         .map_err(|err| AppError::Internal(err.into()))?
         .replace('<', "\\u003c");
     let page = LivePage {
+        t: Words {
+            language: choice.language,
+        },
         email: signed_in.email,
         csrf: signed_in.csrf,
         home: match signed_in.caller.role {

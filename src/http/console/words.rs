@@ -126,6 +126,10 @@ fn chinese(english: &str) -> Option<&'static str> {
         }
         "Codes enabled: they go to the campaign again." => "码已启用：重新跳转到活动。",
         "Codes that look copied" => "疑似被复制的码",
+        "Connecting…" => "正在连接…",
+        "Connection lost: reconnecting (reload the page if you were signed out)…" => {
+            "连接中断：正在重连（如已退出登录，请刷新页面）…"
+        }
         "Console" => "控制台",
         "Conv." => "转化",
         "Conversions" => "转化",
@@ -209,6 +213,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Landing views" => "落地页浏览",
         "Last 7 days:" => "最近 7 天：",
         "Last used" => "最近使用",
+        "Latest" => "最新",
         "Latest campaigns" => "最新活动",
         "Latest purchases" => "最近的购买",
         "Latitude" => "纬度",
@@ -218,6 +223,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Letter, crop marks" => "Letter 纸，带裁切线",
         "Live" => "实时",
         "Live scans" => "实时扫码",
+        "Live: new scans appear here as they are made." => "实时：新的扫码会即时出现在这里。",
         "Longitude" => "经度",
         "Lot" => "批号",
         "Made" => "创建时间",
@@ -286,6 +292,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Photos to review" => "待审核照片",
         "Picture" => "图片",
         "Picture saved." => "图片已保存。",
+        "Place" => "地点",
         "Places" => "地点",
         "Preview" => "预览",
         "Preview of the landing page" => "落地页预览",
@@ -405,8 +412,12 @@ fn chinese(english: &str) -> Option<&'static str> {
         "This form had expired (or came from another page): check it and send it again." => {
             "此表单已过期（或来自其他页面）：请检查后重新提交。"
         }
+        "This page fell behind and skipped some scans; it is live again." => {
+            "本页跟不上，跳过了部分扫码；现已恢复实时。"
+        }
         "Till purchases" => "门店购买",
         "Till purchases, 7 days" => "7 天门店购买",
+        "Time (UTC)" => "时间（UTC）",
         "To" => "到",
         "Turned upright and saved without its location or camera details." => {
             "会自动摆正方向，保存时去除位置和相机信息。"
@@ -417,6 +428,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Unknown" => "未知",
         "Upload picture" => "上传图片",
         "Waiting" => "待审核",
+        "Waiting for the next scan…" => "等待下一次扫码…",
         "What the picture shows" => "图片内容描述",
         "What uses it, such as “Tmall webhook relay” or “BI export”." => {
             "用途，如“天猫回调转发”或“BI 导出”。"
@@ -504,6 +516,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "month" => "月",
         "never" => "从未",
         "new" => "新增",
+        "newest first" => "最新在前",
         "no change" => "持平",
         "no password yet" => "尚未设置密码",
         "no scans yet" => "暂无扫码",
@@ -533,6 +546,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         }
         "shared" => "共享码",
         "shared by consumers" => "消费者分享",
+        "since this page opened" => "自本页打开以来",
         "social" => "社交媒体",
         "store" => "门店",
         "stores" => "门店",
@@ -546,6 +560,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "time_decay" => "时间衰减",
         "top cities" => "主要城市",
         "unique" => "一物一码",
+        "unknown" => "未知",
         "until {}" => "至 {}",
         "vs. before" => "环比",
         "watch them live" => "实时查看",
@@ -587,7 +602,8 @@ mod tests {
         include_str!("people.rs"),
         include_str!("form.rs"),
     ];
-    const TEMPLATES: [&str; 17] = [
+    const TEMPLATES: [&str; 18] = [
+        include_str!("../../../templates/live.html"),
         include_str!("../../../templates/store.html"),
         include_str!("../../../templates/report.html"),
         include_str!("../../../templates/report_index.html"),
