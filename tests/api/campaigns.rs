@@ -388,6 +388,10 @@ async fn channels_and_stores_are_edited_keeping_what_was_printed_or_sent() {
     assert_eq!(moved["code"], "S-1", "the code tills send stays");
     assert_eq!(moved["name"], "Shop 2");
     assert!(moved["city"].is_null() && moved["latitude"].is_null());
+    // A body that is not an object is refused, even one serde could read field by field.
+    let array = app.patch(&path, json!([null, null])).await;
+    assert_eq!(array.status(), StatusCode::BAD_REQUEST);
+    assert!(array.text().await.unwrap().contains("send a JSON object"));
     let half = app.patch(&path, json!({"latitude": 30.0})).await;
     assert_eq!(
         half.status(),
