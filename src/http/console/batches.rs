@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::campaigns::batch_status;
-use super::form::{Errors, Field, FormView, Kind, optional};
+use super::form::{EditPage, Errors, Field, FormView, Kind, optional};
 use super::{Change, Nav, form_status, refused, restore, words};
 use crate::db::{Batch, Campaign, Page, Scope, StatusTarget};
 use crate::domain::{Language, Status};
@@ -21,16 +21,6 @@ use crate::http::pages::PageError;
 use crate::http::report_page::numbers::{count, money};
 use crate::http::report_page::{Viewer, render};
 use crate::http::store_page::parse_amount;
-
-#[derive(Template)]
-#[template(path = "console_edit.html")]
-struct NewPage {
-    nav: Nav,
-    title: String,
-    back: String,
-    intro: &'static str,
-    form: FormView,
-}
 
 /// A new batch's fields, as the form sends them.
 #[derive(Deserialize, Default)]
@@ -95,7 +85,7 @@ async fn new_page(
     c: &Campaign,
     form: &BatchForm,
     errors: &Errors,
-) -> Result<NewPage, PageError> {
+) -> Result<EditPage, PageError> {
     let t = |english: &'static str| super::words::tr(viewer.language, english);
     let (channels, stores) = choices(state, viewer.language).await?;
     let modes = vec![
@@ -128,7 +118,7 @@ async fn new_page(
             .hint(t("The product's barcode number: codes then print as GS1 Digital Links.")),
         Field::new("lot", t("Lot"), Kind::Text, &form.lot).max(20),
     ];
-    Ok(NewPage {
+    Ok(EditPage {
         nav: Nav::new(viewer, "/console/campaigns"),
         title: t("New batch of {}").replace("{}", &c.name),
         back: format!("/console/campaigns/{}", c.id),

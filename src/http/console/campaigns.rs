@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::form::{Errors, Field, FormView, Kind, optional};
+use super::form::{EditPage, Errors, Field, FormView, Kind, optional};
 use super::{Change, Nav, form_status, restore, words};
 use crate::db::{Batch, Campaign, Page, Scope, Search, now_ms};
 use crate::domain::{Language, Phase, Status};
@@ -146,16 +146,6 @@ pub(super) async fn scans_by_campaign(
     })
 }
 
-#[derive(Template)]
-#[template(path = "console_edit.html")]
-struct FormPage {
-    nav: Nav,
-    title: String,
-    back: String,
-    intro: &'static str,
-    form: FormView,
-}
-
 /// A new campaign's fields, as the form sends them.
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -179,7 +169,7 @@ const NEW_FIELDS: [&str; 7] = [
     "currency",
 ];
 
-fn new_page(viewer: &Viewer, form: &NewForm, errors: &Errors) -> FormPage {
+fn new_page(viewer: &Viewer, form: &NewForm, errors: &Errors) -> EditPage {
     let t = |english: &'static str| super::words::tr(viewer.language, english);
     let fields = vec![
         Field::new("name", t("Name"), Kind::Text, &form.name).required(),
@@ -198,7 +188,7 @@ fn new_page(viewer: &Viewer, form: &NewForm, errors: &Errors) -> FormPage {
             .max(3)
             .hint(t("ISO 4217, such as CNY, USD or EUR; purchases and reports use it. It cannot change later.")),
     ];
-    FormPage {
+    EditPage {
         nav: Nav::new(viewer, "/console/campaigns"),
         title: t("New campaign").into(),
         back: "/console/campaigns".into(),
@@ -381,7 +371,7 @@ const SETTINGS_FIELDS: [&str; 5] = [
     "ends_at",
 ];
 
-fn settings_page(viewer: &Viewer, c: &Campaign, form: &SettingsForm, errors: &Errors) -> FormPage {
+fn settings_page(viewer: &Viewer, c: &Campaign, form: &SettingsForm, errors: &Errors) -> EditPage {
     let t = |english: &'static str| super::words::tr(viewer.language, english);
     let fields = vec![
         Field::new("name", t("Name"), Kind::Text, &form.name).required(),
@@ -409,7 +399,7 @@ fn settings_page(viewer: &Viewer, c: &Campaign, form: &SettingsForm, errors: &Er
             )),
         Field::new("ends_at", t("Ends"), Kind::Date, &form.ends_at).max(40),
     ];
-    FormPage {
+    EditPage {
         nav: Nav::new(viewer, "/console/campaigns"),
         title: t("Settings of {}").replace("{}", &c.name),
         back: format!("/console/campaigns/{}", c.id),

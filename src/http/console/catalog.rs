@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::form::{Errors, Field, FormView, Kind, optional};
+use super::form::{EditPage, Errors, Field, FormView, Kind, optional};
 use super::{Change, Nav, form_status, restore, words};
 use crate::db::{Channel, Page, Search, Store};
 use crate::domain::ChannelKind;
@@ -268,16 +268,6 @@ pub(super) async fn create_store(
     };
     let page = stores_page(&state, &viewer, &query, &form, &errors, None).await?;
     render(form_status(false), &page)
-}
-
-#[derive(Template)]
-#[template(path = "console_edit.html")]
-struct EditPage {
-    nav: Nav,
-    title: String,
-    back: String,
-    intro: &'static str,
-    form: FormView,
 }
 
 fn channel_page(

@@ -156,6 +156,18 @@ impl FormView {
     }
 }
 
+/// A page that is one form (a new campaign or batch, settings, a channel or store): its
+/// title, the page it belongs to, a line saying what it is for, and the form.
+#[derive(askama::Template)]
+#[template(path = "console_edit.html")]
+pub struct EditPage {
+    pub nav: super::Nav,
+    pub title: String,
+    pub back: String,
+    pub intro: &'static str,
+    pub form: FormView,
+}
+
 /// An optional text field as the API takes it: empty is absent.
 pub fn optional(value: &str) -> Option<String> {
     let value = value.trim();
