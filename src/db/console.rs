@@ -55,8 +55,8 @@ impl Db {
              (SELECT COUNT(*) FROM campaigns) AS campaigns, \
              (SELECT COUNT(*) FROM batches WHERE generation = 'generating') AS batches_generating, \
              (SELECT COUNT(*) FROM photos WHERE status = 'pending') AS photos_pending, \
-             (SELECT COUNT(*) FROM channels) AS channels, \
-             (SELECT COUNT(*) FROM stores) AS stores",
+             (SELECT COUNT(*) FROM channels WHERE status = 'active') AS channels, \
+             (SELECT COUNT(*) FROM stores WHERE status = 'active') AS stores",
         )
         .fetch_one(self.pool())
         .await?)

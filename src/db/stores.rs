@@ -1,6 +1,7 @@
 //! Stores: retail locations that batches and scans can be tied to.
 
 use super::{Db, DbError, DbResult, Page, Scope, conflict_as, now_ms};
+use crate::domain::Status;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Store {
@@ -10,6 +11,10 @@ pub struct Store {
     pub city: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// A disabled store is not offered for new batches; its printed codes still resolve
+    /// and its till purchases are still taken.
+    #[sqlx(try_from = "String")]
+    pub status: Status,
     pub created_at: i64,
 }
 
@@ -22,7 +27,7 @@ pub struct NewStore {
     pub longitude: Option<f64>,
 }
 
-pub(super) const COLUMNS: &str = "id, code, name, city, latitude, longitude, created_at";
+pub(super) const COLUMNS: &str = "id, code, name, city, latitude, longitude, status, created_at";
 
 impl Db {
     pub async fn create_store(&self, new: NewStore) -> DbResult<Store> {
@@ -42,15 +47,18 @@ impl Db {
         self.store(id).await
     }
 
-    /// Replaces a store's name, city and position; its code (what tills send) stays.
-    pub async fn update_store(&self, id: i64, change: NewStore) -> DbResult<Store> {
+    /// Replaces a store's name, city, position and status; its code (what tills send)
+    /// stays.
+    pub async fn update_store(&self, id: i64, change: NewStore, status: Status) -> DbResult<Store> {
         let changed = sqlx::query(
-            "UPDATE stores SET name = $1, city = $2, latitude = $3, longitude = $4 WHERE id = $5",
+            "UPDATE stores SET name = $1, city = $2, latitude = $3, longitude = $4, status = $5 \
+             WHERE id = $6",
         )
         .bind(change.name)
         .bind(change.city)
         .bind(change.latitude)
         .bind(change.longitude)
+        .bind(status.as_str())
         .bind(id)
         .execute(self.pool())
         .await?

@@ -359,7 +359,8 @@ async fn channels_and_stores_are_edited_keeping_what_was_printed_or_sent() {
     for (body, field) in [
         (json!({"kind": "billboard"}), "kind"),
         (json!({"name": " "}), "name"),
-        (json!({}), "send name or kind"),
+        (json!({}), "send at least one of name, kind and status"),
+        (json!({"status": "paused"}), "status"),
     ] {
         let refused = app.patch(&path, body).await;
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -409,4 +410,73 @@ async fn channels_and_stores_are_edited_keeping_what_was_printed_or_sent() {
             .status(),
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn a_disabled_channel_or_store_takes_no_new_batches_but_its_codes_keep_working() {
+    let app = TestApp::spawn().await;
+    let campaign = json!({"name": "Retire", "destination_url": "https://shop.example/p"});
+    let (campaign, channel, batch) = app.seed(campaign, "unique", 3).await;
+    let store = app
+        .create(
+            "/api/v1/stores",
+            json!({"name": "Old shop", "code": "OLD-1"}),
+        )
+        .await;
+    let channel_path = format!("/api/v1/channels/{}", channel["id"]);
+    let store_path = format!("/api/v1/stores/{}", store["id"]);
+    for path in [&channel_path, &store_path] {
+        let retired = app.patch(path, json!({"status": "disabled"})).await;
+        assert_eq!(retired.status(), StatusCode::OK, "{path}");
+        let now: Value = app.get(path).await.json().await.unwrap();
+        assert_eq!(now["status"], "disabled", "{path}");
+    }
+    let channel_now: Value = app.get(&channel_path).await.json().await.unwrap();
+    assert_eq!(
+        channel_now["name"], channel["name"],
+        "only the status changed"
+    );
+
+    let new_batch = |channel_id: &Value, store_id: &Value| {
+        json!({"campaign_id": campaign["id"], "channel_id": channel_id, "store_id": store_id,
+               "name": "run 2", "mode": "shared"})
+    };
+    assert_error(
+        app.post("/api/v1/batches", new_batch(&channel["id"], &Value::Null))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "is disabled: enable it or choose another",
+    )
+    .await;
+    let other = app
+        .create(
+            "/api/v1/channels",
+            json!({"name": "Shelf", "kind": "store"}),
+        )
+        .await;
+    assert_error(
+        app.post("/api/v1/batches", new_batch(&other["id"], &store["id"]))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "store \"Old shop\" is disabled",
+    )
+    .await;
+
+    // What is printed stays printed: the codes still go where the campaign sends them.
+    let (_, token, _) = app.codes(&batch["id"]).await.remove(0);
+    let scan = app.scan(&token, "Mozilla/5.0 (iPhone)").await;
+    assert_eq!(scan.status(), StatusCode::FOUND);
+    assert!(
+        scan.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("https://shop.example/p")
+    );
+
+    for path in [&channel_path, &store_path] {
+        let back = app.patch(path, json!({"status": "active"})).await;
+        assert_eq!(back.status(), StatusCode::OK, "{path}");
+    }
+    app.create("/api/v1/batches", new_batch(&channel["id"], &store["id"]))
+        .await;
 }

@@ -868,4 +868,49 @@ async fn an_admin_edits_a_channel_and_a_store() {
         .unwrap();
     assert_eq!(store["city"], "Suzhou");
     assert_eq!(store["code"], "S-1");
+
+    // Retiring both: the switch on each page, and the new-batch form no longer offers them.
+    let campaign = app
+        .create(
+            "/api/v1/campaigns",
+            json!({"name": "Spring", "destination_url": "https://shop.example/"}),
+        )
+        .await;
+    for path in [
+        format!("/console/channels/{}", channel["id"]),
+        format!("/console/stores/{}", store["id"]),
+    ] {
+        let (_, page) = app.page(&path, &cookie).await;
+        assert!(
+            page.contains(&format!(r#"action="{path}/status""#)),
+            "{page}"
+        );
+        let off = post(
+            &app,
+            &format!("{path}/status"),
+            &cookie,
+            &[("csrf", &token), ("status", "disabled")],
+        )
+        .await;
+        assert_eq!(off.status(), StatusCode::SEE_OTHER);
+        let (_, page) = app.page(&location(&off), &cookie).await;
+        assert!(page.contains("no longer offered for new batches"), "{page}");
+        assert!(page.contains(r#"name="status" value="active""#), "{page}");
+    }
+    let new_batch = format!("/console/campaigns/{}/batches/new", campaign["id"]);
+    let (_, form) = app.page(&new_batch, &cookie).await;
+    assert!(
+        !form.contains("Metro posters (") && !form.contains("Shop (S-1)"),
+        "{form}"
+    );
+    let (_, list) = app.page("/console/stores", &cookie).await;
+    assert!(list.contains(r#"<span class="pill disabled">"#), "{list}");
+    let store: serde_json::Value = app
+        .get(&format!("/api/v1/stores/{}", store["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(store["status"], "disabled");
+    assert_eq!(store["city"], "Suzhou", "only the status changed");
 }

@@ -172,17 +172,29 @@ impl CreateBatch {
             .campaign(self.campaign_id)
             .await
             .map_err(exists("campaign_id", self.campaign_id))?;
-        state
-            .db
-            .channel(self.channel_id)
-            .await
-            .map_err(exists("channel_id", self.channel_id))?;
+        let channel = state.db.channel(self.channel_id).await;
+        let channel = channel.map_err(exists("channel_id", self.channel_id))?;
+        if channel.status == Status::Disabled {
+            return Err(AppError::invalid(
+                "channel_id",
+                format!(
+                    "channel {:?} is disabled: enable it or choose another",
+                    channel.name
+                ),
+            ));
+        }
         if let Some(store_id) = self.store_id {
-            state
-                .db
-                .store(store_id)
-                .await
-                .map_err(exists("store_id", store_id))?;
+            let store = state.db.store(store_id).await;
+            let store = store.map_err(exists("store_id", store_id))?;
+            if store.status == Status::Disabled {
+                return Err(AppError::invalid(
+                    "store_id",
+                    format!(
+                        "store {:?} is disabled: enable it or choose another",
+                        store.name
+                    ),
+                ));
+            }
         }
         Ok(NewBatch {
             campaign_id: self.campaign_id,

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::time::to_rfc3339;
-use super::{ChannelKindName, ErrorBody, Listing, PageQuery, required_text};
+use super::{ChannelKindName, ErrorBody, Listing, PageQuery, StatusName, required_text};
 use crate::db::{Channel, NewChannel};
-use crate::domain::{ChannelKind, Slug};
+use crate::domain::{ChannelKind, Slug, Status};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::{Json, Path, Query};
@@ -31,6 +31,9 @@ pub struct ChannelView {
     slug: String,
     name: String,
     kind: String,
+    /// `disabled`: not offered for new batches; its codes still resolve.
+    #[schema(value_type = StatusName)]
+    status: String,
     created_at: String,
 }
 
@@ -41,6 +44,7 @@ impl From<Channel> for ChannelView {
             slug: c.slug,
             name: c.name,
             kind: c.kind.as_str().to_owned(),
+            status: c.status.as_str().to_owned(),
             created_at: to_rfc3339(c.created_at),
         }
     }
@@ -96,7 +100,7 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<J
     Ok(Json(channel.into()))
 }
 
-/// What `PATCH /api/v1/channels/{id}` changes: its name or kind. Its slug, the
+/// What `PATCH /api/v1/channels/{id}` changes: its name, kind or status. Its slug, the
 /// `utm_source` shops have already seen, stays.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -105,14 +109,21 @@ pub struct ChannelChange {
     pub(crate) name: Option<String>,
     #[schema(value_type = Option<ChannelKindName>)]
     pub(crate) kind: Option<String>,
+    /// `disabled` retires the channel: it is not offered for new batches; codes already
+    /// printed for it keep resolving.
+    #[schema(value_type = Option<StatusName>)]
+    pub(crate) status: Option<String>,
 }
 
 impl ChannelChange {
     /// Checks the change against the channel as it is, then stores it.
     pub(crate) async fn apply(self, state: &AppState, id: i64) -> Result<Channel> {
         let current = state.db.channel(id).await.map_err(missing("channel"))?;
-        if self.name.is_none() && self.kind.is_none() {
-            return Err(AppError::invalid("name", "send name or kind (or both)"));
+        if self.name.is_none() && self.kind.is_none() && self.status.is_none() {
+            return Err(AppError::invalid(
+                "name",
+                "send at least one of name, kind and status",
+            ));
         }
         let name = match &self.name {
             Some(name) => required_text("name", name, 200)?,
@@ -122,15 +133,19 @@ impl ChannelChange {
             Some(kind) => ChannelKind::parse(kind).map_err(|m| AppError::invalid("kind", m))?,
             None => current.kind,
         };
+        let status = match &self.status {
+            Some(status) => Status::parse(status).map_err(|m| AppError::invalid("status", m))?,
+            None => current.status,
+        };
         state
             .db
-            .update_channel(id, name, kind)
+            .update_channel(id, name, kind, status)
             .await
             .map_err(missing("channel"))
     }
 }
 
-/// Rename a channel or change its kind; its slug stays.
+/// Rename a channel, change its kind or retire it (`status`); its slug stays.
 #[utoipa::path(patch, path = "/api/v1/channels/{id}", tag = "channels", request_body = ChannelChange,
     responses((status = 200, body = ChannelView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::time::to_rfc3339;
-use super::{ErrorBody, Listing, PageQuery, optional_text, required_text};
+use super::{ErrorBody, Listing, PageQuery, StatusName, optional_text, required_text};
 use crate::db::{NewStore, Store};
+use crate::domain::Status;
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result, missing};
@@ -38,6 +39,10 @@ pub struct StoreView {
     city: Option<String>,
     latitude: Option<f64>,
     longitude: Option<f64>,
+    /// `disabled`: not offered for new batches; its codes still resolve and its till
+    /// purchases are still taken.
+    #[schema(value_type = StatusName)]
+    status: String,
     created_at: String,
 }
 
@@ -50,6 +55,7 @@ impl From<Store> for StoreView {
             city: s.city,
             latitude: s.latitude,
             longitude: s.longitude,
+            status: s.status.as_str().to_owned(),
             created_at: to_rfc3339(s.created_at),
         }
     }
@@ -125,8 +131,8 @@ pub async fn get(
     Ok(Json(store.into()))
 }
 
-/// What `PATCH /api/v1/stores/{id}` changes: its name, city or position (`null` removes the
-/// city or the position). Its code, which tills send, stays.
+/// What `PATCH /api/v1/stores/{id}` changes: its name, city, position (`null` removes the
+/// city or the position) or status. Its code, which tills send, stays.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct StoreChange {
@@ -142,6 +148,10 @@ pub struct StoreChange {
     #[serde(default, deserialize_with = "super::campaigns::present")]
     #[schema(value_type = Option<f64>, nullable, minimum = -180.0, maximum = 180.0)]
     pub(crate) longitude: Option<Option<f64>>,
+    /// `disabled` retires the store: it is not offered for new batches; codes already
+    /// printed for it keep resolving.
+    #[schema(value_type = Option<StatusName>)]
+    pub(crate) status: Option<String>,
 }
 
 impl StoreChange {
@@ -152,12 +162,17 @@ impl StoreChange {
             && self.city.is_none()
             && self.latitude.is_none()
             && self.longitude.is_none()
+            && self.status.is_none()
         {
             return Err(AppError::invalid(
                 "name",
-                "send at least one of name, city, latitude and longitude",
+                "send at least one of name, city, latitude, longitude and status",
             ));
         }
+        let status = match &self.status {
+            Some(status) => Status::parse(status).map_err(|m| AppError::invalid("status", m))?,
+            None => current.status,
+        };
         let merged = CreateStore {
             name: self.name.unwrap_or(current.name),
             code: current.code,
@@ -168,13 +183,13 @@ impl StoreChange {
         let change = merged.validate()?;
         state
             .db
-            .update_store(id, change)
+            .update_store(id, change, status)
             .await
             .map_err(missing("store"))
     }
 }
 
-/// Change a store's name, city or position; its code stays.
+/// Change a store's name, city, position or status; its code stays.
 #[utoipa::path(patch, path = "/api/v1/stores/{id}", tag = "stores", request_body = StoreChange,
     responses((status = 200, body = StoreView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(

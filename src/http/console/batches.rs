@@ -47,7 +47,7 @@ const FIELDS: [&str; 8] = [
     "lot",
 ];
 
-/// The channels and stores a batch may name, for the form's lists.
+/// The channels and stores a batch may name (those not disabled), for the form's lists.
 async fn choices(
     state: &AppState,
     language: Language,
@@ -61,6 +61,7 @@ async fn choices(
         .channels(all)
         .await?
         .into_iter()
+        .filter(|c| c.status == Status::Active)
         .map(|c| {
             let kind = super::words::tr(language, c.kind.as_str());
             (c.id.to_string(), format!("{} ({kind})", c.name))
@@ -74,6 +75,7 @@ async fn choices(
             .stores(all, &Scope::All)
             .await?
             .into_iter()
+            .filter(|s| s.status == Status::Active)
             .map(|s| (s.id.to_string(), format!("{} ({})", s.name, s.code))),
     );
     Ok((channels, stores))
@@ -131,6 +133,7 @@ async fn new_page(
             fields,
             errors,
         ),
+        switch: None,
     })
 }
 

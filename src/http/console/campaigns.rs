@@ -201,6 +201,7 @@ fn new_page(viewer: &Viewer, form: &NewForm, errors: &Errors) -> EditPage {
             fields,
             errors,
         ),
+        switch: None,
     }
 }
 
@@ -410,6 +411,7 @@ fn settings_page(viewer: &Viewer, c: &Campaign, form: &SettingsForm, errors: &Er
             fields,
             errors,
         ),
+        switch: None,
     }
 }
 

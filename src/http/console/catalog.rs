@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::form::{EditPage, Errors, Field, FormView, Kind, optional};
+use super::form::{EditPage, Errors, Field, FormView, Kind, Switch, optional};
 use super::{Change, Nav, form_status, restore, words};
 use crate::db::{Channel, Page, Search, Store};
-use crate::domain::ChannelKind;
+use crate::domain::{ChannelKind, Language, Status};
 use crate::http::AppState;
 use crate::http::api::channels::{ChannelChange, CreateChannel};
 use crate::http::api::stores::{CreateStore, StoreChange};
@@ -296,6 +296,13 @@ fn channel_page(
             fields,
             errors,
         ),
+        switch: Some(Switch {
+            action: format!("/console/channels/{}/status", channel.id),
+            enabled: channel.status == Status::Active,
+            effect: t(
+                "A disabled channel is not offered for new batches. Codes already printed for it keep working: disable their batches to send them to the fallback.",
+            ),
+        }),
     }
 }
 
@@ -306,7 +313,8 @@ pub(super) async fn channel(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let channel = state.db.channel(id).await.map_err(missing("channel"))?;
-    let (restored, note) = restore::<ChannelForm>(raw.as_deref(), viewer.language);
+    let (restored, kept) = restore::<ChannelForm>(raw.as_deref(), viewer.language);
+    let note = kept.or_else(|| switched_note(raw.as_deref(), viewer.language));
     let form = restored.unwrap_or_else(|| ChannelForm {
         name: channel.name.clone(),
         kind: channel.kind.as_str().to_owned(),
@@ -326,6 +334,7 @@ pub(super) async fn save_channel(
     let change = ChannelChange {
         name: Some(form.name.clone()),
         kind: Some(form.kind.clone()),
+        status: None,
     };
     match change.apply(&state, id).await {
         Ok(_) => Ok(Redirect::to("/console/channels?saved=1").into_response()),
@@ -361,6 +370,13 @@ fn store_page(viewer: &Viewer, store: &Store, form: &StoreForm, errors: &Errors)
             fields,
             errors,
         ),
+        switch: Some(Switch {
+            action: format!("/console/stores/{}/status", store.id),
+            enabled: store.status == Status::Active,
+            effect: t(
+                "A disabled store is not offered for new batches. Its codes keep working and its till purchases are still taken.",
+            ),
+        }),
     }
 }
 
@@ -371,7 +387,8 @@ pub(super) async fn store(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let store = state.db.store(id).await.map_err(missing("store"))?;
-    let (restored, note) = restore::<StoreForm>(raw.as_deref(), viewer.language);
+    let (restored, kept) = restore::<StoreForm>(raw.as_deref(), viewer.language);
+    let note = kept.or_else(|| switched_note(raw.as_deref(), viewer.language));
     let form = restored.unwrap_or_else(|| StoreForm {
         name: store.name.clone(),
         code: store.code.clone(),
@@ -399,6 +416,7 @@ pub(super) async fn save_store(
             city: Some(optional(&form.city)),
             latitude: Some(latitude),
             longitude: Some(longitude),
+            status: None,
         };
         match change.apply(&state, id).await {
             Ok(_) => return Ok(Redirect::to("/console/stores?saved=1").into_response()),
@@ -407,4 +425,54 @@ pub(super) async fn save_store(
     }
     let page = store_page(&viewer, &store, &form, &errors);
     render(form_status(false), &page)
+}
+
+#[derive(Deserialize)]
+pub(super) struct StatusForm {
+    status: String,
+}
+
+/// Disables a channel, or enables it again, through the API's change.
+pub(super) async fn set_channel_status(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Change { viewer, form }: Change<StatusForm>,
+) -> Result<Response, PageError> {
+    let change = ChannelChange {
+        name: None,
+        kind: None,
+        status: Some(form.status),
+    };
+    let channel = change.apply(&state, id).await?;
+    tracing::info!(user = viewer.caller.user_id, channel = id, status = %channel.status, "status changed");
+    let status = channel.status;
+    Ok(Redirect::to(&format!("/console/channels/{id}?switched={status}")).into_response())
+}
+
+/// Disables a store, or enables it again, through the API's change.
+pub(super) async fn set_store_status(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Change { viewer, form }: Change<StatusForm>,
+) -> Result<Response, PageError> {
+    let change = StoreChange {
+        status: Some(form.status),
+        ..StoreChange::default()
+    };
+    let store = change.apply(&state, id).await?;
+    tracing::info!(user = viewer.caller.user_id, store = id, status = %store.status, "status changed");
+    let status = store.status;
+    Ok(Redirect::to(&format!("/console/stores/{id}?switched={status}")).into_response())
+}
+
+/// The note after a switch (`?switched=disabled`), when no kept form has one.
+fn switched_note(raw: Option<&str>, language: Language) -> Option<String> {
+    let switched = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "switched")?
+        .1;
+    let note = match Status::parse(&switched).ok()? {
+        Status::Disabled => "Disabled: it is no longer offered for new batches.",
+        Status::Active => "Enabled again.",
+    };
+    Some(words::tr(language, note).to_owned())
 }

@@ -157,7 +157,8 @@ impl FormView {
 }
 
 /// A page that is one form (a new campaign or batch, settings, a channel or store): its
-/// title, the page it belongs to, a line saying what it is for, and the form.
+/// title, the page it belongs to, a line saying what it is for, the form, and for a record
+/// that can be retired, its switch.
 #[derive(askama::Template)]
 #[template(path = "console_edit.html")]
 pub struct EditPage {
@@ -166,6 +167,15 @@ pub struct EditPage {
     pub back: String,
     pub intro: &'static str,
     pub form: FormView,
+    pub switch: Option<Switch>,
+}
+
+/// The button that disables a record, or enables it again: where it posts, whether the
+/// record is enabled now, and what disabling it does.
+pub struct Switch {
+    pub action: String,
+    pub enabled: bool,
+    pub effect: &'static str,
 }
 
 /// An optional text field as the API takes it: empty is absent.

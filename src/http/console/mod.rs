@@ -106,6 +106,14 @@ pub fn router() -> Router<AppState> {
             get(catalog::stores).post(catalog::create_store),
         )
         .route(
+            "/console/channels/{id}/status",
+            get(to_parent).post(catalog::set_channel_status),
+        )
+        .route(
+            "/console/stores/{id}/status",
+            get(to_parent).post(catalog::set_store_status),
+        )
+        .route(
             "/console/channels/{id}",
             get(catalog::channel).post(catalog::save_channel),
         )

@@ -58,6 +58,12 @@ fn chinese(english: &str) -> Option<&'static str> {
         "A date (UTC), or a time such as 2026-05-01T08:00:00+08:00; empty: now." => {
             "日期（UTC），或如 2026-05-01T08:00:00+08:00 的时间；留空即现在开始。"
         }
+        "A disabled channel is not offered for new batches. Codes already printed for it keep working: disable their batches to send them to the fallback." => {
+            "停用的渠道不会出现在新批次的选项中。已印出的码照常可用：如需把它们转到备用地址，请停用相应批次。"
+        }
+        "A disabled store is not offered for new batches. Its codes keep working and its till purchases are still taken." => {
+            "停用的门店不会出现在新批次的选项中。它的码照常可用，收银台的购买仍会被记录。"
+        }
         "A key lets a program (a shop's integration, a till, a spreadsheet) call the API as you: it may do what you may do, and stops when you are disabled." => {
             "密钥让程序（商城对接、收银机、表格）以你的身份调用 API：权限与你相同，你被停用时它也随即失效。"
         }
@@ -153,6 +159,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Disabled: their sign-ins and API keys stopped at once." => {
             "已停用：其登录和 API 密钥立即失效。"
         }
+        "Disabled: it is no longer offered for new batches." => "已停用：新批次中不再提供。",
         "Disabling someone stops their sign-ins and API keys at once. The last admin cannot be disabled." => {
             "停用某人会立即终止其登录和 API 密钥。最后一位管理员不能被停用。"
         }
@@ -697,6 +704,7 @@ mod tests {
             "Saved.",
             "Disabled: their sign-ins and API keys stopped at once.",
             "Key revoked: requests with it are refused from now on.",
+            "Disabled: it is no longer offered for new batches.",
         ];
         sentences.extend(values.iter().map(|v| v.to_string()));
         sentences.extend(Role::ALL.iter().map(|r| r.as_str().to_owned()));
