@@ -117,7 +117,7 @@ async fn events(
     headers: HeaderMap,
 ) -> Response {
     let answer = match resume_after(&headers, None) {
-        Ok(after) => stream(&state, &signed_in.caller, after).await,
+        Ok(after) => stream(&state, &signed_in.caller, &headers, after).await,
         Err(err) => Err(err),
     };
     match answer {

@@ -14,6 +14,8 @@ use crate::webdriver::{Browser, browser_present};
 struct Feed {
     response: reqwest::Response,
     buffer: String,
+    /// A gzipped feed's inflater, and how much of the gzip header is still to skip.
+    gzip: Option<(flate2::Decompress, usize)>,
 }
 
 /// One server-sent event.
@@ -26,9 +28,28 @@ struct SseEvent {
 
 impl Feed {
     async fn open(app: &TestApp, key: &str, last_event_id: Option<i64>) -> Self {
+        Self::open_with(app, key, last_event_id, "identity").await
+    }
+
+    /// A feed asked for gzipped, as browsers ask; it must come gzipped.
+    async fn open_gzip(app: &TestApp, key: &str) -> Self {
+        let mut feed = Self::open_with(app, key, None, "gzip, deflate, br").await;
+        assert_eq!(feed.response.headers()["content-encoding"], "gzip");
+        // The 10-byte header, then raw deflate.
+        feed.gzip = Some((flate2::Decompress::new(false), 10));
+        feed
+    }
+
+    async fn open_with(
+        app: &TestApp,
+        key: &str,
+        last_event_id: Option<i64>,
+        accept_encoding: &str,
+    ) -> Self {
         let mut request = app
             .client
             .get(app.url("/api/v1/scans/live"))
+            .header("accept-encoding", accept_encoding)
             .bearer_auth(key);
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id.to_string());
@@ -44,6 +65,7 @@ impl Feed {
         Self {
             response,
             buffer: String::new(),
+            gzip: None,
         }
     }
 
@@ -73,7 +95,25 @@ impl Feed {
                 .await
                 .ok()?
                 .unwrap()?;
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+            let text = match &mut self.gzip {
+                None => chunk.to_vec(),
+                Some((inflate, header)) => {
+                    let skip = (*header).min(chunk.len());
+                    *header -= skip;
+                    let mut out = Vec::with_capacity(chunk.len() * 20 + 1024);
+                    let mut input = &chunk[skip..];
+                    while !input.is_empty() {
+                        let before = inflate.total_in();
+                        out.reserve(input.len() * 20 + 1024);
+                        inflate
+                            .decompress_vec(input, &mut out, flate2::FlushDecompress::Sync)
+                            .unwrap();
+                        input = &input[(inflate.total_in() - before) as usize..];
+                    }
+                    out
+                }
+            };
+            self.buffer.push_str(std::str::from_utf8(&text).unwrap());
         }
     }
 
@@ -176,7 +216,8 @@ async fn a_retailer_s_feed_carries_only_their_stores_scans() {
     let token = async |batch: i64| s.app.codes(&json!(batch)).await[0].1.clone();
     let (mine, theirs, poster) = (token(mine).await, token(theirs).await, token(poster).await);
     let mut feed = Feed::open(&s.app, &key, None).await;
-    let mut brand = Feed::open(&s.app, API_KEY, None).await;
+    // The brand's feed gzipped, as a browser asks for it: the same events.
+    let mut brand = Feed::open_gzip(&s.app, API_KEY).await;
     for token in [&theirs, &mine, &poster, &mine] {
         scan(&s.app, token).await;
     }

@@ -1,10 +1,10 @@
 //! `GET /api/v1/scans/live`: scans as they are committed, as server-sent events (see
 //! `crate::live`), within the caller's stores.
 
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
-use axum::response::sse::{KeepAlive, Sse};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -13,6 +13,7 @@ use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::{AppError, Result};
 use crate::http::extract::Query;
+use crate::live::wire::{self, Encoding};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -29,7 +30,7 @@ pub struct LiveQuery {
 /// never the visitor, the address or a position finer than the city), and `event:
 /// skipped` (`after`, `to`) for what a slow connection missed, or a reconnect from more
 /// than 5,000 scans (or 50,000 scan ids) ago. Reconnecting with `Last-Event-ID` resumes
-/// after that event: no gaps, no duplicates.
+/// after that event: no gaps, no duplicates. Gzipped for clients that accept it.
 #[utoipa::path(get, path = "/api/v1/scans/live", tag = "scans", params(LiveQuery),
     responses((status = 200, description = "A stream of server-sent events.", content_type = "text/event-stream", body = String),
         (status = 400, body = ErrorBody)))]
@@ -38,27 +39,38 @@ pub async fn live(
     caller: Caller,
     headers: HeaderMap,
     Query(query): Query<LiveQuery>,
-) -> Result<impl IntoResponse> {
+) -> Result<Response> {
     let after = resume_after(&headers, query.after)?;
-    stream(&state, &caller, after).await
+    stream(&state, &caller, &headers, after).await
 }
 
 /// The caller's feed from after `after` (or now: from the scans committed before the
-/// answer).
+/// answer), gzipped when the request accepts it.
 pub(crate) async fn stream(
     state: &AppState,
     caller: &Caller,
+    headers: &HeaderMap,
     after: Option<i64>,
-) -> Result<impl IntoResponse + use<>> {
-    let events = state
+) -> Result<Response> {
+    let frames = state
         .live
         .listen(state.db.clone(), caller.scope(), after)
         .await?;
+    let encoding = Encoding::accepted(headers);
+    let mut response = Response::new(Body::from_stream(wire::body(frames, encoding)));
+    let answer = response.headers_mut();
+    answer.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    answer.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    answer.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     // A proxy that buffers would hold the events back.
-    Ok((
-        [("x-accel-buffering", "no")],
-        Sse::new(events).keep_alive(KeepAlive::default()),
-    ))
+    answer.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    if encoding == Encoding::Gzip {
+        answer.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(response)
 }
 
 /// Where a (re)connecting client resumes: its `Last-Event-ID`, else `after`.

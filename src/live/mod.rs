@@ -13,19 +13,18 @@
 //! connection holds at most [`PER_CLIENT`] events; a client too slow for the ring is told
 //! what it skipped (it may reconnect from its last event to read it from the table).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::response::sse::Event;
-use futures_util::Stream;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
-use tokio_stream::wrappers::ReceiverStream;
 
 use crate::db::{Db, DbResult, LiveScan, Scope};
 use crate::jobs::code_history::GapWatch;
+
+pub mod wire;
+use wire::Frame;
 
 /// How often the job reads new scans while someone listens.
 const EVERY: Duration = Duration::from_millis(250);
@@ -41,13 +40,12 @@ pub const MAX_CATCH_UP: i64 = 5_000;
 const MAX_CATCH_UP_IDS: i64 = 50_000;
 
 /// One read of the table: the scans after `from` up to `last_id`, in id order, and their
-/// JSON for listeners who may see them all (written once, not once per listener).
-#[derive(Debug)]
+/// event for listeners who may see them all (written once, not once per listener).
 pub struct LiveBatch {
     pub from: i64,
     pub last_id: i64,
     pub scans: Vec<LiveScan>,
-    json: String,
+    whole: Arc<Frame>,
 }
 
 /// The feed: the batches read so far, and the last scan id they cover.
@@ -127,13 +125,13 @@ impl LiveFeed {
             };
             let mut scans = scans;
             scans.truncate(ready);
-            let json = serde_json::to_string(&scans).unwrap_or_default();
+            let whole = event("scans", last_id, &scans);
             self.read_to.store(last_id, Ordering::Release);
             let batch = LiveBatch {
                 from,
                 last_id,
                 scans,
-                json,
+                whole,
             };
             // No one listening any more is no failure.
             let _ = self.batches.send(Arc::new(batch));
@@ -145,13 +143,14 @@ impl LiveFeed {
 
     /// The scans `scope` may see as server-sent events, from after `after` (a
     /// `Last-Event-ID`) or from now: each event a batch (`event: scans`, its `id` the last
-    /// scan id, `data` a JSON array), or `event: skipped` with the ids not sent.
+    /// scan id, `data` a JSON array), or `event: skipped` with the ids not sent. The
+    /// channel closes when the listener ends (its client left, or the server is closing).
     pub async fn listen(
         self: &Arc<Self>,
         db: Db,
         scope: Scope,
         after: Option<i64>,
-    ) -> DbResult<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+    ) -> DbResult<mpsc::Receiver<Arc<Frame>>> {
         // Subscribed first: every batch read from here on reaches the listener.
         let mut batches = self.batches.subscribe();
         let mut closing = self.closing.subscribe();
@@ -161,7 +160,7 @@ impl LiveFeed {
             Some(after) => after,
             None => db.last_scan_id().await?,
         };
-        let (events, stream) = mpsc::channel(PER_CLIENT);
+        let (events, frames) = mpsc::channel(PER_CLIENT);
         let feed = self.clone();
         tokio::spawn(async move {
             let mut listener = Listener {
@@ -194,7 +193,7 @@ impl LiveFeed {
                 tracing::warn!(%err, "a live feed listener could not read scans");
             }
         });
-        Ok(ReceiverStream::new(stream))
+        Ok(frames)
     }
 }
 
@@ -215,7 +214,7 @@ impl From<crate::db::DbError> for ListenerGone {
 struct Listener {
     db: Db,
     scope: Scope,
-    events: mpsc::Sender<Result<Event, Infallible>>,
+    events: mpsc::Sender<Arc<Frame>>,
     /// The last scan id sent (or passed over as not the caller's).
     sent: i64,
     /// Batches were lost to a full ring since the last one sent.
@@ -273,11 +272,7 @@ impl Listener {
         }
         if batch.from >= self.sent && self.scope == Scope::All {
             if !batch.scans.is_empty() {
-                let whole = Event::default()
-                    .event("scans")
-                    .id(batch.last_id.to_string())
-                    .data(&batch.json);
-                self.send(whole).await?;
+                self.send(batch.whole.clone()).await?;
             }
         } else {
             let scans: Vec<&LiveScan> = batch
@@ -293,20 +288,18 @@ impl Listener {
         Ok(())
     }
 
-    async fn send(&self, event: Event) -> Result<(), ListenerGone> {
+    async fn send(&self, frame: Arc<Frame>) -> Result<(), ListenerGone> {
         self.events
-            .send(Ok(event))
+            .send(frame)
             .await
             .map_err(|_| ListenerGone::Client)
     }
 }
 
-fn event(name: &str, id: i64, data: &impl Serialize) -> Event {
-    Event::default()
-        .event(name)
-        .id(id.to_string())
-        .json_data(data)
-        .unwrap_or_else(|_| Event::default().comment("unserialisable"))
+fn event(name: &str, id: i64, data: &impl Serialize) -> Arc<Frame> {
+    // Scans and skip marks are plain data: serialising them does not fail.
+    let json = serde_json::to_string(data).unwrap_or_else(|_| "null".into());
+    Arc::new(Frame::event(name, id, &json))
 }
 
 #[cfg(test)]
@@ -333,15 +326,14 @@ mod tests {
         LiveBatch {
             from,
             last_id: scans.last().map_or(from, |s| s.id),
-            json: serde_json::to_string(&scans).unwrap(),
+            whole: event("scans", scans.last().map_or(from, |s| s.id), &scans),
             scans,
         }
     }
 
-    /// What a listener sent, as the bytes on the wire.
-    async fn sent(out: &mut mpsc::Receiver<Result<Event, Infallible>>) -> String {
-        let event = out.try_recv().expect("an event").unwrap();
-        format!("{event:?}")
+    /// What a listener sent, as the text on the wire.
+    async fn sent(out: &mut mpsc::Receiver<Arc<Frame>>) -> String {
+        out.try_recv().expect("an event").text_of().to_owned()
     }
 
     #[tokio::test]
@@ -365,14 +357,14 @@ mod tests {
         listener.send_batch(&read).await.unwrap();
         let skipped = sent(&mut out).await;
         assert!(skipped.contains("event: skipped"), "{skipped}");
-        assert!(skipped.contains(r#"{\"after\":10,\"to\":20}"#), "{skipped}");
+        assert!(skipped.contains(r#"{"after":10,"to":20}"#), "{skipped}");
         let scans = sent(&mut out).await;
         assert!(
-            scans.contains("id: 23") && scans.contains(r#"\"id\":21"#),
+            scans.contains("id: 23") && scans.contains(r#""id":21"#),
             "{scans}"
         );
         assert!(
-            !scans.contains(r#"\"id\":22"#),
+            !scans.contains(r#""id":22"#),
             "another store's scan: {scans}"
         );
         assert_eq!(listener.sent, 23);
@@ -389,12 +381,12 @@ mod tests {
         listener.scope = Scope::All;
         let read = batch(24, vec![scan(25, None)]);
         listener.send_batch(&read).await.unwrap();
-        assert!(sent(&mut out).await.contains(r#"\"id\":25"#));
+        assert!(sent(&mut out).await.contains(r#""id":25"#));
         // Resumed from long ago, it reads back a bounded stretch only.
         listener.sent = 0;
         listener.catch_up(MAX_CATCH_UP_IDS + 10).await.unwrap();
         let skipped = sent(&mut out).await;
-        assert!(skipped.contains(r#"{\"after\":0,\"to\":10}"#), "{skipped}");
+        assert!(skipped.contains(r#"{"after":0,"to":10}"#), "{skipped}");
         assert_eq!(listener.sent, MAX_CATCH_UP_IDS + 10);
         let _ = std::fs::remove_file(file);
     }
