@@ -162,7 +162,7 @@ pub struct LanguageChoice {
 }
 
 impl LanguageChoice {
-    fn of(query: Option<&str>, headers: &HeaderMap) -> Self {
+    pub(crate) fn of(query: Option<&str>, headers: &HeaderMap) -> Self {
         let switched = query
             .into_iter()
             .flat_map(|q| q.split('&'))

@@ -369,7 +369,7 @@ async fn page(
             .replace("{to}", &to_rfc3339(weeks.end)[..16].replace('T', " ")),
         cards,
         stores,
-        chart_svg: charts::over_time(&points),
+        chart_svg: charts::over_time(&points, &t),
         campaigns,
         purchases,
         form,

@@ -381,7 +381,24 @@ async fn analysts_read_the_console_and_retailers_go_to_their_stores() {
     )
     .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("only admins change"));
     assert_eq!(count(&app, "campaigns").await, 1);
+    // The refusal in the console's language.
+    let refused = post(
+        &app,
+        "/console/campaigns/new?lang=zh",
+        &analyst,
+        &[("csrf", &token), ("name", "Mine now")],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains(r#"<html lang="zh">"#)
+            && page.contains("只有管理员可以更改")
+            && page.contains("返回"),
+        "{page}"
+    );
 
     let retailer = app.sign_in("rui@shop.example", "/console").await;
     let answer = app

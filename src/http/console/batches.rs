@@ -347,7 +347,7 @@ pub(super) async fn download(
     Path((id, file)): Path<(i64, String)>,
     uri: Uri,
 ) -> Result<Response, PageError> {
-    let caller = viewer.caller;
+    let (caller, language) = (viewer.caller, viewer.language);
     let answer = match file.as_str() {
         "codes.csv" => crate::http::api::batches::codes_csv(State(state), caller, Path(id)).await,
         "codes.zip" => match (query(&uri), query(&uri)) {
@@ -369,6 +369,6 @@ pub(super) async fn download(
     Ok(match answer {
         Ok(file) => file,
         Err(err @ AppError::Internal(_)) => return Err(err.into()),
-        Err(err) => refused(err),
+        Err(err) => refused(err, language),
     })
 }

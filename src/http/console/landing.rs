@@ -203,9 +203,10 @@ pub(super) async fn hero(
 ) -> Result<Response, PageError> {
     let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
     if viewer.caller.role != crate::domain::Role::Admin {
-        return Ok(refused(AppError::Forbidden(
-            "only admins change campaigns; nothing was changed".into(),
-        )));
+        return Ok(refused(
+            AppError::Forbidden("only admins change campaigns; nothing was changed".into()),
+            viewer.language,
+        ));
     }
     let mut csrf = String::new();
     let mut picture = None;
@@ -228,7 +229,10 @@ pub(super) async fn hero(
         }
     }
     if !same_secret(&csrf, &viewer.csrf) {
-        return Ok(refused(AppError::Forbidden(STALE_FORM.into())));
+        return Ok(refused(
+            AppError::Forbidden(STALE_FORM.into()),
+            viewer.language,
+        ));
     }
     let answer = if remove {
         crate::http::api::landing::delete_hero(State(state.clone()), Path(id)).await

@@ -34,6 +34,7 @@ use super::pages::LanguageChoice;
 use super::report_page::{Viewer, render};
 use super::session::{SignedIn, same_secret};
 use crate::domain::{Language, Role};
+use words::Words;
 
 /// Forms are small: a landing page's text is the largest field (10,000 characters).
 const FORM_LIMIT: usize = 256 * 1024;
@@ -172,7 +173,7 @@ impl Nav {
 
     /// A value from data (a channel's kind) in the page's language when the table knows it.
     pub fn tr_value(&self, value: &str) -> String {
-        words::Words {
+        Words {
             language: self.language,
         }
         .tr_value(value)
@@ -180,7 +181,7 @@ impl Nav {
 
     /// The language switch's label, in the other language.
     pub fn other_language(&self) -> &'static str {
-        words::Words {
+        Words {
             language: self.language,
         }
         .other_language()
@@ -257,9 +258,8 @@ pub(crate) async fn signed_in_form(
 ) -> Result<(Parts, Bytes), Response> {
     let (mut parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
-        refused(AppError::TooLarge(
-            "the form is larger than 256 KiB: shorten its texts".into(),
-        ))
+        let choice = LanguageChoice::of(parts.uri.query(), &parts.headers);
+        refused(AppError::TooLarge(TOO_LARGE_FORM.into()), choice.language)
     })?;
     if SignedIn::from_request_parts(&mut parts, state)
         .await
@@ -278,36 +278,40 @@ async fn read_form<T: DeserializeOwned + Send>(
     let (mut parts, bytes) = signed_in_form(request, state).await?;
     let viewer = Viewer::from_request_parts(&mut parts, state).await?;
     if admins_only && viewer.caller.role != Role::Admin {
-        return Err(refused(AppError::Forbidden(
-            "only admins change campaigns, batches, channels, stores, photos and accounts; \
-             nothing was changed"
-                .into(),
-        )));
+        return Err(refused(
+            AppError::Forbidden(ADMINS_ONLY.into()),
+            viewer.language,
+        ));
     }
     let sent = url::form_urlencoded::parse(&bytes)
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
     if !same_secret(&sent, &viewer.csrf) {
-        return Err(refused(AppError::Forbidden(STALE_FORM.into())));
+        return Err(refused(
+            AppError::Forbidden(STALE_FORM.into()),
+            viewer.language,
+        ));
     }
     let request = Request::from_parts(parts, Body::from(bytes));
     let axum::Form(form) = axum::Form::<T>::from_request(request, state)
         .await
-        .map_err(|err| refused(AppError::BadRequest(err.body_text())))?;
+        .map_err(|err| refused(AppError::BadRequest(err.body_text()), viewer.language))?;
     Ok((viewer, form))
 }
 
 #[derive(askama::Template)]
 #[template(path = "console_refused.html")]
 struct RefusedPage {
+    t: Words,
     heading: &'static str,
     message: String,
 }
 
 /// A form or download refused as a whole (not allowed, a stale token, unreadable, not
-/// ready): its status and the message saying why, on a page of its own.
-pub(super) fn refused(err: AppError) -> Response {
+/// ready): its status and the message saying why, on a page of its own in the console's
+/// language (the console's own messages too; the API's stay English).
+pub(super) fn refused(err: AppError, language: Language) -> Response {
     let status = err.status();
     let heading = match status {
         StatusCode::FORBIDDEN => "Not changed",
@@ -317,9 +321,11 @@ pub(super) fn refused(err: AppError) -> Response {
         StatusCode::TOO_MANY_REQUESTS => "Busy",
         _ => "Not understood",
     };
+    let t = Words { language };
     let page = RefusedPage {
-        heading,
-        message: err.to_string(),
+        heading: t.tr(heading),
+        message: t.tr_value(&err.to_string()),
+        t,
     };
     match render(status, &page) {
         Ok(response) => response,
@@ -378,6 +384,9 @@ fn serde_urlencoded_form<T: DeserializeOwned>(query: &str) -> Option<T> {
         .map(|q| q.0)
 }
 
+const TOO_LARGE_FORM: &str = "the form is larger than 256 KiB: shorten its texts";
+const ADMINS_ONLY: &str = "only admins change campaigns, batches, channels, stores, photos and \
+     accounts; nothing was changed";
 pub const STALE_FORM: &str = "this form had expired or came from another page; nothing was \
      changed. Open the page again and send the form from there.";
 

@@ -62,9 +62,12 @@ const USER_FIELDS: [&str; 4] = ["email", "role", "stores", "password"];
 /// The refusal for someone who is not an admin, if they are not.
 fn unless_admin(viewer: &Viewer) -> Option<Response> {
     (viewer.caller.role != Role::Admin).then(|| {
-        refused(AppError::Forbidden(
-            "only admins manage people; your own API keys are at /console/keys".into(),
-        ))
+        refused(
+            AppError::Forbidden(
+                "only admins manage people; your own API keys are at /console/keys".into(),
+            ),
+            viewer.language,
+        )
     })
 }
 
@@ -272,7 +275,7 @@ pub(super) async fn user_action(
         "password-link" => {
             let (_, Json(link)) = match users::password_link(State(state.clone()), Path(id)).await {
                 Ok(made) => made,
-                Err(err @ AppError::Conflict(_)) => return Ok(refused(err)),
+                Err(err @ AppError::Conflict(_)) => return Ok(refused(err, viewer.language)),
                 Err(err) => return Err(err.into()),
             };
             let user = state.db.user(id).await?;
@@ -296,13 +299,14 @@ pub(super) async fn user_action(
         store_ids: None,
         disabled: Some(disabled),
     };
+    let language = viewer.language;
     match users::update(State(state), viewer.caller, Path(id), Json(change)).await {
         Ok(_) => {
             let saved = if disabled { "disabled" } else { "enabled" };
             Ok(Redirect::to(&format!("/console/users?saved={saved}")).into_response())
         }
         // The last admin stays.
-        Err(err @ AppError::Conflict(_)) => Ok(refused(err)),
+        Err(err @ AppError::Conflict(_)) => Ok(refused(err, language)),
         Err(err) => Err(err.into()),
     }
 }

@@ -64,6 +64,36 @@ fn chinese(english: &str) -> Option<&'static str> {
         "A disabled store is not offered for new batches. Its codes keep working and its till purchases are still taken." => {
             "停用的门店不会出现在新批次的选项中。它的码照常可用，收银台的购买仍会被记录。"
         }
+        "The campaign's flow from channels to repeat purchases" => "活动全流程：从渠道到复购",
+        "target {n}" => "目标 {n}",
+        "(target {n})" => "（目标 {n}）",
+        "Scans and conversions over time" => "扫码与转化随时间的变化",
+        "{label}: scans {scans}, conversions {conversions}" => {
+            "{label}：扫码 {scans}，转化 {conversions}"
+        }
+        "Not changed" => "未更改",
+        "Too large" => "内容过大",
+        "Not ready" => "尚未就绪",
+        "Not found" => "未找到",
+        "Busy" => "繁忙",
+        "Not understood" => "无法理解",
+        "Go back" => "返回",
+        "Console home" => "控制台首页",
+        "the form is larger than 256 KiB: shorten its texts" => {
+            "表单超过 256 KiB：请缩短其中的文字"
+        }
+        "only admins change campaigns, batches, channels, stores, photos and accounts; nothing was changed" => {
+            "只有管理员可以更改活动、批次、渠道、门店、照片和账户；未做任何更改"
+        }
+        "only admins change campaigns; nothing was changed" => {
+            "只有管理员可以更改活动；未做任何更改"
+        }
+        "only admins manage people; your own API keys are at /console/keys" => {
+            "只有管理员可以管理人员；你自己的 API 密钥在 /console/keys"
+        }
+        "this form had expired or came from another page; nothing was changed. Open the page again and send the form from there." => {
+            "此表单已过期或来自其他页面；未做任何更改。请重新打开页面后再提交。"
+        }
         "A key lets a program (a shop's integration, a till, a spreadsheet) call the API as you: it may do what you may do, and stops when you are disabled." => {
             "密钥让程序（商城对接、收银机、表格）以你的身份调用 API：权限与你相同，你被停用时它也随即失效。"
         }
@@ -596,9 +626,10 @@ mod tests {
     use crate::domain::{BatchMode, ChannelKind, Role};
 
     /// The console's sources: what they ask `tr` for is in the table.
-    const SOURCES: [&str; 11] = [
+    const SOURCES: [&str; 12] = [
         include_str!("../store_page.rs"),
         include_str!("../report_page/view.rs"),
+        include_str!("../report_page/charts.rs"),
         include_str!("mod.rs"),
         include_str!("campaigns.rs"),
         include_str!("landing.rs"),
@@ -609,7 +640,7 @@ mod tests {
         include_str!("people.rs"),
         include_str!("form.rs"),
     ];
-    const TEMPLATES: [&str; 18] = [
+    const TEMPLATES: [&str; 19] = [
         include_str!("../../../templates/live.html"),
         include_str!("../../../templates/store.html"),
         include_str!("../../../templates/report.html"),
@@ -621,6 +652,7 @@ mod tests {
         include_str!("../../../templates/console_campaign_rows.html"),
         include_str!("../../../templates/console_campaign.html"),
         include_str!("../../../templates/console_edit.html"),
+        include_str!("../../../templates/console_refused.html"),
         include_str!("../../../templates/console_landing.html"),
         include_str!("../../../templates/console_batch.html"),
         include_str!("../../../templates/console_channels.html"),
@@ -705,6 +737,12 @@ mod tests {
             "Disabled: their sign-ins and API keys stopped at once.",
             "Key revoked: requests with it are refused from now on.",
             "Disabled: it is no longer offered for new batches.",
+            "Not changed",
+            "Too large",
+            "Not ready",
+            "Not found",
+            "Busy",
+            "Not understood",
         ];
         sentences.extend(values.iter().map(|v| v.to_string()));
         sentences.extend(Role::ALL.iter().map(|r| r.as_str().to_owned()));

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::numbers::{count, percent};
 use crate::domain::rich_text::escaped;
+use crate::http::console::words::Words;
 
 /// Where scans came from: a channel and its scans.
 pub struct Source {
@@ -33,7 +34,7 @@ const ON_PLAN: &str = "#2e7d32";
 /// The campaign's flow, top to bottom: its channels feeding the scans, then a bar per step
 /// as wide as its share of the scans, and on each edge the rate into the next step and its
 /// target. A step or an edge behind plan is red, so the team sees where the loop leaks.
-pub fn flow(sources: &[Source], stages: &[Stage]) -> String {
+pub fn flow(sources: &[Source], stages: &[Stage], t: &Words) -> String {
     const SOURCE_ROW: f64 = 60.0;
     const STAGE: f64 = 44.0;
     const EDGE: f64 = 40.0;
@@ -47,7 +48,7 @@ pub fn flow(sources: &[Source], stages: &[Stage]) -> String {
     let mut svg = open_svg(
         WIDTH,
         height,
-        "The campaign's flow from channels to repeat purchases",
+        t.tr("The campaign's flow from channels to repeat purchases"),
     );
     let widest = stages.first().map_or(0.0, |s| s.count).max(1.0);
     let stage_y = |i: usize| top + i as f64 * (STAGE + EDGE);
@@ -97,10 +98,10 @@ pub fn flow(sources: &[Source], stages: &[Stage]) -> String {
         if let Some(target) = stage.target {
             let _ = write!(
                 svg,
-                r##"<text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" class="target">target {t}</text>"##,
+                r##"<text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" class="target">{label}</text>"##,
                 cx = WIDTH / 2.0,
                 ty = y + 37.0,
-                t = count(target as f64),
+                label = escaped(&t.tr("target {n}").replace("{n}", &count(target as f64))),
             );
         }
         if i + 1 < stages.len() {
@@ -116,7 +117,8 @@ pub fn flow(sources: &[Source], stages: &[Stage]) -> String {
             };
             let mut label = next.rate.map_or("–".to_owned(), percent);
             if let Some(target) = next.target_rate {
-                let _ = write!(label, " (target {})", percent(target));
+                label.push(' ');
+                label.push_str(&t.tr("(target {n})").replace("{n}", &percent(target)));
             }
             let _ = write!(
                 svg,
@@ -147,13 +149,13 @@ pub struct Point {
 
 /// Scans per bucket as bars and conversions as a line on a scale of its own (its maximum
 /// labelled on the right), the bucket names along the bottom.
-pub fn over_time(points: &[Point]) -> String {
+pub fn over_time(points: &[Point], t: &Words) -> String {
     const HEIGHT: f64 = 240.0;
     const LEFT: f64 = 48.0;
     const RIGHT: f64 = 48.0;
     const TOP: f64 = 12.0;
     const BOTTOM: f64 = 36.0;
-    let mut svg = open_svg(TIME_WIDTH, HEIGHT, "Scans and conversions over time");
+    let mut svg = open_svg(TIME_WIDTH, HEIGHT, t.tr("Scans and conversions over time"));
     let plot_w = TIME_WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let most_scans = points.iter().map(|p| p.scans).max().unwrap_or(0).max(1) as f64;
@@ -170,17 +172,21 @@ pub fn over_time(points: &[Point]) -> String {
         ty = TOP + 10.0,
         top = count(most_scans),
     );
+    let tip = |label: &str, scans: i64, conversions: f64| {
+        t.tr("{label}: scans {scans}, conversions {conversions}")
+            .replace("{label}", label)
+            .replace("{scans}", &count(scans as f64))
+            .replace("{conversions}", &count(conversions))
+    };
     for (i, p) in points.iter().enumerate() {
         let h = plot_h * p.scans as f64 / most_scans;
         let _ = write!(
             svg,
-            r##"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="#64b5f6"><title>{label}: scans {scans}, conversions {conv}</title></rect>"##,
+            r##"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="#64b5f6"><title>{tip}</title></rect>"##,
             x = LEFT + slot * (i as f64 + 0.5) - bar / 2.0,
             y = base - h,
             w = bar,
-            label = escaped(&p.label),
-            scans = count(p.scans as f64),
-            conv = count(p.conversions),
+            tip = escaped(&tip(&p.label, p.scans, p.conversions)),
         );
     }
     if most_conversions > 0.0 {
@@ -257,6 +263,11 @@ fn clip(text: &str, chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Language;
+
+    const ENGLISH: Words = Words {
+        language: Language::English,
+    };
 
     fn stage(
         label: &'static str,
@@ -286,6 +297,7 @@ mod tests {
                 stage("Landing views", 500.0, Some(0.5), Some(0.6)),
                 stage("Clicks", 200.0, Some(0.4), Some(0.3)),
             ],
+            &ENGLISH,
         );
         assert!(svg.contains("Metro &lt;B&gt; &amp; &quot;C&quot;"), "{svg}");
         assert!(!svg.contains("<B>"));
@@ -311,11 +323,16 @@ mod tests {
                 conversions: 0.0,
             })
             .collect();
-        let svg = over_time(&points);
+        let svg = over_time(&points, &ENGLISH);
         assert_eq!(svg.matches("<rect").count(), 5);
         assert!(!svg.contains("<polyline"));
         assert!(svg.contains(">2026-11-01<") && svg.contains(">2026-11-05<"));
-        let empty = over_time(&[]);
+        let empty = over_time(&[], &ENGLISH);
+        let chinese = Words {
+            language: Language::Chinese,
+        };
+        let svg = over_time(&points, &chinese);
+        assert!(svg.contains("扫码"), "{svg}");
         assert!(empty.ends_with("</svg>"));
     }
 

@@ -393,6 +393,7 @@ async fn body(state: &AppState, query: &ReportQuery, t: &Words) -> Result<Body, 
                 behind: s.behind == Some(true),
             })
             .collect::<Vec<_>>(),
+        t,
     );
     let points: Vec<Point> = time
         .rows
@@ -408,7 +409,7 @@ async fn body(state: &AppState, query: &ReportQuery, t: &Words) -> Result<Body, 
         attribution,
         cards: cards(&funnel, &currency, t),
         flow_svg,
-        time_svg: charts::over_time(&points),
+        time_svg: charts::over_time(&points, t),
         interval_label: match interval {
             Interval::Hour => "by hour",
             Interval::Day => "by day",
