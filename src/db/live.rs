@@ -28,8 +28,9 @@ pub struct LiveScan {
     pub city: Option<String>,
     /// `mobile`, `tablet`, `desktop`, `other` or `bot`.
     pub device: String,
-    /// Where the scan was sent: `destination`, `landing` (the campaign's page) or
-    /// `fallback` (the campaign is not running, or the code is disabled).
+    /// Where the scan was sent: `destination`, `landing` (the campaign's page),
+    /// `fallback` (the campaign is not running, or the code is disabled) or `notice` (a
+    /// recall notice covers the code).
     pub outcome: String,
 }
 

@@ -11,6 +11,7 @@ mod landing_page;
 mod live_page;
 mod login_page;
 mod media;
+mod notice_page;
 pub mod operations;
 pub mod pages;
 mod password_page;

@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + FORM_OVERHEAD)),
         )
         .route("/c/{slug}/photos/{id}/delete", post(photos::delete))
+        .route("/notices/{id}", get(super::notice_page::page))
         .layer(CompressionLayer::new())
 }
 

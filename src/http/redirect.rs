@@ -134,6 +134,7 @@ pub(super) fn target<'a>(
             "{path_prefix}/c/{}?code={}",
             code.campaign_slug, code.token
         )),
+        Outcome::Notice(id) => Cow::Owned(format!("{path_prefix}/notices/{id}")),
     }
 }
 

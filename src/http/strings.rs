@@ -28,10 +28,22 @@ pub struct Strings {
     pub date_format: &'static str,
     /// The link to the page in the other language, written in that language.
     pub other_language: &'static str,
+    /// A recall notice's page.
+    pub notice: NoticeStrings,
     pub not_found: Failure,
     pub busy: Failure,
     pub broken: Failure,
     pub bad_link: Failure,
+}
+
+/// What a recall notice's page says around the brand's words.
+pub struct NoticeStrings {
+    /// Above the heading.
+    pub label: &'static str,
+    /// The notice's link.
+    pub more: &'static str,
+    /// `{date}` is replaced by the day it was lifted, written with `date_format`.
+    pub lifted: &'static str,
 }
 
 /// Everything the photo page says.
@@ -116,6 +128,11 @@ const ENGLISH: Strings = Strings {
     continue_to_brand: "Continue to the brand's site",
     date_format: "%-d %B %Y",
     other_language: "中文",
+    notice: NoticeStrings {
+        label: "Important notice about this product",
+        more: "More information",
+        lifted: "This notice was lifted on {date}.",
+    },
     not_found: Failure {
         heading: "We could not find this code",
         advice: "The link may be mistyped, or the code was never issued. If you scanned a \
@@ -174,6 +191,11 @@ const CHINESE: Strings = Strings {
     continue_to_brand: "前往品牌网站",
     date_format: "%Y年%-m月%-d日",
     other_language: "English",
+    notice: NoticeStrings {
+        label: "关于本产品的重要通知",
+        more: "了解详情",
+        lifted: "此通知已于{date}解除。",
+    },
     not_found: Failure {
         heading: "找不到这个二维码",
         advice: "链接可能有误，或这个二维码从未发放。如果您扫描的是印刷的二维码，请在光线充足处再扫一次。",

@@ -13,6 +13,8 @@ pub enum Outcome<'a> {
     Landing,
     /// The campaign's fallback: the code, batch or campaign is disabled or out of dates.
     Fallback(&'a str),
+    /// A recall notice's page: the notice covers the code, whatever the campaign does.
+    Notice(i64),
 }
 
 impl Outcome<'_> {
@@ -21,6 +23,7 @@ impl Outcome<'_> {
             Self::Destination(_) => "destination",
             Self::Landing => "landing",
             Self::Fallback(_) => "fallback",
+            Self::Notice(_) => "notice",
         }
     }
 }
@@ -52,10 +55,14 @@ impl RoutedCode {
         }
     }
 
-    /// Where a scan at `now_ms` goes: the destination while the code, its batch and its
-    /// campaign are switched on and the campaign runs; otherwise the fallback.
+    /// Where a scan at `now_ms` goes: a standing recall notice's page first; the
+    /// destination while the code, its batch and its campaign are switched on and the
+    /// campaign runs; otherwise the fallback.
     pub fn outcome(&self, now_ms: i64) -> Outcome<'_> {
         let code = &self.code;
+        if let Some(notice) = code.notice_id {
+            return Outcome::Notice(notice);
+        }
         let switched_on = code.code_status == Status::Active && code.batch_status == Status::Active;
         let chosen = if switched_on && code.schedule().is_running(now_ms) {
             self.destination.as_deref().map(Outcome::Destination)
@@ -98,6 +105,7 @@ mod tests {
             fallback_url: fallback.map(str::to_owned),
             starts_at: Some(100),
             ends_at: Some(200),
+            notice_id: None,
         }
     }
 
@@ -115,6 +123,17 @@ mod tests {
             )
         );
         assert_eq!(outcome.label(), "destination");
+    }
+
+    #[test]
+    fn a_recall_notice_comes_before_everything_else() {
+        let mut recalled = code(Some(SHOP), Some(BRAND));
+        recalled.notice_id = Some(9);
+        recalled.campaign_status = Status::Disabled;
+        let routed = RoutedCode::new(recalled);
+        let outcome = routed.outcome(150);
+        assert_eq!(outcome, Outcome::Notice(9));
+        assert_eq!(outcome.label(), "notice");
     }
 
     #[test]

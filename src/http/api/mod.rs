@@ -16,6 +16,7 @@ pub(crate) mod funnel;
 pub(crate) mod keys;
 pub(crate) mod landing;
 mod logos;
+mod notices;
 pub(crate) mod photos;
 mod products;
 pub(crate) mod report_format;
@@ -97,6 +98,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(batches::create, batches::list))
         .routes(routes!(batches::get, batches::set_status))
         .routes(routes!(batches::codes_csv))
+        .routes(routes!(notices::create, notices::list))
+        .routes(routes!(notices::get, notices::lift))
         .routes(routes!(exports::export_zip))
         .routes(routes!(sheets::sheet_pdf))
         .routes(routes!(
