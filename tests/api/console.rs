@@ -931,3 +931,79 @@ async fn an_admin_edits_a_channel_and_a_store() {
     assert_eq!(store["status"], "disabled");
     assert_eq!(store["city"], "Suzhou", "only the status changed");
 }
+
+#[tokio::test]
+async fn an_admin_puts_up_a_recall_notice_and_lifts_it_from_the_batch_page() {
+    let app = TestApp::spawn().await;
+    let (_, _, batch) = app
+        .seed(
+            json!({"name": "Tea", "destination_url": "https://shop.example/"}),
+            "unique",
+            20,
+        )
+        .await;
+    let token = app.codes(&batch["id"]).await[9].1.clone();
+    app.user("ada@brand.example", "admin", &[]).await;
+    let cookie = app.sign_in("ada@brand.example", "/console").await;
+    let batch_page = format!("/console/batches/{}", batch["id"]);
+    let (_, page) = app.page(&batch_page, &cookie).await;
+    assert!(page.contains("None standing"), "{page}");
+    let form = format!("{batch_page}/notices");
+    let (status, page) = app.page(&form, &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    let token_field = csrf(&page);
+
+    // A refusal keeps what was typed, with the message by its field.
+    let refused = post(
+        &app,
+        &form,
+        &cookie,
+        &[
+            ("csrf", &token_field),
+            ("from_serial", "5"),
+            ("to_serial", "30"),
+            ("title.en", "Recall: lot 7"),
+            ("text.en", "Do not drink it."),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="e-from_serial""#) && html.contains("serials are 1 to 20"),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="Recall: lot 7""#));
+
+    let put_up = post(
+        &app,
+        &form,
+        &cookie,
+        &[
+            ("csrf", &token_field),
+            ("from_serial", "5"),
+            ("to_serial", "15"),
+            ("title.en", "Recall: lot 7"),
+            ("text.en", "Do not drink it."),
+        ],
+    )
+    .await;
+    assert_eq!(put_up.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.page(&location(&put_up), &cookie).await;
+    assert!(page.contains("Notice put up") && page.contains("5–15"), "{page}");
+    let scan = app.scan(&token, PHONE).await;
+    assert!(location(&scan).starts_with("/notices/"));
+
+    let id = location(&scan).rsplit('/').next().unwrap().to_owned();
+    let lifted = post(
+        &app,
+        &format!("/console/notices/{id}/lift"),
+        &cookie,
+        &[("csrf", &token_field)],
+    )
+    .await;
+    assert_eq!(lifted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&lifted), format!("{batch_page}?saved=lifted"));
+    let scan = app.scan(&token, PHONE).await;
+    assert!(location(&scan).starts_with("https://shop.example/"));
+}

@@ -16,7 +16,7 @@ pub(crate) mod funnel;
 pub(crate) mod keys;
 pub(crate) mod landing;
 mod logos;
-mod notices;
+pub(crate) mod notices;
 pub(crate) mod photos;
 mod products;
 pub(crate) mod report_format;

@@ -24,9 +24,9 @@ use crate::http::extract::{Json, Path};
 #[serde(deny_unknown_fields)]
 pub struct Bilingual {
     #[schema(max_length = 2000)]
-    en: Option<String>,
+    pub(crate) en: Option<String>,
     #[schema(max_length = 2000)]
-    zh: Option<String>,
+    pub(crate) zh: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -35,22 +35,22 @@ pub struct CreateNotice {
     /// The first serial under the notice (a unique batch); with `to_serial`. Both left
     /// out: the whole batch.
     #[schema(minimum = 1)]
-    from_serial: Option<i64>,
+    pub(crate) from_serial: Option<i64>,
     #[schema(minimum = 1)]
-    to_serial: Option<i64>,
+    pub(crate) to_serial: Option<i64>,
     /// The notice's heading (up to 200 characters each).
-    title: Bilingual,
+    pub(crate) title: Bilingual,
     /// What people should know and do: several lines allowed.
-    text: Bilingual,
+    pub(crate) text: Bilingual,
     /// A link for more (an http or https URL): the recall page, a form, a hotline page.
     #[schema(max_length = 2048)]
-    url: Option<String>,
+    pub(crate) url: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct NoticeView {
     id: i64,
-    batch_id: i64,
+    pub(crate) batch_id: i64,
     from_serial: i64,
     to_serial: i64,
     title: Bilingual,

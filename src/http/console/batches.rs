@@ -11,6 +11,7 @@ use super::campaigns::batch_status;
 use super::form::{EditPage, Errors, Field, FormView, Kind, optional};
 use super::{Change, Nav, form_status, refused, restore, words};
 use crate::db::{Batch, Campaign, Page, Scope, StatusTarget};
+use crate::domain::time::to_rfc3339;
 use crate::domain::{Language, Status};
 use crate::http::AppState;
 use crate::http::api::batches::{CreateBatch, generate};
@@ -155,7 +156,7 @@ pub(super) async fn new_form(
 }
 
 /// A number typed in a form: empty is absent; anything else must be a whole number.
-fn whole(errors: &mut Errors, field: &'static str, raw: &str) -> Option<i64> {
+pub(super) fn whole(errors: &mut Errors, field: &'static str, raw: &str) -> Option<i64> {
     let raw = raw.trim().replace([',', ' ', '_'], "");
     if raw.is_empty() {
         return None;
@@ -257,6 +258,15 @@ struct ShowPage {
     generated: String,
     total: String,
     cost: String,
+    notices: Vec<NoticeRow>,
+}
+
+/// A standing recall notice as the batch page lists it.
+struct NoticeRow {
+    id: i64,
+    serials: String,
+    title: String,
+    put_up: String,
 }
 
 #[derive(Deserialize)]
@@ -281,9 +291,36 @@ pub(super) async fn show(
         Some("created") => Some("Batch created."),
         Some("enabled") => Some("Codes enabled: they go to the campaign again."),
         Some("disabled") => Some("Codes disabled: they go to the campaign's fallback."),
+        Some("notice") => Some("Notice put up: scans of its codes go to it within seconds."),
+        Some("lifted") => Some("Notice lifted: its codes go to the campaign again."),
         _ => None,
     }
     .map(|note| words::tr(viewer.language, note));
+    let notices = state
+        .db
+        .batch_notices(id)
+        .await?
+        .into_iter()
+        .filter(|n| n.lifted_at.is_none())
+        .map(|n| NoticeRow {
+            id: n.id,
+            serials: if n.from_serial == n.to_serial {
+                n.from_serial.to_string()
+            } else {
+                format!("{}–{}", n.from_serial, n.to_serial)
+            },
+            title: match viewer.language {
+                Language::Chinese => n.title_zh.or(n.title_en),
+                Language::English => n.title_en.or(n.title_zh),
+            }
+            .unwrap_or_default(),
+            put_up: format!(
+                "{} · {}",
+                n.created_by_email.unwrap_or_default(),
+                &to_rfc3339(n.created_at)[..10]
+            ),
+        })
+        .collect();
     let total = b.codes_total();
     let page = ShowPage {
         nav: Nav::new(&viewer, "/console/campaigns"),
@@ -295,6 +332,7 @@ pub(super) async fn show(
         cost: money(b.cost_cents, &campaign.currency),
         channel: format!("{} ({})", channel.name, channel.kind.as_str()),
         store: store.map(|s| format!("{} ({})", s.name, s.code)),
+        notices,
         campaign,
         b,
     };

@@ -14,6 +14,7 @@ mod catalog;
 pub(crate) mod form;
 mod home;
 mod landing;
+mod notices;
 mod people;
 mod photos;
 pub(crate) mod words;
@@ -79,6 +80,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/batches/{id}/status",
             get(to_parent).post(batches::set_status),
+        )
+        .route(
+            "/console/batches/{id}/notices",
+            get(notices::new_form).post(notices::create),
+        )
+        .route(
+            "/console/notices/{id}/lift",
+            get(|| async { Redirect::to("/console/campaigns") }).post(notices::lift),
         )
         .route("/console/photos", get(photos::queue))
         .route(

@@ -94,6 +94,39 @@ fn chinese(english: &str) -> Option<&'static str> {
         "this form had expired or came from another page; nothing was changed. Open the page again and send the form from there." => {
             "此表单已过期或来自其他页面；未做任何更改。请重新打开页面后再提交。"
         }
+        "From serial" => "起始序号",
+        "Leave both serials empty for the whole batch." => "两个序号都留空即为整个批次。",
+        "To serial" => "结束序号",
+        "Title in English" => "英文标题",
+        "Such as “Recall: lot 7”. Give English, Chinese or both." => {
+            "例如“召回：批号 7”。可填英文、中文或两者。"
+        }
+        "Text in English" => "英文正文",
+        "Title in Chinese" => "中文标题",
+        "Text in Chinese" => "中文正文",
+        "Link for more" => "详情链接",
+        "The recall page, a form or a hotline page (optional)." => {
+            "召回页面、表单或热线页面（可选）。"
+        }
+        "Recall notice for {}" => "{} 的召回通知",
+        "Every scan of the codes it covers goes to the notice's page, on every instance within seconds, until you lift it. The scans are still counted." => {
+            "在解除之前，所覆盖的码的每次扫码都会在几秒内于所有实例上转到通知页面。扫码仍会被计数。"
+        }
+        "Put up the notice" => "发布通知",
+        "Recall notices" => "召回通知",
+        "None standing: scans go where the campaign sends them." => {
+            "当前没有生效的通知：扫码按活动设置跳转。"
+        }
+        "serials" => "序号",
+        "Its page" => "通知页面",
+        "Lift" => "解除",
+        "Put up a recall notice" => "发布召回通知",
+        "Notice put up: scans of its codes go to it within seconds." => {
+            "通知已发布：几秒内其覆盖的码的扫码将转到通知页面。"
+        }
+        "Notice lifted: its codes go to the campaign again." => {
+            "通知已解除：这些码重新按活动设置跳转。"
+        }
         "A key lets a program (a shop's integration, a till, a spreadsheet) call the API as you: it may do what you may do, and stops when you are disabled." => {
             "密钥让程序（商城对接、收银机、表格）以你的身份调用 API：权限与你相同，你被停用时它也随即失效。"
         }
@@ -626,7 +659,7 @@ mod tests {
     use crate::domain::{BatchMode, ChannelKind, Role};
 
     /// The console's sources: what they ask `tr` for is in the table.
-    const SOURCES: [&str; 12] = [
+    const SOURCES: [&str; 13] = [
         include_str!("../store_page.rs"),
         include_str!("../report_page/view.rs"),
         include_str!("../report_page/charts.rs"),
@@ -635,6 +668,7 @@ mod tests {
         include_str!("landing.rs"),
         include_str!("batches.rs"),
         include_str!("catalog.rs"),
+        include_str!("notices.rs"),
         include_str!("home.rs"),
         include_str!("photos.rs"),
         include_str!("people.rs"),
