@@ -990,7 +990,10 @@ async fn an_admin_puts_up_a_recall_notice_and_lifts_it_from_the_batch_page() {
     .await;
     assert_eq!(put_up.status(), StatusCode::SEE_OTHER);
     let (_, page) = app.page(&location(&put_up), &cookie).await;
-    assert!(page.contains("Notice put up") && page.contains("5–15"), "{page}");
+    assert!(
+        page.contains("Notice put up") && page.contains("5–15"),
+        "{page}"
+    );
     let scan = app.scan(&token, PHONE).await;
     assert!(location(&scan).starts_with("/notices/"));
 

@@ -202,7 +202,12 @@ async fn sessions_end_when_idle_too_long_too_old_or_their_user_is_disabled() {
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     assert!(refused.text().await.unwrap().contains(NO_MATCH));
     let enabled = app.patch(&path, json!({"disabled": false})).await;
-    assert_eq!(enabled.status(), StatusCode::OK, "{:?}", enabled.text().await);
+    assert_eq!(
+        enabled.status(),
+        StatusCode::OK,
+        "{:?}",
+        enabled.text().await
+    );
 
     // A new password set through a link signs out whoever held the old one.
     let cookie = app.sign_in("ana@brand.example", page).await;

@@ -110,7 +110,7 @@ impl CreateNotice {
                 "the batch is still generating (or failed): a notice covers printed codes".into(),
             ));
         }
-        let size = batch.quantity;
+        let size = batch.codes_total();
         let (from, to) = match (self.from_serial, self.to_serial) {
             (None, None) => (1, size),
             (Some(_), Some(_)) if batch.mode == BatchMode::Shared => {
