@@ -46,7 +46,6 @@ pub(super) async fn page(
         // The API takes no notice without words in one language at least.
         (_, None, None) => (choice.language, (String::new(), String::new())),
     };
-    let language = if both { choice.language } else { language };
     let said = strings(language);
     let lifted = notice.lifted_at.map(|at| {
         let day = chrono::DateTime::from_timestamp_millis(at)

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::generations::{Found, Generations};
 use super::outcome::RoutedCode;
-use crate::db::{CampaignSettings, Db, DbResult, StatusTarget};
+use crate::db::{CampaignSettings, Db, DbResult, NewNotice, Notice, StatusTarget};
 use crate::domain::Status;
 use crate::metrics::Metrics;
 
@@ -111,6 +111,21 @@ impl CodeCache {
         self.db.set_campaign_settings(id, settings).await?;
         self.clear();
         Ok(())
+    }
+
+    /// Puts up a recall notice: the codes it covers go to its page, here at once and on
+    /// every other instance within a second.
+    pub async fn put_up_notice(&self, new: NewNotice) -> DbResult<Notice> {
+        let notice = self.db.create_notice(new).await?;
+        self.clear();
+        Ok(notice)
+    }
+
+    /// Lifts a recall notice: its codes go where their campaign sends them again.
+    pub async fn lift_notice(&self, id: i64, lifted_by: i64) -> DbResult<Notice> {
+        let notice = self.db.lift_notice(id, lifted_by).await?;
+        self.clear();
+        Ok(notice)
     }
 
     pub fn clear(&self) {

@@ -893,6 +893,12 @@ async fn an_admin_edits_a_channel_and_a_store() {
             json!({"name": "Spring", "destination_url": "https://shop.example/"}),
         )
         .await;
+    let new_batch = format!("/console/campaigns/{}/batches/new", campaign["id"]);
+    let (_, form) = app.page(&new_batch, &cookie).await;
+    assert!(
+        form.contains("Metro posters (") && form.contains("Shop (S-1)"),
+        "offered while enabled: {form}"
+    );
     for path in [
         format!("/console/channels/{}", channel["id"]),
         format!("/console/stores/{}", store["id"]),
@@ -914,7 +920,6 @@ async fn an_admin_edits_a_channel_and_a_store() {
         assert!(page.contains("no longer offered for new batches"), "{page}");
         assert!(page.contains(r#"name="status" value="active""#), "{page}");
     }
-    let new_batch = format!("/console/campaigns/{}/batches/new", campaign["id"]);
     let (_, form) = app.page(&new_batch, &cookie).await;
     assert!(
         !form.contains("Metro posters (") && !form.contains("Shop (S-1)"),

@@ -192,14 +192,12 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<NoticeView>)> {
     let new = body.validate(&state, id, caller.user_id).await?;
     let (from, to) = (new.from_serial, new.to_serial);
-    let notice = match state.db.create_notice(new).await {
+    let notice = match state.codes.put_up_notice(new).await {
         Ok(notice) => notice,
         // Overlapping a standing notice is bad input: the caller chose the serials.
         Err(DbError::Conflict(message)) => return Err(AppError::invalid("from_serial", message)),
         Err(err) => return Err(missing("batch")(err)),
     };
-    // Every instance drops its cached codes within a second of the note.
-    state.codes.clear();
     tracing::info!(
         user = caller.user_id,
         notice = notice.id,
@@ -249,11 +247,10 @@ pub async fn lift(
     Path(id): Path<i64>,
 ) -> Result<Json<NoticeView>> {
     let notice = state
-        .db
+        .codes
         .lift_notice(id, caller.user_id)
         .await
         .map_err(missing("notice"))?;
-    state.codes.clear();
     tracing::info!(user = caller.user_id, notice = id, "notice lifted");
     Ok(Json(NoticeView::new(notice, &state.settings.public_url)))
 }
