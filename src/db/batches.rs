@@ -206,7 +206,7 @@ impl Db {
     /// inside the transaction, so a resumed batch never writes a serial twice.
     pub async fn generate_chunk(&self, batch_id: i64, owner: &str) -> DbResult<ChunkDone> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64, i64)> = sqlx::query_as(
             "SELECT CASE WHEN mode = 'unique' THEN quantity ELSE 1 END, codes_generated \
              FROM batches WHERE id = $1 AND generation = 'generating' AND lease_owner = $2",

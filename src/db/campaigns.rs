@@ -186,7 +186,7 @@ impl Db {
         id: i64,
         settings: CampaignSettings,
     ) -> DbResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE campaigns SET name = $1, destination_url = $2, fallback_url = $3, \
              starts_at = $4, ends_at = $5 WHERE id = $6",
@@ -242,7 +242,7 @@ impl Db {
     pub async fn set_attribution(&self, id: i64, rules: Rules) -> DbResult<Campaign> {
         let before = self.campaign(id).await?.rules();
         let turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE campaigns SET attribution_model = $1, lookback_ms = $2, half_life_ms = $3 \
              WHERE id = $4",

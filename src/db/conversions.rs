@@ -345,7 +345,7 @@ impl Db {
     ) -> DbResult<Vec<DbResult<Recorded>>> {
         let received_at = now_ms();
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // A repeated order inserts nothing and returns no id; the first of two in the group
         // takes the one returned.
         let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(group.len());
@@ -510,7 +510,7 @@ impl Db {
             return Ok((known, false));
         }
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let taken = sqlx::query(
             "UPDATE conversions SET refunded_cents = refunded_cents + $1 \
              WHERE id = $2 AND refunded_cents + $1 <= amount_cents",

@@ -137,7 +137,7 @@ impl Db {
             self.fold_credit_day(campaign_id, day).await?;
         }
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await?
             || watermarks::read(&mut *tx, JOB).await? != folded_to
         {
@@ -168,7 +168,7 @@ impl Db {
     /// Credits one campaign's `day` under every model, in place of what the tier held.
     async fn fold_credit_day(&self, campaign_id: i64, day: i64) -> DbResult<()> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
             return Ok(());
         }

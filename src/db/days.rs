@@ -56,7 +56,7 @@ impl Db {
             return Ok(DayStep::Waiting);
         }
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
             return Ok(DayStep::Waiting);
         }
@@ -86,7 +86,7 @@ impl Db {
         // The fold's lock, so a fold in flight on another instance cannot raise the
         // watermark back over the days lowered here: wait for it (folds are short).
         let mut tx = loop {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin_write().await?;
             if watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
                 break tx;
             }

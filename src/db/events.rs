@@ -115,7 +115,7 @@ impl Db {
                 .bind(c.bot_events);
         }
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         query.execute(&mut *tx).await?;
         counted.execute(&mut *tx).await?;
         tx.commit().await?;

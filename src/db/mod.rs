@@ -202,6 +202,17 @@ impl Db {
         &self.pool
     }
 
+    /// A transaction that writes. On SQLite it takes the write lock at its start: a
+    /// deferred transaction that reads before it writes fails at its first write, at once
+    /// and without the busy timeout (SQLITE_BUSY_SNAPSHOT), whenever another connection
+    /// committed in between, as the scan writer does many times a second.
+    pub(crate) async fn begin_write(&self) -> DbResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub async fn ping(&self) -> DbResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

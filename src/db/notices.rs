@@ -47,7 +47,7 @@ impl Db {
     /// Puts a notice up, unless a standing notice of the batch covers one of its serials
     /// (a conflict naming it).
     pub async fn create_notice(&self, new: NewNotice) -> DbResult<Notice> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // Writing the batch's row first makes two notices of one batch take turns, so both
         // cannot pass the overlap check (and on SQLite takes the write lock up front).
         let touched = sqlx::query("UPDATE batches SET id = id WHERE id = $1")
@@ -97,7 +97,7 @@ impl Db {
 
     /// Lifts a standing notice; a notice already lifted is a conflict.
     pub async fn lift_notice(&self, id: i64, lifted_by: i64) -> DbResult<Notice> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let lifted = sqlx::query(
             "UPDATE notices SET lifted_at = $1, lifted_by = $2 WHERE id = $3 AND lifted_at IS NULL",
         )

@@ -95,7 +95,7 @@ impl Db {
     /// transaction; answers the scans counted.
     async fn rebuild_chunk(&self, campaign_id: i64, start: i64, end: i64) -> DbResult<i64> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         match self.backend() {
             // Writers wait for the chunk; on SQLite the first write below takes the lock.
             Backend::Postgres => {

@@ -19,7 +19,7 @@ impl Db {
         target: StatusTarget<'_>,
         status: Status,
     ) -> DbResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let update = match target {
             StatusTarget::Campaign(id) => {
                 sqlx::query("UPDATE campaigns SET status = $1 WHERE id = $2")

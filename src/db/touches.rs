@@ -36,7 +36,7 @@ impl Db {
             });
         }
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
             return Ok(FoldStep::Busy);
         }

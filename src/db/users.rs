@@ -63,7 +63,7 @@ pub struct SignIn {
 impl Db {
     pub async fn create_user(&self, new: NewUser) -> DbResult<User> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO users (email, password_hash, role, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) RETURNING id",
@@ -167,7 +167,7 @@ impl Db {
     /// (`Conflict`) when it would leave no enabled admin: someone must manage the accounts.
     pub async fn update_user(&self, id: i64, change: UserChange) -> DbResult<User> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -268,7 +268,7 @@ impl Db {
         expires_at: i64,
     ) -> DbResult<()> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE password_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
         )
@@ -313,7 +313,7 @@ impl Db {
     /// unknown, used or expired.
     pub async fn use_password_link(&self, token_hash: &str, password_hash: &str) -> DbResult<i64> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let used: Option<(i64,)> = sqlx::query_as(
             "UPDATE password_links SET used_at = $1 \
              WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
@@ -369,5 +369,59 @@ impl UserRow {
             updated_at: self.updated_at,
             disabled_at: self.disabled_at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An admin's change must not fail because another connection committed a write
+    /// between the change's first read and its first write (SQLite's BUSY_SNAPSHOT,
+    /// which its busy timeout never waits out).
+    #[tokio::test]
+    async fn a_user_change_beside_other_writers_never_fails() {
+        let file = std::env::temp_dir().join(format!("scanloop-users-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&file);
+        let db = Db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        let new = |email: &str, role| NewUser {
+            email: Email::parse(email).unwrap(),
+            role,
+            password_hash: None,
+            store_ids: Vec::new(),
+        };
+        db.create_user(new("root@brand.example", Role::Admin))
+            .await
+            .unwrap();
+        let ana = db
+            .create_user(new("ana@brand.example", Role::Analyst))
+            .await
+            .unwrap();
+        let writer = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for at in 0.. {
+                    sqlx::query("UPDATE users SET updated_at = $1 WHERE id = 1")
+                        .bind(at)
+                        .execute(db.pool())
+                        .await
+                        .unwrap();
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        for round in 0..200 {
+            let change = UserChange {
+                disabled: Some(round % 2 == 0),
+                ..UserChange::default()
+            };
+            if let Err(err) = db.update_user(ana.id, change).await {
+                panic!("change {round} failed: {err}");
+            }
+        }
+        writer.abort();
+        let _ = std::fs::remove_file(&file);
     }
 }
