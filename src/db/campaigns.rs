@@ -2,7 +2,7 @@
 
 use super::{Db, DbError, DbResult, Flag, Page, conflict_as, credits, now_ms};
 use crate::domain::attribution::{Model, Rules, Span};
-use crate::domain::{Schedule, Slug, Status, TargetUrl};
+use crate::domain::{Schedule, Slug, Status, TargetUrl, Tracking};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Campaign {
@@ -27,6 +27,8 @@ pub struct Campaign {
     pub attribution_model: Model,
     pub lookback_ms: i64,
     pub half_life_ms: i64,
+    #[sqlx(try_from = "String")]
+    pub tracking: Tracking,
     pub created_at: i64,
 }
 
@@ -50,6 +52,36 @@ pub struct LandingContent {
     /// New photos are shown at once instead of waiting for moderation.
     #[sqlx(try_from = "i64")]
     pub photo_auto_approve: Flag,
+    /// Links the brand must show, such as ingredients or recycling.
+    #[sqlx(try_from = "Option<String>")]
+    pub info_links: InfoLinks,
+}
+
+/// A landing page's information links, stored as a JSON list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InfoLinks(pub Vec<InfoLink>);
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InfoLink {
+    pub label: String,
+    pub url: String,
+}
+
+impl InfoLinks {
+    fn to_json(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| serde_json::to_string(&self.0).unwrap_or_default())
+    }
+}
+
+impl TryFrom<Option<String>> for InfoLinks {
+    type Error = serde_json::Error;
+
+    fn try_from(stored: Option<String>) -> Result<Self, Self::Error> {
+        match stored {
+            Some(json) => serde_json::from_str(&json).map(Self),
+            None => Ok(Self::default()),
+        }
+    }
 }
 
 impl Default for LandingContent {
@@ -66,6 +98,7 @@ impl Default for LandingContent {
             hero_alt: None,
             photo_sharing: Flag(true),
             photo_auto_approve: Flag(false),
+            info_links: InfoLinks::default(),
         }
     }
 }
@@ -93,6 +126,7 @@ pub struct NewCampaign {
     pub landing: LandingContent,
     pub currency: String,
     pub rules: Rules,
+    pub tracking: Tracking,
 }
 
 /// What a campaign's edit replaces: its name, where its scans go and when it runs. Its slug
@@ -104,6 +138,7 @@ pub struct CampaignSettings {
     pub fallback_url: Option<TargetUrl>,
     pub starts_at: Option<i64>,
     pub ends_at: Option<i64>,
+    pub tracking: Tracking,
 }
 
 impl Campaign {
@@ -138,7 +173,8 @@ impl Campaign {
 pub(super) const COLUMNS: &str = "id, slug, name, destination_url, fallback_url, starts_at, ends_at, status, \
      landing_title, landing_body, cta_label, cta_url, store_finder_url, join_url, brand_color, \
      background_color, hero_alt, photo_sharing, photo_auto_approve, hero_image, hero_small, \
-     hero_width, hero_height, currency, attribution_model, lookback_ms, half_life_ms, created_at";
+     info_links, hero_width, hero_height, currency, attribution_model, lookback_ms, \
+     half_life_ms, tracking, created_at";
 
 impl Db {
     pub async fn create_campaign(&self, new: NewCampaign) -> DbResult<Campaign> {
@@ -146,9 +182,10 @@ impl Db {
             "INSERT INTO campaigns (slug, name, destination_url, fallback_url, starts_at, ends_at, \
              landing_title, landing_body, cta_label, cta_url, store_finder_url, join_url, \
              brand_color, background_color, hero_alt, photo_sharing, photo_auto_approve, \
-             currency, attribution_model, lookback_ms, half_life_ms, created_at) \
+             currency, attribution_model, lookback_ms, half_life_ms, created_at, info_links, \
+             tracking) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id",
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) RETURNING id",
         )
         .bind(new.slug.into_string())
         .bind(new.name)
@@ -172,6 +209,8 @@ impl Db {
         .bind(new.rules.window.ms())
         .bind(new.rules.half_life.ms())
         .bind(now_ms())
+        .bind(new.landing.info_links.to_json())
+        .bind(new.tracking.as_str())
         .fetch_one(self.pool())
         .await
         .map_err(conflict_as("a campaign with this slug"))?;
@@ -189,13 +228,14 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE campaigns SET name = $1, destination_url = $2, fallback_url = $3, \
-             starts_at = $4, ends_at = $5 WHERE id = $6",
+             starts_at = $4, ends_at = $5, tracking = $6 WHERE id = $7",
         )
         .bind(settings.name)
         .bind(settings.destination_url.map(TargetUrl::into_string))
         .bind(settings.fallback_url.map(TargetUrl::into_string))
         .bind(settings.starts_at)
         .bind(settings.ends_at)
+        .bind(settings.tracking.as_str())
         .bind(id)
         .execute(&mut *tx)
         .await?
@@ -214,7 +254,7 @@ impl Db {
             "UPDATE campaigns SET landing_title = $1, landing_body = $2, cta_label = $3, \
              cta_url = $4, store_finder_url = $5, join_url = $6, brand_color = $7, \
              background_color = $8, hero_alt = $9, photo_sharing = $10, \
-             photo_auto_approve = $11 WHERE id = $12",
+             photo_auto_approve = $11, info_links = $12 WHERE id = $13",
         )
         .bind(landing.landing_title)
         .bind(landing.landing_body)
@@ -227,6 +267,7 @@ impl Db {
         .bind(landing.hero_alt)
         .bind(i64::from(landing.photo_sharing.0))
         .bind(i64::from(landing.photo_auto_approve.0))
+        .bind(landing.info_links.to_json())
         .bind(id)
         .execute(self.pool())
         .await?

@@ -1,7 +1,7 @@
 //! Codes: one token each, what a scan of it resolves to, and its scan history.
 
 use super::{Backend, Db, DbError, DbResult, Scope};
-use crate::domain::{BatchMode, Generation, LinkStyle, Schedule, Status};
+use crate::domain::{BatchMode, Generation, LinkStyle, Schedule, Status, Tracking};
 
 /// A code with its batch's generation state and the history folded from its scans.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -86,6 +86,8 @@ pub struct ResolvedCode {
     pub fallback_url: Option<String>,
     pub starts_at: Option<i64>,
     pub ends_at: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub tracking: Tracking,
     /// The standing recall notice that covers the code, if any.
     pub notice_id: Option<i64>,
 }
@@ -117,7 +119,7 @@ impl Db {
              b.id AS batch_id, b.status AS batch_status, b.store_id, b.gtin, b.lot, \
              ch.id AS channel_id, ch.slug AS channel_slug, \
              k.id AS campaign_id, k.slug AS campaign_slug, k.status AS campaign_status, \
-             k.destination_url, k.fallback_url, k.starts_at, k.ends_at, \
+             k.destination_url, k.fallback_url, k.starts_at, k.ends_at, k.tracking, \
              (SELECT n.id FROM notices n WHERE n.batch_id = b.id AND n.lifted_at IS NULL \
               AND n.from_serial <= c.serial AND n.to_serial >= c.serial LIMIT 1) AS notice_id \
              FROM codes c JOIN batches b ON b.id = c.batch_id \

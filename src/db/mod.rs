@@ -10,6 +10,7 @@ mod codes;
 mod cohorts;
 mod console;
 mod conversions;
+mod counted_scans;
 mod credits;
 mod days;
 mod edges;
@@ -39,7 +40,9 @@ mod users;
 mod watermarks;
 
 pub use batches::{Batch, ChunkDone, NewBatch};
-pub use campaigns::{Campaign, CampaignSettings, Hero, LandingContent, NewCampaign};
+pub use campaigns::{
+    Campaign, CampaignSettings, Hero, InfoLink, InfoLinks, LandingContent, NewCampaign,
+};
 pub use channels::{Channel, NewChannel};
 pub use code_history::FoldStep;
 pub use codes::{CodeHistory, CodeRecord, PackedListing, ResolvedCode};
@@ -48,6 +51,7 @@ pub use conversions::{
     Click, Conversion, ConversionKey, KeyMatch, MAX_TOUCHES, NewConversion, NewRefund, Recorded,
     Refund, RefundError, Touch, TouchesOf,
 };
+pub use counted_scans::CountedScans;
 pub use credits::CreditStep;
 pub use days::DayStep;
 pub use events::EventRow;

@@ -12,7 +12,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::query::Query;
 use sqlx::{Executor, Row};
 
-use super::{Backend, Db, DbResult, values_list};
+use super::{Backend, Db, DbResult, ResolvedCode, values_list};
 use crate::domain::VisitorSketch;
 
 const MS_PER_HOUR: i64 = 3_600_000;
@@ -41,9 +41,26 @@ pub struct ScanRow {
     pub referrer_host: Option<String>,
     pub language: Option<String>,
     pub outcome: &'static str,
+    /// A scan of a no-tracking campaign: it only adds one to its code's count for the
+    /// hour (`counted_scans`); every field about the person is empty.
+    pub count_only: bool,
 }
 
 impl ScanRow {
+    /// A scan of a no-tracking campaign's `code` at `now`: where it went, nothing more.
+    pub fn counted(now: i64, code: &ResolvedCode, outcome: &'static str) -> Self {
+        Self {
+            scanned_at: now,
+            code_id: code.code_id,
+            batch_id: code.batch_id,
+            campaign_id: code.campaign_id,
+            channel_id: code.channel_id,
+            outcome,
+            count_only: true,
+            ..Self::default()
+        }
+    }
+
     fn hour(&self) -> i64 {
         self.scanned_at - self.scanned_at.rem_euclid(MS_PER_HOUR)
     }
@@ -65,9 +82,22 @@ type RollupKey<'a> = (i64, i64, &'a str, &'a str);
 type SketchKey = (i64, i64, i64);
 type AnyQuery = Query<'static, sqlx::Any, AnyArguments>;
 
+/// Code, hour.
+type CountKey = (i64, i64);
+
+#[derive(Default)]
+struct Count {
+    campaign_id: i64,
+    batch_id: i64,
+    scans: i64,
+}
+
 /// A group's writes, computed before any statement runs.
 struct GroupWrites<'a> {
-    scans: &'a [ScanRow],
+    /// The tracked scans, stored whole.
+    scans: Vec<&'a ScanRow>,
+    /// The scans of no-tracking campaigns, counted.
+    counts: BTreeMap<CountKey, Count>,
     rollups: BTreeMap<RollupKey<'a>, RollupCounts>,
     /// The group's own visitors; merged with the stored sketches before writing.
     sketches: BTreeMap<SketchKey, VisitorSketch>,
@@ -113,11 +143,17 @@ async fn insert_scans_sqlite(
 ) -> DbResult<()> {
     let backend = Backend::Sqlite;
     let keys = writes.sketches.len();
-    let mut first = format!(
-        "BEGIN IMMEDIATE; {}; {}",
-        scans_sql(backend, writes.scans.len()),
-        rollups_sql(backend, writes.rollups.len()),
-    );
+    let mut first = String::from("BEGIN IMMEDIATE");
+    if !writes.scans.is_empty() {
+        first = format!(
+            "{first}; {}; {}",
+            scans_sql(backend, writes.scans.len()),
+            rollups_sql(backend, writes.rollups.len()),
+        );
+    }
+    if !writes.counts.is_empty() {
+        first = format!("{first}; {}", counts_sql(backend, writes.counts.len()));
+    }
     let mut second = String::new();
     // A group of bots alone has no sketch to read or write.
     if keys > 0 {
@@ -126,8 +162,9 @@ async fn insert_scans_sqlite(
     }
     second.push_str("COMMIT");
     let result = async {
-        let query = writes
-            .bind_stored_sketch_keys(writes.bind_rollups(writes.bind_scans(statement(first))));
+        let query = writes.bind_stored_sketch_keys(
+            writes.bind_counts(writes.bind_rollups(writes.bind_scans(statement(first)))),
+        );
         let stored = query.fetch_all(&mut **conn).await?;
         writes.merge_stored_sketches(stored)?;
         writes
@@ -152,14 +189,22 @@ async fn insert_scans_postgres(
 ) -> DbResult<()> {
     let backend = Backend::Postgres;
     let mut tx = sqlx::Connection::begin(&mut **conn).await?;
-    writes
-        .bind_scans(statement(scans_sql(backend, writes.scans.len())))
-        .execute(&mut *tx)
-        .await?;
-    writes
-        .bind_rollups(statement(rollups_sql(backend, writes.rollups.len())))
-        .execute(&mut *tx)
-        .await?;
+    if !writes.scans.is_empty() {
+        writes
+            .bind_scans(statement(scans_sql(backend, writes.scans.len())))
+            .execute(&mut *tx)
+            .await?;
+        writes
+            .bind_rollups(statement(rollups_sql(backend, writes.rollups.len())))
+            .execute(&mut *tx)
+            .await?;
+    }
+    if !writes.counts.is_empty() {
+        writes
+            .bind_counts(statement(counts_sql(backend, writes.counts.len())))
+            .execute(&mut *tx)
+            .await?;
+    }
     let keys = writes.sketches.len();
     if keys > 0 {
         // FOR UPDATE locks only rows that exist: create the missing ones first, so two
@@ -215,6 +260,14 @@ fn rollups_sql(backend: Backend, rows: usize) -> String {
     )
 }
 
+fn counts_sql(backend: Backend, rows: usize) -> String {
+    format!(
+        "INSERT INTO counted_scans (code_id, hour, campaign_id, batch_id, scans) VALUES {} \
+         ON CONFLICT (code_id, hour) DO UPDATE SET scans = counted_scans.scans + excluded.scans",
+        values_list(backend, rows, 5)
+    )
+}
+
 fn stored_sketches_sql(backend: Backend, keys: usize, lock: bool) -> String {
     format!(
         "SELECT campaign_id, channel_id, hour, sketch FROM visitor_sketches \
@@ -241,8 +294,18 @@ impl<'a> GroupWrites<'a> {
     fn of(scans: &'a [ScanRow]) -> Self {
         let mut rollups: BTreeMap<RollupKey<'a>, RollupCounts> = BTreeMap::new();
         let mut sketches: BTreeMap<SketchKey, VisitorSketch> = BTreeMap::new();
+        let mut counts: BTreeMap<CountKey, Count> = BTreeMap::new();
+        let mut tracked = Vec::with_capacity(scans.len());
         for s in scans {
             let hour = s.hour();
+            if s.count_only {
+                let count = counts.entry((s.code_id, hour)).or_default();
+                count.campaign_id = s.campaign_id;
+                count.batch_id = s.batch_id;
+                count.scans += 1;
+                continue;
+            }
+            tracked.push(s);
             let key = (
                 hour,
                 s.batch_id,
@@ -265,14 +328,15 @@ impl<'a> GroupWrites<'a> {
             }
         }
         Self {
-            scans,
+            scans: tracked,
+            counts,
             rollups,
             sketches,
         }
     }
 
     fn bind_scans(&self, mut query: AnyQuery) -> AnyQuery {
-        for s in self.scans {
+        for s in &self.scans {
             query = query
                 .bind(s.scanned_at)
                 .bind(s.code_id)
@@ -312,6 +376,18 @@ impl<'a> GroupWrites<'a> {
                 .bind(c.scans)
                 .bind(c.bot_scans)
                 .bind(c.new_visitors);
+        }
+        query
+    }
+
+    fn bind_counts(&self, mut query: AnyQuery) -> AnyQuery {
+        for (&(code_id, hour), c) in &self.counts {
+            query = query
+                .bind(code_id)
+                .bind(hour)
+                .bind(c.campaign_id)
+                .bind(c.batch_id)
+                .bind(c.scans);
         }
         query
     }

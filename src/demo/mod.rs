@@ -150,6 +150,7 @@ async fn create(
             ends_at: None,
             currency: "CNY".into(),
             rules: Default::default(),
+            tracking: Default::default(),
             landing: LandingContent {
                 landing_title: Some("Thanks for scanning our Jasmine Tea".into()),
                 landing_body: Some(

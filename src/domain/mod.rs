@@ -22,6 +22,7 @@ pub mod target_url;
 pub mod targets;
 pub mod time;
 pub mod token;
+pub mod tracking;
 pub mod visitor_sketch;
 
 pub use account::{Email, Role};
@@ -39,4 +40,5 @@ pub use slug::Slug;
 pub use status::Status;
 pub use target_url::TargetUrl;
 pub use token::{Token, TokenFamily};
+pub use tracking::Tracking;
 pub use visitor_sketch::VisitorSketch;

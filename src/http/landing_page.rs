@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::api::HERO_SMALL;
-use super::error::AppError;
+use super::error::{AppError, missing};
 use super::extract::Path;
 use super::pages::{PageError, render};
 use super::redirect::with_query;
@@ -83,7 +83,15 @@ pub(super) async fn page(
     Path(slug): Path<String>,
     asker: Asker,
 ) -> Result<Response, PageError> {
-    let visiting = Visiting::of(&state, &slug, asker).await?;
+    let campaign = state
+        .db
+        .campaign_by_slug(&slug)
+        .await
+        .map_err(missing("campaign"))?;
+    if !campaign.tracking.is_full() {
+        return Ok(untracked_page(&state, &campaign, asker.language()));
+    }
+    let visiting = Visiting::of_campaign(&state, campaign, asker).await;
     state
         .events
         .record_soon(visiting.event(EventKind::View, None))
@@ -102,6 +110,23 @@ pub(super) async fn page(
         },
     );
     Ok(visiting.finish(&state, page))
+}
+
+/// The page of a campaign that does not track: nothing recorded, no cookie set (the
+/// language switch stays in the link), only the brand's information links.
+fn untracked_page(state: &AppState, campaign: &Campaign, language: Language) -> Response {
+    let links = Links::Visit {
+        code_query: String::new(),
+        switch_query: format!("lang={}", language.other().code()),
+    };
+    let mut response = campaign_page(state, campaign, language, links);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    response
 }
 
 /// Where the page's links go: a visit's own, or nowhere in a preview.
@@ -151,9 +176,11 @@ pub(super) fn campaign_page(
         (Action::Stores, text.find_store.into()),
         (Action::Join, text.join.into()),
     ];
-    let actions = labels
+    // A campaign that does not track offers nothing but what the brand must show.
+    let tracks = campaign.tracking.is_full();
+    let mut actions: Vec<Link> = labels
         .into_iter()
-        .filter(|(action, _)| action_url(campaign, *action, prefix).is_some())
+        .filter(|(action, _)| tracks && action_url(campaign, *action, prefix).is_some())
         .map(|(action, label)| Link {
             label,
             href: match &links {
@@ -167,6 +194,15 @@ pub(super) fn campaign_page(
             primary: action == Action::Buy,
         })
         .collect();
+    // Plain links: they lead straight on and count nothing.
+    actions.extend(campaign.landing.info_links.0.iter().map(|link| Link {
+        label: link.label.clone(),
+        href: match &links {
+            Links::Visit { .. } => link.url.clone(),
+            Links::Preview => "#".into(),
+        },
+        primary: false,
+    }));
     let hero = campaign.hero();
     let landing = &campaign.landing;
     let title = landing

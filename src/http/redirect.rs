@@ -14,7 +14,7 @@ use axum::routing::get;
 use super::AppState;
 use super::error::AppError;
 use super::pages::PageError;
-use crate::db::{ResolvedCode, now_ms};
+use crate::db::{ResolvedCode, ScanRow, now_ms};
 use crate::domain::Token;
 use crate::scans::{Outcome, RoutedCode, Visit, Visitor};
 
@@ -71,6 +71,9 @@ pub(super) async fn record_and_redirect(
 ) -> Result<Response, AppError> {
     let now = now_ms();
     let outcome = code.outcome(now);
+    if !code.tracking.is_full() {
+        return count_and_redirect(state, code, method, status, query, now).await;
+    }
     let visit = Visit::describe(&state.visit_context(), peer.ip(), method, headers);
     let visitor = Visitor::identify(headers, visit.is_bot);
     let row = visit.scan_row(now, code, &visitor, outcome.label());
@@ -92,6 +95,39 @@ pub(super) async fn record_and_redirect(
         &visitor,
         state.settings.secure_cookies,
     ))
+}
+
+/// A scan of a no-tracking campaign: nothing about the request is looked at or kept (no
+/// cookie, place or device); a GET adds one to its code's count for the hour, committed
+/// before the answer like every scan.
+async fn count_and_redirect(
+    state: &AppState,
+    code: &RoutedCode,
+    method: &Method,
+    status: StatusCode,
+    query: &str,
+    now: i64,
+) -> Result<Response, AppError> {
+    let outcome = code.outcome(now);
+    if method != Method::HEAD {
+        state
+            .writer
+            .record(ScanRow::counted(now, code, outcome.label()))
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        state.metrics.scan_stored(outcome.label(), false);
+    }
+    let target = target(outcome, code, state.settings.path_prefix());
+    let target = if query.is_empty() {
+        target
+    } else {
+        Cow::Owned(with_query(&target, query))
+    };
+    let mut response = (status, [(header::CACHE_CONTROL, "no-store")]).into_response();
+    if let Ok(value) = HeaderValue::from_str(&target) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
 }
 
 fn redirect(status: StatusCode, target: &str, visitor: &Visitor, secure_cookies: bool) -> Response {
@@ -130,6 +166,9 @@ pub(super) fn target<'a>(
 ) -> Cow<'a, str> {
     match outcome {
         Outcome::Destination(url) | Outcome::Fallback(url) => Cow::Borrowed(url),
+        Outcome::Landing if !code.tracking.is_full() => {
+            Cow::Owned(format!("{path_prefix}/c/{}", code.campaign_slug))
+        }
         Outcome::Landing => Cow::Owned(format!(
             "{path_prefix}/c/{}?code={}",
             code.campaign_slug, code.token

@@ -56,14 +56,29 @@ pub(super) struct Visiting {
     query: Option<String>,
 }
 
+impl Asker {
+    pub fn language(&self) -> crate::domain::Language {
+        self.choice.language
+    }
+}
+
 impl Visiting {
-    /// The visit of campaign `slug`; an unknown campaign is the not-found page.
+    /// The visit of campaign `slug`; an unknown campaign is the not-found page, and so is
+    /// one that does not track: nothing on its pages may know a visitor.
     pub async fn of(state: &AppState, slug: &str, asker: Asker) -> Result<Self, PageError> {
         let campaign = state
             .db
             .campaign_by_slug(slug)
             .await
             .map_err(super::error::missing("campaign"))?;
+        if !campaign.tracking.is_full() {
+            return Err(AppError::NotFound("page").into());
+        }
+        Ok(Self::of_campaign(state, campaign, asker).await)
+    }
+
+    /// The visit of `campaign`, which tracks.
+    pub async fn of_campaign(state: &AppState, campaign: Campaign, asker: Asker) -> Self {
         let code = arriving_code(state, asker.query.as_deref(), &campaign).await;
         let visit = Visit::describe(
             &state.visit_context(),
@@ -72,14 +87,14 @@ impl Visiting {
             &asker.headers,
         );
         let visitor = Visitor::identify(&asker.headers, visit.is_bot);
-        Ok(Self {
+        Self {
             campaign,
             code,
             visit,
             visitor,
             choice: asker.choice,
             query: asker.query,
-        })
+        }
     }
 
     /// A value of the request's query, as sent (`near=31.23,121.47`).

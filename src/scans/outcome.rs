@@ -40,12 +40,18 @@ pub struct RoutedCode {
 impl RoutedCode {
     pub fn new(code: ResolvedCode) -> Self {
         let stored = |url: &Option<String>| url.as_deref().and_then(|u| TargetUrl::parse(u).ok());
+        // A no-tracking campaign's destination is left as the brand wrote it: tags would
+        // tell the next site which poster or label the visitor came from.
         let destination = stored(&code.destination_url).map(|url| {
-            url.with_params_unless_set(&[
-                ("utm_source", &code.channel_slug),
-                ("utm_medium", "qr"),
-                ("utm_campaign", &code.campaign_slug),
-            ])
+            if code.tracking.is_full() {
+                url.with_params_unless_set(&[
+                    ("utm_source", &code.channel_slug),
+                    ("utm_medium", "qr"),
+                    ("utm_campaign", &code.campaign_slug),
+                ])
+            } else {
+                url.into_string()
+            }
         });
         let fallback = stored(&code.fallback_url).map(TargetUrl::into_string);
         Self {
@@ -84,6 +90,7 @@ impl Deref for RoutedCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Tracking;
 
     fn code(destination: Option<&str>, fallback: Option<&str>) -> ResolvedCode {
         ResolvedCode {
@@ -105,6 +112,7 @@ mod tests {
             fallback_url: fallback.map(str::to_owned),
             starts_at: Some(100),
             ends_at: Some(200),
+            tracking: Tracking::Full,
             notice_id: None,
         }
     }

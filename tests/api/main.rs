@@ -25,6 +25,7 @@ mod landing;
 mod live;
 mod logos;
 mod logs;
+mod no_tracking;
 mod notices;
 mod openapi;
 mod operations;

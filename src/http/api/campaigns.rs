@@ -9,10 +9,10 @@ use super::attribution::{Attribution, AttributionView};
 use super::conversions::currency;
 use super::landing::{Landing, LandingView, url_field};
 use super::time::{parse_optional, to_rfc3339};
-use super::{ErrorBody, Listing, PageQuery, StatusName, required_text};
+use super::{ErrorBody, Listing, PageQuery, StatusName, TrackingName, required_text};
 use crate::db::{Campaign, CampaignSettings, NewCampaign, StatusTarget};
 use crate::domain::attribution::Rules;
-use crate::domain::{Slug, Status};
+use crate::domain::{Slug, Status, Tracking};
 
 /// The currency of a campaign created without one.
 const DEFAULT_CURRENCY: &str = "CNY";
@@ -48,6 +48,9 @@ pub struct CreateCampaign {
     pub(crate) currency: Option<String>,
     /// How its reports credit conversions unless a report asks otherwise.
     pub(crate) attribution: Option<Attribution>,
+    /// `full` (the default) or `none`: see `CampaignView.tracking`.
+    #[schema(value_type = Option<TrackingName>)]
+    pub(crate) tracking: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -66,6 +69,8 @@ pub struct CampaignView {
     landing_url: String,
     currency: String,
     attribution: AttributionView,
+    #[schema(value_type = TrackingName)]
+    tracking: String,
     created_at: String,
 }
 
@@ -84,6 +89,7 @@ impl CampaignView {
             ends_at: c.ends_at.map(to_rfc3339),
             status: c.status.as_str().to_owned(),
             currency: c.currency,
+            tracking: c.tracking.as_str().to_owned(),
             created_at: to_rfc3339(c.created_at),
         }
     }
@@ -120,8 +126,14 @@ impl CreateCampaign {
                 .attribution
                 .unwrap_or_default()
                 .over(Rules::default())?,
+            tracking: tracking_field(self.tracking.as_deref())?.unwrap_or_default(),
         })
     }
+}
+
+fn tracking_field(raw: Option<&str>) -> Result<Option<Tracking>> {
+    raw.map(|t| Tracking::parse(t).map_err(|m| AppError::invalid("tracking", m)))
+        .transpose()
 }
 
 /// Create a campaign.
@@ -185,6 +197,9 @@ pub struct CampaignChange {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, nullable, format = DateTime)]
     pub ends_at: Option<Option<String>>,
+    /// `full` or `none`, for the scans from now on; what was stored stays.
+    #[schema(value_type = Option<TrackingName>)]
+    pub tracking: Option<String>,
 }
 
 /// A field that was sent, `null` or not: `Some(None)` for `null`, `None` (the default) when
@@ -206,6 +221,7 @@ impl CampaignChange {
             || self.fallback_url.is_some()
             || self.starts_at.is_some()
             || self.ends_at.is_some()
+            || self.tracking.is_some()
     }
 
     /// The campaign's settings with this change applied, checked as a new campaign's are.
@@ -240,6 +256,7 @@ impl CampaignChange {
             fallback_url: url("fallback_url", &self.fallback_url, &current.fallback_url)?,
             starts_at,
             ends_at,
+            tracking: tracking_field(self.tracking.as_deref())?.unwrap_or(current.tracking),
         })
     }
 
@@ -254,8 +271,8 @@ impl CampaignChange {
         if !self.touches_settings() && status.is_none() {
             return Err(AppError::invalid(
                 "status",
-                "send at least one of status, name, destination_url, fallback_url, starts_at \
-                 or ends_at",
+                "send at least one of status, name, destination_url, fallback_url, starts_at, \
+                 ends_at or tracking",
             ));
         }
         if self.touches_settings() {

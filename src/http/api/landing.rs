@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::campaigns::CampaignView;
-use super::{ErrorBody, multiline_text, optional_text};
-use crate::db::{Campaign, Flag, Hero, LandingContent};
+use super::{ErrorBody, multiline_text, optional_text, required_text};
+use crate::db::{Campaign, Flag, Hero, InfoLink, InfoLinks, LandingContent};
 use crate::domain::{Colour, TargetUrl};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
@@ -60,6 +60,24 @@ pub struct Landing {
     pub photo_sharing: Option<bool>,
     /// Show new photos at once instead of after approval (default false).
     pub photo_auto_approve: Option<bool>,
+    /// Information the brand must show, such as ingredients, allergens or recycling: a
+    /// button each, plain links that count nothing. On a campaign with `tracking` `none`
+    /// these are the page's only buttons.
+    #[schema(max_items = 6)]
+    pub info_links: Option<Vec<InfoLinkBody>>,
+}
+
+/// The most information links a page shows.
+const MAX_INFO_LINKS: usize = 6;
+
+#[derive(Deserialize, Serialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct InfoLinkBody {
+    /// The button's label, such as "Ingredients".
+    #[schema(min_length = 1, max_length = 60, pattern = r"\S")]
+    pub label: String,
+    #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
+    pub url: String,
 }
 
 /// The landing content as the API shows it (the fields of `Landing`, the two flags with
@@ -79,6 +97,7 @@ pub struct LandingView {
     hero_alt: Option<String>,
     photo_sharing: bool,
     photo_auto_approve: bool,
+    info_links: Vec<InfoLinkBody>,
     hero: Option<HeroView>,
 }
 
@@ -107,6 +126,15 @@ impl LandingView {
             hero_alt: l.hero_alt.clone(),
             photo_sharing: l.photo_sharing.0,
             photo_auto_approve: l.photo_auto_approve.0,
+            info_links: l
+                .info_links
+                .0
+                .iter()
+                .map(|link| InfoLinkBody {
+                    label: link.label.clone(),
+                    url: link.url.clone(),
+                })
+                .collect(),
             hero: campaign.hero().map(|hero| HeroView {
                 url: format!("{public_url}/media/{}", hero.image),
                 small_url: format!("{public_url}/media/{}", hero.small),
@@ -153,8 +181,32 @@ impl Landing {
             hero_alt: optional_text("landing.hero_alt", self.hero_alt.as_deref(), 200)?,
             photo_sharing: Flag(self.photo_sharing.unwrap_or(true)),
             photo_auto_approve: Flag(self.photo_auto_approve.unwrap_or(false)),
+            info_links: info_links(self.info_links.unwrap_or_default())?,
         })
     }
+}
+
+fn info_links(sent: Vec<InfoLinkBody>) -> Result<InfoLinks> {
+    if sent.len() > MAX_INFO_LINKS {
+        return Err(AppError::invalid(
+            "landing.info_links",
+            format!("must hold at most {MAX_INFO_LINKS} links"),
+        ));
+    }
+    let links = sent
+        .into_iter()
+        .enumerate()
+        .map(|(i, link)| {
+            let field = |name: &str| format!("landing.info_links[{i}].{name}");
+            Ok(InfoLink {
+                label: required_text(&field("label"), &link.label, 60)?,
+                url: TargetUrl::parse(&link.url)
+                    .map_err(|m| AppError::invalid(&field("url"), m))?
+                    .into_string(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(InfoLinks(links))
 }
 
 /// Replace what the campaign's landing page says (everything but its hero image).

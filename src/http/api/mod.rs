@@ -10,6 +10,7 @@ mod codes;
 pub(crate) mod cohorts;
 mod conversion_import;
 mod conversions;
+pub(crate) mod counted;
 mod error_responses;
 pub(crate) mod exports;
 pub(crate) mod funnel;
@@ -139,6 +140,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(funnel::funnel))
         .routes(routes!(cohorts::cohorts_report))
         .routes(routes!(suspicious::suspicious_codes))
+        .routes(routes!(counted::counted_scans))
         .routes(routes!(scans::live))
         .routes(routes!(targets::put_targets, targets::get_targets))
         .routes(routes!(users::create, users::list))
@@ -285,6 +287,14 @@ name_schema!(
     PhotoStatusName,
     PhotoStatus::ALL,
     "pending, approved or rejected"
+);
+name_schema!(
+    TrackingName,
+    crate::domain::Tracking::ALL,
+    "full: every scan is stored with its coarse place, device and visitor. none (labels \
+     that may not track, such as EU wine e-labels): no cookie, place, device or visitor is \
+     recorded or derived, only a count per code and hour, and the landing page shows only \
+     its information links"
 );
 name_schema!(
     BatchModeName,

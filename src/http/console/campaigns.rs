@@ -157,9 +157,10 @@ pub(super) struct NewForm {
     starts_at: String,
     ends_at: String,
     currency: String,
+    tracking: String,
 }
 
-const NEW_FIELDS: [&str; 7] = [
+const NEW_FIELDS: [&str; 8] = [
     "name",
     "slug",
     "destination_url",
@@ -167,7 +168,25 @@ const NEW_FIELDS: [&str; 7] = [
     "starts_at",
     "ends_at",
     "currency",
+    "tracking",
 ];
+
+/// The tracking choice, as both campaign forms offer it.
+fn tracking_field(t: impl Fn(&'static str) -> &'static str, value: &str) -> Field {
+    let choices = vec![
+        (
+            "full".to_owned(),
+            t("Full: places, devices, visitors and purchases").to_owned(),
+        ),
+        (
+            "none".to_owned(),
+            t("None: count scans only (labels that may not track)").to_owned(),
+        ),
+    ];
+    Field::new("tracking", t("Tracking"), Kind::Select(choices), value).hint(t(
+        "None keeps no cookie, place, device or visitor, only each code's scans per hour, and its landing page shows only its information links.",
+    ))
+}
 
 fn new_page(viewer: &Viewer, form: &NewForm, errors: &Errors) -> EditPage {
     let t = |english: &'static str| super::words::tr(viewer.language, english);
@@ -187,6 +206,7 @@ fn new_page(viewer: &Viewer, form: &NewForm, errors: &Errors) -> EditPage {
         Field::new("currency", t("Currency"), Kind::Text, &form.currency)
             .max(3)
             .hint(t("ISO 4217, such as CNY, USD or EUR; purchases and reports use it. It cannot change later.")),
+        tracking_field(t, &form.tracking),
     ];
     EditPage {
         nav: Nav::new(viewer, "/console/campaigns"),
@@ -212,6 +232,7 @@ pub(super) async fn new_form(
     let (restored, note) = restore::<NewForm>(raw.as_deref(), viewer.language);
     let form = restored.unwrap_or_else(|| NewForm {
         currency: "CNY".into(),
+        tracking: "full".into(),
         ..NewForm::default()
     });
     let mut page = new_page(&viewer, &form, &Errors::default());
@@ -233,6 +254,7 @@ pub(super) async fn create(
         landing: None,
         currency: optional(&form.currency),
         attribution: None,
+        tracking: optional(&form.tracking),
     };
     let mut errors = Errors::default();
     let created = match body.validate() {
@@ -362,14 +384,16 @@ pub(super) struct SettingsForm {
     fallback_url: String,
     starts_at: String,
     ends_at: String,
+    tracking: String,
 }
 
-const SETTINGS_FIELDS: [&str; 5] = [
+const SETTINGS_FIELDS: [&str; 6] = [
     "name",
     "destination_url",
     "fallback_url",
     "starts_at",
     "ends_at",
+    "tracking",
 ];
 
 fn settings_page(viewer: &Viewer, c: &Campaign, form: &SettingsForm, errors: &Errors) -> EditPage {
@@ -399,6 +423,7 @@ fn settings_page(viewer: &Viewer, c: &Campaign, form: &SettingsForm, errors: &Er
                 "A date (UTC), or a time such as 2026-05-01T08:00:00+08:00; empty: now.",
             )),
         Field::new("ends_at", t("Ends"), Kind::Date, &form.ends_at).max(40),
+        tracking_field(t, &form.tracking),
     ];
     EditPage {
         nav: Nav::new(viewer, "/console/campaigns"),
@@ -429,6 +454,7 @@ pub(super) async fn settings_form(
         fallback_url: c.fallback_url.clone().unwrap_or_default(),
         starts_at: time_field(c.starts_at),
         ends_at: time_field(c.ends_at),
+        tracking: c.tracking.as_str().to_owned(),
     });
     let mut page = settings_page(&viewer, &c, &form, &Errors::default());
     page.form.note = note;
@@ -447,6 +473,7 @@ pub(super) async fn save_settings(
         fallback_url: Some(optional(&form.fallback_url)),
         starts_at: Some(optional(&form.starts_at)),
         ends_at: Some(optional(&form.ends_at)),
+        tracking: optional(&form.tracking),
         ..CampaignChange::default()
     };
     match change.apply(&state, &viewer.caller, id).await {

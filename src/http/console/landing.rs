@@ -13,7 +13,7 @@ use super::form::{Errors, Field, FormView, Kind, optional};
 use super::{Change, Nav, STALE_FORM, form_status, refused, restore};
 use crate::db::Campaign;
 use crate::http::AppState;
-use crate::http::api::landing::{Landing, post_hero};
+use crate::http::api::landing::{InfoLinkBody, Landing, post_hero};
 use crate::http::error::{AppError, missing};
 use crate::http::extract::Path;
 use crate::http::landing_page::{Links, campaign_page};
@@ -46,9 +46,11 @@ pub(super) struct LandingForm {
     hero_alt: String,
     photo_sharing: String,
     photo_auto_approve: String,
+    /// One link a line: `Label | https://...`.
+    info_links: String,
 }
 
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 12] = [
     "title",
     "body",
     "cta_label",
@@ -60,6 +62,7 @@ const FIELDS: [&str; 11] = [
     "hero_alt",
     "photo_sharing",
     "photo_auto_approve",
+    "info_links",
 ];
 
 impl LandingForm {
@@ -79,11 +82,38 @@ impl LandingForm {
             hero_alt: text(&l.hero_alt),
             photo_sharing: tick(l.photo_sharing.0),
             photo_auto_approve: tick(l.photo_auto_approve.0),
+            info_links: l
+                .info_links
+                .0
+                .iter()
+                .map(|link| format!("{} | {}\n", link.label, link.url))
+                .collect(),
         }
     }
 
-    fn landing(&self) -> Landing {
-        Landing {
+    /// The landing as the API takes it; a link line without its `|` is refused here, with
+    /// its line number, as the API's own refusals of a link are.
+    fn landing(&self) -> Result<Landing, AppError> {
+        let info_links = self
+            .info_links
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .enumerate()
+            .map(|(i, line)| {
+                let (label, url) = line.rsplit_once('|').ok_or_else(|| {
+                    AppError::invalid(
+                        &format!("info_links[{i}]"),
+                        "write each link as Label | https://...",
+                    )
+                })?;
+                Ok(InfoLinkBody {
+                    label: label.trim().to_owned(),
+                    url: url.trim().to_owned(),
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(Landing {
             title: optional(&self.title),
             body: optional(&self.body),
             cta_label: optional(&self.cta_label),
@@ -95,7 +125,23 @@ impl LandingForm {
             hero_alt: optional(&self.hero_alt),
             photo_sharing: Some(!self.photo_sharing.is_empty()),
             photo_auto_approve: Some(!self.photo_auto_approve.is_empty()),
+            info_links: Some(info_links),
+        })
+    }
+}
+
+/// An information link's refusal names its line: the form has one field for them all.
+fn on_its_line(err: AppError) -> AppError {
+    match err {
+        AppError::Validation { field, message } if field.contains("info_links[") => {
+            let line = field
+                .split_once('[')
+                .and_then(|(_, rest)| rest.split_once(']'))
+                .and_then(|(i, _)| i.parse::<usize>().ok())
+                .map_or(1, |i| i + 1);
+            AppError::invalid("info_links", format!("line {line}: {message}"))
         }
+        other => other,
     }
 }
 
@@ -129,6 +175,8 @@ fn page(
             .max(7),
         Field::new("hero_alt", t("What the picture shows"), Kind::Text, &form.hero_alt)
             .hint(t("Read aloud to people who cannot see it.")),
+        Field::new("info_links", t("Information links"), Kind::Area, &form.info_links)
+            .hint(t("Up to six buttons such as ingredients or recycling, one a line: Label | https://... On a campaign that does not track, these are the page's only buttons.")),
         Field::new("photo_sharing", t("Offer “Share a photo”"), Kind::Check, &form.photo_sharing),
         Field::new("photo_auto_approve", t("Show shared photos at once, without approval"),
             Kind::Check,
@@ -171,7 +219,11 @@ pub(super) async fn save(
     Change { viewer, form }: Change<LandingForm>,
 ) -> Result<Response, PageError> {
     let c = state.db.campaign(id).await.map_err(missing("campaign"))?;
-    let saved = match form.landing().validate() {
+    let saved = match form
+        .landing()
+        .and_then(Landing::validate)
+        .map_err(on_its_line)
+    {
         Ok(content) => state
             .db
             .set_landing(id, content)
