@@ -63,11 +63,14 @@ impl Db {
     }
 
     /// Scans per campaign in the hours from `since` (rounded down to its hour), from the
-    /// hourly rollups, whose key starts with the hour.
+    /// hourly rollups, whose key starts with the hour, and the counts of campaigns that
+    /// do not track.
     pub async fn scans_by_campaign_since(&self, since: i64) -> DbResult<Vec<(i64, i64)>> {
         Ok(sqlx::query_as(
-            "SELECT campaign_id, CAST(SUM(scans) AS BIGINT) FROM scan_rollups \
-             WHERE hour >= $1 GROUP BY campaign_id",
+            "SELECT campaign_id, CAST(SUM(scans) AS BIGINT) FROM ( \
+             SELECT campaign_id, scans FROM scan_rollups WHERE hour >= $1 \
+             UNION ALL SELECT campaign_id, scans FROM counted_scans WHERE hour >= $1) counts \
+             GROUP BY campaign_id",
         )
         .bind(since - since.rem_euclid(3_600_000))
         .fetch_all(self.pool())

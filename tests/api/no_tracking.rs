@@ -163,6 +163,16 @@ async fn a_scan_of_a_no_tracking_campaign_stores_nothing_but_its_count() {
         .unwrap();
     assert!(csv.starts_with("hour,scans\n"), "{csv}");
 
+    // The console counts them among the campaign's scans and says it does not track.
+    app.user("ada@brand.example", "admin", &[]).await;
+    let cookie = app.sign_in("ada@brand.example", "/console").await;
+    let (status, page) = app
+        .page(&format!("/console/campaigns/{}", campaign["id"]), &cookie)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("None: count scans only"), "{page}");
+    assert!(page.contains(r#"<div class="value">3</div>"#), "{page}");
+
     // Tracking turned on: printed codes are tracked (and tagged) from the next scan.
     let path = format!("/api/v1/campaigns/{}", campaign["id"]);
     let changed = app.patch(&path, json!({"tracking": "full"})).await;

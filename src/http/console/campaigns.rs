@@ -174,14 +174,8 @@ const NEW_FIELDS: [&str; 8] = [
 /// The tracking choice, as both campaign forms offer it.
 fn tracking_field(t: impl Fn(&'static str) -> &'static str, value: &str) -> Field {
     let choices = vec![
-        (
-            "full".to_owned(),
-            t("Full: places, devices, visitors and purchases").to_owned(),
-        ),
-        (
-            "none".to_owned(),
-            t("None: count scans only (labels that may not track)").to_owned(),
-        ),
+        ("full".to_owned(), t("Full").to_owned()),
+        ("none".to_owned(), t("None: count scans only").to_owned()),
     ];
     Field::new("tracking", t("Tracking"), Kind::Select(choices), value).hint(t(
         "None keeps no cookie, place, device or visitor, only each code's scans per hour, and its landing page shows only its information links.",

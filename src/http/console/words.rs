@@ -308,10 +308,8 @@ fn chinese(english: &str) -> Option<&'static str> {
             "最多六个按钮，如配料或回收说明，每行一个：标签 | https://...。不追踪的活动页面上只显示这些按钮。"
         }
         "Tracking" => "追踪",
-        "Full: places, devices, visitors and purchases" => "完整：地点、设备、访客和购买",
-        "None: count scans only (labels that may not track)" => {
-            "无：只计扫码次数（不得追踪的标签）"
-        }
+        "Full" => "完整",
+        "None: count scans only" => "无：只计扫码次数",
         "None keeps no cookie, place, device or visitor, only each code's scans per hour, and its landing page shows only its information links." => {
             "“无”不保存 Cookie、地点、设备或访客，只按小时统计每个码的扫码次数，落地页只显示信息链接。"
         }
