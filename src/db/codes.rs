@@ -90,6 +90,14 @@ pub struct ResolvedCode {
     pub tracking: Tracking,
     /// The standing recall notice that covers the code, if any.
     pub notice_id: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub batch_mode: BatchMode,
+    /// The standing limited offer its scans may claim (the batch's own before the
+    /// campaign's), if any.
+    pub offer_id: Option<i64>,
+    pub offer_counts: Option<String>,
+    pub offer_url: Option<String>,
+    pub offer_fallback_url: Option<String>,
 }
 
 impl ResolvedCode {
@@ -121,9 +129,15 @@ impl Db {
              k.id AS campaign_id, k.slug AS campaign_slug, k.status AS campaign_status, \
              k.destination_url, k.fallback_url, k.starts_at, k.ends_at, k.tracking, \
              (SELECT n.id FROM notices n WHERE n.batch_id = b.id AND n.lifted_at IS NULL \
-              AND n.from_serial <= c.serial AND n.to_serial >= c.serial LIMIT 1) AS notice_id \
+              AND n.from_serial <= c.serial AND n.to_serial >= c.serial LIMIT 1) AS notice_id, \
+             b.mode AS batch_mode, o.id AS offer_id, o.counts AS offer_counts, \
+             o.url AS offer_url, o.fallback_url AS offer_fallback_url \
              FROM codes c JOIN batches b ON b.id = c.batch_id \
              JOIN channels ch ON ch.id = b.channel_id JOIN campaigns k ON k.id = b.campaign_id \
+             LEFT JOIN offers o ON o.id = (SELECT s.id FROM offers s \
+              WHERE s.campaign_id = k.id AND s.ended_at IS NULL \
+              AND (s.batch_id IS NULL OR s.batch_id = b.id) \
+              ORDER BY s.batch_id IS NULL, s.id DESC LIMIT 1) \
              WHERE c.token = $1 AND b.generation = 'ready'",
         )
         .bind(token.to_owned())

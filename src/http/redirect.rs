@@ -14,9 +14,9 @@ use axum::routing::get;
 use super::AppState;
 use super::error::AppError;
 use super::pages::PageError;
-use crate::db::{ResolvedCode, ScanRow, now_ms};
+use crate::db::{Claim, ResolvedCode, ScanRow, now_ms};
 use crate::domain::Token;
-use crate::scans::{Outcome, RoutedCode, Visit, Visitor};
+use crate::scans::{Outcome, RoutedCode, StandingOffer, Visit, Visitor};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -76,6 +76,13 @@ pub(super) async fn record_and_redirect(
     }
     let visit = Visit::describe(&state.visit_context(), peer.ip(), method, headers);
     let visitor = Visitor::identify(headers, visit.is_bot);
+    let outcome = match code.offer_for(outcome) {
+        // Bots and link previews take no place; neither does a HEAD request.
+        Some(offer) if !visit.is_bot && method == Method::GET => {
+            claim(state, code, offer, &visitor, outcome).await?
+        }
+        _ => outcome,
+    };
     let row = visit.scan_row(now, code, &visitor, outcome.label());
     state
         .writer
@@ -95,6 +102,32 @@ pub(super) async fn record_and_redirect(
         &visitor,
         state.settings.secure_cookies,
     ))
+}
+
+/// Where a scan that may claim a limited offer goes: the offer's URL if it took (or had)
+/// a place, its fallback if the places were gone, `outcome` if it takes no part or the
+/// offer has no fallback of its own.
+async fn claim<'a>(
+    state: &AppState,
+    code: &'a RoutedCode,
+    offer: &'a StandingOffer,
+    visitor: &Visitor,
+    outcome: Outcome<'a>,
+) -> Result<Outcome<'a>, AppError> {
+    let Some(claimant) = offer.claimant(code, visitor.id.as_deref()) else {
+        return Ok(outcome);
+    };
+    match state.db.claim_offer(offer.id, &claimant).await {
+        Ok(Claim::Won) => Ok(Outcome::Offer(&offer.url)),
+        Ok(Claim::Over) => Ok(offer
+            .fallback_url
+            .as_deref()
+            .map_or(outcome, Outcome::OfferOver)),
+        Err(err) => {
+            tracing::error!(%err, offer = offer.id, "claiming an offer failed");
+            Err(AppError::Unavailable)
+        }
+    }
 }
 
 /// A scan of a no-tracking campaign: nothing about the request is looked at or kept (no
@@ -165,7 +198,10 @@ pub(super) fn target<'a>(
     path_prefix: &str,
 ) -> Cow<'a, str> {
     match outcome {
-        Outcome::Destination(url) | Outcome::Fallback(url) => Cow::Borrowed(url),
+        Outcome::Destination(url)
+        | Outcome::Fallback(url)
+        | Outcome::Offer(url)
+        | Outcome::OfferOver(url) => Cow::Borrowed(url),
         Outcome::Landing if !code.tracking.is_full() => {
             Cow::Owned(format!("{path_prefix}/c/{}", code.campaign_slug))
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::generations::{Found, Generations};
 use super::outcome::RoutedCode;
-use crate::db::{CampaignSettings, Db, DbResult, NewNotice, Notice, StatusTarget};
+use crate::db::{CampaignSettings, Db, DbResult, NewNotice, NewOffer, Notice, Offer, StatusTarget};
 use crate::domain::Status;
 use crate::metrics::Metrics;
 
@@ -126,6 +126,21 @@ impl CodeCache {
         let notice = self.db.lift_notice(id, lifted_by).await?;
         self.clear();
         Ok(notice)
+    }
+
+    /// Starts a limited offer: scans of its codes claim places, here at once and on every
+    /// other instance within a second.
+    pub async fn start_offer(&self, new: NewOffer) -> DbResult<Offer> {
+        let offer = self.db.create_offer(new).await?;
+        self.clear();
+        Ok(offer)
+    }
+
+    /// Ends a limited offer: its codes go where their campaign sends them again.
+    pub async fn end_offer(&self, id: i64, ended_by: i64) -> DbResult<Offer> {
+        let offer = self.db.end_offer(id, ended_by).await?;
+        self.clear();
+        Ok(offer)
     }
 
     pub fn clear(&self) {

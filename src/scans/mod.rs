@@ -12,7 +12,7 @@ pub mod writer;
 
 pub use code_cache::CodeCache;
 pub use device::DeviceParser;
-pub use outcome::{Outcome, RoutedCode};
+pub use outcome::{Outcome, RoutedCode, StandingOffer};
 pub use visit::{Visit, VisitContext};
 pub use visitor::Visitor;
 pub use writer::ScanWriter;

@@ -3,7 +3,7 @@
 use std::ops::Deref;
 
 use crate::db::ResolvedCode;
-use crate::domain::{Status, TargetUrl};
+use crate::domain::{BatchMode, OfferCounts, Status, TargetUrl};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome<'a> {
@@ -15,6 +15,10 @@ pub enum Outcome<'a> {
     Fallback(&'a str),
     /// A recall notice's page: the notice covers the code, whatever the campaign does.
     Notice(i64),
+    /// A limited offer's URL: the scan claimed one of its first N places, now or before.
+    Offer(&'a str),
+    /// A limited offer's fallback: its places were taken before this scanner came.
+    OfferOver(&'a str),
 }
 
 impl Outcome<'_> {
@@ -24,6 +28,8 @@ impl Outcome<'_> {
             Self::Landing => "landing",
             Self::Fallback(_) => "fallback",
             Self::Notice(_) => "notice",
+            Self::Offer(_) => "offer",
+            Self::OfferOver(_) => "offer_over",
         }
     }
 }
@@ -35,6 +41,29 @@ pub struct RoutedCode {
     code: ResolvedCode,
     destination: Option<String>,
     fallback: Option<String>,
+    offer: Option<StandingOffer>,
+}
+
+/// A limited offer the code's scans may claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandingOffer {
+    pub id: i64,
+    pub counts: OfferCounts,
+    pub url: String,
+    pub fallback_url: Option<String>,
+}
+
+impl StandingOffer {
+    /// Who claims a place for this scan: the visitor, or the printed item (a unique
+    /// code); `None` when the scan takes no part (no visitor, a shared code).
+    pub fn claimant(&self, code: &ResolvedCode, visitor_id: Option<&str>) -> Option<String> {
+        match self.counts {
+            OfferCounts::Visitors => visitor_id.map(str::to_owned),
+            OfferCounts::Codes => {
+                (code.batch_mode == BatchMode::Unique).then(|| format!("code:{}", code.code_id))
+            }
+        }
+    }
 }
 
 impl RoutedCode {
@@ -54,10 +83,31 @@ impl RoutedCode {
             }
         });
         let fallback = stored(&code.fallback_url).map(TargetUrl::into_string);
+        let offer = match (&code.offer_id, &code.offer_counts, &code.offer_url) {
+            (Some(id), Some(counts), Some(url)) => {
+                OfferCounts::parse(counts).ok().map(|counts| StandingOffer {
+                    id: *id,
+                    counts,
+                    url: url.clone(),
+                    fallback_url: code.offer_fallback_url.clone(),
+                })
+            }
+            _ => None,
+        };
         Self {
             code,
             destination,
             fallback,
+            offer,
+        }
+    }
+
+    /// The limited offer a scan may claim: one stands, and the scan would go on to the
+    /// campaign (a notice or a fallback leaves offers out).
+    pub fn offer_for(&self, outcome: Outcome<'_>) -> Option<&StandingOffer> {
+        match outcome {
+            Outcome::Destination(_) | Outcome::Landing => self.offer.as_ref(),
+            _ => None,
         }
     }
 
@@ -114,6 +164,11 @@ mod tests {
             ends_at: Some(200),
             tracking: Tracking::Full,
             notice_id: None,
+            batch_mode: BatchMode::Shared,
+            offer_id: None,
+            offer_counts: None,
+            offer_url: None,
+            offer_fallback_url: None,
         }
     }
 

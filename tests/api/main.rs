@@ -27,6 +27,7 @@ mod logos;
 mod logs;
 mod no_tracking;
 mod notices;
+mod offers;
 mod openapi;
 mod operations;
 mod pages;

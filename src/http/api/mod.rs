@@ -18,6 +18,7 @@ pub(crate) mod keys;
 pub(crate) mod landing;
 mod logos;
 pub(crate) mod notices;
+pub(crate) mod offers;
 pub(crate) mod photos;
 mod products;
 pub(crate) mod report_format;
@@ -101,6 +102,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(batches::codes_csv))
         .routes(routes!(notices::create, notices::list))
         .routes(routes!(notices::get, notices::lift))
+        .routes(routes!(offers::create, offers::list))
+        .routes(routes!(offers::get, offers::end))
         .routes(routes!(exports::export_zip))
         .routes(routes!(sheets::sheet_pdf))
         .routes(routes!(
@@ -287,6 +290,11 @@ name_schema!(
     PhotoStatusName,
     PhotoStatus::ALL,
     "pending, approved or rejected"
+);
+name_schema!(
+    OfferCountsName,
+    crate::domain::OfferCounts::ALL,
+    "what a limited offer counts: visitors (each person once) or codes (each unique code once)"
 );
 name_schema!(
     TrackingName,

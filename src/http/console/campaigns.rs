@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::form::{EditPage, Errors, Field, FormView, Kind, optional};
 use super::{Change, Nav, form_status, restore, words};
-use crate::db::{Batch, Campaign, Page, Scope, Search, now_ms};
+use crate::db::{Batch, Campaign, Offer, Page, Scope, Search, now_ms};
 use crate::domain::{Language, Phase, Status};
 use crate::http::AppState;
 use crate::http::api::campaigns::{CampaignChange, CreateCampaign};
@@ -285,6 +285,44 @@ struct ShowPage {
     landing_url: String,
     scans_7d: String,
     batches: Vec<BatchRow>,
+    offers: Vec<OfferRow>,
+}
+
+/// A limited offer as the campaign page lists it.
+struct OfferRow {
+    /// "All batches", or the batch's name.
+    scope: String,
+    counts: &'static str,
+    claimed: String,
+    limit: String,
+    remaining: String,
+    status: &'static str,
+    url: String,
+}
+
+impl OfferRow {
+    fn new(o: &Offer, batches: &[Batch]) -> Self {
+        let scope = match o.batch_id {
+            Some(id) => batches
+                .iter()
+                .find(|b| b.id == id)
+                .map_or_else(|| format!("#{id}"), |b| b.name.clone()),
+            None => String::new(),
+        };
+        Self {
+            scope,
+            counts: o.counts.as_str(),
+            claimed: count(o.claimed as f64),
+            limit: count(o.max_claims as f64),
+            remaining: count(o.remaining() as f64),
+            status: match (o.ended_at, o.remaining()) {
+                (Some(_), _) => "ended",
+                (None, 0) => "used up",
+                (None, _) => "standing",
+            },
+            url: o.url.clone(),
+        }
+    }
 }
 
 pub(super) struct BatchRow {
@@ -342,6 +380,7 @@ pub(super) async fn show(
             &Scope::All,
         )
         .await?;
+    let offers = state.db.campaign_offers(id).await?;
     let now = now_ms();
     let scans = scans_by_campaign(&state, now).await?;
     let note = match query.saved.as_deref() {
@@ -363,6 +402,7 @@ pub(super) async fn show(
         dates: dates(&c, viewer.language),
         landing_url: format!("{}/c/{}", state.settings.public_url, c.slug),
         scans_7d: count(scans(c.id) as f64),
+        offers: offers.iter().map(|o| OfferRow::new(o, &batches)).collect(),
         batches: batches.iter().rev().map(BatchRow::new).collect(),
         c,
     };

@@ -304,6 +304,16 @@ fn chinese(english: &str) -> Option<&'static str> {
         }
         "Membership sign-up link" => "会员注册链接",
         "Information links" => "信息链接",
+        "Limited offers" => "限量优惠",
+        "Counts" => "计数方式",
+        "Taken" => "已领取",
+        "Left" => "剩余",
+        "Offer" => "优惠",
+        "every batch" => "所有批次",
+        "visitors" => "访客",
+        "codes" => "码",
+        "used up" => "已领完",
+        "standing" => "进行中",
         "Up to six buttons such as ingredients or recycling, one a line: Label | https://... On a campaign that does not track, these are the page's only buttons." => {
             "最多六个按钮，如配料或回收说明，每行一个：标签 | https://...。不追踪的活动页面上只显示这些按钮。"
         }
