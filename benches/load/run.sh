@@ -12,6 +12,7 @@
 #   BENCH_MODE=uploads bash benches/load/run.sh # scans while 20 clients upload photos (uploads.sh)
 #   BENCH_MODE=conversions bash benches/load/run.sh # conversions in, reports over 100k (conversions.sh)
 #   BENCH_MODE=live bash benches/load/run.sh    # scans while 50 live feeds are open (live.sh)
+#   BENCH_MODE=rules bash benches/load/run.sh   # scans with 10 redirect rules, none matching (rules.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,7 +24,8 @@ case "${BENCH_MODE:-ratio}" in
   uploads) exec bash benches/load/uploads.sh ;;
   conversions) exec bash benches/load/conversions.sh ;;
   live) exec bash benches/load/live.sh ;;
-  *) echo "BENCH_MODE must be ratio, batch, soak, export, uploads, conversions or live" >&2; exit 2 ;;
+  rules) exec bash benches/load/rules.sh ;;
+  *) echo "BENCH_MODE must be ratio, batch, soak, export, uploads, conversions, live or rules" >&2; exit 2 ;;
 esac
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}

@@ -98,6 +98,11 @@ pub struct ResolvedCode {
     pub offer_counts: Option<String>,
     pub offer_url: Option<String>,
     pub offer_fallback_url: Option<String>,
+    /// The redirect rules (JSON, as saved) of its campaign and of its batch.
+    pub campaign_rules: Option<String>,
+    pub batch_rules: Option<String>,
+    /// People's scans of it folded into its history when it was loaded.
+    pub stored_scans: i64,
 }
 
 impl ResolvedCode {
@@ -131,7 +136,10 @@ impl Db {
              (SELECT n.id FROM notices n WHERE n.batch_id = b.id AND n.lifted_at IS NULL \
               AND n.from_serial <= c.serial AND n.to_serial >= c.serial LIMIT 1) AS notice_id, \
              b.mode AS batch_mode, o.id AS offer_id, o.counts AS offer_counts, \
-             o.url AS offer_url, o.fallback_url AS offer_fallback_url \
+             o.url AS offer_url, o.fallback_url AS offer_fallback_url, \
+             k.rules AS campaign_rules, b.rules AS batch_rules, \
+             COALESCE((SELECT h.scans FROM code_stats h WHERE h.code_id = c.id), 0) \
+              AS stored_scans \
              FROM codes c JOIN batches b ON b.id = c.batch_id \
              JOIN channels ch ON ch.id = b.channel_id JOIN campaigns k ON k.id = b.campaign_id \
              LEFT JOIN offers o ON o.id = (SELECT s.id FROM offers s \

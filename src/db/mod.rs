@@ -26,6 +26,7 @@ mod report_filter;
 mod reports;
 mod retention;
 mod rollups;
+mod rules;
 mod scans;
 mod scope;
 mod sessions;
@@ -69,6 +70,7 @@ pub use reports::{
     Place, ReportRange, SliceCounts,
 };
 pub use rollups::Rebuilt;
+pub use rules::RulesOwner;
 pub use scans::{ScanRow, WriterConnection};
 pub use scope::Scope;
 pub use sessions::SessionUser;

@@ -15,6 +15,7 @@ pub mod link_type;
 pub mod offer;
 pub mod place;
 pub mod rich_text;
+pub mod rules;
 pub mod schedule;
 pub mod signature;
 pub mod slug;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,6 +16,7 @@ use super::error::AppError;
 use super::pages::PageError;
 use crate::db::{Claim, ResolvedCode, ScanRow, now_ms};
 use crate::domain::Token;
+use crate::domain::rules::ScanFacts;
 use crate::scans::{Outcome, RoutedCode, StandingOffer, Visit, Visitor};
 
 pub fn router() -> Router<AppState> {
@@ -29,6 +30,7 @@ async fn scan(
     method: Method,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     token: Result<Path<String>, PathRejection>,
+    RawQuery(scan_query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let token = token
@@ -51,15 +53,24 @@ async fn scan(
         &method,
         &headers,
         StatusCode::FOUND,
-        "",
+        Query {
+            rules_read: scan_query.as_deref().unwrap_or(""),
+            passed_on: "",
+        },
     )
     .await
     .map_err(PageError)
 }
 
+/// A scan's query: what redirect rules read, and what is passed on to where it goes.
+pub(super) struct Query<'a> {
+    pub rules_read: &'a str,
+    /// Already encoded; added to the target when not empty.
+    pub passed_on: &'a str,
+}
+
 /// Records a scan of `code` and, once it is committed, redirects with `status` to where
-/// the scan goes, with `query` (already encoded) passed on when not empty. GS1 Digital
-/// Link scans come through here too.
+/// the scan goes. GS1 Digital Link scans come through here too.
 pub(super) async fn record_and_redirect(
     state: &AppState,
     code: &RoutedCode,
@@ -67,21 +78,28 @@ pub(super) async fn record_and_redirect(
     method: &Method,
     headers: &HeaderMap,
     status: StatusCode,
-    query: &str,
+    query: Query<'_>,
 ) -> Result<Response, AppError> {
     let now = now_ms();
     let outcome = code.outcome(now);
     if !code.tracking.is_full() {
-        return count_and_redirect(state, code, method, status, query, now).await;
+        return count_and_redirect(state, code, method, status, query.passed_on, now).await;
     }
     let visit = Visit::describe(&state.visit_context(), peer.ip(), method, headers);
     let visitor = Visitor::identify(headers, visit.is_bot);
-    let outcome = match code.offer_for(outcome) {
-        // Bots and link previews take no place; neither does a HEAD request.
-        Some(offer) if !visit.is_bot && method == Method::GET => {
-            claim(state, code, offer, &visitor, outcome).await?
-        }
-        _ => outcome,
+    // Bots and link previews are not people; a HEAD request is no scan by one.
+    let person = !visit.is_bot && method == Method::GET;
+    let ruled = code.has_rules().then(|| {
+        let first_scan = person.then(|| code.note_person_scan());
+        code.ruled(
+            outcome,
+            &facts(&visit, code, now, first_scan, query.rules_read),
+        )
+    });
+    let outcome = match (ruled.flatten(), code.offer_for(outcome)) {
+        (Some(ruled), _) => ruled,
+        (None, Some(offer)) if person => claim(state, code, offer, &visitor, outcome).await?,
+        (None, _) => outcome,
     };
     let row = visit.scan_row(now, code, &visitor, outcome.label());
     state
@@ -91,10 +109,10 @@ pub(super) async fn record_and_redirect(
         .map_err(|_| AppError::Unavailable)?;
     state.metrics.scan_stored(outcome.label(), visit.is_bot);
     let target = target(outcome, code, state.settings.path_prefix());
-    let target = if query.is_empty() {
+    let target = if query.passed_on.is_empty() {
         target
     } else {
-        Cow::Owned(with_query(&target, query))
+        Cow::Owned(with_query(&target, query.passed_on))
     };
     Ok(redirect(
         status,
@@ -102,6 +120,29 @@ pub(super) async fn record_and_redirect(
         &visitor,
         state.settings.secure_cookies,
     ))
+}
+
+/// What the redirect rules read of a scan.
+fn facts<'a>(
+    visit: &'a Visit,
+    code: &RoutedCode,
+    now: i64,
+    first_scan: Option<bool>,
+    query: &'a str,
+) -> ScanFacts<'a> {
+    ScanFacts {
+        device: visit.device.class,
+        os: visit.device.os.as_deref(),
+        country: visit.location.country.as_deref(),
+        region: visit.location.region.as_deref(),
+        city: visit.location.city.as_deref(),
+        language: visit.language.as_deref(),
+        now_ms: now,
+        channel_id: code.channel_id,
+        store_id: code.store_id,
+        first_scan,
+        query,
+    }
 }
 
 /// Where a scan that may claim a limited offer goes: the offer's URL if it took (or had)
@@ -201,7 +242,8 @@ pub(super) fn target<'a>(
         Outcome::Destination(url)
         | Outcome::Fallback(url)
         | Outcome::Offer(url)
-        | Outcome::OfferOver(url) => Cow::Borrowed(url),
+        | Outcome::OfferOver(url)
+        | Outcome::Rule(url) => Cow::Borrowed(url),
         Outcome::Landing if !code.tracking.is_full() => {
             Cow::Owned(format!("{path_prefix}/c/{}", code.campaign_slug))
         }

@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use super::AppState;
 use super::error::AppError;
 use super::pages::PageError;
-use super::redirect::{record_and_redirect, target, with_query};
+use super::redirect::{Query, record_and_redirect, target, with_query};
 use crate::db::{Product, ProductLink};
 use crate::domain::hreflang::{accepted_languages, best_fit};
 use crate::domain::{DigitalLink, LinkType, Token, link_type};
@@ -108,7 +108,10 @@ async fn answer(
             method,
             headers,
             StatusCode::TEMPORARY_REDIRECT,
-            &passed_on,
+            Query {
+                rules_read: &passed_on,
+                passed_on: &passed_on,
+            },
         )
         .await;
     }

@@ -4,14 +4,19 @@
 //! each second and drops everything when it moves, so a code, batch or campaign disabled
 //! anywhere stops redirecting everywhere within seconds.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use super::generations::{Found, Generations};
 use super::outcome::RoutedCode;
-use crate::db::{CampaignSettings, Db, DbResult, NewNotice, NewOffer, Notice, Offer, StatusTarget};
+use crate::db::{
+    CampaignSettings, Db, DbResult, NewNotice, NewOffer, Notice, Offer, ResolvedCode, RulesOwner,
+    StatusTarget,
+};
 use crate::domain::Status;
+use crate::domain::rules::{Rule, RuleSpec};
 use crate::metrics::Metrics;
 
 /// Codes per generation: up to twice this many are held, those scanned recently.
@@ -23,6 +28,8 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
 struct Entries {
     known: Generations<String, Arc<RoutedCode>>,
+    /// Redirect rules read, by campaign and batch: every code they cover shares one copy.
+    rulebooks: HashMap<(i64, i64), Arc<[Rule]>>,
     /// Tokens the database does not know, so repeating one stays off the database.
     unknown: Generations<String, ()>,
 }
@@ -47,6 +54,7 @@ impl CodeCache {
             db,
             entries: RwLock::new(Entries {
                 known: Generations::new(KNOWN_PER_GENERATION),
+                rulebooks: HashMap::new(),
                 unknown: Generations::new(UNKNOWN_PER_GENERATION),
             }),
             generation: AtomicU64::new(0),
@@ -62,18 +70,28 @@ impl CodeCache {
         }
         self.metrics.code_lookup(false);
         let generation = self.generation.load(Ordering::Acquire);
-        let loaded = self.db.resolve_code(token).await?;
-        let loaded = loaded.map(|code| Arc::new(RoutedCode::new(code)));
-        if let Ok(mut entries) = self.entries.write()
-            && self.generation.load(Ordering::Acquire) == generation
-        {
-            match &loaded {
-                Some(code) => entries.known.insert(token.to_owned(), code.clone()),
-                None => entries.unknown.insert(token.to_owned(), ()),
-            }
-            self.metrics.code_cache_entries.set(entries.len() as i64);
+        let loaded = self.db.resolve_code(token).await?.map(|mut code| {
+            let rules = read_rules(&mut code);
+            (code, rules)
+        });
+        let Ok(mut entries) = self.entries.write() else {
+            return Ok(loaded.map(|(code, rules)| Arc::new(RoutedCode::with_rules(code, rules))));
+        };
+        if self.generation.load(Ordering::Acquire) != generation {
+            // Cleared while this load ran: answer with it, keep nothing of it.
+            return Ok(loaded.map(|(code, rules)| Arc::new(RoutedCode::with_rules(code, rules))));
         }
-        Ok(loaded)
+        let routed = loaded.map(|(code, rules)| {
+            let key = (code.campaign_id, code.batch_id);
+            let rules = entries.rulebooks.entry(key).or_insert(rules).clone();
+            Arc::new(RoutedCode::with_rules(code, rules))
+        });
+        match &routed {
+            Some(code) => entries.known.insert(token.to_owned(), code.clone()),
+            None => entries.unknown.insert(token.to_owned(), ()),
+        }
+        self.metrics.code_cache_entries.set(entries.len() as i64);
+        Ok(routed)
     }
 
     /// `Some(None)` is a remembered unknown token.
@@ -128,6 +146,14 @@ impl CodeCache {
         Ok(notice)
     }
 
+    /// Replaces a campaign's or a batch's redirect rules: codes route by them here at
+    /// once and on every other instance within a second.
+    pub async fn set_rules(&self, owner: RulesOwner, json: Option<String>) -> DbResult<()> {
+        self.db.set_rules(owner, json).await?;
+        self.clear();
+        Ok(())
+    }
+
     /// Starts a limited offer: scans of its codes claim places, here at once and on every
     /// other instance within a second.
     pub async fn start_offer(&self, new: NewOffer) -> DbResult<Offer> {
@@ -147,6 +173,7 @@ impl CodeCache {
         if let Ok(mut entries) = self.entries.write() {
             self.generation.fetch_add(1, Ordering::AcqRel);
             entries.known.clear();
+            entries.rulebooks.clear();
             entries.unknown.clear();
             self.metrics.code_cache_entries.set(0);
         }
@@ -168,4 +195,35 @@ impl CodeCache {
             }
         }
     }
+}
+
+/// A loaded code's redirect rules, its batch's first, read from what was saved (and checked)
+/// then; the texts are dropped, as every code of a batch shares the rules read once.
+fn read_rules(code: &mut ResolvedCode) -> Arc<[Rule]> {
+    let mut rules = Vec::new();
+    for (owner, json) in [
+        ("batch", code.batch_rules.take()),
+        ("campaign", code.campaign_rules.take()),
+    ] {
+        let Some(json) = json else { continue };
+        let specs: Vec<RuleSpec> = match serde_json::from_str(&json) {
+            Ok(specs) => specs,
+            Err(err) => {
+                tracing::error!(%err, owner, code = code.code_id, "unreadable saved rules left out");
+                continue;
+            }
+        };
+        for (i, spec) in specs.iter().enumerate() {
+            match spec.compile(i) {
+                Ok(rule) => rules.push(rule),
+                Err(err) => tracing::error!(
+                    field = err.field,
+                    message = err.message,
+                    owner,
+                    "a saved rule that no longer reads is left out"
+                ),
+            }
+        }
+    }
+    rules.into()
 }

@@ -1,8 +1,11 @@
 //! Where a scan of a known code sends the consumer.
 
 use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::db::ResolvedCode;
+use crate::domain::rules::{self, Action, Rule, ScanFacts};
 use crate::domain::{BatchMode, OfferCounts, Status, TargetUrl};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +22,8 @@ pub enum Outcome<'a> {
     Offer(&'a str),
     /// A limited offer's fallback: its places were taken before this scanner came.
     OfferOver(&'a str),
+    /// Where a redirect rule that matched the scan sends it.
+    Rule(&'a str),
 }
 
 impl Outcome<'_> {
@@ -30,6 +35,7 @@ impl Outcome<'_> {
             Self::Notice(_) => "notice",
             Self::Offer(_) => "offer",
             Self::OfferOver(_) => "offer_over",
+            Self::Rule(_) => "rule",
         }
     }
 }
@@ -42,6 +48,10 @@ pub struct RoutedCode {
     destination: Option<String>,
     fallback: Option<String>,
     offer: Option<StandingOffer>,
+    /// Its batch's redirect rules, then its campaign's; shared by every code they cover.
+    rules: Arc<[Rule]>,
+    /// People's scans this instance answered since it loaded the code.
+    scans_seen: AtomicI64,
 }
 
 /// A limited offer the code's scans may claim.
@@ -67,7 +77,12 @@ impl StandingOffer {
 }
 
 impl RoutedCode {
+    #[cfg(test)]
     pub fn new(code: ResolvedCode) -> Self {
+        Self::with_rules(code, Arc::from([]))
+    }
+
+    pub fn with_rules(code: ResolvedCode, rules: Arc<[Rule]>) -> Self {
         let stored = |url: &Option<String>| url.as_deref().and_then(|u| TargetUrl::parse(u).ok());
         // A no-tracking campaign's destination is left as the brand wrote it: tags would
         // tell the next site which poster or label the visitor came from.
@@ -99,7 +114,32 @@ impl RoutedCode {
             destination,
             fallback,
             offer,
+            rules,
+            scans_seen: AtomicI64::new(0),
         }
+    }
+
+    /// Where a redirect rule sends a scan the campaign would send on (a notice, or a
+    /// campaign that is off, wins over rules), if one matches.
+    pub fn ruled<'a>(&'a self, outcome: Outcome<'a>, facts: &ScanFacts<'_>) -> Option<Outcome<'a>> {
+        if self.rules.is_empty() || !matches!(outcome, Outcome::Destination(_) | Outcome::Landing) {
+            return None;
+        }
+        rules::first_match(&self.rules, facts).map(|action| match action {
+            Action::Url(url) => Outcome::Rule(url),
+            Action::Notice(id) => Outcome::Notice(*id),
+        })
+    }
+
+    /// Whether redirect rules cover the code.
+    pub fn has_rules(&self) -> bool {
+        !self.rules.is_empty()
+    }
+
+    /// Counts a person's scan; whether it is the code's first as this instance knows
+    /// (none in its history when loaded, none answered here since).
+    pub fn note_person_scan(&self) -> bool {
+        self.scans_seen.fetch_add(1, Ordering::Relaxed) == 0 && self.code.stored_scans == 0
     }
 
     /// The limited offer a scan may claim: one stands, and the scan would go on to the
@@ -169,6 +209,9 @@ mod tests {
             offer_counts: None,
             offer_url: None,
             offer_fallback_url: None,
+            campaign_rules: None,
+            batch_rules: None,
+            stored_scans: 0,
         }
     }
 

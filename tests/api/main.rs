@@ -39,6 +39,7 @@ mod report_page;
 mod reports;
 mod retention;
 mod rollups;
+mod rules;
 mod sessions;
 mod sheets;
 mod store_page;

@@ -23,6 +23,7 @@ pub(crate) mod photos;
 mod products;
 pub(crate) mod report_format;
 pub(crate) mod reports;
+pub(crate) mod rules;
 pub(crate) mod scans;
 pub(crate) mod sheets;
 mod sources;
@@ -104,6 +105,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(notices::get, notices::lift))
         .routes(routes!(offers::create, offers::list))
         .routes(routes!(offers::get, offers::end))
+        .routes(routes!(
+            rules::put_campaign_rules,
+            rules::get_campaign_rules
+        ))
+        .routes(routes!(rules::put_batch_rules, rules::get_batch_rules))
         .routes(routes!(exports::export_zip))
         .routes(routes!(sheets::sheet_pdf))
         .routes(routes!(
