@@ -71,7 +71,15 @@ impl CodeCache {
         self.metrics.code_lookup(false);
         let generation = self.generation.load(Ordering::Acquire);
         let loaded = self.db.resolve_code(token).await?.map(|mut code| {
-            let rules = read_rules(&mut code);
+            let key = (code.campaign_id, code.batch_id);
+            let read_before = self
+                .entries
+                .read()
+                .ok()
+                .and_then(|entries| entries.rulebooks.get(&key).cloned());
+            let rules = read_before.unwrap_or_else(|| read_rules(&code));
+            code.batch_rules = None;
+            code.campaign_rules = None;
             (code, rules)
         });
         let Ok(mut entries) = self.entries.write() else {
@@ -197,16 +205,16 @@ impl CodeCache {
     }
 }
 
-/// A loaded code's redirect rules, its batch's first, read from what was saved (and checked)
-/// then; the texts are dropped, as every code of a batch shares the rules read once.
-fn read_rules(code: &mut ResolvedCode) -> Arc<[Rule]> {
+/// A loaded code's redirect rules, its batch's first, read from what was saved (and
+/// checked) then. Every code of a batch shares the rules read once.
+fn read_rules(code: &ResolvedCode) -> Arc<[Rule]> {
     let mut rules = Vec::new();
     for (owner, json) in [
-        ("batch", code.batch_rules.take()),
-        ("campaign", code.campaign_rules.take()),
+        ("batch", &code.batch_rules),
+        ("campaign", &code.campaign_rules),
     ] {
         let Some(json) = json else { continue };
-        let specs: Vec<RuleSpec> = match serde_json::from_str(&json) {
+        let specs: Vec<RuleSpec> = match serde_json::from_str(json) {
             Ok(specs) => specs,
             Err(err) => {
                 tracing::error!(%err, owner, code = code.code_id, "unreadable saved rules left out");
