@@ -1015,3 +1015,95 @@ async fn an_admin_puts_up_a_recall_notice_and_lifts_it_from_the_batch_page() {
     let scan = app.scan(&token, PHONE).await;
     assert!(location(&scan).starts_with("https://shop.example/"));
 }
+
+#[tokio::test]
+async fn an_admin_starts_a_limited_offer_and_ends_it_from_the_campaign_page() {
+    let app = TestApp::spawn().await;
+    let (campaign, _, batch) = app
+        .seed(
+            json!({"name": "Tea", "destination_url": "https://shop.example/"}),
+            "shared",
+            1,
+        )
+        .await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    app.user("ada@brand.example", "admin", &[]).await;
+    let cookie = app.sign_in("ada@brand.example", "/console").await;
+    let campaign_page = format!("/console/campaigns/{}", campaign["id"]);
+    let (_, page) = app.page(&campaign_page, &cookie).await;
+    assert!(page.contains("None yet: the first N scanners"), "{page}");
+    let form = format!("{campaign_page}/offers");
+    let (status, page) = app.page(&form, &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    let token_field = csrf(&page);
+    let fields = |limit: &'static str| {
+        vec![
+            ("csrf", token_field.clone()),
+            ("limit", limit.to_owned()),
+            ("counts", "visitors".to_owned()),
+            ("url", "https://shop.example/gift".to_owned()),
+            ("fallback_url", String::new()),
+            ("batch_id", String::new()),
+        ]
+    };
+
+    // A refusal keeps what was typed, with the message by its field.
+    let refused = app
+        .client
+        .post(app.url(&form))
+        .header("cookie", &cookie)
+        .form(&fields("0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="e-limit""#) && html.contains("must be from 1"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"value="https://shop.example/gift""#),
+        "{html}"
+    );
+
+    let started = app
+        .client
+        .post(app.url(&form))
+        .header("cookie", &cookie)
+        .form(&fields("2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.page(&location(&started), &cookie).await;
+    assert!(
+        page.contains("Offer started") && page.contains("0 / 2"),
+        "{page}"
+    );
+    assert_eq!(
+        location(&app.scan(&token, PHONE).await),
+        "https://shop.example/gift"
+    );
+
+    let id: serde_json::Value = app
+        .get(&format!("/api/v1/campaigns/{}/offers", campaign["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = &id[0]["id"];
+    let ended = post(
+        &app,
+        &format!("/console/offers/{id}/end"),
+        &cookie,
+        &[("csrf", &token_field)],
+    )
+    .await;
+    assert_eq!(ended.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&ended),
+        format!("{campaign_page}?saved=offer-ended")
+    );
+    assert!(location(&app.scan(&token, PHONE).await).starts_with("https://shop.example/?"));
+}

@@ -290,6 +290,9 @@ struct ShowPage {
 
 /// A limited offer as the campaign page lists it.
 struct OfferRow {
+    id: i64,
+    /// Standing (used up or not): it can be ended.
+    standing: bool,
     /// "All batches", or the batch's name.
     scope: String,
     counts: &'static str,
@@ -310,6 +313,8 @@ impl OfferRow {
             None => String::new(),
         };
         Self {
+            id: o.id,
+            standing: o.ended_at.is_none(),
             scope,
             counts: o.counts.as_str(),
             claimed: count(o.claimed as f64),
@@ -392,6 +397,10 @@ pub(super) async fn show(
         Some("hero") => Some("Picture saved."),
         Some("enabled") => Some("Campaign enabled: its codes go to its destination again."),
         Some("disabled") => Some("Campaign disabled: its codes go to its fallback."),
+        Some("offer") => Some("Offer started: the first scanners get it from now on."),
+        Some("offer-ended") => {
+            Some("Offer ended: its codes go where the campaign sends them again.")
+        }
         _ => None,
     }
     .map(|note| words::tr(viewer.language, note));

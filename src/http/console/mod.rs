@@ -15,6 +15,7 @@ pub(crate) mod form;
 mod home;
 mod landing;
 mod notices;
+mod offers;
 mod people;
 mod photos;
 pub(crate) mod words;
@@ -88,6 +89,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/notices/{id}/lift",
             get(|| async { Redirect::to("/console/campaigns") }).post(notices::lift),
+        )
+        .route(
+            "/console/campaigns/{id}/offers",
+            get(offers::new_form).post(offers::create),
+        )
+        .route(
+            "/console/offers/{id}/end",
+            get(|| async { Redirect::to("/console/campaigns") }).post(offers::end),
         )
         .route("/console/photos", get(photos::queue))
         .route(

@@ -305,6 +305,35 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Membership sign-up link" => "会员注册链接",
         "Information links" => "信息链接",
         "Limited offers" => "限量优惠",
+        "People: each once, whichever codes they scan" => "人：每人一次，无论扫哪个码",
+        "Printed items: each unique code once" => "印刷品：每个一物一码一次",
+        "Every batch" => "所有批次",
+        "How many get it" => "名额",
+        "The first this many; everyone after goes to the fallback." => {
+            "前这么多位获得优惠；之后的人进入备用页面。"
+        }
+        "Who counts" => "计数对象",
+        "The offer's page" => "优惠页面",
+        "Once it is gone" => "领完之后",
+        "Where later scanners go; empty: where the campaign sends them anyway." => {
+            "之后扫码的人去哪里；留空：按活动原本的去向。"
+        }
+        "Limited offer on {}" => "{} 的限量优惠",
+        "The first scanners get the offer, exactly as many as you say, even with several instances. People who got it keep it when they scan again; bots take no place." => {
+            "最先扫码的人获得优惠，人数与设定完全一致，多个实例也不会多发。已获得的人再次扫码仍可获得；机器人不占名额。"
+        }
+        "Start the offer" => "开始优惠",
+        "New offer" => "新建优惠",
+        "None yet: the first N scanners get a gift or a coupon, the rest go on as usual." => {
+            "还没有：前 N 位扫码的人获得礼品或优惠券，其他人照常访问。"
+        }
+        "End" => "结束",
+        "Offer started: the first scanners get it from now on." => {
+            "优惠已开始：从现在起最先扫码的人可获得。"
+        }
+        "Offer ended: its codes go where the campaign sends them again." => {
+            "优惠已结束：这些码恢复活动原本的去向。"
+        }
         "Counts" => "计数方式",
         "Taken" => "已领取",
         "Left" => "剩余",
@@ -679,7 +708,7 @@ mod tests {
     use crate::domain::{BatchMode, ChannelKind, Role};
 
     /// The console's sources: what they ask `tr` for is in the table.
-    const SOURCES: [&str; 13] = [
+    const SOURCES: [&str; 14] = [
         include_str!("../store_page.rs"),
         include_str!("../report_page/view.rs"),
         include_str!("../report_page/charts.rs"),
@@ -689,6 +718,7 @@ mod tests {
         include_str!("batches.rs"),
         include_str!("catalog.rs"),
         include_str!("notices.rs"),
+        include_str!("offers.rs"),
         include_str!("home.rs"),
         include_str!("photos.rs"),
         include_str!("people.rs"),
