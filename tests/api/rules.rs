@@ -217,6 +217,20 @@ async fn rules_that_could_never_match_or_name_what_is_not_there_are_refused() {
     let read: Value = app.get(&path).await.json().await.unwrap();
     assert_eq!(read["rules"], kept, "a refused list changes nothing");
 
+    let quiet = app
+        .create(
+            "/api/v1/campaigns",
+            json!({"name": "Wine", "tracking": "none"}),
+        )
+        .await;
+    let refused = put(
+        &app,
+        &format!("/api/v1/campaigns/{}/rules", quiet["id"]),
+        json!([{"then": {"url": SHOP}}]),
+    )
+    .await;
+    assert_error(refused, StatusCode::CONFLICT, "does not track").await;
+
     let missing = put(&app, "/api/v1/campaigns/999/rules", json!([])).await;
     assert_error(missing, StatusCode::NOT_FOUND, "campaign").await;
     let missing = app.get("/api/v1/batches/999/rules").await;

@@ -104,6 +104,17 @@ async fn save(
     body: RuleListBody,
 ) -> Result<Json<RuleList>> {
     let list = body.read()?;
+    let campaign = state
+        .db
+        .campaign(campaign_id)
+        .await
+        .map_err(missing("campaign"))?;
+    if !campaign.tracking.is_full() && !list.rules.is_empty() {
+        return Err(AppError::Conflict(
+            "the campaign does not track (tracking none): nothing about a scan is read, so              rules cannot send it anywhere"
+                .into(),
+        ));
+    }
     check(state, campaign_id, &list).await?;
     let json = (!list.rules.is_empty())
         .then(|| serde_json::to_string(&list.rules))
@@ -131,7 +142,9 @@ async fn read(state: &AppState, owner: RulesOwner, what: &'static str) -> Result
 /// Replace a campaign's redirect rules (an empty list removes them). Codes already
 /// printed follow the new rules on every instance within seconds.
 #[utoipa::path(put, path = "/api/v1/campaigns/{id}/rules", tag = "rules", request_body = RuleListBody,
-    responses((status = 200, body = RuleList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RuleList), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The campaign does not track."),
+        (status = 422, body = ErrorBody)))]
 pub async fn put_campaign_rules(
     State(state): State<AppState>,
     caller: Caller,
@@ -155,7 +168,9 @@ pub async fn get_campaign_rules(
 /// Replace a batch's redirect rules (an empty list removes them); they come before its
 /// campaign's.
 #[utoipa::path(put, path = "/api/v1/batches/{id}/rules", tag = "rules", request_body = RuleListBody,
-    responses((status = 200, body = RuleList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RuleList), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The batch's campaign does not track."),
+        (status = 422, body = ErrorBody)))]
 pub async fn put_batch_rules(
     State(state): State<AppState>,
     caller: Caller,
