@@ -28,6 +28,15 @@ impl Offer {
     pub fn remaining(&self) -> i64 {
         self.max_claims - self.claimed
     }
+
+    /// `standing`, `used_up` (every place taken) or `ended`.
+    pub fn status(&self) -> &'static str {
+        match (self.ended_at, self.remaining()) {
+            (Some(_), _) => "ended",
+            (None, 0) => "used_up",
+            (None, _) => "standing",
+        }
+    }
 }
 
 /// An offer to start, validated by the caller.

@@ -83,7 +83,8 @@ pub(super) async fn record_and_redirect(
     let now = now_ms();
     let outcome = code.outcome(now);
     if !code.tracking.is_full() {
-        return count_and_redirect(state, code, method, status, query.passed_on, now).await;
+        return count_and_redirect(state, code, outcome, method, status, query.passed_on, now)
+            .await;
     }
     let visit = Visit::describe(&state.visit_context(), peer.ip(), method, headers);
     let visitor = Visitor::identify(headers, visit.is_bot);
@@ -108,17 +109,14 @@ pub(super) async fn record_and_redirect(
         .await
         .map_err(|_| AppError::Unavailable)?;
     state.metrics.scan_stored(outcome.label(), visit.is_bot);
-    let target = target(outcome, code, state.settings.path_prefix());
-    let target = if query.passed_on.is_empty() {
-        target
-    } else {
-        Cow::Owned(with_query(&target, query.passed_on))
-    };
+    let cookie = visitor.set_cookie(state.settings.secure_cookies);
     Ok(redirect(
+        state,
+        code,
+        outcome,
         status,
-        &target,
-        &visitor,
-        state.settings.secure_cookies,
+        query.passed_on,
+        cookie,
     ))
 }
 
@@ -177,12 +175,12 @@ async fn claim<'a>(
 async fn count_and_redirect(
     state: &AppState,
     code: &RoutedCode,
+    outcome: Outcome<'_>,
     method: &Method,
     status: StatusCode,
     query: &str,
     now: i64,
 ) -> Result<Response, AppError> {
-    let outcome = code.outcome(now);
     if method != Method::HEAD {
         state
             .writer
@@ -191,26 +189,31 @@ async fn count_and_redirect(
             .map_err(|_| AppError::Unavailable)?;
         state.metrics.scan_stored(outcome.label(), false);
     }
-    let target = target(outcome, code, state.settings.path_prefix());
-    let target = if query.is_empty() {
-        target
-    } else {
-        Cow::Owned(with_query(&target, query))
-    };
-    let mut response = (status, [(header::CACHE_CONTROL, "no-store")]).into_response();
-    if let Ok(value) = HeaderValue::from_str(&target) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(redirect(state, code, outcome, status, query, None))
 }
 
-fn redirect(status: StatusCode, target: &str, visitor: &Visitor, secure_cookies: bool) -> Response {
+/// The answer to a scan: `status` to where `outcome` goes, `passed_on` (already encoded)
+/// added to its query when not empty, and the visitor's cookie when one is set.
+fn redirect(
+    state: &AppState,
+    code: &RoutedCode,
+    outcome: Outcome<'_>,
+    status: StatusCode,
+    passed_on: &str,
+    cookie: Option<HeaderValue>,
+) -> Response {
+    let target = target(outcome, code, state.settings.path_prefix());
+    let target = if passed_on.is_empty() {
+        target
+    } else {
+        Cow::Owned(with_query(&target, passed_on))
+    };
     let mut response = (status, [(header::CACHE_CONTROL, "no-store")]).into_response();
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(target) {
+    if let Ok(value) = HeaderValue::from_str(&target) {
         headers.insert(header::LOCATION, value);
     }
-    if let Some(cookie) = visitor.set_cookie(secure_cookies) {
+    if let Some(cookie) = cookie {
         headers.insert(header::SET_COOKIE, cookie);
     }
     response

@@ -67,11 +67,7 @@ pub struct OfferView {
 
 impl From<Offer> for OfferView {
     fn from(o: Offer) -> Self {
-        let status = match (o.ended_at, o.remaining()) {
-            (Some(_), _) => "ended",
-            (None, 0) => "used_up",
-            (None, _) => "standing",
-        };
+        let status = o.status();
         Self {
             id: o.id,
             campaign_id: o.campaign_id,

@@ -320,10 +320,10 @@ impl OfferRow {
             claimed: count(o.claimed as f64),
             limit: count(o.max_claims as f64),
             remaining: count(o.remaining() as f64),
-            status: match (o.ended_at, o.remaining()) {
-                (Some(_), _) => "ended",
-                (None, 0) => "used up",
-                (None, _) => "standing",
+            // The API's name, as a person reads it.
+            status: match o.status() {
+                "used_up" => "used up",
+                status => status,
             },
             url: o.url.clone(),
         }
