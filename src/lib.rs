@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod events;
+pub mod experiments;
 pub mod export;
 pub mod geo;
 pub mod group_commit;

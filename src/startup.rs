@@ -98,6 +98,10 @@ impl App {
                 let (live, db) = (live.clone(), db.clone());
                 move || live.clone().run(db.clone())
             }),
+            supervise("experiments", {
+                let (db, codes) = (db.clone(), codes.clone());
+                move || crate::experiments::run(db.clone(), codes.clone())
+            }),
         ];
         if db.backend() == Backend::Sqlite {
             // PostgreSQL checkpoints itself; a job that returned at once there was

@@ -101,6 +101,9 @@ pub struct ResolvedCode {
     /// The redirect rules (JSON, as saved) of its campaign and of its batch.
     pub campaign_rules: Option<String>,
     pub batch_rules: Option<String>,
+    /// The routing (JSON) of its campaign's running experiment, or of the winner of the
+    /// last one that stopped with one.
+    pub experiment_routing: Option<String>,
     /// People's scans of it folded into its history when it was loaded.
     pub stored_scans: i64,
 }
@@ -138,6 +141,8 @@ impl Db {
              b.mode AS batch_mode, o.id AS offer_id, o.counts AS offer_counts, \
              o.url AS offer_url, o.fallback_url AS offer_fallback_url, \
              k.rules AS campaign_rules, b.rules AS batch_rules, \
+             (SELECT e.routing FROM experiments e WHERE e.campaign_id = k.id \
+              AND e.routing IS NOT NULL) AS experiment_routing, \
              COALESCE((SELECT h.scans FROM code_stats h WHERE h.code_id = c.id), 0) \
               AS stored_scans \
              FROM codes c JOIN batches b ON b.id = c.batch_id \

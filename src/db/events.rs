@@ -27,6 +27,8 @@ pub struct EventRow {
     pub country: Option<String>,
     pub city: Option<String>,
     pub device: &'static str,
+    /// The experiment variant the visitor was shown, while the experiment runs.
+    pub variant_id: Option<i64>,
 }
 
 /// Hour, campaign, batch (0: none), kind, action ('' none), country ('' unknown), device.
@@ -70,8 +72,8 @@ impl Db {
         let backend = self.backend();
         let insert = format!(
             "INSERT INTO events (occurred_at, kind, action, campaign_id, channel_id, batch_id, \
-             store_id, code_id, visitor_id, is_bot, click_id, country, city, device) VALUES {}",
-            values_list(backend, events.len(), 14)
+             store_id, code_id, visitor_id, is_bot, click_id, country, city, device, variant_id) VALUES {}",
+            values_list(backend, events.len(), 15)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(insert));
         for e in events {
@@ -89,7 +91,8 @@ impl Db {
                 .bind(e.click_id.clone())
                 .bind(e.country.clone())
                 .bind(e.city.clone())
-                .bind(e.device);
+                .bind(e.device)
+                .bind(e.variant_id);
         }
         let upsert = format!(
             "INSERT INTO event_rollups (hour, campaign_id, batch_id, kind, action, country, \

@@ -15,6 +15,7 @@ mod credits;
 mod days;
 mod edges;
 mod events;
+mod experiments;
 mod keys;
 mod live;
 mod logos;
@@ -57,6 +58,10 @@ pub use counted_scans::CountedScans;
 pub use credits::CreditStep;
 pub use days::DayStep;
 pub use events::EventRow;
+pub use experiments::{
+    Experiment, ExperimentChange, LogEntry, NewExperiment, NewVariant, StopReason, Variant,
+    VariantCounts, read_routing,
+};
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use live::LiveScan;
 pub use logos::{LogoInfo, LogoOwner};

@@ -41,6 +41,8 @@ pub struct ScanRow {
     pub referrer_host: Option<String>,
     pub language: Option<String>,
     pub outcome: &'static str,
+    /// The experiment variant a person was shown, while the experiment runs.
+    pub variant_id: Option<i64>,
     /// A scan of a no-tracking campaign: it only adds one to its code's count for the
     /// hour (`counted_scans`); every field about the person is empty.
     pub count_only: bool,
@@ -243,8 +245,8 @@ fn scans_sql(backend: Backend, rows: usize) -> String {
     format!(
         "INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, store_id, \
          visitor_id, is_new_visitor, ip_prefix, country, region, city, latitude, longitude, \
-         device, os, browser, is_bot, referrer_host, language, outcome) VALUES {}",
-        values_list(backend, rows, 21)
+         device, os, browser, is_bot, referrer_host, language, outcome, variant_id) VALUES {}",
+        values_list(backend, rows, 22)
     )
 }
 
@@ -358,7 +360,8 @@ impl<'a> GroupWrites<'a> {
                 .bind(i64::from(s.is_bot))
                 .bind(s.referrer_host.clone())
                 .bind(s.language.clone())
-                .bind(s.outcome);
+                .bind(s.outcome)
+                .bind(s.variant_id);
         }
         query
     }

@@ -206,6 +206,7 @@ pub async fn write(state: &AppState, campaign_id: i64, spots: &Spots) -> anyhow:
             country: row.country.clone(),
             city: row.city.clone(),
             device: row.device,
+            variant_id: None,
         };
         let viewed = row.scanned_at + 2_000;
         events.push(event("view", None, viewed));

@@ -97,12 +97,21 @@ pub(super) async fn record_and_redirect(
             &facts(&visit, code, now, first_scan, query.rules_read),
         )
     });
-    let outcome = match (ruled.flatten(), code.offer_for(outcome)) {
-        (Some(ruled), _) => ruled,
-        (None, Some(offer)) if person => claim(state, code, offer, &visitor, outcome).await?,
-        (None, _) => outcome,
+    let (variant_id, outcome) = match (ruled.flatten(), code.offer_for(outcome)) {
+        (Some(ruled), _) => (None, ruled),
+        (None, Some(offer)) if person => {
+            (None, claim(state, code, offer, &visitor, outcome).await?)
+        }
+        (None, _) => {
+            let visitor_id = visitor.id.as_deref().filter(|_| person);
+            code.experimented(outcome, visitor_id)
+                .unwrap_or((None, outcome))
+        }
     };
-    let row = visit.scan_row(now, code, &visitor, outcome.label());
+    let row = ScanRow {
+        variant_id,
+        ..visit.scan_row(now, code, &visitor, outcome.label())
+    };
     state
         .writer
         .record(row)

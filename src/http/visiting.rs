@@ -53,6 +53,9 @@ pub(super) struct Visiting {
     pub visit: Visit,
     pub visitor: Visitor,
     pub choice: LanguageChoice,
+    /// The experiment variant the visitor is shown, while the experiment runs; the
+    /// campaign's landing content and destination are already the variant's.
+    pub variant_id: Option<i64>,
     query: Option<String>,
 }
 
@@ -78,7 +81,7 @@ impl Visiting {
     }
 
     /// The visit of `campaign`, which tracks.
-    pub async fn of_campaign(state: &AppState, campaign: Campaign, asker: Asker) -> Self {
+    pub async fn of_campaign(state: &AppState, mut campaign: Campaign, asker: Asker) -> Self {
         let code = arriving_code(state, asker.query.as_deref(), &campaign).await;
         let visit = Visit::describe(
             &state.visit_context(),
@@ -87,12 +90,15 @@ impl Visiting {
             &asker.headers,
         );
         let visitor = Visitor::identify(&asker.headers, visit.is_bot);
+        let person = visitor.id.as_deref().filter(|_| !visit.is_bot);
+        let variant_id = show_variant(state, &mut campaign, person).await;
         Self {
             campaign,
             code,
             visit,
             visitor,
             choice: asker.choice,
+            variant_id,
             query: asker.query,
         }
     }
@@ -120,6 +126,7 @@ impl Visiting {
             country: self.visit.location.country.clone(),
             city: self.visit.location.city.clone(),
             device: self.visit.device.class,
+            variant_id: self.variant_id,
         }
     }
 
@@ -160,6 +167,43 @@ impl Visiting {
         );
         response
     }
+}
+
+/// Puts the content of the variant `visitor_id` is shown (`None`: a bot) in place of the
+/// campaign's, if an experiment routes it; the variant's id if the visit counts for it.
+async fn show_variant(
+    state: &AppState,
+    campaign: &mut Campaign,
+    visitor_id: Option<&str>,
+) -> Option<i64> {
+    let routing = match state.db.campaign_routing(campaign.id).await {
+        Ok(routing) => routing?,
+        Err(err) => {
+            // The campaign's own page is a fair answer; the visit is not counted for a
+            // variant it may not have seen.
+            tracing::warn!(%err, campaign = campaign.id, "experiment routing unreadable");
+            return None;
+        }
+    };
+    let shown = routing.shown(visitor_id)?;
+    let variant = shown.variant;
+    if let Some(url) = &variant.destination_url {
+        campaign.destination_url = Some(url.clone());
+    }
+    if let Some(landing) = &variant.landing {
+        let content = &mut campaign.landing;
+        let put = |field: &mut Option<String>, value: &Option<String>| {
+            if value.is_some() {
+                field.clone_from(value);
+            }
+        };
+        put(&mut content.landing_title, &landing.title);
+        put(&mut content.landing_body, &landing.body);
+        put(&mut content.cta_label, &landing.cta_label);
+        put(&mut content.cta_url, &landing.cta_url);
+        put(&mut content.brand_color, &landing.brand_color);
+    }
+    shown.counts.then_some(variant.id)
 }
 
 fn query_value<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {

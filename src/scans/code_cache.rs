@@ -10,10 +10,10 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use super::generations::{Found, Generations};
-use super::outcome::RoutedCode;
+use super::outcome::{RoutedCode, Shared};
 use crate::db::{
-    CampaignSettings, Db, DbResult, NewNotice, NewOffer, Notice, Offer, ResolvedCode, RulesOwner,
-    StatusTarget,
+    CampaignSettings, Db, DbResult, Experiment, NewExperiment, NewNotice, NewOffer, Notice, Offer,
+    ResolvedCode, RulesOwner, StatusTarget, StopReason, read_routing,
 };
 use crate::domain::Status;
 use crate::domain::rules::{Rule, RuleSpec};
@@ -28,8 +28,9 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
 struct Entries {
     known: Generations<String, Arc<RoutedCode>>,
-    /// Redirect rules read, by campaign and batch: every code they cover shares one copy.
-    rulebooks: HashMap<(i64, i64), Arc<[Rule]>>,
+    /// Redirect rules and experiments read, by campaign and batch: every code they cover
+    /// shares one copy.
+    shared: HashMap<(i64, i64), Shared>,
     /// Tokens the database does not know, so repeating one stays off the database.
     unknown: Generations<String, ()>,
 }
@@ -54,7 +55,7 @@ impl CodeCache {
             db,
             entries: RwLock::new(Entries {
                 known: Generations::new(KNOWN_PER_GENERATION),
-                rulebooks: HashMap::new(),
+                shared: HashMap::new(),
                 unknown: Generations::new(UNKNOWN_PER_GENERATION),
             }),
             generation: AtomicU64::new(0),
@@ -76,23 +77,31 @@ impl CodeCache {
                 .entries
                 .read()
                 .ok()
-                .and_then(|entries| entries.rulebooks.get(&key).cloned());
-            let rules = read_before.unwrap_or_else(|| read_rules(&code));
+                .and_then(|entries| entries.shared.get(&key).cloned());
+            let shared = read_before.unwrap_or_else(|| Shared {
+                rules: read_rules(&code),
+                routing: code
+                    .experiment_routing
+                    .as_deref()
+                    .and_then(read_routing)
+                    .map(Arc::new),
+            });
             code.batch_rules = None;
             code.campaign_rules = None;
-            (code, rules)
+            code.experiment_routing = None;
+            (code, shared)
         });
         let Ok(mut entries) = self.entries.write() else {
-            return Ok(loaded.map(|(code, rules)| Arc::new(RoutedCode::with_rules(code, rules))));
+            return Ok(loaded.map(|(code, shared)| Arc::new(RoutedCode::with(code, shared))));
         };
         if self.generation.load(Ordering::Acquire) != generation {
             // Cleared while this load ran: answer with it, keep nothing of it.
-            return Ok(loaded.map(|(code, rules)| Arc::new(RoutedCode::with_rules(code, rules))));
+            return Ok(loaded.map(|(code, shared)| Arc::new(RoutedCode::with(code, shared))));
         }
-        let routed = loaded.map(|(code, rules)| {
+        let routed = loaded.map(|(code, shared)| {
             let key = (code.campaign_id, code.batch_id);
-            let rules = entries.rulebooks.entry(key).or_insert(rules).clone();
-            Arc::new(RoutedCode::with_rules(code, rules))
+            let shared = entries.shared.entry(key).or_insert(shared).clone();
+            Arc::new(RoutedCode::with(code, shared))
         });
         match &routed {
             Some(code) => entries.known.insert(token.to_owned(), code.clone()),
@@ -177,11 +186,37 @@ impl CodeCache {
         Ok(offer)
     }
 
+    /// Starts an experiment: its campaign's scans and pages follow its variants, here at
+    /// once and on every other instance within a second.
+    pub async fn start_experiment(&self, new: NewExperiment) -> DbResult<Experiment> {
+        let experiment = self.db.create_experiment(new).await?;
+        self.clear();
+        Ok(experiment)
+    }
+
+    /// Stops an experiment: `winner` takes all its traffic, or with none the campaign's
+    /// own page and destination come back.
+    pub async fn stop_experiment(
+        &self,
+        id: i64,
+        winner: Option<i64>,
+        reason: StopReason,
+        user_id: Option<i64>,
+        figures: &str,
+    ) -> DbResult<Experiment> {
+        let experiment = self
+            .db
+            .stop_experiment(id, winner, reason, user_id, figures)
+            .await?;
+        self.clear();
+        Ok(experiment)
+    }
+
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.write() {
             self.generation.fetch_add(1, Ordering::AcqRel);
             entries.known.clear();
-            entries.rulebooks.clear();
+            entries.shared.clear();
             entries.unknown.clear();
             self.metrics.code_cache_entries.set(0);
         }

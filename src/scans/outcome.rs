@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::db::ResolvedCode;
+use crate::domain::experiment::Routing;
 use crate::domain::rules::{self, Action, Rule, ScanFacts};
 use crate::domain::{BatchMode, OfferCounts, Status, TargetUrl};
 
@@ -50,6 +51,10 @@ pub struct RoutedCode {
     offer: Option<StandingOffer>,
     /// Its batch's redirect rules, then its campaign's; shared by every code they cover.
     rules: Arc<[Rule]>,
+    /// Its campaign's experiment, while one routes its scans.
+    routing: Option<Arc<Routing>>,
+    /// Each variant's destination, tagged as `destination` is (in the routing's order).
+    variant_destinations: Vec<Option<String>>,
     /// People's scans this instance answered since it loaded the code.
     scans_seen: AtomicI64,
 }
@@ -76,17 +81,24 @@ impl StandingOffer {
     }
 }
 
+/// What the codes of one campaign and batch share, read once for all of them.
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    pub rules: Arc<[Rule]>,
+    pub routing: Option<Arc<Routing>>,
+}
+
 impl RoutedCode {
     #[cfg(test)]
     pub fn new(code: ResolvedCode) -> Self {
-        Self::with_rules(code, Arc::from([]))
+        Self::with(code, Shared::default())
     }
 
-    pub fn with_rules(code: ResolvedCode, rules: Arc<[Rule]>) -> Self {
+    pub fn with(code: ResolvedCode, shared: Shared) -> Self {
         let stored = |url: &Option<String>| url.as_deref().and_then(|u| TargetUrl::parse(u).ok());
         // A no-tracking campaign's destination is left as the brand wrote it: tags would
         // tell the next site which poster or label the visitor came from.
-        let destination = stored(&code.destination_url).map(|url| {
+        let tagged = |url: TargetUrl| {
             if code.tracking.is_full() {
                 url.with_params_unless_set(&[
                     ("utm_source", &code.channel_slug),
@@ -96,7 +108,14 @@ impl RoutedCode {
             } else {
                 url.into_string()
             }
-        });
+        };
+        let destination = stored(&code.destination_url).map(tagged);
+        let variant_destinations = shared
+            .routing
+            .iter()
+            .flat_map(|routing| &routing.variants)
+            .map(|variant| stored(&variant.destination_url).map(tagged))
+            .collect();
         let fallback = stored(&code.fallback_url).map(TargetUrl::into_string);
         let offer = match (&code.offer_id, &code.offer_counts, &code.offer_url) {
             (Some(id), Some(counts), Some(url)) => {
@@ -114,7 +133,9 @@ impl RoutedCode {
             destination,
             fallback,
             offer,
-            rules,
+            rules: shared.rules,
+            routing: shared.routing,
+            variant_destinations,
             scans_seen: AtomicI64::new(0),
         }
     }
@@ -129,6 +150,26 @@ impl RoutedCode {
             Action::Url(url) => Outcome::Rule(url),
             Action::Notice(id) => Outcome::Notice(*id),
         })
+    }
+
+    /// Where the campaign's experiment sends a scan the campaign would send on, for
+    /// `visitor_id` (`None` for bots): the variant's id when the scan counts for the
+    /// experiment, and its destination, or the landing page that shows its content.
+    pub fn experimented<'a>(
+        &'a self,
+        outcome: Outcome<'a>,
+        visitor_id: Option<&str>,
+    ) -> Option<(Option<i64>, Outcome<'a>)> {
+        let routing = self.routing.as_deref()?;
+        if !matches!(outcome, Outcome::Destination(_) | Outcome::Landing) {
+            return None;
+        }
+        let shown = routing.shown(visitor_id)?;
+        let outcome = match self.variant_destinations.get(shown.position) {
+            Some(Some(url)) => Outcome::Destination(url),
+            _ => Outcome::Landing,
+        };
+        Some((shown.counts.then_some(shown.variant.id), outcome))
     }
 
     /// Whether redirect rules cover the code.
@@ -211,6 +252,7 @@ mod tests {
             offer_fallback_url: None,
             campaign_rules: None,
             batch_rules: None,
+            experiment_routing: None,
             stored_scans: 0,
         }
     }

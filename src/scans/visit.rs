@@ -91,6 +91,7 @@ impl Visit {
             referrer_host: self.referrer_host.clone(),
             language: self.language.clone(),
             outcome,
+            variant_id: None,
             count_only: false,
         }
     }

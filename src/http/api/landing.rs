@@ -152,7 +152,7 @@ pub fn url_field(field: &str, raw: Option<&str>) -> Result<Option<TargetUrl>> {
 
 /// A colour as the document's pattern says: six hex digits, `#` optional; an empty text is
 /// refused like any other that is not a colour (leave the field out for none).
-fn colour_field(field: &str, raw: Option<&str>) -> Result<Option<String>> {
+pub(super) fn colour_field(field: &str, raw: Option<&str>) -> Result<Option<String>> {
     raw.map(|r| {
         Colour::parse(r).map(Colour::hex).ok_or_else(|| {
             AppError::invalid(field, "must be a colour of six hex digits such as #c8102e")
