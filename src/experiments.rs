@@ -146,7 +146,10 @@ fn verdict(experiment: &Experiment, arms: &[Arm], winner: Option<usize>, min: u6
             state: "winner",
             winner_variant_id: Some(experiment.variants[i].id),
             summary: if i == 0 {
-                format!("the control, {}, converts better than every other variant", name(0))
+                format!(
+                    "the control, {}, converts better than every other variant",
+                    name(0)
+                )
             } else {
                 format!("{} converts better than the control, {}", name(i), name(0))
             },
@@ -165,8 +168,7 @@ fn verdict(experiment: &Experiment, arms: &[Arm], winner: Option<usize>, min: u6
                 Verdict {
                     state: "undecided",
                     winner_variant_id: None,
-                    summary: "no variant differs from the control with enough certainty yet"
-                        .into(),
+                    summary: "no variant differs from the control with enough certainty yet".into(),
                 }
             }
         }
@@ -196,7 +198,10 @@ pub async fn settle(db: &Db, codes: &CodeCache, id: i64) -> DbResult<(Experiment
         _ => return Ok((experiment, report)),
     };
     let send_to = winner.filter(|_| auto_stop);
-    match codes.stop_experiment(id, send_to, reason, None, &figures).await {
+    match codes
+        .stop_experiment(id, send_to, reason, None, &figures)
+        .await
+    {
         Ok(stopped) => {
             tracing::info!(experiment = id, reason = reason.as_str(), winner = ?send_to, "experiment stopped");
             let report = self::report(db, &stopped).await?;

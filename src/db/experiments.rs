@@ -454,7 +454,7 @@ impl Db {
     }
 
     async fn variants(&self, experiment_id: i64) -> DbResult<Vec<Variant>> {
-        let rows: Vec<(i64, String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<VariantRow> = sqlx::query_as(
             "SELECT id, name, weight, landing, destination_url FROM experiment_variants \
              WHERE experiment_id = $1 ORDER BY position",
         )
@@ -463,15 +463,26 @@ impl Db {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, weight, landing, destination_url)| Variant {
-                id,
-                name,
-                weight,
-                landing: landing.and_then(|json| serde_json::from_str(&json).ok()),
-                destination_url,
+            .map(|row| Variant {
+                id: row.id,
+                name: row.name,
+                weight: row.weight,
+                landing: row
+                    .landing
+                    .and_then(|json| serde_json::from_str(&json).ok()),
+                destination_url: row.destination_url,
             })
             .collect())
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct VariantRow {
+    id: i64,
+    name: String,
+    weight: i64,
+    landing: Option<String>,
+    destination_url: Option<String>,
 }
 
 /// A stored routing, or `None` (logged) if it no longer reads.

@@ -74,9 +74,8 @@ pub fn likelihood_ratio(control: Arm, variant: Arm) -> f64 {
     let pooled = (control.converted + variant.converted) as f64
         / (control.visitors + variant.visitors) as f64;
     // The difference's variance with no real difference (the pooled rate in both).
-    let v = pooled
-        * (1.0 - pooled)
-        * (1.0 / control.visitors as f64 + 1.0 / variant.visitors as f64);
+    let v =
+        pooled * (1.0 - pooled) * (1.0 / control.visitors as f64 + 1.0 / variant.visitors as f64);
     if v <= 0.0 {
         return 1.0;
     }
@@ -123,7 +122,8 @@ fn normal_cdf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * z);
     let poly = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-z * z).exp();
     if x >= 0.0 {
         0.5 * (1.0 + erf)
@@ -168,11 +168,17 @@ mod tests {
         // 1,000 experiments of two variants at 5%, looked at 50 times each.
         let wins = simulate(&[0.05, 0.05], 1_000, 100, 5_000, 1);
         let declared: u32 = wins.iter().sum();
-        assert!(declared <= 55, "{declared} of 1000 declared a winner: {wins:?}");
+        assert!(
+            declared <= 55,
+            "{declared} of 1000 declared a winner: {wins:?}"
+        );
         // And with four variants, Bonferroni keeps the whole experiment's rate down.
         let wins = simulate(&[0.1, 0.1, 0.1, 0.1], 500, 100, 3_000, 2);
         let declared: u32 = wins.iter().sum();
-        assert!(declared <= 28, "{declared} of 500 declared a winner: {wins:?}");
+        assert!(
+            declared <= 28,
+            "{declared} of 500 declared a winner: {wins:?}"
+        );
     }
 
     #[test]
@@ -186,8 +192,14 @@ mod tests {
     #[test]
     fn nothing_is_decided_before_the_minimum_sample() {
         let arms = [
-            Arm { visitors: 99, converted: 0 },
-            Arm { visitors: 99, converted: 90 },
+            Arm {
+                visitors: 99,
+                converted: 0,
+            },
+            Arm {
+                visitors: 99,
+                converted: 90,
+            },
         ];
         assert_eq!(winner(&arms, 100), None);
         assert_eq!(winner(&arms, 50), Some(1));
@@ -196,22 +208,43 @@ mod tests {
     #[test]
     fn the_control_wins_when_every_other_variant_is_clearly_worse() {
         let arms = [
-            Arm { visitors: 1_000, converted: 200 },
-            Arm { visitors: 1_000, converted: 50 },
-            Arm { visitors: 1_000, converted: 40 },
+            Arm {
+                visitors: 1_000,
+                converted: 200,
+            },
+            Arm {
+                visitors: 1_000,
+                converted: 50,
+            },
+            Arm {
+                visitors: 1_000,
+                converted: 40,
+            },
         ];
         assert_eq!(winner(&arms, 100), Some(0));
     }
 
     #[test]
     fn intervals_and_chances_read_sensibly() {
-        let arm = Arm { visitors: 1_000, converted: 100 };
+        let arm = Arm {
+            visitors: 1_000,
+            converted: 100,
+        };
         let (low, high) = arm.interval();
-        assert!((low - 0.0829).abs() < 0.001 && (high - 0.1202).abs() < 0.001, "{low} {high}");
+        assert!(
+            (low - 0.0829).abs() < 0.001 && (high - 0.1202).abs() < 0.001,
+            "{low} {high}"
+        );
         assert_eq!(Arm::default().interval(), (0.0, 1.0));
         let even = chance_to_beat(arm, arm);
         assert!((even - 0.5).abs() < 1e-6, "{even}");
-        let better = chance_to_beat(arm, Arm { visitors: 1_000, converted: 140 });
+        let better = chance_to_beat(
+            arm,
+            Arm {
+                visitors: 1_000,
+                converted: 140,
+            },
+        );
         assert!(better > 0.99, "{better}");
         assert!((normal_cdf(1.959_964) - 0.975).abs() < 1e-6);
     }

@@ -16,6 +16,7 @@ mod demo;
 mod digital_link;
 mod durability;
 mod events;
+mod experiments;
 mod exports;
 mod funnel;
 mod geo;

@@ -12,6 +12,7 @@ mod conversion_import;
 mod conversions;
 pub(crate) mod counted;
 mod error_responses;
+pub(crate) mod experiments;
 pub(crate) mod exports;
 pub(crate) mod funnel;
 pub(crate) mod keys;
@@ -105,6 +106,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(notices::get, notices::lift))
         .routes(routes!(offers::create, offers::list))
         .routes(routes!(offers::get, offers::end))
+        .routes(routes!(experiments::create, experiments::list))
+        .routes(routes!(experiments::get, experiments::update))
+        .routes(routes!(experiments::get_report))
+        .routes(routes!(experiments::stop))
         .routes(routes!(
             rules::put_campaign_rules,
             rules::get_campaign_rules
