@@ -106,6 +106,11 @@ pub struct ActionSpec {
     /// A recall notice's page (a notice of this campaign's batches).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice_id: Option<i64>,
+    /// A variant of the campaign's running experiment: its destination, or its landing
+    /// page. Such scans do not count for the experiment (they were not assigned by chance);
+    /// once the experiment stops the rule sends nowhere and the next rules are read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<i64>,
 }
 
 /// A rule ready for the hot path.
@@ -133,6 +138,7 @@ pub struct Rule {
 pub enum Action {
     Url(String),
     Notice(i64),
+    Variant(i64),
 }
 
 /// What is known of a scan when the rules are read.
@@ -324,17 +330,19 @@ impl RuleSpec {
             }
             None => None,
         };
-        let action = match (&self.then.url, self.then.notice_id) {
-            (Some(url), None) => Action::Url(
+        let then = &self.then;
+        let action = match (&then.url, then.notice_id, then.variant_id) {
+            (Some(url), None, None) => Action::Url(
                 TargetUrl::parse(url)
                     .map_err(|m| err("then.url", m))?
                     .into_string(),
             ),
-            (None, Some(notice)) => Action::Notice(notice),
+            (None, Some(notice), None) => Action::Notice(notice),
+            (None, None, Some(variant)) => Action::Variant(variant),
             _ => {
                 return Err(err(
                     "then",
-                    "give one of url or notice_id: where matching scans go".into(),
+                    "give one of url, notice_id or variant_id: where matching scans go".into(),
                 ));
             }
         };
@@ -442,9 +450,12 @@ fn query_has(query: &str, name: &str, value: &str) -> bool {
     url::form_urlencoded::parse(query.as_bytes()).any(|(n, v)| n == name && v == value)
 }
 
-/// The first rule of `rules` that matches, if any.
-pub fn first_match<'r>(rules: &'r [Rule], facts: &ScanFacts<'_>) -> Option<&'r Action> {
-    rules.iter().find(|r| r.matches(facts)).map(|r| &r.action)
+/// The actions of the rules that match, in order: the first that can act wins.
+pub fn matching<'r, 'f>(
+    rules: &'r [Rule],
+    facts: &'f ScanFacts<'_>,
+) -> impl Iterator<Item = &'r Action> + use<'r, 'f> {
+    rules.iter().filter(|r| r.matches(facts)).map(|r| &r.action)
 }
 
 #[cfg(test)]
@@ -631,7 +642,7 @@ mod tests {
             rule(serde_json::json!({"if": {"device": ["mobile"]}, "then": {"notice_id": 7}})).unwrap(),
             rule(serde_json::json!({"then": {"url": "https://all.example/"}})).unwrap(),
         ];
-        assert_eq!(first_match(&rules, &facts()), Some(&Action::Notice(7)));
-        assert_eq!(first_match(&rules[..1], &facts()), None);
+        assert_eq!(matching(&rules, &facts()).next(), Some(&Action::Notice(7)));
+        assert_eq!(matching(&rules[..1], &facts()).next(), None);
     }
 }

@@ -263,6 +263,10 @@ pub(super) fn target<'a>(
             "{path_prefix}/c/{}?code={}",
             code.campaign_slug, code.token
         )),
+        Outcome::RuleVariantPage(variant) => Cow::Owned(format!(
+            "{path_prefix}/c/{}?code={}&v={variant}",
+            code.campaign_slug, code.token
+        )),
         Outcome::Notice(id) => Cow::Owned(format!("{path_prefix}/notices/{id}")),
     }
 }

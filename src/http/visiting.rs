@@ -53,9 +53,12 @@ pub(super) struct Visiting {
     pub visit: Visit,
     pub visitor: Visitor,
     pub choice: LanguageChoice,
-    /// The experiment variant the visitor is shown, while the experiment runs; the
-    /// campaign's landing content and destination are already the variant's.
+    /// The experiment variant the visitor is shown, while the experiment runs and the
+    /// visit counts for it; the campaign's landing content and destination are already
+    /// the variant's.
     pub variant_id: Option<i64>,
+    /// The variant a redirect rule chose (`?v=`), handed on by the page's links.
+    forced_variant: Option<i64>,
     query: Option<String>,
 }
 
@@ -91,7 +94,8 @@ impl Visiting {
         );
         let visitor = Visitor::identify(&asker.headers, visit.is_bot);
         let person = visitor.id.as_deref().filter(|_| !visit.is_bot);
-        let variant_id = show_variant(state, &mut campaign, person).await;
+        let forced = query_value(asker.query.as_deref(), "v").and_then(|v| v.parse().ok());
+        let (variant_id, forced_variant) = show_variant(state, &mut campaign, person, forced).await;
         Self {
             campaign,
             code,
@@ -99,6 +103,7 @@ impl Visiting {
             visitor,
             choice: asker.choice,
             variant_id,
+            forced_variant,
             query: asker.query,
         }
     }
@@ -130,12 +135,17 @@ impl Visiting {
         }
     }
 
-    /// `?code=TOKEN&` (or `?`): the start of a link's query that keeps the code.
+    /// `?code=TOKEN&` (or `?`): the start of a link's query that keeps the code (and the
+    /// variant a redirect rule chose, `v=ID&`).
     pub fn code_query(&self) -> String {
-        match &self.code {
-            Some(code) => format!("?code={}&", code.token),
-            None => "?".into(),
+        let mut query = String::from("?");
+        if let Some(code) = &self.code {
+            query.push_str(&format!("code={}&", code.token));
         }
+        if let Some(variant) = self.forced_variant {
+            query.push_str(&format!("v={variant}&"));
+        }
+        query
     }
 
     /// `code_query` for a link with nothing else in its query.
@@ -169,24 +179,36 @@ impl Visiting {
     }
 }
 
-/// Puts the content of the variant `visitor_id` is shown (`None`: a bot) in place of the
-/// campaign's, if an experiment routes it; the variant's id if the visit counts for it.
+/// Puts the content of the variant shown in place of the campaign's, if an experiment
+/// routes it: the one a redirect rule chose (`forced`, while the experiment runs), else the
+/// one `visitor_id` (`None`: a bot) is assigned. Returns the variant's id if the visit
+/// counts for it, and the rule's choice if it stands.
 async fn show_variant(
     state: &AppState,
     campaign: &mut Campaign,
     visitor_id: Option<&str>,
-) -> Option<i64> {
+    forced: Option<i64>,
+) -> (Option<i64>, Option<i64>) {
     let routing = match state.db.campaign_routing(campaign.id).await {
-        Ok(routing) => routing?,
+        Ok(Some(routing)) => routing,
+        Ok(None) => return (None, None),
         Err(err) => {
             // The campaign's own page is a fair answer; the visit is not counted for a
             // variant it may not have seen.
             tracing::warn!(%err, campaign = campaign.id, "experiment routing unreadable");
-            return None;
+            return (None, None);
         }
     };
-    let shown = routing.shown(visitor_id)?;
-    let variant = shown.variant;
+    let chosen = forced
+        .filter(|_| routing.winner.is_none())
+        .and_then(|id| routing.variants.iter().find(|v| v.id == id));
+    let (variant, counts) = match chosen {
+        Some(variant) => (variant, false),
+        None => match routing.shown(visitor_id) {
+            Some(shown) => (shown.variant, shown.counts),
+            None => return (None, None),
+        },
+    };
     if let Some(url) = &variant.destination_url {
         campaign.destination_url = Some(url.clone());
     }
@@ -203,7 +225,7 @@ async fn show_variant(
         put(&mut content.cta_url, &landing.cta_url);
         put(&mut content.brand_color, &landing.brand_color);
     }
-    shown.counts.then_some(variant.id)
+    (counts.then_some(variant.id), chosen.map(|v| v.id))
 }
 
 fn query_value<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {

@@ -25,6 +25,9 @@ pub enum Outcome<'a> {
     OfferOver(&'a str),
     /// Where a redirect rule that matched the scan sends it.
     Rule(&'a str),
+    /// A redirect rule's choice of an experiment variant that has no destination: the
+    /// landing page showing that variant.
+    RuleVariantPage(i64),
 }
 
 impl Outcome<'_> {
@@ -36,7 +39,7 @@ impl Outcome<'_> {
             Self::Notice(_) => "notice",
             Self::Offer(_) => "offer",
             Self::OfferOver(_) => "offer_over",
-            Self::Rule(_) => "rule",
+            Self::Rule(_) | Self::RuleVariantPage(_) => "rule",
         }
     }
 }
@@ -146,9 +149,21 @@ impl RoutedCode {
         if self.rules.is_empty() || !matches!(outcome, Outcome::Destination(_) | Outcome::Landing) {
             return None;
         }
-        rules::first_match(&self.rules, facts).map(|action| match action {
-            Action::Url(url) => Outcome::Rule(url),
-            Action::Notice(id) => Outcome::Notice(*id),
+        rules::matching(&self.rules, facts).find_map(|action| match action {
+            Action::Url(url) => Some(Outcome::Rule(url)),
+            Action::Notice(id) => Some(Outcome::Notice(*id)),
+            Action::Variant(id) => self.variant_outcome(*id),
+        })
+    }
+
+    /// Where variant `id` of the running experiment sends a scan; `None` once no
+    /// experiment with it runs.
+    fn variant_outcome(&self, id: i64) -> Option<Outcome<'_>> {
+        let routing = self.routing.as_deref().filter(|r| r.winner.is_none())?;
+        let position = routing.variants.iter().position(|v| v.id == id)?;
+        Some(match self.variant_destinations.get(position) {
+            Some(Some(url)) => Outcome::Rule(url),
+            _ => Outcome::RuleVariantPage(id),
         })
     }
 

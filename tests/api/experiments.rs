@@ -593,3 +593,91 @@ async fn bad_experiments_are_refused_with_what_to_fix() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_redirect_rule_sends_scans_to_a_variant_that_does_not_count_them() {
+    let app = TestApp::spawn().await;
+    let (campaign, _, batch) = app
+        .seed(
+            json!({"name": "Tea", "slug": "tea", "destination_url": SHOP}),
+            "shared",
+            1,
+        )
+        .await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    let experiment = app
+        .create(
+            &format!("/api/v1/campaigns/{}/experiments", campaign["id"]),
+            json!({"name": "TV", "variants": [
+                {"name": "A", "weight": 90, "destination_url": SHOP_A},
+                {"name": "Story", "weight": 10, "landing": {"title": "Brewed slowly"}}]}),
+        )
+        .await;
+    let b = experiment["variants"][1]["id"].as_i64().unwrap();
+    let rules = format!("/api/v1/campaigns/{}/rules", campaign["id"]);
+    let tv = json!({"rules": [{"if": {"query": {"name": "src", "value": "tv"}}, "then": {"variant_id": b}}]});
+    let saved = app
+        .send_as(Some(API_KEY), Method::PUT, &rules, Some(tv))
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+
+    let scan = app
+        .client
+        .get(app.url(&format!("/s/{token}?src=tv")))
+        .header("user-agent", PHONE)
+        .send()
+        .await
+        .unwrap();
+    let went = location(&scan);
+    assert_eq!(went, format!("/c/tea?code={token}&v={b}"));
+    let cookie = visitor_cookie(&scan);
+    let page = page_as(&app, &went, &cookie).await.text().await.unwrap();
+    assert!(page.contains("Brewed slowly"), "{page}");
+    assert!(
+        page.contains(&format!("/c/tea/go/buy?code={token}&#38;v={b}")),
+        "{page}"
+    );
+    let pool = app.db().await;
+    let (outcome, variant): (String, Option<i64>) =
+        sqlx::query_as("SELECT outcome, variant_id FROM scans ORDER BY id DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((outcome.as_str(), variant), ("rule", None));
+    let counted: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE variant_id IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(counted, 0);
+
+    // Only variants of the experiment running on the campaign may be named; once it stops
+    // the rule sends nowhere and the campaign's own way comes back.
+    let wrong = json!({"rules": [{"then": {"variant_id": 99_999}}]});
+    assert_error(
+        app.send_as(Some(API_KEY), Method::PUT, &rules, Some(wrong))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rules[0].then.variant_id",
+    )
+    .await;
+    let stop = app
+        .post(
+            &format!("/api/v1/experiments/{}/stop", experiment["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(stop.status(), StatusCode::OK);
+    let after = app
+        .client
+        .get(app.url(&format!("/s/{token}?src=tv")))
+        .header("user-agent", PHONE)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&after).starts_with(&format!("{SHOP}?utm_source=")),
+        "{}",
+        location(&after)
+    );
+}

@@ -1,7 +1,7 @@
 //! Redirect rules: `PUT /api/v1/campaigns/{id}/rules` (and `/api/v1/batches/{id}/rules`)
 //! replaces the ordered list; `GET` answers it. Each rule is checked as a whole before any
-//! is saved: its conditions and action (`domain::rules`), and that the channels, stores and
-//! notices it names exist and belong to the campaign.
+//! is saved: its conditions and action (`domain::rules`), and that the channels, stores,
+//! notices and experiment variants it names exist and belong to the campaign.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -73,6 +73,18 @@ async fn check(state: &AppState, campaign_id: i64, list: &RuleList) -> Result<()
                 return Err(AppError::invalid(
                     &format!("rules[{i}].if.store_id"),
                     format!("there is no store {id}"),
+                ));
+            }
+        }
+        if let Action::Variant(id) = rule.action {
+            let running = state.db.campaign_routing(campaign_id).await?;
+            let in_experiment = running
+                .filter(|r| r.winner.is_none())
+                .is_some_and(|r| r.variants.iter().any(|v| v.id == id));
+            if !in_experiment {
+                return Err(AppError::invalid(
+                    &format!("rules[{i}].then.variant_id"),
+                    format!("variant {id} is not in an experiment running on this campaign"),
                 ));
             }
         }
