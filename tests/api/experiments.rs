@@ -681,3 +681,97 @@ async fn a_redirect_rule_sends_scans_to_a_variant_that_does_not_count_them() {
         location(&after)
     );
 }
+
+#[tokio::test]
+async fn the_console_shows_an_experiments_report_and_an_admin_stops_it() {
+    let app = TestApp::spawn().await;
+    let (campaign, _, batch) = app
+        .seed(
+            json!({"name": "Tea", "slug": "tea", "destination_url": SHOP}),
+            "shared",
+            1,
+        )
+        .await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    let experiment = app
+        .create(
+            &format!("/api/v1/campaigns/{}/experiments", campaign["id"]),
+            json!({"name": "Shop or story", "min_sample": 20, "variants": [
+                {"name": "Shop", "weight": 50, "destination_url": SHOP_A},
+                {"name": "Story", "weight": 50, "destination_url": SHOP_B}]}),
+        )
+        .await;
+    people(&app, &token, 6).await;
+    let id = &experiment["id"];
+    let b = experiment["variants"][1]["id"].as_i64().unwrap();
+
+    app.user("ana@brand.example", "analyst", &[]).await;
+    let analyst = app.sign_in("ana@brand.example", "/console").await;
+    let (status, page) = app
+        .page(&format!("/console/campaigns/{}", campaign["id"]), &analyst)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!(
+            r#"<a href="/console/experiments/{id}">Shop or story</a>"#
+        )),
+        "{page}"
+    );
+    let (status, page) = app
+        .page(&format!("/console/experiments/{id}"), &analyst)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(
+            "Collecting: the test may declare a winner once every variant has 20 visitors."
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("Story") && page.contains("Chance to beat the control"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Stop experiment"),
+        "an analyst reads, and stops nothing"
+    );
+
+    app.user("ada@brand.example", "admin", &[]).await;
+    let admin = app.sign_in("ada@brand.example", "/console").await;
+    let (_, page) = app
+        .page(&format!("/console/experiments/{id}"), &admin)
+        .await;
+    let csrf = page
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let stopped = app
+        .client
+        .post(app.url(&format!("/console/experiments/{id}/stop")))
+        .header("cookie", &admin)
+        .form(&[("csrf", csrf.as_str()), ("winner", &b.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stopped.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app
+        .page(&format!("/console/experiments/{id}?saved=stopped"), &admin)
+        .await;
+    assert!(
+        page.contains("Experiment stopped.") && page.contains("Everyone now gets Story."),
+        "{page}"
+    );
+    let read: Value = app
+        .get(&format!("/api/v1/experiments/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (read["status"].as_str(), read["winner_variant_id"].as_i64()),
+        (Some("stopped"), Some(b))
+    );
+    assert!(read["log"][1]["user_id"].as_i64().is_some());
+}

@@ -195,7 +195,10 @@ async fn rules_that_could_never_match_or_name_what_is_not_there_are_refused() {
             json!([{"then": {"notice_id": foreign_notice["id"]}}]),
             "not a notice of this campaign",
         ),
-        (json!([{"then": {}}]), "give one of url, notice_id or variant_id"),
+        (
+            json!([{"then": {}}]),
+            "give one of url, notice_id or variant_id",
+        ),
         (json!(too_many), "at most 50 rules"),
     ];
     for (rules, message) in refusals {

@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::form::{EditPage, Errors, Field, FormView, Kind, optional};
 use super::{Change, Nav, form_status, restore, words};
-use crate::db::{Batch, Campaign, Offer, Page, Scope, Search, now_ms};
+use crate::db::{Batch, Campaign, Experiment, Offer, Page, Scope, Search, now_ms};
+use crate::domain::time::to_rfc3339;
 use crate::domain::{Language, Phase, Status};
 use crate::http::AppState;
 use crate::http::api::campaigns::{CampaignChange, CreateCampaign};
@@ -286,6 +287,33 @@ struct ShowPage {
     scans_7d: String,
     batches: Vec<BatchRow>,
     offers: Vec<OfferRow>,
+    experiments: Vec<ExperimentRow>,
+}
+
+/// An experiment as the campaign page lists it.
+struct ExperimentRow {
+    id: i64,
+    name: String,
+    status: &'static str,
+    started: String,
+    variants: String,
+}
+
+impl ExperimentRow {
+    fn new(e: &Experiment) -> Self {
+        Self {
+            id: e.id,
+            name: e.name.clone(),
+            status: if e.is_running() { "running" } else { "stopped" },
+            started: to_rfc3339(e.started_at)[..10].to_owned(),
+            variants: e
+                .variants
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" · "),
+        }
+    }
 }
 
 /// A limited offer as the campaign page lists it.
@@ -386,6 +414,7 @@ pub(super) async fn show(
         )
         .await?;
     let offers = state.db.campaign_offers(id).await?;
+    let experiments = state.db.campaign_experiments(id).await?;
     let now = now_ms();
     let scans = scans_by_campaign(&state, now).await?;
     let note = match query.saved.as_deref() {
@@ -412,6 +441,7 @@ pub(super) async fn show(
         landing_url: format!("{}/c/{}", state.settings.public_url, c.slug),
         scans_7d: count(scans(c.id) as f64),
         offers: offers.iter().map(|o| OfferRow::new(o, &batches)).collect(),
+        experiments: experiments.iter().map(ExperimentRow::new).collect(),
         batches: batches.iter().rev().map(BatchRow::new).collect(),
         c,
     };

@@ -11,6 +11,7 @@
 mod batches;
 mod campaigns;
 mod catalog;
+mod experiments;
 pub(crate) mod form;
 mod home;
 mod landing;
@@ -97,6 +98,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/offers/{id}/end",
             get(|| async { Redirect::to("/console/campaigns") }).post(offers::end),
+        )
+        .route("/console/experiments/{id}", get(experiments::show))
+        .route(
+            "/console/experiments/{id}/stop",
+            get(to_parent).post(experiments::stop),
         )
         .route("/console/photos", get(photos::queue))
         .route(

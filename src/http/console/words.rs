@@ -696,6 +696,56 @@ fn chinese(english: &str) -> Option<&'static str> {
         "{} against the 7 days before" => "较之前 7 天 {}",
         "{} is not an amount: write it as 12.50" => "{} 不是金额：请写成 12.50 这样的格式",
         "“Buy online” when left empty." => "留空则为“在线购买”。",
+        "The control, {}, converts better than every other variant, beyond chance." => {
+            "对照组 {} 的转化优于其他所有版本，且非偶然。"
+        }
+        "{} converts better than the control, beyond chance." => "{} 的转化优于对照组，且非偶然。",
+        "Collecting: the test may declare a winner once every variant has {} visitors." => {
+            "收集中：每个版本达到 {} 位访客后，检验才可能判定胜出者。"
+        }
+        "No variant differs from the control with enough certainty yet." => {
+            "尚无版本与对照组有足够把握的差异。"
+        }
+        "Everyone goes to the campaign's own page again." => "所有人重新进入活动自己的页面。",
+        "Everyone now gets {}." => "现在所有人都看到 {}。",
+        "Experiment stopped." => "实验已停止。",
+        "Experiments" => "实验",
+        "None yet: split scanners between two to four messages and see which one sells. Start one with POST /api/v1/campaigns/{id}/experiments." => {
+            "暂无：把扫码者分到两到四种信息中，看哪种卖得更好。用 POST /api/v1/campaigns/{id}/experiments 开始一个实验。"
+        }
+        "Experiment" => "实验",
+        "Variants" => "版本",
+        "Variant" => "版本",
+        "Started" => "开始",
+        "Share" => "流量占比",
+        "Buyers" => "购买人数",
+        "Conversion rate" => "转化率",
+        "95% interval" => "95% 区间",
+        "Chance to beat the control" => "优于对照组的概率",
+        "control" => "对照组",
+        "winner" => "胜出",
+        "The conversion rate is buyers per unique scanner. The verdict comes from a sequential test (mSPRT) that stays valid however often you look: with no real difference it declares a winner in at most 5% of experiments." => {
+            "转化率为购买人数除以独立扫码人数。结论来自序贯检验（mSPRT），无论查看多少次都有效：若实际没有差异，最多 5% 的实验会判定出胜出者。"
+        }
+        "when you stop it" => "手动停止时",
+        "Minimum sample" => "最小样本",
+        "visitors per variant" => "位访客／每个版本",
+        "Stops itself at a winner" => "出现胜出者时自动停止",
+        "no" => "否",
+        "Then send everyone to" => "之后所有人进入",
+        "the campaign's own page" => "活动自己的页面",
+        "Stop experiment" => "停止实验",
+        "Log" => "记录",
+        "stopped" => "已停止",
+        "undecided" => "未定",
+        "collecting" => "收集中",
+        "Stop rules changed" => "停止规则已更改",
+        "The test found a winner" => "检验找到了胜出者",
+        "Stopped" => "已停止",
+        "Changed" => "已更改",
+        "It reached its end date" => "已到结束日期",
+        "It stopped itself when the test found a winner" => "检验找到胜出者时自动停止",
+        "Stopped by hand" => "手动停止",
         _ => return None,
     })
 }
@@ -708,7 +758,7 @@ mod tests {
     use crate::domain::{BatchMode, ChannelKind, Role};
 
     /// The console's sources: what they ask `tr` for is in the table.
-    const SOURCES: [&str; 14] = [
+    const SOURCES: [&str; 15] = [
         include_str!("../store_page.rs"),
         include_str!("../report_page/view.rs"),
         include_str!("../report_page/charts.rs"),
@@ -719,12 +769,13 @@ mod tests {
         include_str!("catalog.rs"),
         include_str!("notices.rs"),
         include_str!("offers.rs"),
+        include_str!("experiments.rs"),
         include_str!("home.rs"),
         include_str!("photos.rs"),
         include_str!("people.rs"),
         include_str!("form.rs"),
     ];
-    const TEMPLATES: [&str; 19] = [
+    const TEMPLATES: [&str; 20] = [
         include_str!("../../../templates/live.html"),
         include_str!("../../../templates/store.html"),
         include_str!("../../../templates/report.html"),
@@ -735,6 +786,7 @@ mod tests {
         include_str!("../../../templates/console_campaigns.html"),
         include_str!("../../../templates/console_campaign_rows.html"),
         include_str!("../../../templates/console_campaign.html"),
+        include_str!("../../../templates/console_experiment.html"),
         include_str!("../../../templates/console_edit.html"),
         include_str!("../../../templates/console_refused.html"),
         include_str!("../../../templates/console_landing.html"),
@@ -827,6 +879,17 @@ mod tests {
             "Not found",
             "Busy",
             "Not understood",
+            "stopped",
+            "undecided",
+            "collecting",
+            "winner",
+            "Stop rules changed",
+            "The test found a winner",
+            "Stopped",
+            "Changed",
+            "It reached its end date",
+            "It stopped itself when the test found a winner",
+            "Stopped by hand",
         ];
         sentences.extend(values.iter().map(|v| v.to_string()));
         sentences.extend(Role::ALL.iter().map(|r| r.as_str().to_owned()));
