@@ -728,7 +728,7 @@ async fn the_console_shows_an_experiments_report_and_an_admin_stops_it() {
         "{page}"
     );
     assert!(
-        page.contains("Story") && page.contains("Chance to beat the control"),
+        page.contains("Story") && page.contains("Beats control"),
         "{page}"
     );
     assert!(

@@ -721,11 +721,11 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Buyers" => "购买人数",
         "Conversion rate" => "转化率",
         "95% interval" => "95% 区间",
-        "Chance to beat the control" => "优于对照组的概率",
+        "Beats control" => "优于对照组的概率",
         "control" => "对照组",
         "winner" => "胜出",
-        "The conversion rate is buyers per unique scanner. The verdict comes from a sequential test (mSPRT) that stays valid however often you look: with no real difference it declares a winner in at most 5% of experiments." => {
-            "转化率为购买人数除以独立扫码人数。结论来自序贯检验（mSPRT），无论查看多少次都有效：若实际没有差异，最多 5% 的实验会判定出胜出者。"
+        "The conversion rate is buyers per unique scanner; “Beats control” is the chance a variant's true rate is above the control's. The verdict comes from a sequential test (mSPRT) that stays valid however often you look: with no real difference it declares a winner in at most 5% of experiments." => {
+            "转化率为购买人数除以独立扫码人数；“优于对照组的概率”是该版本真实转化率高于对照组的概率。结论来自序贯检验（mSPRT），无论查看多少次都有效：若实际没有差异，最多 5% 的实验会判定出胜出者。"
         }
         "when you stop it" => "手动停止时",
         "Minimum sample" => "最小样本",
@@ -737,8 +737,6 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Stop experiment" => "停止实验",
         "Log" => "记录",
         "stopped" => "已停止",
-        "undecided" => "未定",
-        "collecting" => "收集中",
         "Stop rules changed" => "停止规则已更改",
         "The test found a winner" => "检验找到了胜出者",
         "Stopped" => "已停止",
@@ -880,9 +878,6 @@ mod tests {
             "Busy",
             "Not understood",
             "stopped",
-            "undecided",
-            "collecting",
-            "winner",
             "Stop rules changed",
             "The test found a winner",
             "Stopped",
