@@ -87,6 +87,11 @@ pub struct Config {
     /// Hours a sign-in lasts at most, however busy.
     #[arg(long, env = "SCANLOOP_SESSION_MAX_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8760))]
     pub session_max_hours: u64,
+
+    /// Lets webhooks use http and private addresses (this machine, the local network):
+    /// for development and tests only.
+    #[arg(long, env = "SCANLOOP_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
 }
 
 fn parse_retention_days(raw: &str) -> Result<u32, String> {
@@ -119,6 +124,7 @@ impl fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_max_hours", &self.session_max_hours)
+            .field("webhook_allow_private", &self.webhook_allow_private)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
@@ -152,6 +158,8 @@ pub struct Settings {
     /// How long a session may sit unused, and how long it lasts at most.
     pub session_idle: Duration,
     pub session_max: Duration,
+    /// Webhooks may use http and private addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl Config {
@@ -191,6 +199,7 @@ impl Config {
             },
             session_idle: Duration::from_secs(self.session_idle_minutes * 60),
             session_max: Duration::from_secs(self.session_max_hours * 3600),
+            webhook_allow_private: self.webhook_allow_private,
         })
     }
 }
@@ -326,6 +335,7 @@ mod tests {
             },
             session_idle: Duration::from_secs(3600),
             session_max: Duration::from_secs(86_400),
+            webhook_allow_private: false,
         }
     }
 

@@ -22,3 +22,4 @@ pub mod qr;
 pub mod scans;
 pub mod server;
 pub mod startup;
+pub mod webhooks;

@@ -126,6 +126,17 @@ impl App {
         })?;
         let (conversions, conversion_task) =
             ConversionRecorder::start(db.clone(), codes.clone(), fold);
+        if config.webhook_allow_private {
+            tracing::warn!(
+                "SCANLOOP_WEBHOOK_ALLOW_PRIVATE is on: webhooks may use http and reach this \
+                 machine and its network; for development and tests only"
+            );
+        }
+        let webhooks = crate::webhooks::Deliverer::new(db.clone(), config.webhook_allow_private)?;
+        jobs.push(supervise("webhooks", {
+            let webhooks = webhooks.clone();
+            move || webhooks.clone().run()
+        }));
         let state = AppState::new(Shared {
             conversions,
             db,
@@ -143,6 +154,7 @@ impl App {
             known_keys: Default::default(),
             sign_in_limits: Default::default(),
             live,
+            webhooks,
         });
         Ok(Self {
             listener,

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use sqlx::{FromRow, Row};
 
-use super::{Db, DbError, DbResult, Flag, Page, Scope, credits, now_ms, values_list};
+use super::{Db, DbError, DbResult, Flag, Page, Scope, credits, now_ms, values_list, webhooks};
+use crate::domain::time::to_rfc3339;
+use crate::domain::webhook_event::WebhookEvent;
 
 /// The most touches a conversion keeps: the latest ones before it. A visitor rarely has
 /// more; a busy store or a poster's shared code does, and the latest are the ones any
@@ -459,6 +461,15 @@ impl Db {
             })
             .collect();
         credits::mark_stale(&mut tx, self.backend(), &bought).await?;
+        let attributed = WebhookEvent::ConversionAttributed.as_str();
+        if webhooks::wanted(&mut tx, attributed).await? {
+            for ((new, matched), id) in group.iter().zip(&new_ids) {
+                if let (Some(id), false) = (id, matched.touches.is_empty()) {
+                    let payload = attributed_payload(*id, new, matched);
+                    webhooks::enqueue(&mut tx, attributed, &payload).await?;
+                }
+            }
+        }
         tx.commit().await?;
         let mut answers = Vec::with_capacity(group.len());
         for ((new, matched), id) in group.iter().zip(new_ids) {
@@ -624,4 +635,40 @@ fn buyer(new: &NewConversion, matched: &KeyMatch) -> Option<String> {
         .visitor_id
         .clone()
         .or_else(|| (new.key.kind() == "token").then(|| format!("code:{}", new.key.value())))
+}
+
+/// What a webhook is told of an attributed conversion: the order, the campaigns on its
+/// path and the scan nearest the purchase. No visitor or personal data.
+fn attributed_payload(id: i64, new: &NewConversion, matched: &KeyMatch) -> String {
+    let mut campaigns: Vec<i64> = matched.touches.iter().map(|t| t.campaign_id).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    let last = matched.touches.last().map(|t| {
+        serde_json::json!({
+            "campaign_id": t.campaign_id,
+            "channel_id": t.channel_id,
+            "batch_id": t.batch_id,
+            "store_id": t.store_id,
+            "code_id": t.code_id,
+            "scanned_at": to_rfc3339(t.touched_at),
+            "city": t.city,
+        })
+    });
+    serde_json::json!({
+        "event": WebhookEvent::ConversionAttributed.as_str(),
+        "conversion": {
+            "id": id,
+            "source": new.source,
+            "order_id": new.order_id,
+            "amount_cents": new.amount_cents,
+            "currency": new.currency,
+            "items": new.items,
+            "occurred_at": to_rfc3339(new.occurred_at),
+            "key": new.key.kind(),
+            "campaign_ids": campaigns,
+            "touches": matched.touches.len(),
+            "last_touch": last,
+        },
+    })
+    .to_string()
 }

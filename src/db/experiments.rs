@@ -34,6 +34,15 @@ impl Experiment {
         self.status == "running"
     }
 
+    /// `running` or `stopped`, as pages name it.
+    pub fn state(&self) -> &'static str {
+        if self.is_running() {
+            "running"
+        } else {
+            "stopped"
+        }
+    }
+
     /// What scans and pages follow while it runs, or after it stopped with a winner.
     pub fn routing(&self, winner: Option<i64>) -> Routing {
         Routing {
@@ -188,8 +197,11 @@ impl Db {
         .await?;
         let mut variants = Vec::with_capacity(new.variants.len());
         for (position, v) in new.variants.into_iter().enumerate() {
-            let landing = v.landing.as_ref().map(serde_json::to_string).transpose();
-            let landing = landing.map_err(|e| DbError::Conflict(e.to_string()))?;
+            // Texts only: serialising cannot fail.
+            let landing = v
+                .landing
+                .as_ref()
+                .and_then(|l| serde_json::to_string(l).ok());
             let (variant_id,): (i64,) = sqlx::query_as(
                 "INSERT INTO experiment_variants (experiment_id, position, name, weight, \
                  landing, destination_url) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -497,10 +509,8 @@ async fn set_routing(
     id: i64,
     routing: Option<&Routing>,
 ) -> DbResult<()> {
-    let json = routing
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| DbError::Conflict(e.to_string()))?;
+    // Numbers and texts only: serialising cannot fail.
+    let json = routing.and_then(|r| serde_json::to_string(r).ok());
     sqlx::query("UPDATE experiments SET routing = $1 WHERE id = $2")
         .bind(json)
         .bind(id)

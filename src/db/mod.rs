@@ -41,6 +41,7 @@ mod targets;
 mod touches;
 mod users;
 mod watermarks;
+mod webhooks;
 
 pub use batches::{Batch, ChunkDone, NewBatch};
 pub use campaigns::{
@@ -86,6 +87,7 @@ pub use store_activity::TillSales;
 pub use stores::{NewStore, Store};
 pub use suspicious::{Suspicion, SuspiciousCode};
 pub use users::{NewUser, SignIn, User, UserChange};
+pub use webhooks::{Attempt, Delivery, MAX_ATTEMPTS, Webhook, backoff_ms};
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -28,6 +28,7 @@ pub mod time;
 pub mod token;
 pub mod tracking;
 pub mod visitor_sketch;
+pub mod webhook_event;
 
 pub use account::{Email, Role};
 pub use batch::{BatchMode, Generation};

@@ -79,6 +79,8 @@ pub struct Shared {
     pub sign_in_limits: login_page::SignInLimits,
     /// Scans as they are committed, for the live feed's listeners.
     pub live: Arc<LiveFeed>,
+    /// Sends the outbox's webhook deliveries.
+    pub webhooks: Arc<crate::webhooks::Deliverer>,
 }
 
 impl AppState {

@@ -112,6 +112,7 @@ pub fn config(database_url: &str) -> Config {
         max_connections: 4096,
         session_idle_minutes: 480,
         session_max_hours: 168,
+        webhook_allow_private: false,
     }
 }
 

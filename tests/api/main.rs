@@ -46,4 +46,5 @@ mod sheets;
 mod store_page;
 mod suspicious;
 mod webdriver;
+mod webhooks;
 mod zbar;

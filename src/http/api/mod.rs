@@ -34,6 +34,7 @@ pub(crate) mod suspicious;
 mod targets;
 pub(crate) mod time;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 pub(crate) use conversions::{
     ConversionView, ReportConversion, record as record_conversion,
@@ -110,6 +111,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(experiments::get, experiments::update))
         .routes(routes!(experiments::get_report))
         .routes(routes!(experiments::stop))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::disable))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
         .routes(routes!(
             rules::put_campaign_rules,
             rules::get_campaign_rules

@@ -304,7 +304,7 @@ impl ExperimentRow {
         Self {
             id: e.id,
             name: e.name.clone(),
-            status: if e.is_running() { "running" } else { "stopped" },
+            status: e.state(),
             started: to_rfc3339(e.started_at)[..10].to_owned(),
             variants: e
                 .variants

@@ -158,7 +158,7 @@ pub(super) async fn show(
         nav: Nav::new(&viewer, "/console/campaigns"),
         note: (query.saved.as_deref() == Some("stopped")).then(|| t("Experiment stopped.")),
         campaign: campaign.name,
-        status: if e.is_running() { "running" } else { "stopped" },
+        status: e.state(),
         started: day(e.started_at),
         ends: e.ends_at.map(day).unwrap_or_default(),
         verdict: report.verdict.state,

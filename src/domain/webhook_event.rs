@@ -1,0 +1,45 @@
+//! What an outbound webhook can be told about. Only events scanloop produces are offered,
+//! so a subscription never waits for something that never comes.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookEvent {
+    /// A purchase was recorded and attributed to the scans that led to it.
+    ConversionAttributed,
+}
+
+impl WebhookEvent {
+    pub const ALL: [Self; 1] = [Self::ConversionAttributed];
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|event| event.as_str() == raw)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Self::ALL.iter().map(|e| e.as_str()).collect();
+                format!(
+                    "{raw:?} is not an event scanloop sends: use {}",
+                    known.join(", ")
+                )
+            })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConversionAttributed => "conversion.attributed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_and_unknown_ones_name_the_known() {
+        for event in WebhookEvent::ALL {
+            assert_eq!(WebhookEvent::parse(event.as_str()), Ok(event));
+        }
+        let err = WebhookEvent::parse("member.joined").unwrap_err();
+        assert!(err.contains("conversion.attributed"), "{err}");
+    }
+}
