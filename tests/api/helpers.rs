@@ -132,7 +132,14 @@ impl TestApp {
 
     /// Starts one more server on an existing database (a second instance).
     pub async fn spawn_on(database_url: &str) -> Self {
-        Self::start(config(database_url), TempDir::new()).await
+        Self::spawn_on_with(database_url, |_| {}).await
+    }
+
+    /// A second instance, its configuration changed by `adjust`.
+    pub async fn spawn_on_with(database_url: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = config(database_url);
+        adjust(&mut config);
+        Self::start(config, TempDir::new()).await
     }
 
     async fn start(mut config: Config, dir: TempDir) -> Self {

@@ -18,6 +18,8 @@ struct Receiver {
     got: Arc<Mutex<Vec<(HeaderMap, String)>>>,
     /// The statuses to answer, in order; 200 once they run out.
     answers: Arc<Mutex<Vec<u16>>>,
+    /// How long each answer takes.
+    delay: Duration,
 }
 
 impl Receiver {
@@ -30,6 +32,7 @@ impl Receiver {
             axum::routing::post(move |headers: HeaderMap, body: String| {
                 let this = this.clone();
                 async move {
+                    tokio::time::sleep(this.delay).await;
                     this.got.lock().unwrap().push((headers, body));
                     let status = this.answers.lock().unwrap().pop().unwrap_or(200);
                     AxumStatus::from_u16(status).unwrap()
@@ -290,4 +293,47 @@ async fn endpoints_inside_the_network_and_unknown_events_are_refused() {
         "delivery",
     )
     .await;
+}
+
+#[tokio::test]
+async fn two_instances_send_each_delivery_once() {
+    // A slow endpoint keeps each delivery in flight while the other instance polls.
+    let receiver = Receiver {
+        delay: Duration::from_millis(400),
+        ..Receiver::default()
+    };
+    let url = receiver.start(&[]).await;
+    let first = TestApp::spawn_with(|c| c.webhook_allow_private = true).await;
+    let second =
+        TestApp::spawn_on_with(&first.database_url, |c| c.webhook_allow_private = true).await;
+    let (_, _, batch) = first
+        .seed(
+            json!({"name": "Tea", "destination_url": "https://shop.example/tea"}),
+            "shared",
+            1,
+        )
+        .await;
+    let token = first.codes(&batch["id"]).await[0].1.clone();
+    first
+        .create(
+            "/api/v1/webhooks",
+            json!({"url": url, "events": ["conversion.attributed"]}),
+        )
+        .await;
+    let orders = 12;
+    for n in 0..orders {
+        let app = if n % 2 == 0 { &first } else { &second };
+        scan_and_buy(app, &token, &format!("T-{n}")).await;
+    }
+    let got = receiver.wait_for(orders).await;
+    // Both workers poll the same outbox; a little longer shows no second sending.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let got_now = receiver.got.lock().unwrap().len();
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|(headers, _)| headers["x-scanloop-delivery"].to_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((ids.len(), got_now), (orders, orders));
 }
