@@ -213,6 +213,21 @@ impl Db {
         self.delivery(webhook_id, id).await
     }
 
+    /// Deletes finished deliveries (delivered or given up) created before `before`;
+    /// returns how many.
+    pub async fn prune_deliveries(&self, before: i64) -> DbResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let deleted = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
     /// Pending deliveries due by `now`, oldest first, with their webhook's URL and secret.
     pub async fn due_deliveries(
         &self,

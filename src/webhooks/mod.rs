@@ -29,6 +29,10 @@ const POLL_EVERY: Duration = Duration::from_secs(1);
 const MAX_REDIRECTS: usize = 3;
 /// The most of an endpoint's answer kept in the log.
 const ERROR_CHARS: usize = 300;
+/// Finished deliveries are kept this long, then deleted.
+const KEEP_LOG: Duration = Duration::from_secs(30 * 86_400);
+/// How often old deliveries are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3_600);
 
 pub struct Deliverer {
     db: Db,
@@ -70,7 +74,13 @@ impl Deliverer {
 
     /// Runs until the process ends.
     pub async fn run(self: Arc<Self>) {
+        let mut pruned = Instant::now();
+        self.prune().await;
         loop {
+            if pruned.elapsed() >= PRUNE_EVERY {
+                pruned = Instant::now();
+                self.prune().await;
+            }
             let sent = match self.db.due_deliveries(now_ms(), BATCH).await {
                 Ok(due) => {
                     let count = due.len();
@@ -93,6 +103,15 @@ impl Deliverer {
                     () = tokio::time::sleep(POLL_EVERY) => {}
                 }
             }
+        }
+    }
+
+    async fn prune(&self) {
+        let before = now_ms() - KEEP_LOG.as_millis() as i64;
+        match self.db.prune_deliveries(before).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "old webhook deliveries deleted"),
+            Err(err) => tracing::warn!(%err, "cannot delete old webhook deliveries"),
         }
     }
 
