@@ -116,7 +116,8 @@ pub struct ActionSpec {
 /// A rule ready for the hot path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
-    device: Option<Vec<String>>,
+    /// Bit `n` for `DEVICES[n]`: a mask, so the hot path compares no strings for it.
+    device: Option<u8>,
     os: Option<Vec<String>>,
     country: Option<Vec<String>>,
     region: Option<Vec<String>>,
@@ -346,6 +347,12 @@ impl RuleSpec {
                 ));
             }
         };
+        let device = device.map(|devices| {
+            devices
+                .iter()
+                .filter_map(|d| DEVICES.iter().position(|known| known == d))
+                .fold(0u8, |mask, bit| mask | (1 << bit))
+        });
         Ok(Rule {
             device,
             os: texts("os", &c.os)?,
@@ -396,13 +403,14 @@ fn listed(set: &Option<Vec<String>>, value: Option<&str>) -> bool {
 }
 
 impl Rule {
+    /// Whether every condition holds. The cheap ones (numbers and masks) come first: a
+    /// scan reads every rule before the one that matches.
     pub fn matches(&self, f: &ScanFacts<'_>) -> bool {
-        listed(&self.device, Some(f.device))
-            && listed(&self.os, f.os)
-            && listed(&self.country, f.country)
-            && listed(&self.region, f.region)
-            && listed(&self.city, f.city)
-            && listed(&self.language, f.language.map(primary_subtag))
+        self.device
+            .is_none_or(|mask| device_bit(f.device).is_some_and(|bit| mask & bit != 0))
+            && self
+                .first_scan
+                .is_none_or(|first| f.first_scan == Some(first))
             && self
                 .channel_id
                 .as_ref()
@@ -411,10 +419,12 @@ impl Rule {
                 .store_id
                 .as_ref()
                 .is_none_or(|ids| f.store_id.is_some_and(|s| ids.contains(&s)))
-            && self
-                .first_scan
-                .is_none_or(|first| f.first_scan == Some(first))
             && self.in_time(f.now_ms)
+            && listed(&self.country, f.country)
+            && listed(&self.language, f.language.map(primary_subtag))
+            && listed(&self.os, f.os)
+            && listed(&self.region, f.region)
+            && listed(&self.city, f.city)
             && self
                 .query
                 .as_ref()
@@ -439,6 +449,14 @@ impl Rule {
         });
         day_ok && time_ok
     }
+}
+
+/// A device class's bit in a rule's mask; none for a class rules cannot name (bots).
+fn device_bit(class: &str) -> Option<u8> {
+    DEVICES
+        .iter()
+        .position(|known| *known == class)
+        .map(|bit| 1 << bit)
 }
 
 fn primary_subtag(tag: &str) -> &str {
