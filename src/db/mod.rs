@@ -87,7 +87,7 @@ pub use store_activity::TillSales;
 pub use stores::{NewStore, Store};
 pub use suspicious::{Suspicion, SuspiciousCode};
 pub use users::{NewUser, SignIn, User, UserChange};
-pub use webhooks::{Attempt, Delivery, MAX_ATTEMPTS, Webhook, backoff_ms};
+pub use webhooks::{Attempt, Delivery, Due, Webhook};
 
 use std::str::FromStr;
 use std::sync::Arc;

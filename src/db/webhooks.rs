@@ -42,6 +42,15 @@ pub struct Delivery {
     pub delivered_at: Option<i64>,
 }
 
+/// A delivery due now, with where it goes and the secret it is signed with.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Due {
+    #[sqlx(flatten)]
+    pub delivery: Delivery,
+    pub url: String,
+    pub secret: String,
+}
+
 /// How one attempt went.
 #[derive(Debug, Clone)]
 pub enum Attempt {
@@ -229,32 +238,19 @@ impl Db {
     }
 
     /// Pending deliveries due by `now`, oldest first, with their webhook's URL and secret.
-    pub async fn due_deliveries(
-        &self,
-        now: i64,
-        limit: i64,
-    ) -> DbResult<Vec<(Delivery, String, String)>> {
-        let due: Vec<Delivery> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {DELIVERY} FROM webhook_deliveries \
-             WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2"
+    pub async fn due_deliveries(&self, now: i64, limit: i64) -> DbResult<Vec<Due>> {
+        let columns: Vec<String> = DELIVERY.split(", ").map(|c| format!("d.{c}")).collect();
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {}, w.url, w.secret FROM webhook_deliveries d \
+             JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.status <> 'disabled' \
+             ORDER BY d.next_attempt_at, d.id LIMIT $2",
+            columns.join(", ")
         )))
         .bind(now)
         .bind(limit)
         .fetch_all(self.pool())
-        .await?;
-        let mut out = Vec::with_capacity(due.len());
-        for delivery in due {
-            let target: Option<(String, String)> = sqlx::query_as(
-                "SELECT url, secret FROM webhooks WHERE id = $1 AND status <> 'disabled'",
-            )
-            .bind(delivery.webhook_id)
-            .fetch_optional(self.pool())
-            .await?;
-            if let Some((url, secret)) = target {
-                out.push((delivery, url, secret));
-            }
-        }
-        Ok(out)
+        .await?)
     }
 
     /// Takes a due delivery for one attempt: true if this worker got it (its

@@ -85,9 +85,9 @@ impl Deliverer {
                 Ok(due) => {
                     let count = due.len();
                     futures_util::stream::iter(due)
-                        .for_each_concurrent(IN_FLIGHT, |(delivery, url, secret)| {
+                        .for_each_concurrent(IN_FLIGHT, |due| {
                             let this = self.clone();
-                            async move { this.attempt(delivery, &url, &secret).await }
+                            async move { this.attempt(due.delivery, &due.url, &due.secret).await }
                         })
                         .await;
                     count

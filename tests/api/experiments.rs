@@ -525,6 +525,31 @@ async fn bad_experiments_are_refused_with_what_to_fix() {
         ),
         (Some(50), Some(true), Some("z"))
     );
+    let later = rfc3339(chrono::Utc::now().timestamp_millis() + 86_400_000);
+    let dated: Value = app
+        .patch(
+            &format!("/api/v1/experiments/{id}"),
+            json!({"ends_at": later}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        dated["ends_at"].as_str().map(|s| &s[..13]),
+        Some(&later[..13])
+    );
+    let undated: Value = app
+        .patch(
+            &format!("/api/v1/experiments/{id}"),
+            json!({"ends_at": null}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(undated["ends_at"].is_null(), "{undated}");
+    assert_eq!(undated["min_sample"], 50, "other settings stay");
     assert_error(
         app.patch(
             &format!("/api/v1/experiments/{id}"),
