@@ -10,14 +10,21 @@
 //! has passed it. `days_folded_to` is the first day not folded; `rollups rebuild` lowers it
 //! so the days it recounted are folded again.
 
-use super::{Db, DbResult, watermarks};
+use std::collections::BTreeMap;
+
+use super::{Db, DbResult, watermarks, webhooks};
 use crate::domain::VisitorSketch;
+use crate::domain::time::to_rfc3339;
+use crate::domain::webhook_event::WebhookEvent;
 
 pub const DAY_MS: i64 = 86_400_000;
 /// How long after a day's end its hours may still be written to.
 pub const GRACE_MS: i64 = 15 * 60 * 1000;
 const JOB: &str = "days";
 const ADVISORY_LOCK: i64 = 0x5c4e_1003;
+/// Days that ended longer ago than this are folded without a `scans.daily` webhook: a
+/// first fold over months of history, or a rebuild, must not flood the brand's endpoint.
+const DAILY_EVENT_WITHIN_MS: i64 = 2 * DAY_MS;
 /// The tables of the day tier, emptied from a day on when it is to be folded again.
 const DAY_TABLES: [&str; 4] = ["day_batches", "day_devices", "day_places", "day_sketches"];
 
@@ -73,6 +80,11 @@ impl Db {
                 .await?;
         }
         fold_sketches(&mut tx, day).await?;
+        let daily = WebhookEvent::ScansDaily.as_str();
+        if end + DAILY_EVENT_WITHIN_MS > now && webhooks::wanted(&mut tx, daily).await? {
+            let payload = daily_summary(&mut tx, day).await?;
+            webhooks::enqueue(&mut tx, daily, &payload).await?;
+        }
         watermarks::write(&mut tx, JOB, end).await?;
         tx.commit().await?;
         Ok(DayStep::Folded(day))
@@ -195,6 +207,71 @@ fn fold_day_sql() -> [String; 4] {
              GROUP BY campaign_id, hour"
         ),
     ]
+}
+
+/// What `scans.daily` says of the folded `day`: per campaign, its scans, bot scans, new
+/// visitors, landing views and clicks (from the day just folded) and the purchases whose
+/// paths cross it (gross of refunds, which may come later).
+async fn daily_summary(tx: &mut sqlx::Transaction<'_, sqlx::Any>, day: i64) -> DbResult<String> {
+    #[derive(Default, serde::Serialize)]
+    struct Campaign {
+        campaign_id: i64,
+        name: String,
+        scans: i64,
+        bot_scans: i64,
+        new_visitors: i64,
+        landing_views: i64,
+        cta_clicks: i64,
+        conversions: i64,
+        revenue_cents: i64,
+    }
+    let mut campaigns: BTreeMap<i64, Campaign> = BTreeMap::new();
+    let rows: Vec<(i64, String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT d.campaign_id, k.name, CAST(SUM(d.scans) AS BIGINT),          CAST(SUM(d.bot_scans) AS BIGINT), CAST(SUM(d.new_visitors) AS BIGINT),          CAST(SUM(d.views) AS BIGINT), CAST(SUM(d.clicks) AS BIGINT)          FROM day_batches d JOIN campaigns k ON k.id = d.campaign_id WHERE d.day = $1          GROUP BY d.campaign_id, k.name",
+    )
+    .bind(day)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, name, scans, bot_scans, new_visitors, views, clicks) in rows {
+        campaigns.insert(
+            id,
+            Campaign {
+                campaign_id: id,
+                name,
+                scans,
+                bot_scans,
+                new_visitors,
+                landing_views: views,
+                cta_clicks: clicks,
+                ..Campaign::default()
+            },
+        );
+    }
+    let bought: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT t.campaign_id, k.name, COUNT(*), CAST(SUM(t.amount_cents) AS BIGINT)          FROM (SELECT DISTINCT campaign_id, conversion_id, amount_cents FROM conversion_touches                WHERE converted_at >= $1 AND converted_at < $2) t          JOIN campaigns k ON k.id = t.campaign_id GROUP BY t.campaign_id, k.name",
+    )
+    .bind(day)
+    .bind(day + DAY_MS)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, name, conversions, revenue) in bought {
+        let c = campaigns.entry(id).or_insert_with(|| Campaign {
+            campaign_id: id,
+            name,
+            ..Campaign::default()
+        });
+        c.conversions = conversions;
+        c.revenue_cents = revenue;
+    }
+    let campaigns: Vec<Campaign> = campaigns.into_values().collect();
+    Ok(serde_json::json!({
+        "event": WebhookEvent::ScansDaily.as_str(),
+        "day": to_rfc3339(day)[..10],
+        "from": to_rfc3339(day),
+        "to": to_rfc3339(day + DAY_MS),
+        "campaigns": campaigns,
+    })
+    .to_string())
 }
 
 /// Each channel's visitors of the day: its hourly sketches merged. Read per campaign and

@@ -5,10 +5,12 @@
 pub enum WebhookEvent {
     /// A purchase was recorded and attributed to the scans that led to it.
     ConversionAttributed,
+    /// A UTC day is over: each campaign's scans, visitors, page events and purchases.
+    ScansDaily,
 }
 
 impl WebhookEvent {
-    pub const ALL: [Self; 1] = [Self::ConversionAttributed];
+    pub const ALL: [Self; 2] = [Self::ConversionAttributed, Self::ScansDaily];
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         Self::ALL
@@ -26,6 +28,7 @@ impl WebhookEvent {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ConversionAttributed => "conversion.attributed",
+            Self::ScansDaily => "scans.daily",
         }
     }
 }

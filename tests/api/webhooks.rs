@@ -337,3 +337,83 @@ async fn two_instances_send_each_delivery_once() {
     ids.dedup();
     assert_eq!((ids.len(), got_now), (orders, orders));
 }
+
+#[tokio::test]
+async fn a_day_that_ends_is_summed_up_for_the_webhook_once() {
+    const DAY: i64 = 86_400_000;
+    let receiver = Receiver::default();
+    let url = receiver.start(&[]).await;
+    let app = TestApp::spawn_with(|c| c.webhook_allow_private = true).await;
+    let (campaign, channel, batch) = app
+        .seed(
+            json!({"name": "Tea", "destination_url": "https://shop.example/tea"}),
+            "shared",
+            1,
+        )
+        .await;
+    app.create(
+        "/api/v1/webhooks",
+        json!({"url": url, "events": ["scans.daily"]}),
+    )
+    .await;
+    // The day before yesterday (yesterday may still be in its grace period just after
+    // midnight), and a day long past, which is folded without telling anyone.
+    let now = chrono::Utc::now().timestamp_millis();
+    let day = now - now.rem_euclid(DAY) - 2 * DAY;
+    let pool = app.db().await;
+    for (hour, scans) in [(day + 9 * 3_600_000, 7_i64), (day - 8 * DAY, 3)] {
+        sqlx::query(
+            "INSERT INTO scan_rollups (hour, batch_id, country, device, campaign_id, channel_id, \
+             store_id, scans, bot_scans, new_visitors) VALUES ($1, $2, 'CN', 'mobile', $3, $4, \
+             NULL, $5, 1, 5)",
+        )
+        .bind(hour)
+        .bind(batch["id"].as_i64().unwrap())
+        .bind(campaign["id"].as_i64().unwrap())
+        .bind(channel["id"].as_i64().unwrap())
+        .bind(scans)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let db = scanloop::db::Db::connect(&app.database_url).await.unwrap();
+    scanloop::jobs::days::catch_up(&db).await;
+    receiver.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // The day before yesterday, and yesterday (empty) unless it is still in its grace
+    // period; never the day long past.
+    let got = receiver.got.lock().unwrap().clone();
+    let mut days: Vec<Value> = got
+        .iter()
+        .map(|(headers, body)| {
+            assert_eq!(headers["x-scanloop-event"], "scans.daily");
+            serde_json::from_str(body).unwrap()
+        })
+        .collect();
+    assert!((1..=2).contains(&days.len()), "{days:?}");
+    // Sent a few at a time, so not necessarily in order.
+    days.sort_by_key(|d| d["day"].as_str().unwrap().to_owned());
+    let date = chrono::DateTime::from_timestamp_millis(day)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(days[0]["day"], date.as_str(), "{days:?}");
+    let row = &days[0]["campaigns"][0];
+    assert_eq!(row["campaign_id"], campaign["id"]);
+    assert_eq!(row["name"], "Tea");
+    assert_eq!(
+        (
+            row["scans"].as_i64(),
+            row["bot_scans"].as_i64(),
+            row["new_visitors"].as_i64()
+        ),
+        (Some(7), Some(1), Some(5))
+    );
+    if let Some(yesterday) = days.get(1) {
+        assert_eq!(yesterday["campaigns"], json!([]), "{yesterday}");
+    }
+    // Folding again changes nothing and sends nothing.
+    scanloop::jobs::days::catch_up(&db).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(receiver.got.lock().unwrap().len(), days.len());
+}

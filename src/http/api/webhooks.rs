@@ -26,7 +26,7 @@ pub struct CreateWebhook {
     /// The endpoint: https, to a public address.
     #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
     url: String,
-    /// What it wants to hear about: `conversion.attributed`.
+    /// What it wants to hear about: `conversion.attributed`, `scans.daily`.
     #[schema(min_items = 1)]
     events: Vec<String>,
 }
