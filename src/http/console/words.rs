@@ -710,8 +710,8 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Everyone now gets {}." => "现在所有人都看到 {}。",
         "Experiment stopped." => "实验已停止。",
         "Experiments" => "实验",
-        "None yet: split scanners between two to four messages and see which one sells. Start one with POST /api/v1/campaigns/{id}/experiments." => {
-            "暂无：把扫码者分到两到四种信息中，看哪种卖得更好。用 POST /api/v1/campaigns/{id}/experiments 开始一个实验。"
+        "None yet: split scanners between two to four messages and see which one sells. Start one through the API:" => {
+            "暂无：把扫码者分到两到四种信息中，看哪种卖得更好。通过 API 开始一个实验："
         }
         "Experiment" => "实验",
         "Variants" => "版本",
