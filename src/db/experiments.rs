@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Db, DbError, DbResult, now_ms};
+use super::{Db, DbError, DbResult, now_ms, take_row_turn};
 use crate::domain::experiment::{RoutedVariant, Routing, VariantLanding};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -158,15 +158,8 @@ impl Db {
     pub async fn create_experiment(&self, new: NewExperiment) -> DbResult<Experiment> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
-        // Writing the campaign's row first makes two starts on one campaign take turns.
-        let touched = sqlx::query("UPDATE campaigns SET id = id WHERE id = $1")
-            .bind(new.campaign_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if touched == 0 {
-            return Err(DbError::NotFound);
-        }
+        // Two starts on one campaign take turns, so both cannot pass the check below.
+        take_row_turn(&mut tx, "campaigns", new.campaign_id).await?;
         let running: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM experiments WHERE campaign_id = $1 AND status = 'running'",
         )

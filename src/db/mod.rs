@@ -129,6 +129,28 @@ impl From<i64> for Flag {
     }
 }
 
+/// Writes row `id` of `table` (`campaigns`, `batches`) unchanged, first thing in `tx`: two
+/// transactions that check what hangs off the same row then take turns (the row lock on
+/// PostgreSQL, the write lock on SQLite), so both cannot pass a check. Not found if the row
+/// is not there.
+pub(crate) async fn take_row_turn(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &'static str,
+    id: i64,
+) -> DbResult<()> {
+    let touched = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET id = id WHERE id = $1"
+    )))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if touched == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
 /// Maps the engine's unique-constraint violation to `Conflict` once, for every caller.
 pub(crate) fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> DbError {
     move |err| match &err {

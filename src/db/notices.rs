@@ -2,7 +2,7 @@
 //! the notice stands. Putting one up and lifting it are noted for every instance's code
 //! cache in the same transaction (as status changes are), and rows are never deleted.
 
-use super::{Db, DbError, DbResult, now_ms};
+use super::{Db, DbError, DbResult, now_ms, take_row_turn};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Notice {
@@ -48,16 +48,8 @@ impl Db {
     /// (a conflict naming it).
     pub async fn create_notice(&self, new: NewNotice) -> DbResult<Notice> {
         let mut tx = self.begin_write().await?;
-        // Writing the batch's row first makes two notices of one batch take turns, so both
-        // cannot pass the overlap check (and on SQLite takes the write lock up front).
-        let touched = sqlx::query("UPDATE batches SET id = id WHERE id = $1")
-            .bind(new.batch_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if touched == 0 {
-            return Err(DbError::NotFound);
-        }
+        // Two notices of one batch take turns, so both cannot pass the overlap check.
+        take_row_turn(&mut tx, "batches", new.batch_id).await?;
         let overlapping: Option<(i64, i64, i64)> = sqlx::query_as(
             "SELECT id, from_serial, to_serial FROM notices WHERE batch_id = $1 \
              AND lifted_at IS NULL AND from_serial <= $3 AND to_serial >= $2 LIMIT 1",

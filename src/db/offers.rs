@@ -4,7 +4,7 @@
 //! take turns, on SQLite the write lock does, so an offer never has one claim too many.
 //! Creating and ending one is noted for every instance's code cache, as notices are.
 
-use super::{Db, DbError, DbResult, now_ms};
+use super::{Db, DbError, DbResult, now_ms, take_row_turn};
 use crate::domain::OfferCounts;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -68,16 +68,8 @@ impl Db {
     /// conflict naming it).
     pub async fn create_offer(&self, new: NewOffer) -> DbResult<Offer> {
         let mut tx = self.begin_write().await?;
-        // Writing the campaign's row first makes two offers of one campaign take turns,
-        // so both cannot pass the check below.
-        let touched = sqlx::query("UPDATE campaigns SET id = id WHERE id = $1")
-            .bind(new.campaign_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if touched == 0 {
-            return Err(DbError::NotFound);
-        }
+        // Two offers of one campaign take turns, so both cannot pass the check below.
+        take_row_turn(&mut tx, "campaigns", new.campaign_id).await?;
         let standing: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM offers WHERE campaign_id = $1 AND ended_at IS NULL \
              AND COALESCE(batch_id, 0) = $2 LIMIT 1",

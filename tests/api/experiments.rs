@@ -75,9 +75,9 @@ async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     (status, response.json().await.unwrap())
 }
 
-#[tokio::test]
-async fn people_keep_their_variant_and_the_report_judges_the_variants_on_purchases() {
-    let app = TestApp::spawn().await;
+/// The "Tea" campaign (slug `tea`, destination `SHOP`) with one shared code, and the
+/// experiment `body` started on it: (campaign, token, experiment).
+async fn tea_with(app: &TestApp, body: Value) -> (Value, String, Value) {
     let (campaign, _, batch) = app
         .seed(
             json!({"name": "Tea", "slug": "tea", "destination_url": SHOP}),
@@ -86,15 +86,22 @@ async fn people_keep_their_variant_and_the_report_judges_the_variants_on_purchas
         )
         .await;
     let token = app.codes(&batch["id"]).await[0].1.clone();
-    let experiment = app
-        .create(
-            &format!("/api/v1/campaigns/{}/experiments", campaign["id"]),
-            json!({"name": "Shop or story", "min_sample": 20, "variants": [
+    let path = format!("/api/v1/campaigns/{}/experiments", campaign["id"]);
+    let experiment = app.create(&path, body).await;
+    (campaign, token, experiment)
+}
+
+#[tokio::test]
+async fn people_keep_their_variant_and_the_report_judges_the_variants_on_purchases() {
+    let app = TestApp::spawn().await;
+    let (campaign, token, experiment) = tea_with(
+        &app,
+        json!({"name": "Shop or story", "min_sample": 20, "variants": [
                 {"name": "Shop", "weight": 50, "destination_url": SHOP_A},
                 {"name": "Story", "weight": 50,
                  "landing": {"title": "Brewed slowly", "cta_url": SHOP_B}}]}),
-        )
-        .await;
+    )
+    .await;
     assert_eq!(experiment["status"], "running");
     let variants = experiment["variants"].as_array().unwrap();
     assert_eq!(variants[0]["control"], true);
@@ -313,22 +320,13 @@ async fn people_on_shops(app: &TestApp, token: &str, count: usize) -> Vec<String
 #[tokio::test]
 async fn an_experiment_set_to_stop_itself_sends_everyone_to_the_winner() {
     let app = TestApp::spawn().await;
-    let (campaign, _, batch) = app
-        .seed(
-            json!({"name": "Tea", "slug": "tea", "destination_url": SHOP}),
-            "shared",
-            1,
-        )
-        .await;
-    let token = app.codes(&batch["id"]).await[0].1.clone();
-    let experiment = app
-        .create(
-            &format!("/api/v1/campaigns/{}/experiments", campaign["id"]),
-            json!({"name": "Auto", "min_sample": 20, "auto_stop": true, "variants": [
+    let (_, token, experiment) = tea_with(
+        &app,
+        json!({"name": "Auto", "min_sample": 20, "auto_stop": true, "variants": [
                 {"name": "A", "weight": 50, "destination_url": SHOP_A},
                 {"name": "B", "weight": 50, "destination_url": SHOP_B}]}),
-        )
-        .await;
+    )
+    .await;
     let b = experiment["variants"][1]["id"].clone();
     let people = people(&app, &token, 80).await;
     let mut orders = 0;
@@ -363,23 +361,14 @@ async fn an_experiment_set_to_stop_itself_sends_everyone_to_the_winner() {
 #[tokio::test]
 async fn an_experiment_stops_at_its_end_date_and_the_campaign_comes_back() {
     let app = TestApp::spawn().await;
-    let (campaign, _, batch) = app
-        .seed(
-            json!({"name": "Tea", "slug": "tea", "destination_url": SHOP}),
-            "shared",
-            1,
-        )
-        .await;
-    let token = app.codes(&batch["id"]).await[0].1.clone();
     let ends = chrono::Utc::now().timestamp_millis() + 1_500;
-    let experiment = app
-        .create(
-            &format!("/api/v1/campaigns/{}/experiments", campaign["id"]),
-            json!({"name": "Short", "ends_at": rfc3339(ends), "variants": [
-                {"name": "A", "weight": 50, "destination_url": SHOP_A},
-                {"name": "B", "weight": 50, "destination_url": SHOP_B}]}),
-        )
-        .await;
+    let (_, token, experiment) = tea_with(
+        &app,
+        json!({"name": "Short", "ends_at": rfc3339(ends), "variants": [
+            {"name": "A", "weight": 50, "destination_url": SHOP_A},
+            {"name": "B", "weight": 50, "destination_url": SHOP_B}]}),
+    )
+    .await;
     let during = location(&scan_with(&app, &token, None).await);
     assert!(
         during.starts_with(SHOP_A) || during.starts_with(SHOP_B),
@@ -622,22 +611,13 @@ async fn bad_experiments_are_refused_with_what_to_fix() {
 #[tokio::test]
 async fn a_redirect_rule_sends_scans_to_a_variant_that_does_not_count_them() {
     let app = TestApp::spawn().await;
-    let (campaign, _, batch) = app
-        .seed(
-            json!({"name": "Tea", "slug": "tea", "destination_url": SHOP}),
-            "shared",
-            1,
-        )
-        .await;
-    let token = app.codes(&batch["id"]).await[0].1.clone();
-    let experiment = app
-        .create(
-            &format!("/api/v1/campaigns/{}/experiments", campaign["id"]),
-            json!({"name": "TV", "variants": [
+    let (campaign, token, experiment) = tea_with(
+        &app,
+        json!({"name": "TV", "variants": [
                 {"name": "A", "weight": 90, "destination_url": SHOP_A},
                 {"name": "Story", "weight": 10, "landing": {"title": "Brewed slowly"}}]}),
-        )
-        .await;
+    )
+    .await;
     let b = experiment["variants"][1]["id"].as_i64().unwrap();
     let rules = format!("/api/v1/campaigns/{}/rules", campaign["id"]);
     let tv = json!({"rules": [{"if": {"query": {"name": "src", "value": "tv"}}, "then": {"variant_id": b}}]});
@@ -710,22 +690,13 @@ async fn a_redirect_rule_sends_scans_to_a_variant_that_does_not_count_them() {
 #[tokio::test]
 async fn the_console_shows_an_experiments_report_and_an_admin_stops_it() {
     let app = TestApp::spawn().await;
-    let (campaign, _, batch) = app
-        .seed(
-            json!({"name": "Tea", "slug": "tea", "destination_url": SHOP}),
-            "shared",
-            1,
-        )
-        .await;
-    let token = app.codes(&batch["id"]).await[0].1.clone();
-    let experiment = app
-        .create(
-            &format!("/api/v1/campaigns/{}/experiments", campaign["id"]),
-            json!({"name": "Shop or story", "min_sample": 20, "variants": [
+    let (campaign, token, experiment) = tea_with(
+        &app,
+        json!({"name": "Shop or story", "min_sample": 20, "variants": [
                 {"name": "Shop", "weight": 50, "destination_url": SHOP_A},
                 {"name": "Story", "weight": 50, "destination_url": SHOP_B}]}),
-        )
-        .await;
+    )
+    .await;
     people(&app, &token, 6).await;
     let id = &experiment["id"];
     let b = experiment["variants"][1]["id"].as_i64().unwrap();
