@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, PHONE, TestApp};
+use crate::helpers::{PASSWORD, PHONE, TestApp, location};
 use crate::webdriver::{Browser, browser_present};
 
 /// The page's form token.
@@ -30,10 +30,6 @@ async fn post(
         .send()
         .await
         .unwrap()
-}
-
-fn location(answer: &reqwest::Response) -> String {
-    answer.headers()["location"].to_str().unwrap().to_owned()
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {

@@ -8,11 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use crate::helpers::{PHONE, TestApp, metrics};
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
+use crate::helpers::{PHONE, TestApp, location, metrics};
 
 fn cookie(response: &reqwest::Response) -> Option<String> {
     response

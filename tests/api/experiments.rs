@@ -6,7 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, PHONE, TestApp, assert_error, rfc3339, visitor_cookie};
+use crate::helpers::{API_KEY, PHONE, TestApp, assert_error, location, rfc3339, visitor_cookie};
 
 const SHOP: &str = "https://shop.example/tea";
 const SHOP_A: &str = "https://shop.example/tea-a";
@@ -19,21 +19,11 @@ struct Person {
     went: String,
 }
 
+/// A phone's scan, which must be redirected.
 async fn scan_with(app: &TestApp, token: &str, cookie: Option<&str>) -> reqwest::Response {
-    let mut request = app
-        .client
-        .get(app.url(&format!("/s/{token}")))
-        .header("user-agent", PHONE);
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    let answer = request.send().await.unwrap();
+    let answer = app.scan_as(token, cookie).await;
     assert_eq!(answer.status(), StatusCode::FOUND);
     answer
-}
-
-fn location(answer: &reqwest::Response) -> String {
-    answer.headers()["location"].to_str().unwrap().to_owned()
 }
 
 async fn people(app: &TestApp, token: &str, count: usize) -> Vec<Person> {

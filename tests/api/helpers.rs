@@ -281,6 +281,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A phone's scan of `token`, with the visitor's cookie when given.
+    pub async fn scan_as(&self, token: &str, cookie: Option<&str>) -> Response {
+        let mut request = self
+            .client
+            .get(self.url(&format!("/s/{token}")))
+            .header("user-agent", PHONE);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
     pub async fn report(&self, campaign_id: &Value) -> Value {
         let response = self
             .get(&format!(
@@ -427,4 +439,9 @@ pub async fn metrics(app: &TestApp) -> String {
 pub fn visitor_cookie(response: &Response) -> String {
     let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
     set_cookie.split(';').next().unwrap().to_owned()
+}
+
+/// A redirect's `Location`.
+pub fn location(answer: &Response) -> String {
+    answer.headers()["location"].to_str().unwrap().to_owned()
 }

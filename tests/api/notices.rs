@@ -7,13 +7,9 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, PHONE, TestApp, assert_error};
+use crate::helpers::{API_KEY, PHONE, TestApp, assert_error, location};
 
 const SHOP: &str = "https://shop.example/tea";
-
-fn location(answer: &reqwest::Response) -> String {
-    answer.headers()["location"].to_str().unwrap().to_owned()
-}
 
 async fn outcomes(app: &TestApp) -> Vec<String> {
     sqlx::query_as::<_, (String,)>("SELECT outcome FROM scans ORDER BY id")

@@ -6,27 +6,12 @@ use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, PHONE, TestApp, assert_error, visitor_cookie};
+use crate::helpers::{API_KEY, PHONE, TestApp, assert_error, location, visitor_cookie};
 
 const SHOP: &str = "https://shop.example/tea";
 const OFFER: &str = "https://shop.example/free-bottle";
 const SORRY: &str = "https://shop.example/next-time";
 const BOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
-
-fn location(answer: &reqwest::Response) -> String {
-    answer.headers()["location"].to_str().unwrap().to_owned()
-}
-
-async fn scan_with(app: &TestApp, token: &str, cookie: Option<&str>) -> reqwest::Response {
-    let mut request = app
-        .client
-        .get(app.url(&format!("/s/{token}")))
-        .header("user-agent", PHONE);
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    request.send().await.unwrap()
-}
 
 async fn offer(app: &TestApp, id: &Value) -> Value {
     app.get(&format!("/api/v1/offers/{id}"))
@@ -57,7 +42,7 @@ async fn the_first_visitors_get_the_offer_and_keep_it_and_the_rest_get_the_fallb
     // Six new people, one after another: three offers, three fallbacks.
     let mut cookies = Vec::new();
     for person in 0..6 {
-        let scan = scan_with(&app, &token, None).await;
+        let scan = app.scan_as(&token, None).await;
         assert_eq!(scan.status(), StatusCode::FOUND);
         let expected = if person < 3 { OFFER } else { SORRY };
         assert_eq!(location(&scan), expected, "person {person}");
@@ -66,11 +51,11 @@ async fn the_first_visitors_get_the_offer_and_keep_it_and_the_rest_get_the_fallb
     // A winner scanning again keeps their place; a latecomer stays late; a bot takes no
     // place and goes where the campaign sends everyone.
     assert_eq!(
-        location(&scan_with(&app, &token, Some(&cookies[1])).await),
+        location(&app.scan_as(&token, Some(&cookies[1])).await),
         OFFER
     );
     assert_eq!(
-        location(&scan_with(&app, &token, Some(&cookies[4])).await),
+        location(&app.scan_as(&token, Some(&cookies[4])).await),
         SORRY
     );
     assert!(location(&app.scan(&token, BOT).await).starts_with(SHOP));
@@ -126,7 +111,7 @@ async fn the_first_visitors_get_the_offer_and_keep_it_and_the_rest_get_the_fallb
     assert_eq!(ended.status(), StatusCode::OK);
     let ended: Value = ended.json().await.unwrap();
     assert_eq!(ended["status"], "ended");
-    assert!(location(&scan_with(&app, &token, Some(&cookies[0])).await).starts_with(SHOP));
+    assert!(location(&app.scan_as(&token, Some(&cookies[0])).await).starts_with(SHOP));
     let again = app
         .send_as(
             Some(API_KEY),
@@ -186,7 +171,7 @@ async fn two_instances_and_many_scanners_at_once_never_give_one_place_too_many()
     // Neither instance had the code in memory before the offer: both read it with it.
     let scans = (0..120).map(|i| {
         let app = if i % 2 == 0 { &first } else { &second };
-        scan_with(app, &token, None)
+        app.scan_as(&token, None)
     });
     let answers = join_all(scans).await;
     let mut won = 0;

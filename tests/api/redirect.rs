@@ -3,11 +3,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PHONE, TestApp};
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
+use crate::helpers::{PHONE, TestApp, location};
 
 #[tokio::test]
 async fn a_scan_redirects_to_the_destination_with_utm_tags_and_is_stored() {

@@ -4,13 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, location};
 
 const NO_MATCH: &str = "That email and password do not match an account that can sign in.";
-
-fn location(answer: &reqwest::Response) -> String {
-    answer.headers()["location"].to_str().unwrap().to_owned()
-}
 
 async fn sign_out(app: &TestApp, cookie: &str, csrf: &str, everywhere: bool) -> reqwest::Response {
     let mut form = vec![("csrf", csrf)];
