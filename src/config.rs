@@ -92,6 +92,11 @@ pub struct Config {
     /// for development and tests only.
     #[arg(long, env = "SCANLOOP_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
     pub webhook_allow_private: bool,
+
+    /// Shows members' one-time codes on the join page instead of only handing them to the
+    /// `member.code` webhook: for development only.
+    #[arg(long, env = "SCANLOOP_SHOW_ONE_TIME_CODES", default_value_t = false)]
+    pub show_one_time_codes: bool,
 }
 
 fn parse_retention_days(raw: &str) -> Result<u32, String> {
@@ -125,6 +130,7 @@ impl fmt::Debug for Config {
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_max_hours", &self.session_max_hours)
             .field("webhook_allow_private", &self.webhook_allow_private)
+            .field("show_one_time_codes", &self.show_one_time_codes)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
@@ -160,6 +166,8 @@ pub struct Settings {
     pub session_max: Duration,
     /// Webhooks may use http and private addresses.
     pub webhook_allow_private: bool,
+    /// The join page shows the one-time code it sent.
+    pub show_one_time_codes: bool,
 }
 
 impl Config {
@@ -200,6 +208,7 @@ impl Config {
             session_idle: Duration::from_secs(self.session_idle_minutes * 60),
             session_max: Duration::from_secs(self.session_max_hours * 3600),
             webhook_allow_private: self.webhook_allow_private,
+            show_one_time_codes: self.show_one_time_codes,
         })
     }
 }
@@ -336,6 +345,7 @@ mod tests {
             session_idle: Duration::from_secs(3600),
             session_max: Duration::from_secs(86_400),
             webhook_allow_private: false,
+            show_one_time_codes: false,
         }
     }
 

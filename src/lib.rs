@@ -17,6 +17,7 @@ pub mod http;
 pub mod jobs;
 pub mod live;
 pub mod media;
+pub mod members;
 pub mod metrics;
 pub mod qr;
 pub mod scans;

@@ -132,6 +132,12 @@ impl App {
                  machine and its network; for development and tests only"
             );
         }
+        if config.show_one_time_codes {
+            tracing::warn!(
+                "SCANLOOP_SHOW_ONE_TIME_CODES is on: the join page shows the code it sends, so \
+                 anyone can join with any phone number or email; for development only"
+            );
+        }
         let webhooks = crate::webhooks::Deliverer::new(db.clone(), config.webhook_allow_private)?;
         jobs.push(supervise("webhooks", {
             let webhooks = webhooks.clone();
@@ -151,6 +157,7 @@ impl App {
             metrics,
             heavy: Arc::new(HeavyWork::for_this_machine()),
             photo_limits: Default::default(),
+            code_limits: crate::http::one_time_code_limit(),
             known_keys: Default::default(),
             sign_in_limits: Default::default(),
             live,

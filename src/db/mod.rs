@@ -19,6 +19,7 @@ mod experiments;
 mod keys;
 mod live;
 mod logos;
+mod members;
 mod notices;
 mod offers;
 mod photos;
@@ -66,6 +67,7 @@ pub use experiments::{
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use live::LiveScan;
 pub use logos::{LogoInfo, LogoOwner};
+pub use members::{CodeRequest, Member, NewSession, NotSent, Refused, SignedIn};
 pub use notices::{NewNotice, Notice};
 pub use offers::{Claim, NewOffer, Offer};
 pub use photos::{NewPhoto, Photo, PhotoStatus};

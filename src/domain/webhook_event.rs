@@ -7,10 +7,20 @@ pub enum WebhookEvent {
     ConversionAttributed,
     /// A UTC day is over: each campaign's scans, visitors, page events and purchases.
     ScansDaily,
+    /// A consumer became a member (not sent again when they sign in on another phone).
+    MemberJoined,
+    /// A one-time code for the brand's SMS or mail provider to send: the only event that
+    /// carries a phone number or email.
+    MemberCode,
 }
 
 impl WebhookEvent {
-    pub const ALL: [Self; 2] = [Self::ConversionAttributed, Self::ScansDaily];
+    pub const ALL: [Self; 4] = [
+        Self::ConversionAttributed,
+        Self::ScansDaily,
+        Self::MemberJoined,
+        Self::MemberCode,
+    ];
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         Self::ALL
@@ -29,6 +39,8 @@ impl WebhookEvent {
         match self {
             Self::ConversionAttributed => "conversion.attributed",
             Self::ScansDaily => "scans.daily",
+            Self::MemberJoined => "member.joined",
+            Self::MemberCode => "member.code",
         }
     }
 }
@@ -42,7 +54,7 @@ mod tests {
         for event in WebhookEvent::ALL {
             assert_eq!(WebhookEvent::parse(event.as_str()), Ok(event));
         }
-        let err = WebhookEvent::parse("member.joined").unwrap_err();
+        let err = WebhookEvent::parse("member.left").unwrap_err();
         assert!(err.contains("conversion.attributed"), "{err}");
     }
 }

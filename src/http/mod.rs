@@ -7,10 +7,13 @@ pub(crate) mod console;
 pub mod error;
 pub mod extract;
 mod hooks;
+mod join_page;
 mod landing_page;
 mod live_page;
 mod login_page;
 mod media;
+mod member_page;
+mod member_session;
 mod notice_page;
 pub mod operations;
 pub mod pages;
@@ -51,6 +54,7 @@ use auth::KnownKeys;
 use error::AppError;
 use pages::PageError;
 use rate_limit::PhotoLimits;
+pub use rate_limit::one_time_code_limit;
 
 /// Largest request body the API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -75,6 +79,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub heavy: Arc<HeavyWork>,
     pub photo_limits: PhotoLimits,
+    /// One-time codes asked for per network.
+    pub code_limits: rate_limit::KeyedLimit,
     pub known_keys: KnownKeys,
     pub sign_in_limits: login_page::SignInLimits,
     /// Scans as they are committed, for the live feed's listeners.

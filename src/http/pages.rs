@@ -19,7 +19,9 @@ use tower_http::compression::CompressionLayer;
 
 use super::AppState;
 use super::error::AppError;
+use super::join_page as join;
 use super::landing_page as landing;
+use super::member_page as member;
 use super::photos_page as photos;
 use super::strings::{Failure, strings};
 use crate::domain::Language;
@@ -49,6 +51,12 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + FORM_OVERHEAD)),
         )
         .route("/c/{slug}/photos/{id}/delete", post(photos::delete))
+        .route("/c/{slug}/join", get(join::page).post(join::send))
+        .route("/c/{slug}/join/code", post(join::check_code))
+        .route("/me", get(member::page))
+        .route("/me/data", get(member::data))
+        .route("/me/sign-out", post(member::sign_out))
+        .route("/me/delete", post(member::delete))
         .route("/notices/{id}", get(super::notice_page::page))
         .layer(CompressionLayer::new())
 }

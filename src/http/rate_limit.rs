@@ -60,6 +60,12 @@ impl PhotoLimits {
     }
 }
 
+/// One-time codes asked for from a network (/24 or /48): 20 at once, then one every 30
+/// seconds. Each contact also waits a minute between codes (`members::RESEND_AFTER_MS`).
+pub fn one_time_code_limit() -> KeyedLimit {
+    KeyedLimit::new(20, Duration::from_secs(30))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

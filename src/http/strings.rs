@@ -17,6 +17,10 @@ pub struct Strings {
     pub share_photo: &'static str,
     /// The photo page.
     pub photos: PhotoStrings,
+    /// The join page.
+    pub join_page: JoinStrings,
+    /// The member page.
+    pub member: MemberStrings,
     /// A campaign the brand switched off.
     pub not_running: &'static str,
     /// `{date}` is replaced by the start date, written with `date_format`.
@@ -44,6 +48,61 @@ pub struct NoticeStrings {
     pub more: &'static str,
     /// `{date}` is replaced by the day it was lifted, written with `date_format`.
     pub lifted: &'static str,
+}
+
+/// Everything the join page says.
+pub struct JoinStrings {
+    pub heading: &'static str,
+    pub intro: &'static str,
+    pub contact_field: &'static str,
+    /// What a member agrees to; its version is `members::CONSENT_VERSION`.
+    pub consent: &'static str,
+    pub send_code: &'static str,
+    /// `{contact}`: where it went, partly hidden.
+    pub code_sent: &'static str,
+    /// `{code}`: shown only with `SCANLOOP_SHOW_ONE_TIME_CODES`.
+    pub shown_code: &'static str,
+    pub code_field: &'static str,
+    pub join: &'static str,
+    pub new_code: &'static str,
+    pub back: &'static str,
+    pub empty_contact: &'static str,
+    pub bad_contact: &'static str,
+    pub need_consent: &'static str,
+    pub need_cookie: &'static str,
+    /// `{n}` seconds.
+    pub too_soon: &'static str,
+    /// `{n}` minutes.
+    pub locked: &'static str,
+    pub no_code: &'static str,
+    pub expired: &'static str,
+    /// `{n}` tries left.
+    pub wrong: &'static str,
+    pub slow_down: &'static str,
+}
+
+/// Everything the member page says.
+pub struct MemberStrings {
+    pub heading: &'static str,
+    /// `{contact}`, partly hidden.
+    pub signed_in_as: &'static str,
+    /// `{date}`, written with `date_format`.
+    pub member_since: &'static str,
+    pub welcome: &'static str,
+    pub welcome_back: &'static str,
+    pub points: &'static str,
+    pub history: &'static str,
+    pub no_points: &'static str,
+    pub your_data: &'static str,
+    pub data_note: &'static str,
+    pub download: &'static str,
+    pub delete: &'static str,
+    pub delete_confirm: &'static str,
+    pub must_confirm: &'static str,
+    pub deleted: &'static str,
+    pub sign_out: &'static str,
+    pub signed_out: &'static str,
+    pub not_member: &'static str,
 }
 
 /// Everything the photo page says.
@@ -91,6 +150,58 @@ const ENGLISH: Strings = Strings {
     find_store: "Find a store",
     join: "Join",
     share_photo: "Share a photo",
+    join_page: JoinStrings {
+        heading: "Join",
+        intro: "Become a member to collect points for the codes you scan and the things you buy.",
+        contact_field: "Mobile number or email",
+        consent: "I agree that the brand keeps my mobile number or email to run my membership: \
+            my points, rewards and messages about them. I can see, download or delete this data \
+            on my member page at any time.",
+        send_code: "Send me a code",
+        code_sent: "We sent a 6-digit code to {contact}. It works for 10 minutes.",
+        shown_code: "Development mode: your code is {code}.",
+        code_field: "Code",
+        join: "Join",
+        new_code: "Send a new code",
+        back: "Back",
+        empty_contact: "Enter your mobile number or email.",
+        bad_contact: "Enter a mainland mobile number (11 digits), a number with its country code \
+            such as +44 7700 900123, or an email address.",
+        need_consent: "Tick the box to agree before we send you a code.",
+        need_cookie: "Your browser did not keep our cookie. Allow cookies for this site, open \
+            the page again and try once more.",
+        too_soon: "A code was sent less than a minute ago. Wait {n} seconds before asking for \
+            another.",
+        locked: "Too many wrong codes. Try again in {n} minutes.",
+        no_code: "Ask for a code first.",
+        expired: "This code has expired. Ask for a new one.",
+        wrong: "That code is not right. {n} tries left.",
+        slow_down: "Many codes were asked for from your network just now. Please try again in a \
+            few minutes.",
+    },
+    member: MemberStrings {
+        heading: "Your membership",
+        signed_in_as: "Signed in as {contact}",
+        member_since: "Member since {date}",
+        welcome: "Welcome! You are now a member.",
+        welcome_back: "Welcome back.",
+        points: "points",
+        history: "Points history",
+        no_points: "No points yet. Scan the code on a product to earn some.",
+        your_data: "Your data",
+        data_note: "We keep your mobile number or email, when you joined, the consent you gave, \
+            the browsers you signed in from and your points. You can download all of it, or \
+            delete your membership: your points go, and we keep no way to reach you.",
+        download: "Download my data",
+        delete: "Delete my membership",
+        delete_confirm: "Yes, delete my membership and my points",
+        must_confirm: "Tick the box to confirm that you want to delete your membership.",
+        deleted: "Your membership was deleted. We no longer keep your mobile number or email.",
+        sign_out: "Sign out",
+        signed_out: "You are signed out.",
+        not_member: "You are not signed in. To join or sign in, scan the code on a product and \
+            choose Join.",
+    },
     photos: PhotoStrings {
         heading: "Share a photo",
         back: "Back",
@@ -157,6 +268,51 @@ const CHINESE: Strings = Strings {
     find_store: "查找门店",
     join: "加入会员",
     share_photo: "分享照片",
+    join_page: JoinStrings {
+        heading: "加入会员",
+        intro: "成为会员，扫码和购物都能积分。",
+        contact_field: "手机号或邮箱",
+        consent: "我同意品牌保存我的手机号或邮箱，用于管理我的会员资格：积分、奖励及相关通知。\
+            我可以随时在会员页面查看、下载或删除这些数据。",
+        send_code: "发送验证码",
+        code_sent: "6位验证码已发送至{contact}，10分钟内有效。",
+        shown_code: "开发模式：你的验证码是 {code}。",
+        code_field: "验证码",
+        join: "加入",
+        new_code: "重新发送验证码",
+        back: "返回",
+        empty_contact: "请输入手机号或邮箱。",
+        bad_contact: "请输入11位大陆手机号、带国家代码的号码（例如 +44 7700 900123）或邮箱地址。",
+        need_consent: "请先勾选同意，我们再发送验证码。",
+        need_cookie: "你的浏览器没有保存我们的 Cookie。请允许本网站使用 Cookie，重新打开页面后再试一次。",
+        too_soon: "验证码刚刚发送过，请等待{n}秒后再获取。",
+        locked: "验证码错误次数过多，请{n}分钟后再试。",
+        no_code: "请先获取验证码。",
+        expired: "验证码已过期，请重新获取。",
+        wrong: "验证码不正确，还可以尝试{n}次。",
+        slow_down: "你所在的网络刚刚获取了很多验证码，请过几分钟再试。",
+    },
+    member: MemberStrings {
+        heading: "我的会员",
+        signed_in_as: "当前账号：{contact}",
+        member_since: "{date}加入",
+        welcome: "欢迎加入！你已成为会员。",
+        welcome_back: "欢迎回来。",
+        points: "积分",
+        history: "积分记录",
+        no_points: "还没有积分。扫描产品上的二维码即可获得积分。",
+        your_data: "我的数据",
+        data_note: "我们保存你的手机号或邮箱、加入时间、你同意的条款、你登录过的浏览器以及你的积分。\
+            你可以下载全部数据，也可以删除会员资格：积分将被清除，我们也不再保留任何联系你的方式。",
+        download: "下载我的数据",
+        delete: "删除会员资格",
+        delete_confirm: "确认删除我的会员资格和积分",
+        must_confirm: "请勾选确认你要删除会员资格。",
+        deleted: "你的会员资格已删除，我们不再保存你的手机号或邮箱。",
+        sign_out: "退出登录",
+        signed_out: "你已退出登录。",
+        not_member: "你还没有登录。如需加入或登录，请扫描产品上的二维码并选择“加入会员”。",
+    },
     photos: PhotoStrings {
         heading: "分享照片",
         back: "返回",

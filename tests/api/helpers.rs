@@ -113,6 +113,7 @@ pub fn config(database_url: &str) -> Config {
         session_idle_minutes: 480,
         session_max_hours: 168,
         webhook_allow_private: false,
+        show_one_time_codes: false,
     }
 }
 

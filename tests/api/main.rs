@@ -26,6 +26,7 @@ mod landing;
 mod live;
 mod logos;
 mod logs;
+mod members;
 mod no_tracking;
 mod notices;
 mod offers;

@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{API_KEY, PHONE, TestApp, assert_error, visitor_cookie};
 
+/// An endpoint on this machine that records what it is sent.
 #[derive(Clone, Default)]
-struct Receiver {
+pub struct Receiver {
     /// (headers, body) of each request, in order.
     got: Arc<Mutex<Vec<(HeaderMap, String)>>>,
     /// The statuses to answer, in order; 200 once they run out.
@@ -24,7 +25,7 @@ struct Receiver {
 
 impl Receiver {
     /// Serves on a free port of this machine; returns the hook's URL.
-    async fn start(&self, answers: &[u16]) -> String {
+    pub async fn start(&self, answers: &[u16]) -> String {
         *self.answers.lock().unwrap() = answers.iter().rev().copied().collect();
         let this = self.clone();
         let app = axum::Router::new().route(
@@ -45,7 +46,7 @@ impl Receiver {
         format!("http://{address}/hook")
     }
 
-    async fn wait_for(&self, count: usize) -> Vec<(HeaderMap, String)> {
+    pub async fn wait_for(&self, count: usize) -> Vec<(HeaderMap, String)> {
         for _ in 0..100 {
             if self.got.lock().unwrap().len() >= count {
                 break;
@@ -56,7 +57,7 @@ impl Receiver {
     }
 }
 
-async fn deliveries(app: &TestApp, webhook: &Value) -> Vec<Value> {
+pub async fn deliveries(app: &TestApp, webhook: &Value) -> Vec<Value> {
     app.get(&format!("/api/v1/webhooks/{}/deliveries", webhook["id"]))
         .await
         .json()
@@ -253,7 +254,7 @@ async fn endpoints_inside_the_network_and_unknown_events_are_refused() {
             "at least one event",
         ),
         (
-            json!({"url": "https://hooks.brand.example/", "events": ["member.joined"]}),
+            json!({"url": "https://hooks.brand.example/", "events": ["member.left"]}),
             "conversion.attributed",
         ),
     ] {

@@ -18,6 +18,7 @@ pub(crate) mod funnel;
 pub(crate) mod keys;
 pub(crate) mod landing;
 mod logos;
+pub(crate) mod members;
 pub(crate) mod notices;
 pub(crate) mod offers;
 pub(crate) mod photos;
@@ -115,6 +116,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(webhooks::get, webhooks::disable))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::redeliver))
+        .routes(routes!(members::list))
+        .routes(routes!(members::get))
         .routes(routes!(
             rules::put_campaign_rules,
             rules::get_campaign_rules

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::ErrorBody;
 use super::time::to_rfc3339;
 use crate::db::{Delivery, Webhook};
+use crate::domain::Contact;
 use crate::domain::webhook_event::WebhookEvent;
 use crate::http::AppState;
 use crate::http::auth::Caller;
@@ -26,7 +27,8 @@ pub struct CreateWebhook {
     /// The endpoint: https, to a public address.
     #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
     url: String,
-    /// What it wants to hear about: `conversion.attributed`, `scans.daily`.
+    /// What it wants to hear about: `conversion.attributed`, `scans.daily`,
+    /// `member.joined`, `member.code`.
     #[schema(min_items = 1)]
     events: Vec<String>,
 }
@@ -67,7 +69,8 @@ pub struct DeliveryView {
     last_status: Option<i64>,
     last_error: Option<String>,
     delivered_at: Option<String>,
-    /// The body sent.
+    /// The body sent (a `member.code` hand-off without its code, the contact partly
+    /// hidden).
     #[schema(value_type = Object)]
     payload: serde_json::Value,
 }
@@ -90,7 +93,6 @@ impl From<Delivery> for DeliveryView {
         Self {
             id: d.id,
             next_attempt_at: (d.state == "pending").then(|| to_rfc3339(d.next_attempt_at)),
-            event: d.event,
             state: d.state,
             attempts: d.attempts,
             created_at: to_rfc3339(d.created_at),
@@ -98,9 +100,29 @@ impl From<Delivery> for DeliveryView {
             last_status: d.last_status,
             last_error: d.last_error,
             delivered_at: d.delivered_at.map(to_rfc3339),
-            payload: serde_json::from_str(&d.payload).unwrap_or_default(),
+            payload: shown_payload(&d.event, &d.payload),
+            event: d.event,
         }
     }
+}
+
+/// A delivery's body as the log shows it. A `member.code` hand-off is shown without its
+/// code and with the contact partly hidden: whoever reads the log (analysts too) must not
+/// be able to sign in as the member.
+fn shown_payload(event: &str, payload: &str) -> serde_json::Value {
+    let mut body: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
+    if event == WebhookEvent::MemberCode.as_str()
+        && let Some(fields) = body.as_object_mut()
+    {
+        fields.insert("code".into(), "[redacted]".into());
+        let hint = fields
+            .get("to")
+            .and_then(|to| to.as_str())
+            .and_then(|to| Contact::parse(to).ok())
+            .map(|contact| contact.hint());
+        fields.insert("to".into(), hint.into());
+    }
+    body
 }
 
 /// Subscribe an endpoint to events.

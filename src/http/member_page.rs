@@ -1,0 +1,235 @@
+//! `/me`: the member page. A phone signed in as a member sees their points and where they
+//! came from, downloads everything kept about them (`/me/data`), signs out, or deletes the
+//! membership: the contact, browsers and sessions go, the anonymous counts stay.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::AppError;
+use super::join_page::see_other;
+use super::member_session::{MaybeMember, SignedInMember, member_cookie, with_cookie};
+use super::pages::{LanguageChoice, PageError, render};
+use super::strings::{MemberStrings, strings};
+use crate::db::now_ms;
+use crate::domain::time::to_rfc3339;
+
+#[derive(Template)]
+#[template(path = "member.html")]
+struct MemberPage {
+    lang: &'static str,
+    text: &'static MemberStrings,
+    other_code: &'static str,
+    other_language: &'static str,
+    notice: Option<&'static str>,
+    refused: bool,
+    /// `None`: nobody is signed in on this phone.
+    member: Option<Shown>,
+    action: String,
+}
+
+struct Shown {
+    signed_in_as: String,
+    since: String,
+    balance: i64,
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Welcome {
+    welcome: Option<String>,
+}
+
+pub(super) async fn page(
+    State(state): State<AppState>,
+    MaybeMember(member): MaybeMember,
+    choice: LanguageChoice,
+    axum::extract::Query(query): axum::extract::Query<Welcome>,
+) -> Response {
+    let text = &strings(choice.language).member;
+    let notice = match query.welcome.as_deref() {
+        Some("joined") => Some(text.welcome),
+        Some("back") => Some(text.welcome_back),
+        _ => None,
+    };
+    draw(&state, choice, StatusCode::OK, notice, member.as_ref())
+}
+
+fn draw(
+    state: &AppState,
+    choice: LanguageChoice,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    member: Option<&SignedInMember>,
+) -> Response {
+    let language = choice.language;
+    let text = strings(language);
+    let shown = member.map(|signed_in| {
+        let member = &signed_in.member;
+        Shown {
+            signed_in_as: text.member.signed_in_as.replace(
+                "{contact}",
+                &member.contact().map(|c| c.hint()).unwrap_or_default(),
+            ),
+            since: text.member.member_since.replace(
+                "{date}",
+                &chrono::DateTime::from_timestamp_millis(member.joined_at)
+                    .map(|d| d.format(text.date_format).to_string())
+                    .unwrap_or_default(),
+            ),
+            balance: member.points_balance,
+            token: signed_in.form_token(),
+        }
+    });
+    let page = MemberPage {
+        lang: language.code(),
+        text: &text.member,
+        other_code: language.other().code(),
+        other_language: text.other_language,
+        notice,
+        refused: !status.is_success(),
+        member: shown,
+        action: format!("{}/me", state.settings.path_prefix()),
+    };
+    let mut response = render(status, page);
+    choice.remember(&mut response);
+    private(response)
+}
+
+/// Everything kept about the signed-in member, as a JSON download.
+pub(super) async fn data(
+    State(state): State<AppState>,
+    MaybeMember(member): MaybeMember,
+) -> Result<Response, PageError> {
+    let Some(signed_in) = member else {
+        return Err(AppError::NotFound("member").into());
+    };
+    let member = &signed_in.member;
+    let visitors = state.db.member_visitors(member.id).await?;
+    let body = serde_json::json!({
+        "member_id": member.id,
+        "phone": member.phone,
+        "email": member.email,
+        "joined_at": to_rfc3339(member.joined_at),
+        "joined_from_campaign_id": member.campaign_id,
+        "consent": {
+            "version": member.consent_version,
+            "given_at": to_rfc3339(member.consented_at),
+        },
+        "points": {
+            "balance": member.points_balance,
+            "earned": member.points_earned,
+        },
+        "browsers": visitors.iter().map(|(id, linked)| serde_json::json!({
+            "visitor_id": id,
+            "linked_at": to_rfc3339(*linked),
+        })).collect::<Vec<_>>(),
+    });
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"my-membership.json\"",
+            ),
+        ],
+        serde_json::to_string_pretty(&body).unwrap_or_default(),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub(super) struct ChangeForm {
+    #[serde(default)]
+    token: String,
+    confirm: Option<String>,
+}
+
+/// Signs this phone out.
+pub(super) async fn sign_out(
+    State(state): State<AppState>,
+    MaybeMember(member): MaybeMember,
+    choice: LanguageChoice,
+    form: Result<Form<ChangeForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let signed_in = checked(member, form)?;
+    state
+        .db
+        .end_member_session(&signed_in.session_hash())
+        .await?;
+    let text = &strings(choice.language).member;
+    let page = draw(&state, choice, StatusCode::OK, Some(text.signed_out), None);
+    Ok(with_cookie(page, member_cookie(&state.settings, "", 0)))
+}
+
+/// Deletes the membership, once the box confirming it is ticked.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    MaybeMember(member): MaybeMember,
+    choice: LanguageChoice,
+    form: Result<Form<ChangeForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let confirmed = form.as_ref().is_ok_and(|Form(form)| form.confirm.is_some());
+    let signed_in = checked(member, form)?;
+    let text = &strings(choice.language).member;
+    if !confirmed {
+        return Ok(draw(
+            &state,
+            choice,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(text.must_confirm),
+            Some(&signed_in),
+        ));
+    }
+    state
+        .db
+        .delete_member(signed_in.member.id, now_ms())
+        .await?;
+    let page = draw(&state, choice, StatusCode::OK, Some(text.deleted), None);
+    Ok(with_cookie(page, member_cookie(&state.settings, "", 0)))
+}
+
+/// The signed-in member, if the form came from their own page.
+fn checked(
+    member: Option<SignedInMember>,
+    form: Result<Form<ChangeForm>, FormRejection>,
+) -> Result<SignedInMember, PageError> {
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let signed_in = member.ok_or(AppError::NotFound("member"))?;
+    if !signed_in.token_matches(&form.token) {
+        return Err(AppError::Forbidden("this form is not from your member page".into()).into());
+    }
+    Ok(signed_in)
+}
+
+fn private(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    response
+}
+
+/// Where a phone that just signed in goes.
+pub(super) fn after_sign_in(state: &AppState, joined: bool) -> Response {
+    let welcome = if joined { "joined" } else { "back" };
+    see_other(&format!(
+        "{}/me?welcome={welcome}",
+        state.settings.path_prefix()
+    ))
+}
