@@ -23,6 +23,7 @@ mod members;
 mod notices;
 mod offers;
 mod photos;
+mod points;
 mod products;
 mod report_filter;
 mod reports;
@@ -71,6 +72,7 @@ pub use members::{CodeRequest, Member, NewSession, NotSent, Refused, SignedIn};
 pub use notices::{NewNotice, Notice};
 pub use offers::{Claim, NewOffer, Offer};
 pub use photos::{NewPhoto, Photo, PhotoStatus};
+pub use points::{Adjustment, Claimed, CodeClaim, LedgerEntry};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
 pub use report_filter::ReportFilter;
 pub use reports::{

@@ -16,6 +16,7 @@ pub mod language;
 pub mod link_type;
 pub mod offer;
 pub mod place;
+pub mod points;
 pub mod rich_text;
 pub mod rules;
 pub mod schedule;

@@ -9,16 +9,19 @@ pub enum WebhookEvent {
     ScansDaily,
     /// A consumer became a member (not sent again when they sign in on another phone).
     MemberJoined,
+    /// A member's points balance moved: earned, spent or adjusted.
+    PointsChanged,
     /// A one-time code for the brand's SMS or mail provider to send: the only event that
     /// carries a phone number or email.
     MemberCode,
 }
 
 impl WebhookEvent {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::ConversionAttributed,
         Self::ScansDaily,
         Self::MemberJoined,
+        Self::PointsChanged,
         Self::MemberCode,
     ];
 
@@ -40,6 +43,7 @@ impl WebhookEvent {
             Self::ConversionAttributed => "conversion.attributed",
             Self::ScansDaily => "scans.daily",
             Self::MemberJoined => "member.joined",
+            Self::PointsChanged => "points.changed",
             Self::MemberCode => "member.code",
         }
     }

@@ -277,7 +277,15 @@ pub(super) async fn check_code(
     let refusal = match used {
         Ok(signed_in) => {
             let cookie = member_cookie(&state.settings, &secret, SESSION_MS / 1000);
-            let to_page = after_sign_in(&state, signed_in.joined);
+            // Joined from a code's page: back to it, where its points can be claimed.
+            let to_page = match &visiting.code {
+                Some(_) => see_other(&format!(
+                    "{}{}",
+                    visiting.base(&state),
+                    visiting.code_only()
+                )),
+                None => after_sign_in(&state, signed_in.joined),
+            };
             return Ok(visiting.finish(&state, with_cookie(to_page, cookie)));
         }
         Err(refusal) => refusal,

@@ -12,8 +12,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::api::HERO_SMALL;
+use super::claim::{PointsBox, points_box};
 use super::error::{AppError, missing};
 use super::extract::Path;
+use super::member_session::MaybeMember;
 use super::pages::{PageError, render};
 use super::redirect::with_query;
 use super::strings::strings;
@@ -43,6 +45,7 @@ struct CampaignPage {
     notice: String,
     fallback_url: Option<String>,
     continue_to_brand: &'static str,
+    points: Option<PointsBox>,
 }
 
 struct HeroImage {
@@ -61,8 +64,9 @@ struct Link {
 }
 
 /// Where a call to action leads, if the campaign has it; the photo page is our own, under
-/// the public URL's path prefix.
-fn action_url(campaign: &Campaign, action: Action, prefix: &str) -> Option<String> {
+/// the public URL's path prefix, and so is the join page of a campaign with points rules
+/// (`members`) and no join link of the brand's own.
+fn action_url(campaign: &Campaign, action: Action, prefix: &str, members: bool) -> Option<String> {
     let landing = &campaign.landing;
     match action {
         Action::Buy => landing
@@ -70,7 +74,10 @@ fn action_url(campaign: &Campaign, action: Action, prefix: &str) -> Option<Strin
             .clone()
             .or_else(|| campaign.destination_url.clone()),
         Action::Stores => landing.store_finder_url.clone(),
-        Action::Join => landing.join_url.clone(),
+        Action::Join => landing
+            .join_url
+            .clone()
+            .or_else(|| members.then(|| format!("{prefix}/c/{}/join", campaign.slug))),
         Action::Photos => landing
             .photo_sharing
             .0
@@ -81,6 +88,7 @@ fn action_url(campaign: &Campaign, action: Action, prefix: &str) -> Option<Strin
 pub(super) async fn page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    MaybeMember(member): MaybeMember,
     asker: Asker,
 ) -> Result<Response, PageError> {
     let campaign = state
@@ -96,6 +104,11 @@ pub(super) async fn page(
         .events
         .record_soon(visiting.event(EventKind::View, None))
         .await;
+    let rules = state.db.points_rules(visiting.campaign.id).await?;
+    let points = match &rules {
+        Some(rules) => points_box(&state, &visiting, rules, member.as_ref()).await?,
+        None => None,
+    };
     let page = campaign_page(
         &state,
         &visiting.campaign,
@@ -107,6 +120,8 @@ pub(super) async fn page(
                 visiting.code_query(),
                 visiting.choice.language.other().code()
             ),
+            members: rules.is_some(),
+            points,
         },
     );
     Ok(visiting.finish(&state, page))
@@ -118,6 +133,8 @@ fn untracked_page(state: &AppState, campaign: &Campaign, language: Language) -> 
     let links = Links::Visit {
         code_query: String::new(),
         switch_query: format!("lang={}", language.other().code()),
+        members: false,
+        points: None,
     };
     let mut response = campaign_page(state, campaign, language, links);
     let headers = response.headers_mut();
@@ -136,6 +153,10 @@ pub(super) enum Links {
         code_query: String,
         /// The language switch's query.
         switch_query: String,
+        /// The campaign has points rules: its Join leads to our join page.
+        members: bool,
+        /// A unique code's points.
+        points: Option<PointsBox>,
     },
     /// The console's preview: the page as a phone shows it, its links inert (following one
     /// would count a click).
@@ -147,7 +168,7 @@ pub(super) fn campaign_page(
     state: &AppState,
     campaign: &Campaign,
     language: Language,
-    links: Links,
+    mut links: Links,
 ) -> Response {
     let text = strings(language);
     let phase = campaign.schedule().phase(now_ms());
@@ -178,9 +199,10 @@ pub(super) fn campaign_page(
     ];
     // A campaign that does not track offers nothing but what the brand must show.
     let tracks = campaign.tracking.is_full();
+    let members = matches!(links, Links::Visit { members: true, .. });
     let mut actions: Vec<Link> = labels
         .into_iter()
-        .filter(|(action, _)| tracks && action_url(campaign, *action, prefix).is_some())
+        .filter(|(action, _)| tracks && action_url(campaign, *action, prefix, members).is_some())
         .map(|(action, label)| Link {
             label,
             href: match &links {
@@ -226,6 +248,10 @@ pub(super) fn campaign_page(
         StatusCode::OK,
         CampaignPage {
             lang: language.code(),
+            points: match &mut links {
+                Links::Visit { points, .. } => points.take(),
+                Links::Preview => None,
+            },
             switch_query: match links {
                 Links::Visit { switch_query, .. } => switch_query,
                 Links::Preview => format!("lang={}", language.other().code()),
@@ -278,8 +304,17 @@ pub(super) async fn click(
 ) -> Result<Response, PageError> {
     let visiting = Visiting::of(&state, &slug, asker).await?;
     let action = Action::parse(&action).ok_or(AppError::NotFound("call to action"))?;
-    let target = action_url(&visiting.campaign, action, state.settings.path_prefix())
-        .ok_or(AppError::NotFound("call to action"))?;
+    let members =
+        action == Action::Join && state.db.points_rules(visiting.campaign.id).await?.is_some();
+    let target = action_url(
+        &visiting.campaign,
+        action,
+        state.settings.path_prefix(),
+        members,
+    )
+    .ok_or(AppError::NotFound("call to action"))?;
+    let own_page = action == Action::Photos
+        || (action == Action::Join && visiting.campaign.landing.join_url.is_none());
     let mut event = visiting.event(EventKind::Click, Some(action));
     let target = match (action, &visiting.code) {
         (Action::Buy, _) => {
@@ -289,7 +324,7 @@ pub(super) async fn click(
             target
         }
         // Our own page goes on knowing which code brought the visitor.
-        (Action::Photos, Some(code)) => with_query(&target, &format!("code={}", code.token)),
+        (_, Some(code)) if own_page => with_query(&target, &format!("code={}", code.token)),
         _ => target,
     };
     state

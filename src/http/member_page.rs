@@ -16,7 +16,7 @@ use super::join_page::see_other;
 use super::member_session::{MaybeMember, SignedInMember, member_cookie, with_cookie};
 use super::pages::{LanguageChoice, PageError, render};
 use super::strings::{MemberStrings, strings};
-use crate::db::now_ms;
+use crate::db::{Page, now_ms};
 use crate::domain::time::to_rfc3339;
 
 #[derive(Template)]
@@ -26,7 +26,7 @@ struct MemberPage {
     text: &'static MemberStrings,
     other_code: &'static str,
     other_language: &'static str,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     refused: bool,
     /// `None`: nobody is signed in on this phone.
     member: Option<Shown>,
@@ -37,12 +37,27 @@ struct Shown {
     signed_in_as: String,
     since: String,
     balance: i64,
+    /// The tier reached, and the next one.
+    tier: Option<String>,
+    next_tier: Option<String>,
+    history: Vec<Line>,
     token: String,
 }
+
+/// An entry of the points history.
+struct Line {
+    what: &'static str,
+    when: String,
+    points: String,
+}
+
+/// Entries the page shows; the download has them all.
+const HISTORY_SHOWN: i64 = 30;
 
 #[derive(Deserialize)]
 pub(super) struct Welcome {
     welcome: Option<String>,
+    claimed: Option<i64>,
 }
 
 pub(super) async fn page(
@@ -50,28 +65,65 @@ pub(super) async fn page(
     MaybeMember(member): MaybeMember,
     choice: LanguageChoice,
     axum::extract::Query(query): axum::extract::Query<Welcome>,
-) -> Response {
+) -> Result<Response, PageError> {
     let text = &strings(choice.language).member;
-    let notice = match query.welcome.as_deref() {
-        Some("joined") => Some(text.welcome),
-        Some("back") => Some(text.welcome_back),
+    let notice = match (query.welcome.as_deref(), query.claimed) {
+        (_, Some(points)) if member.is_some() => {
+            Some(text.claimed.replace("{n}", &points.to_string()))
+        }
+        (Some("joined"), _) => Some(text.welcome.to_owned()),
+        (Some("back"), _) => Some(text.welcome_back.to_owned()),
         _ => None,
     };
-    draw(&state, choice, StatusCode::OK, notice, member.as_ref())
+    draw(&state, choice, StatusCode::OK, notice, member.as_ref()).await
 }
 
-fn draw(
+async fn draw(
     state: &AppState,
     choice: LanguageChoice,
     status: StatusCode,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     member: Option<&SignedInMember>,
-) -> Response {
+) -> Result<Response, PageError> {
     let language = choice.language;
     let text = strings(language);
-    let shown = member.map(|signed_in| {
+    let mut shown = None;
+    if let Some(signed_in) = member {
         let member = &signed_in.member;
-        Shown {
+        let rules = match member.campaign_id {
+            Some(campaign) => state.db.points_rules(campaign).await?,
+            None => None,
+        };
+        let (tier, next_tier) = rules.as_ref().map_or((None, None), |rules| {
+            let (reached, next) = rules.tier(member.points_earned);
+            (
+                reached.map(|t| text.member.tier.replace("{tier}", &t.name)),
+                next.map(|(t, needed)| {
+                    text.member
+                        .next_tier
+                        .replace("{n}", &needed.to_string())
+                        .replace("{tier}", &t.name)
+                }),
+            )
+        });
+        let history = state
+            .db
+            .latest_entries(member.id, HISTORY_SHOWN)
+            .await?
+            .into_iter()
+            .map(|entry| Line {
+                what: match entry.reason.as_str() {
+                    "first_scan" => text.member.first_scan,
+                    "spend" => text.member.spend,
+                    _ => text.member.adjust,
+                },
+                when: chrono::DateTime::from_timestamp_millis(entry.created_at)
+                    .map(|d| d.format(text.date_format).to_string())
+                    .unwrap_or_default(),
+                points: format!("{:+}", entry.points),
+            })
+            .collect();
+        shown = Some(Shown {
             signed_in_as: text.member.signed_in_as.replace(
                 "{contact}",
                 &member.contact().map(|c| c.hint()).unwrap_or_default(),
@@ -83,9 +135,12 @@ fn draw(
                     .unwrap_or_default(),
             ),
             balance: member.points_balance,
+            tier,
+            next_tier,
+            history,
             token: signed_in.form_token(),
-        }
-    });
+        });
+    }
     let page = MemberPage {
         lang: language.code(),
         text: &text.member,
@@ -98,7 +153,7 @@ fn draw(
     };
     let mut response = render(status, page);
     choice.remember(&mut response);
-    private(response)
+    Ok(private(response))
 }
 
 /// Everything kept about the signed-in member, as a JSON download.
@@ -111,6 +166,16 @@ pub(super) async fn data(
     };
     let member = &signed_in.member;
     let visitors = state.db.member_visitors(member.id).await?;
+    let ledger = state
+        .db
+        .ledger(
+            member.id,
+            Page {
+                after: 0,
+                limit: i64::MAX,
+            },
+        )
+        .await?;
     let body = serde_json::json!({
         "member_id": member.id,
         "phone": member.phone,
@@ -125,6 +190,14 @@ pub(super) async fn data(
             "balance": member.points_balance,
             "earned": member.points_earned,
         },
+        "points_history": ledger.iter().map(|entry| serde_json::json!({
+            "points": entry.points,
+            "balance_after": entry.balance_after,
+            "reason": entry.reason,
+            "campaign_id": entry.campaign_id,
+            "note": entry.note,
+            "at": to_rfc3339(entry.created_at),
+        })).collect::<Vec<_>>(),
         "browsers": visitors.iter().map(|(id, linked)| serde_json::json!({
             "visitor_id": id,
             "linked_at": to_rfc3339(*linked),
@@ -168,7 +241,14 @@ pub(super) async fn sign_out(
         .end_member_session(&signed_in.session_hash())
         .await?;
     let text = &strings(choice.language).member;
-    let page = draw(&state, choice, StatusCode::OK, Some(text.signed_out), None);
+    let page = draw(
+        &state,
+        choice,
+        StatusCode::OK,
+        Some(text.signed_out.into()),
+        None,
+    )
+    .await?;
     Ok(with_cookie(page, member_cookie(&state.settings, "", 0)))
 }
 
@@ -183,19 +263,27 @@ pub(super) async fn delete(
     let signed_in = checked(member, form)?;
     let text = &strings(choice.language).member;
     if !confirmed {
-        return Ok(draw(
+        return draw(
             &state,
             choice,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some(text.must_confirm),
+            Some(text.must_confirm.into()),
             Some(&signed_in),
-        ));
+        )
+        .await;
     }
     state
         .db
         .delete_member(signed_in.member.id, now_ms())
         .await?;
-    let page = draw(&state, choice, StatusCode::OK, Some(text.deleted), None);
+    let page = draw(
+        &state,
+        choice,
+        StatusCode::OK,
+        Some(text.deleted.into()),
+        None,
+    )
+    .await?;
     Ok(with_cookie(page, member_cookie(&state.settings, "", 0)))
 }
 

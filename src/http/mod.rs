@@ -3,6 +3,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+mod claim;
 pub(crate) mod console;
 pub mod error;
 pub mod extract;

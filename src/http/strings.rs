@@ -21,6 +21,8 @@ pub struct Strings {
     pub join_page: JoinStrings,
     /// The member page.
     pub member: MemberStrings,
+    /// A unique code's points, on the campaign's page.
+    pub claim: ClaimStrings,
     /// A campaign the brand switched off.
     pub not_running: &'static str,
     /// `{date}` is replaced by the start date, written with `date_format`.
@@ -81,6 +83,18 @@ pub struct JoinStrings {
     pub slow_down: &'static str,
 }
 
+/// What the campaign's page says about a unique code's points; `{n}` is the points.
+pub struct ClaimStrings {
+    pub offer: &'static str,
+    pub button: &'static str,
+    pub join_to_claim: &'static str,
+    pub yours: &'static str,
+    /// `{date}`: when it was claimed, written with `date_format`.
+    pub taken: &'static str,
+    pub capped: &'static str,
+    pub network_capped: &'static str,
+}
+
 /// Everything the member page says.
 pub struct MemberStrings {
     pub heading: &'static str,
@@ -103,6 +117,16 @@ pub struct MemberStrings {
     pub sign_out: &'static str,
     pub signed_out: &'static str,
     pub not_member: &'static str,
+    /// `{n}` points earned just now.
+    pub claimed: &'static str,
+    /// `{tier}`.
+    pub tier: &'static str,
+    /// `{n}` points to `{tier}`.
+    pub next_tier: &'static str,
+    /// What each kind of ledger entry is called.
+    pub first_scan: &'static str,
+    pub spend: &'static str,
+    pub adjust: &'static str,
 }
 
 /// Everything the photo page says.
@@ -201,6 +225,24 @@ const ENGLISH: Strings = Strings {
         signed_out: "You are signed out.",
         not_member: "You are not signed in. To join or sign in, scan the code on a product and \
             choose Join.",
+        claimed: "You earned {n} points for this code.",
+        tier: "Tier: {tier}",
+        next_tier: "{n} more points to {tier}",
+        first_scan: "First scan of a code",
+        spend: "Spent",
+        adjust: "From the brand",
+    },
+    claim: ClaimStrings {
+        offer: "This code is worth {n} points to the first member who claims it.",
+        button: "Claim {n} points",
+        join_to_claim: "Join to claim them",
+        yours: "This code's points are yours.",
+        taken: "This code's points were claimed on {date}. Each code's points go to the first \
+            member who claims them.",
+        capped: "You have reached today's points limit for this campaign. Come back tomorrow: \
+            this code's points can wait for you.",
+        network_capped: "Many codes were claimed from your network today. Please try again \
+            tomorrow.",
     },
     photos: PhotoStrings {
         heading: "Share a photo",
@@ -312,6 +354,21 @@ const CHINESE: Strings = Strings {
         sign_out: "退出登录",
         signed_out: "你已退出登录。",
         not_member: "你还没有登录。如需加入或登录，请扫描产品上的二维码并选择“加入会员”。",
+        claimed: "你通过此码获得了{n}积分。",
+        tier: "等级：{tier}",
+        next_tier: "再获得{n}积分即可升级为{tier}",
+        first_scan: "首次扫码",
+        spend: "兑换",
+        adjust: "品牌赠送",
+    },
+    claim: ClaimStrings {
+        offer: "第一位领取的会员可获得此码的{n}积分。",
+        button: "领取{n}积分",
+        join_to_claim: "加入会员即可领取",
+        yours: "此码的积分已归你所有。",
+        taken: "此码的积分已于{date}被领取。每个码的积分只归第一位领取的会员。",
+        capped: "你今天在本活动的积分已达上限。明天再来吧，此码的积分会为你保留。",
+        network_capped: "你所在的网络今天领取了很多码的积分，请明天再试。",
     },
     photos: PhotoStrings {
         heading: "分享照片",

@@ -34,6 +34,7 @@ mod openapi;
 mod operations;
 mod pages;
 mod photos;
+mod points;
 mod qr;
 mod redirect;
 mod report_filters;

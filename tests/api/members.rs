@@ -10,13 +10,13 @@ use crate::helpers::{PHONE, TestApp, location};
 use crate::webhooks::{Receiver, deliveries};
 
 /// A phone's browser: the cookies it keeps.
-struct Browser {
+pub struct Browser {
     cookies: Vec<String>,
 }
 
 impl Browser {
     /// A phone that opened the campaign's join page, and so has its visitor cookie.
-    async fn opening(app: &TestApp, slug: &str) -> Self {
+    pub async fn opening(app: &TestApp, slug: &str) -> Self {
         let mut browser = Self { cookies: vec![] };
         let page = browser.get(app, &format!("/c/{slug}/join")).await;
         assert_eq!(page.status(), StatusCode::OK);
@@ -39,7 +39,7 @@ impl Browser {
         self.cookies.join("; ")
     }
 
-    async fn get(&mut self, app: &TestApp, path: &str) -> Response {
+    pub async fn get(&mut self, app: &TestApp, path: &str) -> Response {
         let answer = app
             .client
             .get(app.url(path))
@@ -52,7 +52,7 @@ impl Browser {
         answer
     }
 
-    async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Response {
+    pub async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Response {
         let answer = app
             .client
             .post(app.url(path))

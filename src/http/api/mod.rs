@@ -22,6 +22,7 @@ pub(crate) mod members;
 pub(crate) mod notices;
 pub(crate) mod offers;
 pub(crate) mod photos;
+pub(crate) mod points;
 mod products;
 pub(crate) mod report_format;
 pub(crate) mod reports;
@@ -118,6 +119,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(webhooks::redeliver))
         .routes(routes!(members::list))
         .routes(routes!(members::get))
+        .routes(routes!(points::ledger, points::adjust))
+        .routes(routes!(points::put_rules, points::get_rules))
         .routes(routes!(
             rules::put_campaign_rules,
             rules::get_campaign_rules
