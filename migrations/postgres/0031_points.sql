@@ -14,15 +14,23 @@ CREATE TABLE points_ledger (
     member_id     BIGINT  NOT NULL REFERENCES members (id),
     points        BIGINT  NOT NULL CHECK (points <> 0),
     balance_after BIGINT  NOT NULL CHECK (balance_after >= 0),
-    -- first_scan, spend or adjust; more with purchases, photos and referrals.
+    -- first_scan, purchase, photo, referral_join, referral_purchase, spend or adjust.
     reason        TEXT    NOT NULL,
     campaign_id   BIGINT  REFERENCES campaigns (id),
     code_id       BIGINT  REFERENCES codes (id),
+    -- What earned them: a purchase, an approved photo, a member brought by a referral.
+    conversion_id BIGINT  REFERENCES conversions (id),
+    photo_id      BIGINT,
+    referred_id   BIGINT  REFERENCES members (id),
     note          TEXT,
     created_by    BIGINT  REFERENCES users (id),
     created_at    BIGINT  NOT NULL
 );
 CREATE INDEX points_ledger_member ON points_ledger (member_id, id);
+-- Each thing earns its points once.
+CREATE UNIQUE INDEX points_ledger_conversion ON points_ledger (conversion_id, reason) WHERE conversion_id IS NOT NULL;
+CREATE UNIQUE INDEX points_ledger_photo ON points_ledger (photo_id) WHERE photo_id IS NOT NULL;
+CREATE UNIQUE INDEX points_ledger_referred ON points_ledger (referred_id, reason) WHERE referred_id IS NOT NULL;
 CREATE INDEX points_ledger_earned ON points_ledger (member_id, campaign_id, created_at) WHERE points > 0;
 
 -- Each unique code's first-scan points go to one member: whoever claims it first.

@@ -14,15 +14,23 @@ CREATE TABLE points_ledger (
     member_id     INTEGER NOT NULL REFERENCES members (id),
     points        INTEGER NOT NULL CHECK (points <> 0),
     balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
-    -- first_scan, spend or adjust; more with purchases, photos and referrals.
+    -- first_scan, purchase, photo, referral_join, referral_purchase, spend or adjust.
     reason        TEXT    NOT NULL,
     campaign_id   INTEGER REFERENCES campaigns (id),
     code_id       INTEGER REFERENCES codes (id),
+    -- What earned them: a purchase, an approved photo, a member brought by a referral.
+    conversion_id INTEGER REFERENCES conversions (id),
+    photo_id      INTEGER,
+    referred_id   INTEGER REFERENCES members (id),
     note          TEXT,
     created_by    INTEGER REFERENCES users (id),
     created_at    INTEGER NOT NULL
 );
 CREATE INDEX points_ledger_member ON points_ledger (member_id, id);
+-- Each thing earns its points once.
+CREATE UNIQUE INDEX points_ledger_conversion ON points_ledger (conversion_id, reason) WHERE conversion_id IS NOT NULL;
+CREATE UNIQUE INDEX points_ledger_photo ON points_ledger (photo_id) WHERE photo_id IS NOT NULL;
+CREATE UNIQUE INDEX points_ledger_referred ON points_ledger (referred_id, reason) WHERE referred_id IS NOT NULL;
 CREATE INDEX points_ledger_earned ON points_ledger (member_id, campaign_id, created_at) WHERE points > 0;
 
 -- Each unique code's first-scan points go to one member: whoever claims it first.

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use sqlx::{FromRow, Row};
 
-use super::{Db, DbError, DbResult, Flag, Page, Scope, credits, now_ms, values_list, webhooks};
+use super::{
+    Db, DbError, DbResult, Flag, Page, Scope, credits, now_ms, points, values_list, webhooks,
+};
 use crate::domain::time::to_rfc3339;
 use crate::domain::webhook_event::WebhookEvent;
 
@@ -468,6 +470,22 @@ impl Db {
                     let payload = attributed_payload(*id, new, matched);
                     webhooks::enqueue(&mut tx, attributed, &payload).await?;
                 }
+            }
+        }
+        // Points for members' purchases, by the rules of the campaign scanned last.
+        for ((new, matched), id) in group.iter().zip(&new_ids) {
+            if let (Some(id), Some(visitor), Some(last)) =
+                (id, matched.visitor_id.as_deref(), matched.touches.last())
+            {
+                points::earn_for_purchase(
+                    &mut tx,
+                    visitor,
+                    last.campaign_id,
+                    *id,
+                    new.amount_cents,
+                    received_at,
+                )
+                .await?;
             }
         }
         tx.commit().await?;

@@ -6,7 +6,7 @@
 
 use sqlx::Any;
 
-use super::{Db, DbError, DbResult, Page, webhooks};
+use super::{Db, DbError, DbResult, Page, points, webhooks};
 use crate::domain::Contact;
 use crate::domain::time::to_rfc3339;
 use crate::domain::webhook_event::WebhookEvent;
@@ -206,7 +206,29 @@ impl Db {
         let joined = existing.is_none();
         let member = match existing {
             Some(member) => member,
-            None => insert_member(&mut tx, contact, &consent, campaign_id, now).await?,
+            None => {
+                let referral: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT r.member_id, r.campaign_id FROM referral_visits r \
+                     JOIN members m ON m.id = r.member_id \
+                     WHERE r.visitor_id = $1 AND m.deleted_at IS NULL",
+                )
+                .bind(visitor_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let member = insert_member(
+                    &mut tx,
+                    contact,
+                    &consent,
+                    campaign_id,
+                    referral.map(|r| r.0),
+                    now,
+                )
+                .await?;
+                if let Some((referrer, campaign)) = referral {
+                    points::earn_for_referral(&mut tx, referrer, member.id, campaign, now).await?;
+                }
+                member
+            }
         };
         sqlx::query(
             "INSERT INTO member_visitors (visitor_id, member_id, linked_at) VALUES ($1, $2, $3) \
@@ -345,18 +367,20 @@ async fn insert_member(
     contact: &Contact,
     consent: &str,
     campaign_id: i64,
+    referred_by: Option<i64>,
     now: i64,
 ) -> DbResult<Member> {
     let column = contact_column(contact);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO members ({column}, consent_version, consented_at, joined_at, campaign_id, \
-         referral_code) VALUES ($1, $2, $3, $3, $4, $5) RETURNING {MEMBER}"
+         referral_code, referred_by) VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING {MEMBER}"
     )))
     .bind(contact.as_str())
     .bind(consent)
     .bind(now)
     .bind(campaign_id)
     .bind(new_referral_code())
+    .bind(referred_by)
     .fetch_one(&mut **tx)
     .await?)
 }

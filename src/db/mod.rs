@@ -25,6 +25,7 @@ mod offers;
 mod photos;
 mod points;
 mod products;
+mod referrals;
 mod report_filter;
 mod reports;
 mod retention;
@@ -74,6 +75,7 @@ pub use offers::{Claim, NewOffer, Offer};
 pub use photos::{NewPhoto, Photo, PhotoStatus};
 pub use points::{Adjustment, Claimed, CodeClaim, LedgerEntry};
 pub use products::{NewProduct, Product, ProductChange, ProductLink};
+pub use referrals::ReferralCounts;
 pub use report_filter::ReportFilter;
 pub use reports::{
     CampaignCredit, ChannelReport, ChannelReportRow, Credit, Detail, GroupReportRow, HourCounts,

@@ -2,7 +2,7 @@
 //! once), reviewed through the API, shown in the campaign's gallery, deleted by whoever
 //! shared them.
 
-use super::{Db, DbError, DbResult, Page, now_ms};
+use super::{Db, DbError, DbResult, Page, now_ms, points};
 
 /// How far a photo has come through moderation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,11 @@ const COLUMNS: &str = "id, campaign_id, visitor_id, status, caption, image, thum
      height, country, city, latitude, longitude, code_id, channel_id, created_at, reviewed_at";
 
 impl Db {
+    /// Stores a photo; one approved at once earns its sharer's points in the same
+    /// transaction.
     pub async fn create_photo(&self, new: NewPhoto) -> DbResult<Photo> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO photos (campaign_id, visitor_id, status, caption, image, thumb, width, \
              height, country, city, latitude, longitude, code_id, channel_id, created_at) \
@@ -104,8 +108,10 @@ impl Db {
         .bind(new.code_id)
         .bind(new.channel_id)
         .bind(now_ms())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await?;
+        points::earn_for_photo(&mut tx, id, now_ms()).await?;
+        tx.commit().await?;
         self.photo(id).await
     }
 
@@ -158,17 +164,23 @@ impl Db {
         .await?)
     }
 
+    /// Sets a photo's status; approving it earns its sharer's points (once) in the same
+    /// transaction.
     pub async fn review_photo(&self, id: i64, status: PhotoStatus) -> DbResult<Photo> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query("UPDATE photos SET status = $1, reviewed_at = $2 WHERE id = $3")
             .bind(status.as_str())
             .bind(now_ms())
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?
             .rows_affected();
         if changed == 0 {
             return Err(DbError::NotFound);
         }
+        points::earn_for_photo(&mut tx, id, now_ms()).await?;
+        tx.commit().await?;
         self.photo(id).await
     }
 

@@ -22,12 +22,16 @@ pub struct LedgerEntry {
     pub reason: String,
     pub campaign_id: Option<i64>,
     pub code_id: Option<i64>,
+    pub conversion_id: Option<i64>,
+    pub photo_id: Option<i64>,
+    pub referred_id: Option<i64>,
     pub note: Option<String>,
     pub created_by: Option<i64>,
     pub created_at: i64,
 }
 
-const ENTRY: &str = "id, member_id, points, balance_after, reason, campaign_id, code_id, note, created_by, created_at";
+const ENTRY: &str = "id, member_id, points, balance_after, reason, campaign_id, code_id, \
+     conversion_id, photo_id, referred_id, note, created_by, created_at";
 
 /// A member's claim of a unique code's first-scan points.
 #[derive(Debug, Clone)]
@@ -168,9 +172,8 @@ impl Db {
                 reason: "first_scan",
                 campaign_id: Some(claim.campaign_id),
                 code_id: Some(claim.code_id),
-                note: None,
-                created_by: None,
                 now: claim.now,
+                ..NewEntry::default()
             };
             write_entry(&mut tx, &entry).await?.balance_after
         } else {
@@ -212,11 +215,10 @@ impl Db {
             } else {
                 "adjust"
             },
-            campaign_id: None,
-            code_id: None,
             note: adjustment.note,
             created_by: Some(adjustment.by),
             now: super::now_ms(),
+            ..NewEntry::default()
         };
         let entry = write_entry(&mut tx, &entry).await?;
         tx.commit().await?;
@@ -247,12 +249,16 @@ impl Db {
     }
 }
 
+#[derive(Default)]
 struct NewEntry<'a> {
     member_id: i64,
     points: i64,
     reason: &'static str,
     campaign_id: Option<i64>,
     code_id: Option<i64>,
+    conversion_id: Option<i64>,
+    photo_id: Option<i64>,
+    referred_id: Option<i64>,
     note: Option<&'a str>,
     created_by: Option<i64>,
     now: i64,
@@ -308,8 +314,8 @@ async fn write_entry(
     .await?;
     let written: LedgerEntry = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO points_ledger (member_id, points, balance_after, reason, campaign_id, \
-         code_id, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         RETURNING {ENTRY}"
+         code_id, conversion_id, photo_id, referred_id, note, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {ENTRY}"
     )))
     .bind(entry.member_id)
     .bind(entry.points)
@@ -317,6 +323,9 @@ async fn write_entry(
     .bind(entry.reason)
     .bind(entry.campaign_id)
     .bind(entry.code_id)
+    .bind(entry.conversion_id)
+    .bind(entry.photo_id)
+    .bind(entry.referred_id)
     .bind(entry.note)
     .bind(entry.created_by)
     .bind(entry.now)
@@ -337,4 +346,197 @@ async fn write_entry(
         webhooks::enqueue(tx, changed, &payload.to_string()).await?;
     }
     Ok(written)
+}
+
+/// Points a member earns for something they did, by their campaign's rules.
+#[derive(Debug, Clone, Copy)]
+struct Earning {
+    member_id: i64,
+    campaign_id: i64,
+    points: i64,
+    reason: &'static str,
+    cap: Option<i64>,
+    conversion_id: Option<i64>,
+    photo_id: Option<i64>,
+    referred_id: Option<i64>,
+    now: i64,
+}
+
+/// Gives an earning's points within the cap, once per thing that earned them; nothing to
+/// a member who deleted their membership.
+async fn earn(tx: &mut sqlx::Transaction<'_, Any>, earning: Earning) -> DbResult<()> {
+    if earning.points <= 0 {
+        return Ok(());
+    }
+    take_row_turn(tx, "members", earning.member_id).await?;
+    let (deleted,): (Option<i64>,) = sqlx::query_as("SELECT deleted_at FROM members WHERE id = $1")
+        .bind(earning.member_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let (before,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM points_ledger WHERE reason = $1 AND (conversion_id = $2 \
+         OR photo_id = $3 OR referred_id = $4)",
+    )
+    .bind(earning.reason)
+    .bind(earning.conversion_id)
+    .bind(earning.photo_id)
+    .bind(earning.referred_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if deleted.is_some() || before > 0 {
+        return Ok(());
+    }
+    let points = grantable(
+        tx,
+        earning.member_id,
+        earning.campaign_id,
+        earning.points,
+        earning.cap,
+        earning.now,
+    )
+    .await?;
+    if points == 0 {
+        return Ok(());
+    }
+    let entry = NewEntry {
+        member_id: earning.member_id,
+        points,
+        reason: earning.reason,
+        campaign_id: Some(earning.campaign_id),
+        conversion_id: earning.conversion_id,
+        photo_id: earning.photo_id,
+        referred_id: earning.referred_id,
+        now: earning.now,
+        ..NewEntry::default()
+    };
+    write_entry(tx, &entry).await?;
+    Ok(())
+}
+
+async fn rules_in(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    campaign_id: i64,
+) -> DbResult<Option<PointsRules>> {
+    let raw: Option<(String,)> =
+        sqlx::query_as("SELECT rules FROM points_rules WHERE campaign_id = $1")
+            .bind(campaign_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(raw.and_then(|(raw,)| serde_json::from_str(&raw).ok()))
+}
+
+/// The member a browser is signed in as, with who referred them.
+async fn member_of(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    visitor_id: &str,
+) -> DbResult<Option<(i64, Option<i64>)>> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.referred_by FROM member_visitors v JOIN members m ON m.id = v.member_id \
+         WHERE v.visitor_id = $1 AND m.deleted_at IS NULL",
+    )
+    .bind(visitor_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// A purchase by `visitor_id` whose last scan was of `campaign_id`: points to the member
+/// the browser is signed in as, and, on their first purchase, to whoever referred them.
+pub(crate) async fn earn_for_purchase(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    visitor_id: &str,
+    campaign_id: i64,
+    conversion_id: i64,
+    amount_cents: i64,
+    now: i64,
+) -> DbResult<()> {
+    let Some((member_id, referred_by)) = member_of(tx, visitor_id).await? else {
+        return Ok(());
+    };
+    let Some(rules) = rules_in(tx, campaign_id).await? else {
+        return Ok(());
+    };
+    let earning = Earning {
+        member_id,
+        campaign_id,
+        points: rules.for_purchase(amount_cents),
+        reason: "purchase",
+        cap: rules.daily_cap,
+        conversion_id: Some(conversion_id),
+        photo_id: None,
+        referred_id: None,
+        now,
+    };
+    earn(tx, earning).await?;
+    if let Some(referrer) = referred_by {
+        let for_referrer = Earning {
+            member_id: referrer,
+            points: rules.referral_purchase,
+            reason: "referral_purchase",
+            conversion_id: Some(conversion_id),
+            referred_id: Some(member_id),
+            ..earning
+        };
+        earn(tx, for_referrer).await?;
+    }
+    Ok(())
+}
+
+/// An approved photo: points to the member its browser is signed in as.
+pub(crate) async fn earn_for_photo(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    photo_id: i64,
+    now: i64,
+) -> DbResult<()> {
+    let photo: Option<(i64, String)> = sqlx::query_as(
+        "SELECT campaign_id, visitor_id FROM photos WHERE id = $1 AND status = 'approved'",
+    )
+    .bind(photo_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((campaign_id, visitor_id)) = photo else {
+        return Ok(());
+    };
+    let Some((member_id, _)) = member_of(tx, &visitor_id).await? else {
+        return Ok(());
+    };
+    let Some(rules) = rules_in(tx, campaign_id).await? else {
+        return Ok(());
+    };
+    let earning = Earning {
+        member_id,
+        campaign_id,
+        points: rules.photo_approved,
+        reason: "photo",
+        cap: rules.daily_cap,
+        conversion_id: None,
+        photo_id: Some(photo_id),
+        referred_id: None,
+        now,
+    };
+    earn(tx, earning).await
+}
+
+/// A member who joined through `referrer`'s share link: points to the referrer.
+pub(crate) async fn earn_for_referral(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    referrer: i64,
+    joined: i64,
+    campaign_id: i64,
+    now: i64,
+) -> DbResult<()> {
+    let Some(rules) = rules_in(tx, campaign_id).await? else {
+        return Ok(());
+    };
+    let earning = Earning {
+        member_id: referrer,
+        campaign_id,
+        points: rules.referral_join,
+        reason: "referral_join",
+        cap: rules.daily_cap,
+        conversion_id: None,
+        photo_id: None,
+        referred_id: Some(joined),
+        now,
+    };
+    earn(tx, earning).await
 }

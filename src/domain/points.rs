@@ -10,9 +10,18 @@ pub const MAX_TIERS: usize = 10;
 const MAX_TIER_NAME: usize = 40;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PointsRules {
     /// For the first scan of a unique code: once per code, to the first member to claim it.
     pub first_scan: i64,
+    /// For each whole unit (yuan) of a purchase whose last scan was of the campaign.
+    pub per_yuan: i64,
+    /// For a photo shared on the campaign's page, once it is approved.
+    pub photo_approved: i64,
+    /// To a member whose share link brought someone who joined.
+    pub referral_join: i64,
+    /// To a member whose share link brought someone who then bought (their first purchase).
+    pub referral_purchase: i64,
     /// For the points a member may earn from the campaign in 24 hours (none: no cap).
     pub daily_cap: Option<i64>,
     /// Unique codes one network (/24 or /48) may claim in 24 hours (none: no cap).
@@ -21,7 +30,7 @@ pub struct PointsRules {
     pub tiers: Vec<Tier>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tier {
     pub name: String,
     pub min_points: i64,
@@ -43,7 +52,15 @@ impl PointsRules {
                 ))
             }
         };
-        bounded("first_scan", self.first_scan, 0)?;
+        for (field, value) in [
+            ("first_scan", self.first_scan),
+            ("per_yuan", self.per_yuan),
+            ("photo_approved", self.photo_approved),
+            ("referral_join", self.referral_join),
+            ("referral_purchase", self.referral_purchase),
+        ] {
+            bounded(field, value, 0)?;
+        }
         if let Some(cap) = self.daily_cap {
             bounded("daily_cap", cap, 1)?;
         }
@@ -76,6 +93,11 @@ impl PointsRules {
             }
         }
         Ok(Self { tiers, ..self })
+    }
+
+    /// Points for a purchase of `amount_cents` (whole units only).
+    pub fn for_purchase(&self, amount_cents: i64) -> i64 {
+        (amount_cents.max(0) / 100).saturating_mul(self.per_yuan)
     }
 
     /// The tier of a member who earned `earned` points, and the next one with the points
@@ -116,6 +138,17 @@ mod tests {
             (Some(&rules.tiers[0]), Some((&rules.tiers[1], 400)))
         );
         assert_eq!(rules.tier(9_999), (Some(&rules.tiers[1]), None));
+    }
+
+    #[test]
+    fn purchases_earn_per_whole_yuan() {
+        let rules = PointsRules {
+            per_yuan: 2,
+            ..Default::default()
+        };
+        assert_eq!(rules.for_purchase(12_999), 258);
+        assert_eq!(rules.for_purchase(99), 0);
+        assert_eq!(rules.for_purchase(-500), 0);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::pages::{LanguageChoice, PageError, render};
 use super::strings::{MemberStrings, strings};
 use crate::db::{Page, now_ms};
 use crate::domain::time::to_rfc3339;
+use crate::qr::{Matrix, RenderOptions, render_svg};
 
 #[derive(Template)]
 #[template(path = "member.html")]
@@ -42,6 +43,9 @@ struct Shown {
     next_tier: Option<String>,
     history: Vec<Line>,
     token: String,
+    share_url: String,
+    /// The share link as a QR code, an inline SVG.
+    share_qr: String,
 }
 
 /// An entry of the points history.
@@ -114,6 +118,10 @@ async fn draw(
             .map(|entry| Line {
                 what: match entry.reason.as_str() {
                     "first_scan" => text.member.first_scan,
+                    "purchase" => text.member.purchase,
+                    "photo" => text.member.photo,
+                    "referral_join" => text.member.referral_join,
+                    "referral_purchase" => text.member.referral_purchase,
                     "spend" => text.member.spend,
                     _ => text.member.adjust,
                 },
@@ -123,6 +131,7 @@ async fn draw(
                 points: format!("{:+}", entry.points),
             })
             .collect();
+        let share_url = format!("{}/r/{}", state.settings.public_url, member.referral_code);
         shown = Some(Shown {
             signed_in_as: text.member.signed_in_as.replace(
                 "{contact}",
@@ -139,6 +148,8 @@ async fn draw(
             next_tier,
             history,
             token: signed_in.form_token(),
+            share_qr: share_qr(&share_url),
+            share_url,
         });
     }
     let page = MemberPage {
@@ -320,4 +331,20 @@ pub(super) fn after_sign_in(state: &AppState, joined: bool) -> Response {
         "{}/me?welcome={welcome}",
         state.settings.path_prefix()
     ))
+}
+
+/// The share link as an SVG QR code to show on the page (empty if it cannot be drawn).
+fn share_qr(url: &str) -> String {
+    let options = RenderOptions::default();
+    let Ok(matrix) = Matrix::encode(url, options.ecc) else {
+        return String::new();
+    };
+    let Ok(layout) = options.layout(matrix.width) else {
+        return String::new();
+    };
+    let svg = render_svg(&matrix, &options, &layout);
+    // Inline in the page: without the XML declaration, sized by the stylesheet.
+    svg.split_once("?>")
+        .map_or(svg.as_str(), |(_, rest)| rest.trim_start())
+        .replacen("<svg ", "<svg class=\"share-qr\" role=\"img\" ", 1)
 }

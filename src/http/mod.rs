@@ -22,6 +22,7 @@ mod password_page;
 mod photos_page;
 mod rate_limit;
 pub mod redirect;
+mod referral_page;
 pub mod report_page;
 pub mod resolver;
 pub mod session;

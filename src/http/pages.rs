@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/c/{slug}/join", get(join::page).post(join::send))
         .route("/c/{slug}/join/code", post(join::check_code))
         .route("/c/{slug}/claim", post(super::claim::claim))
+        .route("/r/{code}", get(super::referral_page::follow))
         .route("/me", get(member::page))
         .route("/me/data", get(member::data))
         .route("/me/sign-out", post(member::sign_out))

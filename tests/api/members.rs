@@ -11,7 +11,7 @@ use crate::webhooks::{Receiver, deliveries};
 
 /// A phone's browser: the cookies it keeps.
 pub struct Browser {
-    cookies: Vec<String>,
+    pub cookies: Vec<String>,
 }
 
 impl Browser {
@@ -35,7 +35,16 @@ impl Browser {
         }
     }
 
-    fn header(&self) -> String {
+    /// The visitor id the browser's cookie holds.
+    pub fn visitor(&self) -> String {
+        self.cookies
+            .iter()
+            .find_map(|c| c.strip_prefix("sl_vid="))
+            .expect("a visitor cookie")
+            .to_owned()
+    }
+
+    pub fn header(&self) -> String {
         self.cookies.join("; ")
     }
 

@@ -315,3 +315,161 @@ async fn two_members_claiming_one_code_at_once_on_two_instances_get_one_winner()
     .unwrap();
     assert_eq!((claims, entries, points), (4, 4, 40));
 }
+
+/// A purchase by the browser's visitor, as a shop reports it.
+async fn buy(app: &TestApp, browser: &Browser, order: &str, amount_cents: i64) -> Value {
+    app.create(
+        "/api/v1/conversions",
+        json!({"order_id": order, "amount_cents": amount_cents, "currency": "CNY",
+               "source": "tmall", "visitor_id": browser.visitor()}),
+    )
+    .await
+}
+
+async fn entries(app: &TestApp, member: &Value) -> Vec<(String, i64)> {
+    let ledger: Value = app
+        .get(&format!("/api/v1/members/{member}/points"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["reason"].as_str().unwrap().to_owned(),
+                e["points"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn purchases_photos_and_friends_brought_by_a_share_link_earn_points() {
+    let app = TestApp::spawn_with(|c| c.show_one_time_codes = true).await;
+    let (campaign, _, batch) = app
+        .seed(json!({"name": "Tea", "slug": "tea"}), "shared", 1)
+        .await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    app.send_as(
+        Some(crate::helpers::API_KEY),
+        reqwest::Method::PUT,
+        &format!("/api/v1/campaigns/{}/points-rules", campaign["id"]),
+        Some(
+            json!({"per_yuan": 1, "photo_approved": 5, "referral_join": 20,
+                    "referral_purchase": 30}),
+        ),
+    )
+    .await;
+
+    // Ana scans, joins and buys for 129.99 yuan: 129 points.
+    let mut ana = Browser::opening(&app, "tea").await;
+    ana.get(&app, &format!("/s/{token}")).await;
+    join(&app, &mut ana, "/c/tea", "13800000021").await;
+    let members: Value = app.get("/api/v1/members").await.json().await.unwrap();
+    let ana_id = members["items"][0]["id"].clone();
+    let bought = buy(&app, &ana, "T-1", 12_999).await;
+    assert_eq!(bought["attributed"], true, "{bought}");
+    assert_eq!(entries(&app, &ana_id).await, [("purchase".into(), 129)]);
+
+    // Her photo earns 5 once approved, once however often it is approved.
+    let upload = app
+        .client
+        .post(app.url(&format!("/c/tea/photos?code={token}")))
+        .header("user-agent", crate::helpers::PHONE)
+        .header("cookie", ana.header())
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={}", crate::photos::BOUNDARY),
+        )
+        .body(crate::photos::form(
+            Some(("IMG_1.JPG", &crate::landing::phone_photo())),
+            "",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(upload.status().is_success() || upload.status().is_redirection());
+    let photos: Value = app
+        .get("/api/v1/photos?status=pending")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let photo = photos["items"][0]["id"].clone();
+    for review in ["approve", "reject", "approve"] {
+        let answer = app
+            .post(&format!("/api/v1/photos/{photo}/{review}"), json!({}))
+            .await;
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        entries(&app, &ana_id).await.last().unwrap(),
+        &("photo".into(), 5)
+    );
+    assert_eq!(entries(&app, &ana_id).await.len(), 2);
+
+    // Her share link brings Bo, who joins (20 to Ana) and buys twice (30 once).
+    let me = ana.get(&app, "/me").await.text().await.unwrap();
+    let link = me
+        .split(r#"id="share-link" href=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(me.contains(r#"class="share-qr""#), "the link as a QR code");
+    let path = link.strip_prefix(&app.url("")).unwrap().to_owned();
+    assert_eq!(
+        ana.get(&app, &path).await.status(),
+        StatusCode::FOUND,
+        "the member's own browser is not a referral"
+    );
+    let mut bo = Browser { cookies: vec![] };
+    let followed = bo.get(&app, &path).await;
+    assert_eq!(location(&followed), "/c/tea");
+    assert_eq!(
+        bo.get(&app, "/r/NOSUCHCODE").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    bo.get(&app, &format!("/s/{token}")).await;
+    join(&app, &mut bo, "/c/tea", "13800000022").await;
+    buy(&app, &bo, "T-2", 5_000).await;
+    buy(&app, &bo, "T-3", 5_000).await;
+    let ana_points = entries(&app, &ana_id).await;
+    assert_eq!(
+        ana_points[2..],
+        [
+            ("referral_join".into(), 20),
+            ("referral_purchase".into(), 30)
+        ]
+    );
+    let members: Value = app.get("/api/v1/members").await.json().await.unwrap();
+    let bo_view = &members["items"][1];
+    assert_eq!(bo_view["referred_by"], ana_id);
+    assert_eq!(bo_view["points_balance"], 100);
+    let report: Value = app
+        .get(&format!(
+            "/api/v1/reports/referrals?campaign_id={}",
+            campaign["id"]
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &report["sharers"],
+            &report["visits"],
+            &report["joins"],
+            &report["buyers"],
+            &report["members"]
+        ),
+        (&json!(1), &json!(1), &json!(1), &json!(1), &json!(2)),
+        "{report}"
+    );
+    assert_eq!(report["new_members_per_member"], 1.0);
+}

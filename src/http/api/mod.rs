@@ -24,6 +24,7 @@ pub(crate) mod offers;
 pub(crate) mod photos;
 pub(crate) mod points;
 mod products;
+pub(crate) mod referrals;
 pub(crate) mod report_format;
 pub(crate) mod reports;
 pub(crate) mod rules;
@@ -121,6 +122,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(members::get))
         .routes(routes!(points::ledger, points::adjust))
         .routes(routes!(points::put_rules, points::get_rules))
+        .routes(routes!(referrals::referrals))
         .routes(routes!(
             rules::put_campaign_rules,
             rules::get_campaign_rules

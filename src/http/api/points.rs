@@ -28,6 +28,23 @@ pub struct PointsRulesBody {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 1_000_000)]
     first_scan: i64,
+    /// For each whole unit (yuan) of a purchase whose last scan before it was of this
+    /// campaign, by a browser signed in as the member.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    per_yuan: i64,
+    /// For a photo the member shared on the campaign's page, once it is approved.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    photo_approved: i64,
+    /// To a member whose share link (`/r/{code}`) brought someone who joined.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    referral_join: i64,
+    /// To a member whose share link brought someone who then bought: their first purchase.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    referral_purchase: i64,
     /// The points a member may earn from the campaign in any 24 hours.
     #[schema(minimum = 1, maximum = 1_000_000)]
     daily_cap: Option<i64>,
@@ -54,6 +71,10 @@ impl From<PointsRules> for PointsRulesBody {
     fn from(rules: PointsRules) -> Self {
         Self {
             first_scan: rules.first_scan,
+            per_yuan: rules.per_yuan,
+            photo_approved: rules.photo_approved,
+            referral_join: rules.referral_join,
+            referral_purchase: rules.referral_purchase,
             daily_cap: rules.daily_cap,
             network_daily_claims: rules.network_daily_claims,
             tiers: rules
@@ -74,10 +95,15 @@ pub struct EntryView {
     /// Negative for a spend.
     points: i64,
     balance_after: i64,
-    /// `first_scan`, `spend` or `adjust`.
+    /// `first_scan`, `purchase`, `photo`, `referral_join`, `referral_purchase`, `spend` or
+    /// `adjust`.
     reason: String,
     campaign_id: Option<i64>,
     code_id: Option<i64>,
+    conversion_id: Option<i64>,
+    photo_id: Option<i64>,
+    /// The member whose joining or purchase earned a referral's points.
+    referred_id: Option<i64>,
     note: Option<String>,
     /// The user who gave or spent them through the API.
     created_by: Option<i64>,
@@ -93,6 +119,9 @@ impl From<LedgerEntry> for EntryView {
             reason: e.reason,
             campaign_id: e.campaign_id,
             code_id: e.code_id,
+            conversion_id: e.conversion_id,
+            photo_id: e.photo_id,
+            referred_id: e.referred_id,
             note: e.note,
             created_by: e.created_by,
             created_at: to_rfc3339(e.created_at),
@@ -113,6 +142,10 @@ pub async fn put_rules(
     state.db.campaign(id).await.map_err(missing("campaign"))?;
     let rules = PointsRules {
         first_scan: body.first_scan,
+        per_yuan: body.per_yuan,
+        photo_approved: body.photo_approved,
+        referral_join: body.referral_join,
+        referral_purchase: body.referral_purchase,
         daily_cap: body.daily_cap,
         network_daily_claims: body.network_daily_claims,
         tiers: body
