@@ -121,6 +121,7 @@ pub(super) async fn page(
                 visiting.choice.language.other().code()
             ),
             members: rules.is_some(),
+            signed_in: member.is_some(),
             points,
         },
     );
@@ -134,6 +135,7 @@ fn untracked_page(state: &AppState, campaign: &Campaign, language: Language) -> 
         code_query: String::new(),
         switch_query: format!("lang={}", language.other().code()),
         members: false,
+        signed_in: false,
         points: None,
     };
     let mut response = campaign_page(state, campaign, language, links);
@@ -155,6 +157,8 @@ pub(super) enum Links {
         switch_query: String,
         /// The campaign has points rules: its Join leads to our join page.
         members: bool,
+        /// The phone is signed in as a member: our join page is their member page.
+        signed_in: bool,
         /// A unique code's points.
         points: Option<PointsBox>,
     },
@@ -195,7 +199,17 @@ pub(super) fn campaign_page(
         ),
         (Action::Photos, text.share_photo.into()),
         (Action::Stores, text.find_store.into()),
-        (Action::Join, text.join.into()),
+        (
+            Action::Join,
+            match links {
+                Links::Visit {
+                    members: true,
+                    signed_in: true,
+                    ..
+                } if campaign.landing.join_url.is_none() => text.my_points.into(),
+                _ => text.join.into(),
+            },
+        ),
     ];
     // A campaign that does not track offers nothing but what the brand must show.
     let tracks = campaign.tracking.is_full();

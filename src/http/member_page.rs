@@ -32,6 +32,8 @@ struct MemberPage {
     /// `None`: nobody is signed in on this phone.
     member: Option<Shown>,
     action: String,
+    /// The page of the campaign the member joined from.
+    back: Option<(String, &'static str)>,
 }
 
 struct Shown {
@@ -92,12 +94,20 @@ async fn draw(
     let language = choice.language;
     let text = strings(language);
     let mut shown = None;
+    let mut back = None;
     if let Some(signed_in) = member {
         let member = &signed_in.member;
         let rules = match member.campaign_id {
             Some(campaign) => state.db.points_rules(campaign).await?,
             None => None,
         };
+        if let Some(campaign) = member.campaign_id {
+            let campaign = state.db.campaign(campaign).await?;
+            back = Some((
+                format!("{}/c/{}", state.settings.path_prefix(), campaign.slug),
+                text.photos.back,
+            ));
+        }
         let (tier, next_tier) = rules.as_ref().map_or((None, None), |rules| {
             let (reached, next) = rules.tier(member.points_earned);
             (
@@ -161,6 +171,7 @@ async fn draw(
         refused: !status.is_success(),
         member: shown,
         action: format!("{}/me", state.settings.path_prefix()),
+        back,
     };
     let mut response = render(status, page);
     choice.remember(&mut response);

@@ -14,6 +14,8 @@ pub struct Strings {
     pub buy_online: &'static str,
     pub find_store: &'static str,
     pub join: &'static str,
+    /// The join button for a phone signed in as a member: their member page.
+    pub my_points: &'static str,
     pub share_photo: &'static str,
     /// The photo page.
     pub photos: PhotoStrings,
@@ -179,6 +181,7 @@ const ENGLISH: Strings = Strings {
     buy_online: "Buy online",
     find_store: "Find a store",
     join: "Join",
+    my_points: "My points",
     share_photo: "Share a photo",
     join_page: JoinStrings {
         heading: "Join",
@@ -322,6 +325,7 @@ const CHINESE: Strings = Strings {
     buy_online: "在线购买",
     find_store: "查找门店",
     join: "加入会员",
+    my_points: "我的积分",
     share_photo: "分享照片",
     join_page: JoinStrings {
         heading: "加入会员",
