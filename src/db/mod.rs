@@ -16,6 +16,7 @@ mod days;
 mod edges;
 mod events;
 mod experiments;
+mod feedback;
 mod keys;
 mod live;
 mod logos;
@@ -66,6 +67,7 @@ pub use experiments::{
     Experiment, ExperimentChange, LogEntry, NewExperiment, NewVariant, StopReason, Variant,
     VariantCounts, read_routing,
 };
+pub use feedback::{Feedback, FeedbackRow, LOW_RATING, NewFeedback, Rateable, Remedy};
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};
 pub use live::LiveScan;
 pub use logos::{LogoInfo, LogoOwner};

@@ -11,17 +11,20 @@ pub enum WebhookEvent {
     MemberJoined,
     /// A member's points balance moved: earned, spent or adjusted.
     PointsChanged,
+    /// A buyer rated their purchase; `low` when the rating is 2 or less.
+    FeedbackReceived,
     /// A one-time code for the brand's SMS or mail provider to send: the only event that
     /// carries a phone number or email.
     MemberCode,
 }
 
 impl WebhookEvent {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::ConversionAttributed,
         Self::ScansDaily,
         Self::MemberJoined,
         Self::PointsChanged,
+        Self::FeedbackReceived,
         Self::MemberCode,
     ];
 
@@ -44,6 +47,7 @@ impl WebhookEvent {
             Self::ScansDaily => "scans.daily",
             Self::MemberJoined => "member.joined",
             Self::PointsChanged => "points.changed",
+            Self::FeedbackReceived => "feedback.received",
             Self::MemberCode => "member.code",
         }
     }

@@ -15,6 +15,7 @@ use super::api::HERO_SMALL;
 use super::claim::{PointsBox, points_box};
 use super::error::{AppError, missing};
 use super::extract::Path;
+use super::feedback_page::rateable;
 use super::member_session::MaybeMember;
 use super::pages::{PageError, render};
 use super::redirect::with_query;
@@ -46,6 +47,7 @@ struct CampaignPage {
     fallback_url: Option<String>,
     continue_to_brand: &'static str,
     points: Option<PointsBox>,
+    feedback: Option<(String, &'static str)>,
 }
 
 struct HeroImage {
@@ -106,9 +108,17 @@ pub(super) async fn page(
         .await;
     let rules = state.db.points_rules(visiting.campaign.id).await?;
     let points = match &rules {
-        Some(rules) => points_box(&state, &visiting, rules, member.as_ref()).await?,
+        Some(rules) => points_box(&state, &visiting, rules, member.as_ref())
+            .await?
+            .map(Box::new),
         None => None,
     };
+    let feedback = rateable(&state, &visiting).await?.map(|_| {
+        (
+            format!("{}/feedback{}", visiting.base(&state), visiting.code_only()),
+            strings(visiting.choice.language).feedback.link,
+        )
+    });
     let page = campaign_page(
         &state,
         &visiting.campaign,
@@ -123,6 +133,7 @@ pub(super) async fn page(
             members: rules.is_some(),
             signed_in: member.is_some(),
             points,
+            feedback,
         },
     );
     Ok(visiting.finish(&state, page))
@@ -137,6 +148,7 @@ fn untracked_page(state: &AppState, campaign: &Campaign, language: Language) -> 
         members: false,
         signed_in: false,
         points: None,
+        feedback: None,
     };
     let mut response = campaign_page(state, campaign, language, links);
     let headers = response.headers_mut();
@@ -160,7 +172,9 @@ pub(super) enum Links {
         /// The phone is signed in as a member: our join page is their member page.
         signed_in: bool,
         /// A unique code's points.
-        points: Option<PointsBox>,
+        points: Option<Box<PointsBox>>,
+        /// The feedback page, for a buyer who may rate their purchase.
+        feedback: Option<(String, &'static str)>,
     },
     /// The console's preview: the page as a phone shows it, its links inert (following one
     /// would count a click).
@@ -263,7 +277,11 @@ pub(super) fn campaign_page(
         CampaignPage {
             lang: language.code(),
             points: match &mut links {
-                Links::Visit { points, .. } => points.take(),
+                Links::Visit { points, .. } => points.take().map(|p| *p),
+                Links::Preview => None,
+            },
+            feedback: match &mut links {
+                Links::Visit { feedback, .. } => feedback.take(),
                 Links::Preview => None,
             },
             switch_query: match links {

@@ -7,6 +7,7 @@ mod claim;
 pub(crate) mod console;
 pub mod error;
 pub mod extract;
+mod feedback_page;
 mod hooks;
 mod join_page;
 mod landing_page;

@@ -54,6 +54,10 @@ pub fn router() -> Router<AppState> {
         .route("/c/{slug}/join", get(join::page).post(join::send))
         .route("/c/{slug}/join/code", post(join::check_code))
         .route("/c/{slug}/claim", post(super::claim::claim))
+        .route(
+            "/c/{slug}/feedback",
+            get(super::feedback_page::page).post(super::feedback_page::send),
+        )
         .route("/r/{code}", get(super::referral_page::follow))
         .route("/me", get(member::page))
         .route("/me/data", get(member::data))

@@ -25,6 +25,8 @@ pub struct Strings {
     pub member: MemberStrings,
     /// A unique code's points, on the campaign's page.
     pub claim: ClaimStrings,
+    /// The feedback page, and its link on the campaign's page.
+    pub feedback: FeedbackStrings,
     /// A campaign the brand switched off.
     pub not_running: &'static str,
     /// `{date}` is replaced by the start date, written with `date_format`.
@@ -95,6 +97,24 @@ pub struct ClaimStrings {
     pub taken: &'static str,
     pub capped: &'static str,
     pub network_capped: &'static str,
+}
+
+/// Everything the feedback page says.
+pub struct FeedbackStrings {
+    /// On the campaign's page, to a buyer who may rate their purchase.
+    pub link: &'static str,
+    pub heading: &'static str,
+    /// `{date}` of the purchase, written with `date_format`, and its `{amount}`.
+    pub purchase: &'static str,
+    pub rating_field: &'static str,
+    pub comment_field: &'static str,
+    pub send: &'static str,
+    pub thanks: &'static str,
+    pub sorry: &'static str,
+    pub nothing: &'static str,
+    pub choose_rating: &'static str,
+    pub comment_too_long: &'static str,
+    pub back: &'static str,
 }
 
 /// Everything the member page says.
@@ -248,6 +268,21 @@ const ENGLISH: Strings = Strings {
         spend: "Spent",
         adjust: "From the brand",
     },
+    feedback: FeedbackStrings {
+        link: "How was your purchase? Tell us",
+        heading: "How was your purchase?",
+        purchase: "Your purchase of {amount} on {date}",
+        rating_field: "Your rating, 1 (poor) to 5 (excellent)",
+        comment_field: "Anything you would like to tell us? (optional)",
+        send: "Send",
+        thanks: "Thank you for telling us.",
+        sorry: "We are sorry it did not go well. Someone from the brand will look into it.",
+        nothing: "We could not find a recent purchase of yours to rate. You can rate a purchase \
+            made after scanning this product, for 30 days.",
+        choose_rating: "Choose a rating from 1 to 5.",
+        comment_too_long: "Your comment is too long: 1,000 characters at most.",
+        back: "Back",
+    },
     claim: ClaimStrings {
         offer: "This code is worth {n} points to the first member who claims it.",
         button: "Claim {n} points",
@@ -383,6 +418,20 @@ const CHINESE: Strings = Strings {
         referral_purchase: "好友首次购买",
         spend: "兑换",
         adjust: "品牌赠送",
+    },
+    feedback: FeedbackStrings {
+        link: "购买体验如何？告诉我们",
+        heading: "购买体验如何？",
+        purchase: "你于{date}的购买：{amount}",
+        rating_field: "你的评分：1（很差）到5（很好）",
+        comment_field: "还有什么想告诉我们的吗？（可选）",
+        send: "提交",
+        thanks: "感谢你的反馈。",
+        sorry: "很抱歉这次体验不好，品牌方会尽快跟进处理。",
+        nothing: "没有找到你最近可以评价的购买。扫描本产品后的购买，可在30天内评价。",
+        choose_rating: "请选择1到5的评分。",
+        comment_too_long: "内容太长了，最多1000字。",
+        back: "返回",
     },
     claim: ClaimStrings {
         offer: "第一位领取的会员可获得此码的{n}积分。",

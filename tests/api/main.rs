@@ -18,6 +18,7 @@ mod durability;
 mod events;
 mod experiments;
 mod exports;
+mod feedback;
 mod funnel;
 mod geo;
 mod helpers;

@@ -14,6 +14,7 @@ pub(crate) mod counted;
 mod error_responses;
 pub(crate) mod experiments;
 pub(crate) mod exports;
+pub(crate) mod feedback;
 pub(crate) mod funnel;
 pub(crate) mod keys;
 pub(crate) mod landing;
@@ -123,6 +124,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(points::ledger, points::adjust))
         .routes(routes!(points::put_rules, points::get_rules))
         .routes(routes!(referrals::referrals))
+        .routes(routes!(feedback::list))
+        .routes(routes!(feedback::report))
+        .routes(routes!(feedback::remedies))
+        .routes(routes!(feedback::update_remedy))
         .routes(routes!(
             rules::put_campaign_rules,
             rules::get_campaign_rules

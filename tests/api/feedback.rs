@@ -1,0 +1,177 @@
+//! Post-purchase feedback: a buyer's purchase opens the feedback page (linked from the
+//! campaign's page) for one rating; a low rating opens a remedy the brand works through;
+//! the report places ratings by the purchase's last scan.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::members::Browser;
+
+#[tokio::test]
+async fn a_buyer_rates_their_purchase_once_and_a_low_rating_opens_a_remedy() {
+    let app = TestApp::spawn().await;
+    let (campaign, channel, batch) = app
+        .seed(json!({"name": "Tea", "slug": "tea"}), "shared", 1)
+        .await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    let mut buyer = Browser::opening(&app, "tea").await;
+    buyer.get(&app, &format!("/s/{token}")).await;
+    let landing = buyer.get(&app, "/c/tea").await.text().await.unwrap();
+    assert!(
+        !landing.contains("How was your purchase"),
+        "nothing bought yet"
+    );
+    let page = buyer
+        .get(&app, "/c/tea/feedback")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("could not find a recent purchase"), "{page}");
+
+    app.create(
+        "/api/v1/conversions",
+        json!({"order_id": "T-1", "amount_cents": 12_900, "currency": "CNY", "source": "tmall",
+               "visitor_id": buyer.visitor()}),
+    )
+    .await;
+    let landing = buyer.get(&app, "/c/tea").await.text().await.unwrap();
+    assert!(
+        landing.contains(r#"href="/c/tea/feedback">How was your purchase?"#),
+        "{landing}"
+    );
+    let page = buyer
+        .get(&app, "/c/tea/feedback")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Your purchase of 129.00 CNY"), "{page}");
+
+    let unrated = buyer
+        .post(&app, "/c/tea/feedback", &[("comment", "hm")])
+        .await;
+    assert_eq!(unrated.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unrated.text().await.unwrap().contains("Choose a rating"));
+    let long = "x".repeat(1001);
+    let too_long = buyer
+        .post(
+            &app,
+            "/c/tea/feedback",
+            &[("rating", "4"), ("comment", &long)],
+        )
+        .await;
+    assert_eq!(too_long.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let stranger = app
+        .client
+        .post(app.url("/c/tea/feedback"))
+        .header("user-agent", crate::helpers::PHONE)
+        .form(&[("rating", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stranger.status(),
+        StatusCode::NOT_FOUND,
+        "no purchase, no rating"
+    );
+    let db = app.db().await;
+    let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM feedback")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    let sent = buyer
+        .post(
+            &app,
+            "/c/tea/feedback",
+            &[("rating", "2"), ("comment", "The seal was broken")],
+        )
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert!(sent.text().await.unwrap().contains("We are sorry"));
+    let again = buyer
+        .get(&app, "/c/tea/feedback")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        again.contains("could not find a recent purchase"),
+        "rated once only"
+    );
+    assert!(
+        !buyer
+            .get(&app, "/c/tea")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("How was your")
+    );
+
+    let feedback: Value = app
+        .get(&format!(
+            "/api/v1/feedback?campaign_id={}&max_rating=2",
+            campaign["id"]
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let item = &feedback["items"][0];
+    assert_eq!(
+        (&item["rating"], &item["low"]),
+        (&json!(2), &json!(true)),
+        "{feedback}"
+    );
+    assert_eq!(item["channel_id"], channel["id"]);
+    assert_eq!(item["comment"], "The seal was broken");
+    let open: Value = app
+        .get("/api/v1/remedies?status=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let remedy = open["items"][0].clone();
+    assert_eq!(remedy["feedback_id"], item["id"]);
+    let path = format!("/api/v1/remedies/{}", remedy["id"]);
+    assert_eq!(
+        app.patch(&path, json!({"status": "fixed"})).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let done: Value = app
+        .patch(&path, json!({"status": "done", "note": "Sent a new box"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&done["status"], &done["note"]),
+        (&json!("done"), &json!("Sent a new box"))
+    );
+    assert!(done["handled_by"].is_i64());
+    let open: Value = app
+        .get("/api/v1/remedies?status=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open["items"], json!([]));
+
+    let report: Value = app
+        .get(&format!(
+            "/api/v1/reports/feedback?campaign_id={}",
+            campaign["id"]
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["total"]["ratings"], 1);
+    assert_eq!(report["channels"][0]["id"], channel["id"]);
+    assert_eq!(report["channels"][0]["average_rating"], 2.0);
+    assert_eq!(report["batches"][0]["low"], 1);
+}
