@@ -9,7 +9,7 @@ use crate::helpers::{PASSWORD, PHONE, TestApp, location};
 use crate::webdriver::{Browser, browser_present};
 
 /// The page's form token.
-fn csrf(page: &str) -> String {
+pub fn csrf(page: &str) -> String {
     page.split(r#"name="csrf" value=""#)
         .nth(1)
         .and_then(|rest| rest.split('"').next())
@@ -17,7 +17,7 @@ fn csrf(page: &str) -> String {
         .to_owned()
 }
 
-async fn post(
+pub async fn post(
     app: &TestApp,
     path: &str,
     cookie: &str,

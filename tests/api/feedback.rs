@@ -137,6 +137,34 @@ async fn a_buyer_rates_their_purchase_once_and_a_low_rating_opens_a_remedy() {
         .unwrap();
     let remedy = open["items"][0].clone();
     assert_eq!(remedy["feedback_id"], item["id"]);
+    // The console's list, for people who make it right.
+    app.user("ada@brand.example", "admin", &[]).await;
+    let admin = app.sign_in("ada@brand.example", "/console").await;
+    let (status, list) = app.page("/console/remedies", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        list.contains("The seal was broken") && list.contains("2 ★"),
+        "{list}"
+    );
+    let started = crate::console::post(
+        &app,
+        &format!("/console/remedies/{}", remedy["id"]),
+        &admin,
+        &[
+            ("csrf", &crate::console::csrf(&list)),
+            ("status", "in_progress"),
+            ("note", "Calling"),
+        ],
+    )
+    .await;
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let (_, list) = app
+        .page("/console/remedies?status=in_progress", &admin)
+        .await;
+    assert!(
+        list.contains("ada@brand.example") && list.contains("Calling"),
+        "{list}"
+    );
     let path = format!("/api/v1/remedies/{}", remedy["id"]);
     assert_eq!(
         app.patch(&path, json!({"status": "fixed"})).await.status(),

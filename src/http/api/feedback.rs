@@ -217,10 +217,10 @@ pub async fn remedies(
 #[serde(deny_unknown_fields)]
 pub struct RemedyChange {
     /// `open`, `in_progress` or `done`.
-    status: Option<String>,
+    pub(crate) status: Option<String>,
     /// What was done, for whoever reads it next.
     #[schema(max_length = 1000)]
-    note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// Move a remedy on; whoever does it is noted as having handled it.

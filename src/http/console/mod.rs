@@ -19,6 +19,7 @@ mod notices;
 mod offers;
 mod people;
 mod photos;
+mod remedies;
 pub(crate) mod words;
 
 use axum::Router;
@@ -103,6 +104,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/experiments/{id}/stop",
             get(to_parent).post(experiments::stop),
+        )
+        .route("/console/remedies", get(remedies::list))
+        .route(
+            "/console/remedies/{id}",
+            get(|| async { Redirect::to("/console/remedies") }).post(remedies::update),
         )
         .route("/console/photos", get(photos::queue))
         .route(
@@ -222,6 +228,7 @@ impl Nav {
             ("/console/channels", "Channels"),
             ("/console/stores", "Stores"),
             ("/console/photos", "Photos"),
+            ("/console/remedies", "Remedies"),
             ("/reports", "Reports"),
             ("/live", "Live"),
             ("/console/users", "People"),

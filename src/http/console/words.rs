@@ -407,6 +407,27 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Person added." => "成员已添加。",
         "Photo" => "照片",
         "Photos" => "照片",
+        "Remedies" => "售后跟进",
+        "Buyers who rated their purchase 2 or less: make it right, then mark it done." => {
+            "购买评分为2分及以下的顾客：妥善处理后标记为完成。"
+        }
+        "Remedies by status" => "按状态查看售后跟进",
+        "Open" => "待处理",
+        "In progress" => "处理中",
+        "Done" => "已完成",
+        "Nothing open: every low rating has been looked at." => {
+            "没有待处理的事项：每条低分评价都已跟进。"
+        }
+        "Rating" => "评分",
+        "Comment" => "评论",
+        "Handled by" => "处理人",
+        "Note" => "备注",
+        "Start" => "开始处理",
+        "Mark done" => "标记为完成",
+        "Open again" => "重新打开",
+        "Started: it is in progress." => "已开始：正在处理。",
+        "Done." => "已完成。",
+        "Opened again." => "已重新打开。",
         "Photos by status" => "按状态查看照片",
         "Photos to review" => "待审核照片",
         "Picture" => "图片",
@@ -756,7 +777,7 @@ mod tests {
     use crate::domain::{BatchMode, ChannelKind, Role};
 
     /// The console's sources: what they ask `tr` for is in the table.
-    const SOURCES: [&str; 15] = [
+    const SOURCES: [&str; 16] = [
         include_str!("../store_page.rs"),
         include_str!("../report_page/view.rs"),
         include_str!("../report_page/charts.rs"),
@@ -770,10 +791,11 @@ mod tests {
         include_str!("experiments.rs"),
         include_str!("home.rs"),
         include_str!("photos.rs"),
+        include_str!("remedies.rs"),
         include_str!("people.rs"),
         include_str!("form.rs"),
     ];
-    const TEMPLATES: [&str; 20] = [
+    const TEMPLATES: [&str; 21] = [
         include_str!("../../../templates/live.html"),
         include_str!("../../../templates/store.html"),
         include_str!("../../../templates/report.html"),
@@ -792,6 +814,7 @@ mod tests {
         include_str!("../../../templates/console_channels.html"),
         include_str!("../../../templates/console_stores.html"),
         include_str!("../../../templates/console_photos.html"),
+        include_str!("../../../templates/console_remedies.html"),
         include_str!("../../../templates/console_users.html"),
         include_str!("../../../templates/console_keys.html"),
     ];
@@ -850,6 +873,10 @@ mod tests {
             "Channels",
             "Stores",
             "Photos",
+            "Remedies",
+            "Open",
+            "In progress",
+            "Done",
             "Reports",
             "Live",
             "People",
