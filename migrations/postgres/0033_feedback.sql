@@ -26,3 +26,7 @@ CREATE TABLE remedies (
     updated_at  BIGINT  NOT NULL
 );
 CREATE INDEX remedies_status ON remedies (status, id);
+
+-- The secret of a purchase's feedback link (`/feedback/{id}.{token}`), which the shop may
+-- show on its order confirmation.
+ALTER TABLE conversions ADD COLUMN feedback_token TEXT;

@@ -134,6 +134,8 @@ pub struct Conversion {
     pub campaign_id: Option<i64>,
     pub visitor_id: Option<String>,
     pub refunded_cents: i64,
+    /// The secret of its feedback link.
+    pub feedback_token: Option<String>,
 }
 
 /// The answer to recording a conversion.
@@ -194,7 +196,8 @@ pub(super) fn at_stores(scope: &Scope) -> String {
 }
 
 pub(super) const COLUMNS: &str = "id, source, order_id, amount_cents, currency, items, occurred_at, \
-     received_at, key_kind, key_value, key_found, campaign_id, visitor_id, refunded_cents";
+     received_at, key_kind, key_value, key_found, campaign_id, visitor_id, refunded_cents, \
+     feedback_token";
 const TOUCH_COLUMNS: &str = "scan_id, touched_at, code_id, batch_id, campaign_id, channel_id, \
      store_id, device, country, region, city";
 
@@ -352,14 +355,14 @@ impl Db {
         let mut tx = self.begin_write().await?;
         // A repeated order inserts nothing and returns no id; the first of two in the group
         // takes the one returned.
-        let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(group.len());
+        let mut ids: HashMap<(String, String), (i64, String)> = HashMap::with_capacity(group.len());
         for slice in group.chunks(CONVERSIONS_PER_INSERT) {
             let sql = format!(
                 "INSERT INTO conversions (source, order_id, amount_cents, currency, items, \
                  occurred_at, received_at, key_kind, key_value, key_found, campaign_id, \
-                 visitor_id) VALUES {} ON CONFLICT (source, order_id) DO NOTHING \
-                 RETURNING id, source, order_id",
-                values_list(self.backend(), slice.len(), 12)
+                 visitor_id, feedback_token) VALUES {} ON CONFLICT (source, order_id) DO NOTHING \
+                 RETURNING id, source, order_id, feedback_token",
+                values_list(self.backend(), slice.len(), 13)
             );
             let mut insert = sqlx::query_as(sqlx::AssertSqlSafe(sql));
             for (new, matched) in slice {
@@ -375,15 +378,21 @@ impl Db {
                     .bind(new.key.value().to_owned())
                     .bind(i64::from(matched.found))
                     .bind(matched.campaign_id)
-                    .bind(matched.visitor_id.clone());
+                    .bind(matched.visitor_id.clone())
+                    .bind(crate::scans::visitor::new_id());
             }
-            let inserted: Vec<(i64, String, String)> = insert.fetch_all(&mut *tx).await?;
-            ids.extend(inserted.into_iter().map(|(id, s, o)| ((s, o), id)));
+            let inserted: Vec<(i64, String, String, String)> = insert.fetch_all(&mut *tx).await?;
+            ids.extend(
+                inserted
+                    .into_iter()
+                    .map(|(id, s, o, token)| ((s, o), (id, token))),
+            );
         }
-        let new_ids: Vec<Option<i64>> = group
+        let (new_ids, tokens): (Vec<Option<i64>>, Vec<Option<String>>) = group
             .iter()
             .map(|(new, _)| ids.remove(&(new.source.clone(), new.order_id.clone())))
-            .collect();
+            .map(|found| found.map_or((None, None), |(id, token)| (Some(id), Some(token))))
+            .unzip();
         let buyers: Vec<Option<String>> = group
             .iter()
             .map(|(new, matched)| buyer(new, matched))
@@ -490,7 +499,7 @@ impl Db {
         }
         tx.commit().await?;
         let mut answers = Vec::with_capacity(group.len());
-        for ((new, matched), id) in group.iter().zip(new_ids) {
+        for (((new, matched), id), feedback_token) in group.iter().zip(new_ids).zip(tokens) {
             answers.push(match id {
                 Some(id) => Ok(Recorded::New(
                     Conversion {
@@ -508,6 +517,7 @@ impl Db {
                         campaign_id: matched.campaign_id,
                         visitor_id: matched.visitor_id.clone(),
                         refunded_cents: 0,
+                        feedback_token,
                     },
                     matched.touches.clone(),
                 )),

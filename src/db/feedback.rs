@@ -3,6 +3,7 @@
 //! and the `feedback.received` webhook are written in one transaction.
 
 use super::{Db, DbError, DbResult, Page, conflict_as, now_ms, webhooks};
+use crate::accounts::secret::same_secret;
 use crate::domain::time::to_rfc3339;
 use crate::domain::webhook_event::WebhookEvent;
 
@@ -48,6 +49,13 @@ pub struct Remedy {
     pub comment: Option<String>,
     pub campaign_id: i64,
     pub conversion_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    #[sqlx(flatten)]
+    rateable: Rateable,
+    feedback_token: Option<String>,
 }
 
 /// A rating to store.
@@ -100,6 +108,52 @@ impl Db {
         .bind(now_ms() - FEEDBACK_WITHIN_MS)
         .fetch_optional(self.pool())
         .await?)
+    }
+
+    /// The purchase a feedback link names (`id` and its secret), while it may be rated
+    /// on the campaign's page.
+    pub async fn rateable_by_link(
+        &self,
+        id: i64,
+        token: &str,
+        campaign_id: i64,
+    ) -> DbResult<Option<Rateable>> {
+        let found: Option<(Rateable, Option<String>)> = sqlx::query_as(
+            "SELECT c.id AS conversion_id, c.occurred_at, c.amount_cents, c.currency, \
+             c.feedback_token FROM conversions c WHERE c.id = $1 AND c.occurred_at > $3 \
+             AND EXISTS (SELECT 1 FROM conversion_touches t WHERE t.conversion_id = c.id \
+             AND t.campaign_id = $2) \
+             AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.conversion_id = c.id)",
+        )
+        .bind(id)
+        .bind(campaign_id)
+        .bind(now_ms() - FEEDBACK_WITHIN_MS)
+        .fetch_optional(self.pool())
+        .await?
+        .map(|row: LinkRow| (row.rateable, row.feedback_token));
+        Ok(found.and_then(|(rateable, stored)| {
+            stored
+                .filter(|stored| same_secret(stored, token))
+                .map(|_| rateable)
+        }))
+    }
+
+    /// The campaign a purchase's feedback link leads to: that of its last scan.
+    pub async fn feedback_campaign(&self, id: i64, token: &str) -> DbResult<Option<String>> {
+        let found: Option<(Option<String>, String)> = sqlx::query_as(
+            "SELECT c.feedback_token, k.slug FROM conversions c \
+             JOIN conversion_touches t ON t.conversion_id = c.id \
+             JOIN campaigns k ON k.id = t.campaign_id \
+             WHERE c.id = $1 ORDER BY t.position DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.and_then(|(stored, slug)| {
+            stored
+                .filter(|stored| same_secret(stored, token))
+                .map(|_| slug)
+        }))
     }
 
     /// Stores a rating, placed by the purchase's last scan of the campaign, with a remedy

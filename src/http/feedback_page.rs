@@ -86,7 +86,10 @@ fn draw(state: &AppState, visiting: &Visiting, shown: Shown) -> Response {
         other_language: text.other_language,
         switch_query: format!("{}lang={}", visiting.code_query(), language.other().code()),
         back_href: format!("{base}{code_only}"),
-        action: format!("{base}/feedback{code_only}"),
+        action: match visiting.query_value("order") {
+            Some(order) => format!("{base}/feedback?order={order}"),
+            None => format!("{base}/feedback{code_only}"),
+        },
         purchase,
         refused: !shown.status.is_success(),
         notice: shown.notice,
@@ -96,11 +99,22 @@ fn draw(state: &AppState, visiting: &Visiting, shown: Shown) -> Response {
     visiting.finish(state, render(shown.status, page))
 }
 
-/// The purchase the visitor may rate here, if any.
+/// The purchase the visitor may rate here, if any: the one a feedback link names
+/// (`?order=ID.TOKEN`, from the shop's order confirmation, on any browser), else the
+/// latest of their own.
 pub(super) async fn rateable(
     state: &AppState,
     visiting: &Visiting,
 ) -> Result<Option<Rateable>, AppError> {
+    if visiting.visit.is_bot {
+        return Ok(None);
+    }
+    if let Some((id, token)) = visiting.query_value("order").and_then(feedback_link) {
+        return Ok(state
+            .db
+            .rateable_by_link(id, token, visiting.campaign.id)
+            .await?);
+    }
     let Some(visitor) = visiting
         .visitor
         .id
@@ -113,6 +127,31 @@ pub(super) async fn rateable(
         .db
         .rateable_purchase(visitor, visiting.campaign.id)
         .await?)
+}
+
+/// `ID.TOKEN` of a feedback link.
+fn feedback_link(raw: &str) -> Option<(i64, &str)> {
+    let (id, token) = raw.split_once('.')?;
+    Some((id.parse().ok()?, token)).filter(|_| !token.is_empty())
+}
+
+/// `/feedback/{ID.TOKEN}`: a purchase's feedback link, on to the feedback page of the
+/// campaign its buyer scanned last.
+pub(super) async fn link(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let (id, token) = feedback_link(&raw).ok_or(AppError::NotFound("feedback link"))?;
+    let slug = state
+        .db
+        .feedback_campaign(id, token)
+        .await?
+        .ok_or(AppError::NotFound("feedback link"))?;
+    let to = format!(
+        "{}/c/{slug}/feedback?order={id}.{token}",
+        state.settings.path_prefix()
+    );
+    Ok(super::join_page::see_other(&to))
 }
 
 pub(super) async fn page(

@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
             get(super::feedback_page::page).post(super::feedback_page::send),
         )
         .route("/r/{code}", get(super::referral_page::follow))
+        .route("/feedback/{link}", get(super::feedback_page::link))
         .route("/me", get(member::page))
         .route("/me/data", get(member::data))
         .route("/me/sign-out", post(member::sign_out))

@@ -6,12 +6,12 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::auth::Caller;
 use super::pages::PageError;
 use crate::accounts::secret::hash_secret;
+pub use crate::accounts::secret::same_secret;
 use crate::config::Settings;
 use crate::db::now_ms;
 
@@ -80,11 +80,6 @@ impl SignedIn {
     pub fn csrf_matches(&self, sent: &str) -> bool {
         same_secret(&self.csrf, sent)
     }
-}
-
-/// Whether two secrets are equal, compared in constant time.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// The sign-in form, coming back to `next` afterwards.

@@ -30,12 +30,17 @@ async fn a_buyer_rates_their_purchase_once_and_a_low_rating_opens_a_remedy() {
         .unwrap();
     assert!(page.contains("could not find a recent purchase"), "{page}");
 
-    app.create(
-        "/api/v1/conversions",
-        json!({"order_id": "T-1", "amount_cents": 12_900, "currency": "CNY", "source": "tmall",
-               "visitor_id": buyer.visitor()}),
-    )
-    .await;
+    let bought = app
+        .create(
+            "/api/v1/conversions",
+            json!({"order_id": "T-1", "amount_cents": 12_900, "currency": "CNY", "source": "tmall",
+                   "visitor_id": buyer.visitor()}),
+        )
+        .await;
+    let link = bought["feedback_url"]
+        .as_str()
+        .expect("a feedback link")
+        .to_owned();
     let landing = buyer.get(&app, "/c/tea").await.text().await.unwrap();
     assert!(
         landing.contains(r#"href="/c/tea/feedback">How was your purchase?"#),
@@ -92,6 +97,25 @@ async fn a_buyer_rates_their_purchase_once_and_a_low_rating_opens_a_remedy() {
         .await;
     assert_eq!(sent.status(), StatusCode::OK);
     assert!(sent.text().await.unwrap().contains("We are sorry"));
+    let path = link.strip_prefix(&app.url("")).unwrap();
+    let mut other_phone = Browser { cookies: vec![] };
+    let follow = other_phone.get(&app, path).await;
+    assert_eq!(follow.status(), StatusCode::SEE_OTHER);
+    let page = other_phone
+        .get(&app, &crate::helpers::location(&follow))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("could not find a recent purchase"),
+        "rated already: {page}"
+    );
+    let forged = format!("{path}x");
+    assert_eq!(
+        other_phone.get(&app, &forged).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let again = buyer
         .get(&app, "/c/tea/feedback")
         .await
@@ -189,6 +213,37 @@ async fn a_buyer_rates_their_purchase_once_and_a_low_rating_opens_a_remedy() {
         .unwrap();
     assert_eq!(open["items"], json!([]));
 
+    // The shop's link works on a phone that never scanned: the order's own page.
+    let other = app
+        .create(
+            "/api/v1/conversions",
+            json!({"order_id": "T-2", "amount_cents": 5_000, "currency": "CNY", "source": "tmall",
+                   "visitor_id": buyer.visitor()}),
+        )
+        .await;
+    let path = other["feedback_url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&app.url(""))
+        .unwrap()
+        .to_owned();
+    let mut fresh = Browser { cookies: vec![] };
+    let follow = fresh.get(&app, &path).await;
+    let order_page = crate::helpers::location(&follow);
+    assert!(
+        order_page.starts_with("/c/tea/feedback?order="),
+        "{order_page}"
+    );
+    let page = fresh.get(&app, &order_page).await.text().await.unwrap();
+    assert!(page.contains("Your purchase of 50.00 CNY"), "{page}");
+    let rated = fresh.post(&app, &order_page, &[("rating", "5")]).await;
+    assert!(
+        rated
+            .text()
+            .await
+            .unwrap()
+            .contains("Thank you for telling us")
+    );
     let report: Value = app
         .get(&format!(
             "/api/v1/reports/feedback?campaign_id={}",
@@ -198,8 +253,8 @@ async fn a_buyer_rates_their_purchase_once_and_a_low_rating_opens_a_remedy() {
         .json()
         .await
         .unwrap();
-    assert_eq!(report["total"]["ratings"], 1);
+    assert_eq!(report["total"]["ratings"], 2);
     assert_eq!(report["channels"][0]["id"], channel["id"]);
-    assert_eq!(report["channels"][0]["average_rating"], 2.0);
+    assert_eq!(report["channels"][0]["average_rating"], 3.5);
     assert_eq!(report["batches"][0]["low"], 1);
 }

@@ -86,6 +86,9 @@ pub struct ConversionView {
     /// What happened to the key, for a person.
     note: String,
     refunded_cents: i64,
+    /// Where its buyer rates it, for the shop's order confirmation: an attributed purchase's
+    /// feedback page, open for 30 days after it.
+    feedback_url: Option<String>,
     /// The scans that led to it, oldest first (at most the latest 100).
     touches: Vec<TouchView>,
     refunds: Vec<RefundView>,
@@ -151,11 +154,16 @@ impl ConversionView {
         let mut touches = state.db.conversion_touches(c.id).await?;
         touches.retain(|t| scope == &Scope::All || scope.admits(t.store_id));
         let refunds = state.db.refunds(c.id).await?;
-        Ok(Self::new(c, touches, refunds))
+        Ok(Self::new(c, touches, refunds, &state.settings.public_url))
     }
 
-    fn new(c: Conversion, touches: Vec<Touch>, refunds: Vec<Refund>) -> Self {
+    fn new(c: Conversion, touches: Vec<Touch>, refunds: Vec<Refund>, public_url: &str) -> Self {
         let attributed = !touches.is_empty();
+        let feedback_url = c
+            .feedback_token
+            .as_ref()
+            .filter(|_| attributed)
+            .map(|token| format!("{public_url}/feedback/{}.{token}", c.id));
         let note = if !c.key_found.0 {
             format!(
                 "{} {:?} matches nothing scanloop knows: the conversion is kept and reported as unattributed",
@@ -194,6 +202,7 @@ impl ConversionView {
             attributed,
             note,
             refunded_cents: c.refunded_cents,
+            feedback_url,
             touches: touches.into_iter().map(Into::into).collect(),
             refunds: refunds.into_iter().map(Into::into).collect(),
         }
@@ -402,7 +411,7 @@ pub(crate) async fn record_in(
     Ok(match recorded {
         Recorded::New(c, touches) => (
             StatusCode::CREATED,
-            ConversionView::new(c, touches, Vec::new()),
+            ConversionView::new(c, touches, Vec::new(), &state.settings.public_url),
         ),
         Recorded::Known(c) => {
             if *scope != Scope::All && state.db.conversion_in(scope, c.id).await.is_err() {
