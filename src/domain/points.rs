@@ -73,10 +73,13 @@ impl PointsRules {
         let mut tiers = self.tiers;
         for (i, tier) in tiers.iter_mut().enumerate() {
             tier.name = tier.name.trim().to_owned();
-            if tier.name.is_empty() || tier.name.chars().count() > MAX_TIER_NAME {
+            if tier.name.is_empty()
+                || tier.name.chars().count() > MAX_TIER_NAME
+                || tier.name.chars().any(char::is_control)
+            {
                 return Err((
                     format!("tiers[{i}].name"),
-                    format!("must be 1 to {MAX_TIER_NAME} characters"),
+                    format!("must be 1 to {MAX_TIER_NAME} characters, on one line"),
                 ));
             }
             bounded(&format!("tiers[{i}].min_points"), tier.min_points, 0)?;

@@ -14,10 +14,9 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::AppError;
 use super::extract::Path;
-use super::landing_page::theme;
 use super::pages::{PageError, render};
 use super::strings::{FeedbackStrings, strings};
-use super::visiting::{Asker, Visiting};
+use super::visiting::{Asker, PageHead, Visiting};
 use crate::db::{DbError, LOW_RATING, NewFeedback, Rateable};
 
 const COMMENT_MAX: usize = 1000;
@@ -27,12 +26,7 @@ const COMMENT_MAX: usize = 1000;
 struct FeedbackPage {
     lang: &'static str,
     text: &'static FeedbackStrings,
-    title: String,
-    theme: Option<String>,
-    other_code: &'static str,
-    other_language: &'static str,
-    switch_query: String,
-    back_href: String,
+    head: PageHead,
     action: String,
     /// The purchase to rate; `None`: nothing to rate (or rated just now).
     purchase: Option<String>,
@@ -55,7 +49,6 @@ fn draw(state: &AppState, visiting: &Visiting, shown: Shown) -> Response {
     let text = strings(language);
     let base = visiting.base(state);
     let code_only = visiting.code_only();
-    let landing = &visiting.campaign.landing;
     let purchase = shown.purchase.map(|p| {
         let date = chrono::DateTime::from_timestamp_millis(p.occurred_at)
             .map(|d| d.format(text.date_format).to_string())
@@ -74,18 +67,7 @@ fn draw(state: &AppState, visiting: &Visiting, shown: Shown) -> Response {
     let page = FeedbackPage {
         lang: language.code(),
         text: &text.feedback,
-        title: landing
-            .landing_title
-            .clone()
-            .unwrap_or_else(|| visiting.campaign.name.clone()),
-        theme: theme(
-            landing.brand_color.as_deref(),
-            landing.background_color.as_deref(),
-        ),
-        other_code: language.other().code(),
-        other_language: text.other_language,
-        switch_query: format!("{}lang={}", visiting.code_query(), language.other().code()),
-        back_href: format!("{base}{code_only}"),
+        head: visiting.head(state),
         action: match visiting.query_value("order") {
             Some(order) => format!("{base}/feedback?order={order}"),
             None => format!("{base}/feedback{code_only}"),
@@ -203,7 +185,13 @@ pub(super) async fn send(
         .as_deref()
         .and_then(|r| r.trim().parse::<i64>().ok())
         .filter(|r| (1..=5).contains(r));
-    let comment = form.comment.trim();
+    // Line breaks kept, other control characters (NUL among them) dropped.
+    let comment: String = form
+        .comment
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect();
+    let comment = comment.trim();
     let too_long = comment.chars().count() > COMMENT_MAX;
     let rating = match (rating, too_long) {
         (Some(rating), false) => rating,

@@ -17,12 +17,11 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::AppError;
 use super::extract::Path;
-use super::landing_page::theme;
 use super::member_page::after_sign_in;
 use super::member_session::{MaybeMember, member_cookie, with_cookie};
 use super::pages::{PageError, render};
 use super::strings::{JoinStrings, strings};
-use super::visiting::{Asker, Visiting};
+use super::visiting::{Asker, PageHead, Visiting};
 use crate::accounts::secret::new_secret;
 use crate::db::{CodeRequest, NewSession, NotSent, Refused, now_ms};
 use crate::domain::time::to_rfc3339;
@@ -34,12 +33,7 @@ use crate::members::{CODE_TTL_MS, CONSENT_VERSION, SESSION_MS, code_hash, new_co
 struct JoinPage {
     lang: &'static str,
     text: &'static JoinStrings,
-    title: String,
-    theme: Option<String>,
-    other_code: &'static str,
-    other_language: &'static str,
-    switch_query: String,
-    back_href: String,
+    head: PageHead,
     send_action: String,
     code_action: String,
     /// The second step: a code was sent to `contact`.
@@ -91,22 +85,10 @@ fn draw(state: &AppState, visiting: &Visiting, outcome: Outcome) -> Response {
     let text = &strings(language).join_page;
     let base = visiting.base(state);
     let code_only = visiting.code_only();
-    let landing = &visiting.campaign.landing;
     let page = JoinPage {
         lang: language.code(),
         text,
-        title: landing
-            .landing_title
-            .clone()
-            .unwrap_or_else(|| visiting.campaign.name.clone()),
-        theme: theme(
-            landing.brand_color.as_deref(),
-            landing.background_color.as_deref(),
-        ),
-        other_code: language.other().code(),
-        other_language: strings(language).other_language,
-        switch_query: format!("{}lang={}", visiting.code_query(), language.other().code()),
-        back_href: format!("{base}{code_only}"),
+        head: visiting.head(state),
         send_action: format!("{base}/join{code_only}"),
         code_action: format!("{base}/join/code{code_only}"),
         asking_code: outcome.asking_code,

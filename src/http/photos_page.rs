@@ -16,11 +16,10 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::{AppError, missing};
 use super::extract::Path;
-use super::landing_page::theme;
 use super::media::forget_unused;
 use super::pages::{self, PageError};
 use super::strings::{PhotoStrings, strings};
-use super::visiting::{Asker, Visiting};
+use super::visiting::{Asker, PageHead, Visiting};
 use crate::db::{NewPhoto, Photo, PhotoStatus};
 use crate::domain::{EventKind, Point};
 use crate::media::{Picture, PictureError};
@@ -38,12 +37,7 @@ const GALLERY_SHOWN: usize = 60;
 struct PhotosPage<'a> {
     lang: &'static str,
     text: &'static PhotoStrings,
-    title: String,
-    theme: Option<String>,
-    other_code: &'static str,
-    other_language: &'static str,
-    switch_query: String,
-    back_href: String,
+    head: PageHead,
     form_action: String,
     /// What happened just now: thanks, deleted, or why a photo was refused.
     notice: Option<&'a str>,
@@ -80,7 +74,6 @@ async fn render(
     let language = visiting.choice.language;
     let text = strings(language);
     let base = visiting.base(state);
-    let code_query = visiting.code_query();
     let code_only = visiting.code_only();
     let viewer = near.or_else(|| {
         let location = &visiting.visit.location;
@@ -119,22 +112,10 @@ async fn render(
             }
         })
         .collect();
-    let landing = &visiting.campaign.landing;
     let page = PhotosPage {
         lang: language.code(),
         text: &text.photos,
-        title: landing
-            .landing_title
-            .clone()
-            .unwrap_or_else(|| visiting.campaign.name.clone()),
-        theme: theme(
-            landing.brand_color.as_deref(),
-            landing.background_color.as_deref(),
-        ),
-        other_code: language.other().code(),
-        other_language: text.other_language,
-        switch_query: format!("{code_query}lang={}", language.other().code()),
-        back_href: format!("{base}{code_only}"),
+        head: visiting.head(state),
         form_action: format!("{base}/photos{code_only}"),
         notice,
         refused: status != StatusCode::OK,

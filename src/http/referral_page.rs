@@ -18,9 +18,13 @@ pub(super) async fn follow(
     Path(code): Path<String>,
     asker: Asker,
 ) -> Result<Response, PageError> {
+    let code = code.trim().to_ascii_uppercase();
+    if code.is_empty() || code.len() > 20 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(AppError::NotFound("share link").into());
+    }
     let (member_id, campaign_id) = state
         .db
-        .member_by_referral_code(&code.trim().to_ascii_uppercase())
+        .member_by_referral_code(&code)
         .await?
         .and_then(|(member, campaign)| Some((member, campaign?)))
         .ok_or(AppError::NotFound("share link"))?;

@@ -14,7 +14,9 @@ use axum::response::Response;
 
 use super::AppState;
 use super::error::AppError;
+use super::landing_page::theme;
 use super::pages::{LanguageChoice, PageError};
+use super::strings::strings;
 use crate::db::{Campaign, EventRow, now_ms};
 use crate::domain::{Action, EventKind, Token};
 use crate::scans::{RoutedCode, Visit, Visitor};
@@ -60,6 +62,18 @@ pub(super) struct Visiting {
     /// The variant a redirect rule chose (`?v=`), handed on by the page's links.
     forced_variant: Option<i64>,
     query: Option<String>,
+}
+
+/// What each of a campaign's own pages shows around its content: the campaign's title and
+/// colours, the way back to its page, and the switch to the other language.
+pub(super) struct PageHead {
+    pub title: String,
+    /// The brand's colours as CSS variables, when it set any.
+    pub theme: Option<String>,
+    pub other_code: &'static str,
+    pub other_language: &'static str,
+    pub switch_query: String,
+    pub back_href: String,
 }
 
 impl Asker {
@@ -151,6 +165,25 @@ impl Visiting {
     /// `code_query` for a link with nothing else in its query.
     pub fn code_only(&self) -> String {
         self.code_query().trim_end_matches(['&', '?']).to_owned()
+    }
+
+    pub fn head(&self, state: &AppState) -> PageHead {
+        let language = self.choice.language;
+        let landing = &self.campaign.landing;
+        PageHead {
+            title: landing
+                .landing_title
+                .clone()
+                .unwrap_or_else(|| self.campaign.name.clone()),
+            theme: theme(
+                landing.brand_color.as_deref(),
+                landing.background_color.as_deref(),
+            ),
+            other_code: language.other().code(),
+            other_language: strings(language).other_language,
+            switch_query: format!("{}lang={}", self.code_query(), language.other().code()),
+            back_href: format!("{}{}", self.base(state), self.code_only()),
+        }
     }
 
     /// The campaign's pages under the public URL's path: `/qr/c/tea`.

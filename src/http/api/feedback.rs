@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::time::to_rfc3339;
-use super::{ErrorBody, Listing, PageQuery};
+use super::{ErrorBody, Listing, PageQuery, multiline_text};
 use crate::db::{Feedback, FeedbackRow, Remedy};
 use crate::http::AppState;
 use crate::http::auth::Caller;
@@ -239,23 +239,13 @@ pub async fn update_remedy(
             "must be open, in_progress or done",
         ));
     }
-    let note = body
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > NOTE_MAX) {
-        return Err(AppError::invalid(
-            "note",
-            format!("must be at most {NOTE_MAX} characters"),
-        ));
-    }
+    let note = multiline_text("note", body.note.as_deref(), NOTE_MAX)?;
     if status.is_none() && note.is_none() {
         return Err(AppError::invalid("status", "send a status or a note"));
     }
     let remedy = state
         .db
-        .update_remedy(id, status, note, caller.user_id)
+        .update_remedy(id, status, note.as_deref(), caller.user_id)
         .await
         .map_err(missing("remedy"))?;
     Ok(Json(remedy.into()))

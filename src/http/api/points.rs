@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::time::to_rfc3339;
-use super::{ErrorBody, Listing, PageQuery};
+use super::{ErrorBody, Listing, PageQuery, multiline_text};
 use crate::db::{Adjustment, LedgerEntry};
 use crate::domain::points::{MAX_POINTS, PointsRules, Tier};
 use crate::http::AppState;
@@ -227,17 +227,7 @@ pub async fn adjust(
             format!("must be between -{MAX_POINTS} and {MAX_POINTS}, and not 0"),
         ));
     }
-    let note = body
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > NOTE_MAX) {
-        return Err(AppError::invalid(
-            "note",
-            format!("must be at most {NOTE_MAX} characters"),
-        ));
-    }
+    let note = multiline_text("note", body.note.as_deref(), NOTE_MAX)?;
     let member = state.db.member(id).await.map_err(missing("member"))?;
     if member.deleted_at.is_some() {
         return Err(AppError::Conflict(
@@ -247,7 +237,7 @@ pub async fn adjust(
     let adjustment = Adjustment {
         member_id: id,
         points: body.points,
-        note,
+        note: note.as_deref(),
         by: caller.user_id,
     };
     match state.db.adjust_points(&adjustment).await? {
