@@ -14,7 +14,8 @@ CREATE TABLE points_ledger (
     member_id     BIGINT  NOT NULL REFERENCES members (id),
     points        BIGINT  NOT NULL CHECK (points <> 0),
     balance_after BIGINT  NOT NULL CHECK (balance_after >= 0),
-    -- first_scan, purchase, photo, referral_join, referral_purchase, spend or adjust.
+    -- first_scan, purchase, photo, referral_join, referral_purchase, spend, adjust or
+    -- deleted (a deleted member's balance forfeited).
     reason        TEXT    NOT NULL,
     campaign_id   BIGINT  REFERENCES campaigns (id),
     code_id       BIGINT  REFERENCES codes (id),

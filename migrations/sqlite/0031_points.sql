@@ -14,7 +14,8 @@ CREATE TABLE points_ledger (
     member_id     INTEGER NOT NULL REFERENCES members (id),
     points        INTEGER NOT NULL CHECK (points <> 0),
     balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
-    -- first_scan, purchase, photo, referral_join, referral_purchase, spend or adjust.
+    -- first_scan, purchase, photo, referral_join, referral_purchase, spend, adjust or
+    -- deleted (a deleted member's balance forfeited).
     reason        TEXT    NOT NULL,
     campaign_id   INTEGER REFERENCES campaigns (id),
     code_id       INTEGER REFERENCES codes (id),

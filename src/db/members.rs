@@ -156,32 +156,33 @@ impl Db {
     ) -> DbResult<Result<SignedIn, Refused>> {
         let _turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
-        let sent: Option<(String, String, i64, i64, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT code_hash, consent_version, campaign_id, expires_at, failures, locked_until \
+        let sent: Option<(String, String, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT code_hash, consent_version, campaign_id, expires_at, locked_until \
              FROM one_time_codes WHERE contact = $1",
         )
         .bind(contact.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((right_hash, consent, campaign_id, expires_at, failures, locked_until)) = sent
-        else {
+        let Some((right_hash, consent, campaign_id, expires_at, locked_until)) = sent else {
             return Ok(Err(Refused::NoCode));
         };
         if let Some(until) = locked_until.filter(|&until| until > now) {
             return Ok(Err(Refused::Locked { until }));
         }
         if code_hash != right_hash {
-            let failures = failures + 1;
-            let lock = (failures >= MAX_WRONG_CODES).then_some(now + LOCK_MS);
-            sqlx::query(
-                "UPDATE one_time_codes SET failures = $2, locked_until = $3 WHERE contact = $1",
+            // Counted in the row, so tries at once on several instances all count.
+            let (failures,): (i64,) = sqlx::query_as(
+                "UPDATE one_time_codes SET failures = failures + 1, \
+                 locked_until = CASE WHEN failures + 1 >= $2 THEN $3 ELSE locked_until END \
+                 WHERE contact = $1 RETURNING failures",
             )
             .bind(contact.as_str())
-            .bind(failures)
-            .bind(lock)
-            .execute(&mut *tx)
+            .bind(MAX_WRONG_CODES)
+            .bind(now + LOCK_MS)
+            .fetch_one(&mut *tx)
             .await?;
             tx.commit().await?;
+            let lock = (failures >= MAX_WRONG_CODES).then_some(now + LOCK_MS);
             return Ok(Err(match lock {
                 Some(until) => Refused::Locked { until },
                 None => Refused::Wrong {
@@ -192,10 +193,17 @@ impl Db {
         if expires_at <= now {
             return Ok(Err(Refused::Expired));
         }
-        sqlx::query("DELETE FROM one_time_codes WHERE contact = $1")
+        // The code is used up here: of two uses at once (a form sent twice), the second
+        // finds it gone.
+        let used = sqlx::query("DELETE FROM one_time_codes WHERE contact = $1 AND code_hash = $2")
             .bind(contact.as_str())
+            .bind(code_hash)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if used == 0 {
+            return Ok(Err(Refused::NoCode));
+        }
         let column = contact_column(contact);
         let existing: Option<Member> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MEMBER} FROM members WHERE {column} = $1"
@@ -341,6 +349,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
+        points::forfeit(&mut tx, id, now).await?;
         for table in ["member_sessions", "member_visitors"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE member_id = $1"

@@ -540,3 +540,24 @@ pub(crate) async fn earn_for_referral(
     };
     earn(tx, earning).await
 }
+
+/// A member deleting their membership forfeits their balance: one last entry takes it to
+/// zero, so the ledger still adds up.
+pub(crate) async fn forfeit(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    member_id: i64,
+    now: i64,
+) -> DbResult<()> {
+    let balance = balance_of(tx, member_id).await?;
+    if balance > 0 {
+        let entry = NewEntry {
+            member_id,
+            points: -balance,
+            reason: "deleted",
+            now,
+            ..NewEntry::default()
+        };
+        write_entry(tx, &entry).await?;
+    }
+    Ok(())
+}

@@ -268,6 +268,35 @@ async fn a_codes_points_go_to_the_first_member_and_caps_tiers_and_balances_hold(
     );
     let data: Value = ana.get(&app, "/me/data").await.json().await.unwrap();
     assert_eq!(data["points_history"].as_array().unwrap().len(), 3);
+
+    // Deleting the membership forfeits the balance, in the ledger too.
+    app.post(&spend, json!({"points": 7})).await;
+    let page = ana.get(&app, "/me").await.text().await.unwrap();
+    let form_token = page
+        .split(r#"name="token" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let deleted = ana
+        .post(
+            &app,
+            "/me/delete",
+            &[("token", &form_token), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let member: Value = app
+        .get(&format!("/api/v1/members/{ana_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(member["points_balance"], 0);
+    let last = entries(&app, &ana_id).await.pop().unwrap();
+    assert_eq!(last, ("deleted".to_owned(), -7));
 }
 
 #[tokio::test]

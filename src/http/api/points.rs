@@ -95,8 +95,8 @@ pub struct EntryView {
     /// Negative for a spend.
     points: i64,
     balance_after: i64,
-    /// `first_scan`, `purchase`, `photo`, `referral_join`, `referral_purchase`, `spend` or
-    /// `adjust`.
+    /// `first_scan`, `purchase`, `photo`, `referral_join`, `referral_purchase`, `spend`,
+    /// `adjust` or `deleted` (the balance forfeited when the member deleted themselves).
     reason: String,
     campaign_id: Option<i64>,
     code_id: Option<i64>,
