@@ -133,7 +133,7 @@ pub(super) async fn link(
         "{}/c/{slug}/feedback?order={id}.{token}",
         state.settings.path_prefix()
     );
-    Ok(super::join_page::see_other(&to))
+    Ok(super::pages::see_other(&to))
 }
 
 pub(super) async fn page(

@@ -10,8 +10,8 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::AppState;
@@ -19,7 +19,7 @@ use super::error::AppError;
 use super::extract::Path;
 use super::member_page::after_sign_in;
 use super::member_session::{MaybeMember, member_cookie, with_cookie};
-use super::pages::{PageError, render};
+use super::pages::{PageError, render, see_other};
 use super::strings::{JoinStrings, strings};
 use super::visiting::{Asker, PageHead, Visiting};
 use crate::accounts::secret::new_secret;
@@ -313,12 +313,4 @@ fn returning_visitor(visiting: &Visiting) -> Result<Option<String>, PageError> {
 fn locked(text: &JoinStrings, until: i64, now: i64) -> String {
     let minutes = ((until - now) + 59_999) / 60_000;
     text.locked.replace("{n}", &minutes.max(1).to_string())
-}
-
-pub(super) fn see_other(to: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(location) = HeaderValue::from_str(to) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
 }

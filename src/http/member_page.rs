@@ -12,9 +12,8 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::AppError;
-use super::join_page::see_other;
 use super::member_session::{MaybeMember, SignedInMember, member_cookie, with_cookie};
-use super::pages::{LanguageChoice, PageError, render};
+use super::pages::{LanguageChoice, PageError, render, see_other};
 use super::strings::{MemberStrings, strings};
 use crate::db::{Page, now_ms};
 use crate::domain::time::to_rfc3339;

@@ -158,6 +158,15 @@ fn failure_text(status: StatusCode, language: Language) -> &'static Failure {
     }
 }
 
+/// A 303 to `to`: where a form's answer, or a page that only passes on, sends the browser.
+pub(super) fn see_other(to: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
 pub(super) fn render(status: StatusCode, page: impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

@@ -10,14 +10,14 @@
 use askama::Template;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
 use super::AppState;
 use super::error::{AppError, missing};
 use super::extract::Path;
 use super::media::forget_unused;
-use super::pages::{self, PageError};
+use super::pages::{self, PageError, see_other};
 use super::strings::{PhotoStrings, strings};
 use super::visiting::{Asker, PageHead, Visiting};
 use crate::db::{NewPhoto, Photo, PhotoStatus};
@@ -425,12 +425,4 @@ pub(super) async fn delete(
         visiting.code_query()
     );
     Ok(visiting.finish(&state, see_other(&to)))
-}
-
-fn see_other(to: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(location) = HeaderValue::from_str(to) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
 }
