@@ -1,7 +1,5 @@
 //! Users, roles and keys: who may do what, held to every route the OpenAPI document lists.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -394,23 +392,8 @@ async fn keys_act_for_their_user_and_stop_when_the_user_is_disabled() {
 #[tokio::test]
 async fn the_command_line_makes_users_links_and_keys() {
     let app = TestApp::spawn().await;
-    let scanloop = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_scanloop"))
-            .args(args)
-            .args(["--database-url", &app.database_url])
-            .env_remove("SCANLOOP_LOG_FORMAT")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
+    let scanloop = async |args: &[&str], stdin: &str| {
+        let output = app.command(args, stdin).await;
         (
             output.status.success(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -427,7 +410,8 @@ async fn the_command_line_makes_users_links_and_keys() {
             "analyst",
         ],
         &format!("{GOOD_PASSWORD}\n"),
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     assert!(out.contains("mia@brand.example (analyst)"), "{out}");
     let (ok, _, err) = scanloop(
@@ -440,7 +424,8 @@ async fn the_command_line_makes_users_links_and_keys() {
             "analyst",
         ],
         "password123\n",
-    );
+    )
+    .await;
     assert!(!ok && err.contains("too easy to guess"), "{err}");
     let (ok, _, err) = scanloop(
         &[
@@ -452,7 +437,8 @@ async fn the_command_line_makes_users_links_and_keys() {
             "analyst",
         ],
         &format!("{GOOD_PASSWORD}\n"),
-    );
+    )
+    .await;
     assert!(!ok && err.contains("already exists"), "{err}");
 
     let (ok, out, err) = scanloop(
@@ -465,7 +451,8 @@ async fn the_command_line_makes_users_links_and_keys() {
             &app.url(""),
         ],
         "",
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let link = out.trim();
     let page = reqwest::get(link).await.unwrap();
@@ -473,7 +460,8 @@ async fn the_command_line_makes_users_links_and_keys() {
     let (ok, _, err) = scanloop(
         &["users", "reset-password", "--email", "nobody@x.example"],
         "",
-    );
+    )
+    .await;
     assert!(
         !ok && err.contains("no user signs in as nobody@x.example"),
         "{err}"
@@ -489,7 +477,8 @@ async fn the_command_line_makes_users_links_and_keys() {
             "mia@brand.example",
         ],
         "",
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let key = out.trim();
     let read = app
@@ -506,7 +495,7 @@ async fn the_command_line_makes_users_links_and_keys() {
         .await;
     assert_eq!(write.status(), StatusCode::FORBIDDEN);
 
-    let (ok, out, _) = scanloop(&["users", "list"], "");
+    let (ok, out, _) = scanloop(&["users", "list"], "").await;
     assert!(ok);
     assert!(
         out.contains("mia@brand.example") && out.contains("analyst"),

@@ -1,21 +1,20 @@
 //! `scanloop batch export`: the same files as the API, written whole or not at all.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::json;
 
 use crate::exports::unzip;
 use crate::helpers::{TempDir, TestApp};
 
-fn export(app: &TestApp, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scanloop"))
-        .args(["batch", "export"])
-        .args(args)
-        .args(["--database-url", &app.database_url])
-        .args(["--public-url", "https://go.example.com"])
-        .env_remove("SCANLOOP_LOG_FORMAT")
-        .output()
-        .unwrap()
+async fn export(app: &TestApp, args: &[&str]) -> Output {
+    let args = [
+        &["batch", "export"],
+        args,
+        &["--public-url", "https://go.example.com"],
+    ]
+    .concat();
+    app.command(&args, "").await
 }
 
 fn stderr(output: &Output) -> String {
@@ -33,7 +32,8 @@ async fn the_cli_writes_what_the_api_serves() {
     let output = export(
         &app,
         &[&id, "--format", "csv", "--out", csv.to_str().unwrap()],
-    );
+    )
+    .await;
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("wrote 30 codes"));
     let from_api = app
@@ -56,7 +56,8 @@ async fn the_cli_writes_what_the_api_serves() {
             "--out",
             zip.to_str().unwrap(),
         ],
-    );
+    )
+    .await;
     assert!(output.status.success(), "{}", stderr(&output));
     let files = unzip(std::fs::read(&zip).unwrap());
     assert_eq!(files.len(), 31, "a manifest and 30 images");
@@ -75,7 +76,8 @@ async fn the_cli_writes_what_the_api_serves() {
             "--out",
             pdf.to_str().unwrap(),
         ],
-    );
+    )
+    .await;
     assert!(output.status.success(), "{}", stderr(&output));
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-1.4") && bytes.ends_with(b"%%EOF\n"));
@@ -118,7 +120,7 @@ async fn the_cli_refuses_with_the_reason_and_leaves_no_file() {
     ] {
         let mut args = args.clone();
         args.extend(["--out", out]);
-        let output = export(&app, &args);
+        let output = export(&app, &args).await;
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert!(
             stderr(&output).contains(says),
@@ -137,7 +139,8 @@ async fn the_cli_refuses_with_the_reason_and_leaves_no_file() {
             "--out",
             missing_dir.to_str().unwrap(),
         ],
-    );
+    )
+    .await;
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("cannot create"),

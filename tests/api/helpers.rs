@@ -168,6 +168,28 @@ impl TestApp {
         }
     }
 
+    /// Runs the `scanloop` command on this server's database, `stdin` typed into it. The
+    /// wait is async on purpose: the server shares the test's runtime, and a blocking wait
+    /// froze it, sometimes in the middle of a write transaction, so the command waited out
+    /// SQLite's busy timeout for a lock that could not be released ("database is locked").
+    pub async fn command(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use std::process::Stdio;
+        use tokio::io::AsyncWriteExt;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scanloop"))
+            .args(args)
+            .args(["--database-url", &self.database_url])
+            .env_remove("SCANLOOP_LOG_FORMAT")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the scanloop binary");
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.as_bytes()).await.unwrap();
+        drop(input);
+        child.wait_with_output().await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

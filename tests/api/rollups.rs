@@ -1,8 +1,6 @@
 //! The rollups reports read equal recounts from the raw scans after random traffic, and
 //! `scanloop rollups rebuild` restores them when they are damaged.
 
-use std::process::Command;
-
 use rand::Rng;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -136,10 +134,7 @@ async fn rollups_equal_recounts_from_raw_scans_and_rebuild_when_damaged() {
     assert_ne!(reports(&app, &campaign).await, before);
 
     // Rebuilt by the command while the server runs.
-    let output = Command::new(env!("CARGO_BIN_EXE_scanloop"))
-        .args(["rollups", "rebuild", "--database-url", &app.database_url])
-        .output()
-        .unwrap();
+    let output = app.command(&["rollups", "rebuild"], "").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -254,10 +249,7 @@ async fn reports_read_folded_days_as_they_read_the_hours() {
     ] {
         sqlx::query(shift).bind(2 * day).execute(&db).await.unwrap();
     }
-    let rebuild = Command::new(env!("CARGO_BIN_EXE_scanloop"))
-        .args(["rollups", "rebuild", "--database-url", &app.database_url])
-        .output()
-        .unwrap();
+    let rebuild = app.command(&["rollups", "rebuild"], "").await;
     assert!(rebuild.status.success());
     assert_eq!(mismatches(&app).await, (0, 0, 0));
 
@@ -325,10 +317,7 @@ async fn reports_read_folded_days_as_they_read_the_hours() {
     }
 
     // A rebuild makes the days be folded again; reports read the hours meanwhile.
-    let rebuild = Command::new(env!("CARGO_BIN_EXE_scanloop"))
-        .args(["rollups", "rebuild", "--database-url", &app.database_url])
-        .output()
-        .unwrap();
+    let rebuild = app.command(&["rollups", "rebuild"], "").await;
     assert!(rebuild.status.success());
     let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM day_batches")
         .fetch_one(&db)

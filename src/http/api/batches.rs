@@ -215,8 +215,8 @@ impl CreateBatch {
 /// `codes_generated` counting up). 429 when too many codes already wait to be generated.
 #[utoipa::path(post, path = "/api/v1/batches", tag = "batches", request_body = CreateBatch,
     responses((status = 201, body = BatchView), (status = 202, body = BatchView),
-        (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateBatch>,
