@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::{FromRow, Row};
 
+use super::visitors::{self, Sighting};
 use super::{
     Db, DbError, DbResult, Flag, Page, Scope, credits, now_ms, points, values_list, webhooks,
 };
@@ -497,6 +498,7 @@ impl Db {
                 .await?;
             }
         }
+        visitors::note(&mut tx, self.backend(), purchases(group, &new_ids)).await?;
         tx.commit().await?;
         let mut answers = Vec::with_capacity(group.len());
         for (((new, matched), id), feedback_token) in group.iter().zip(new_ids).zip(tokens) {
@@ -658,6 +660,28 @@ type TouchRow<'a> = (
 
 /// Who bought: the visitor, or the code for a purchase keyed by its token without one; a
 /// till purchase keyed by its store names no one.
+/// Each new purchase of a known visitor, in every campaign on its path and the one its key
+/// named: it makes them a customer there.
+fn purchases(group: &[(&NewConversion, &KeyMatch)], ids: &[Option<i64>]) -> Vec<Sighting> {
+    let mut sightings = Vec::new();
+    for ((new, matched), id) in group.iter().zip(ids) {
+        let (Some(_), Some(visitor)) = (id, matched.visitor_id.as_deref()) else {
+            continue;
+        };
+        let mut campaigns: Vec<i64> = matched.touches.iter().map(|t| t.campaign_id).collect();
+        campaigns.extend(matched.campaign_id);
+        campaigns.sort_unstable();
+        campaigns.dedup();
+        let at = new.occurred_at;
+        sightings.extend(campaigns.into_iter().map(|campaign| Sighting {
+            purchases: 1,
+            customer_at: Some(at),
+            ..Sighting::at(campaign, visitor, at)
+        }));
+    }
+    sightings
+}
+
 fn buyer(new: &NewConversion, matched: &KeyMatch) -> Option<String> {
     matched
         .visitor_id

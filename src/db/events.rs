@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::visitors::{self, Sighting};
 use super::{Db, DbResult, values_list};
 
 const MS_PER_HOUR: i64 = 3_600_000;
@@ -121,7 +122,30 @@ impl Db {
         let mut tx = self.begin_write().await?;
         query.execute(&mut *tx).await?;
         counted.execute(&mut *tx).await?;
+        visitors::note(
+            &mut tx,
+            backend,
+            events.iter().filter_map(sighting).collect(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What a person's event tells of them: seeing the landing page makes them interested,
+/// following a call to action or sharing a photo considering.
+fn sighting(e: &EventRow) -> Option<Sighting> {
+    let visitor_id = e.visitor_id.as_deref().filter(|_| !e.is_bot)?;
+    let at = e.occurred_at;
+    Some(Sighting {
+        channel_id: e.channel_id,
+        store_id: e.store_id,
+        country: e.country.clone(),
+        city: e.city.clone(),
+        events: 1,
+        interested_at: (e.kind == "view").then_some(at),
+        considering_at: (e.kind == "click" || e.kind == "photo").then_some(at),
+        ..Sighting::at(e.campaign_id, visitor_id, at)
+    })
 }

@@ -6,6 +6,7 @@
 
 use sqlx::Any;
 
+use super::visitors::{self, Sighting};
 use super::{Db, DbError, DbResult, Page, points, webhooks};
 use crate::domain::Contact;
 use crate::domain::time::to_rfc3339;
@@ -272,6 +273,11 @@ impl Db {
             )
             .await?;
         }
+        let intent = Sighting {
+            intending_at: Some(now),
+            ..Sighting::at(campaign_id, visitor_id, now)
+        };
+        visitors::note(&mut tx, self.backend(), vec![intent]).await?;
         tx.commit().await?;
         Ok(Ok(SignedIn { member, joined }))
     }

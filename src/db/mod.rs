@@ -44,6 +44,7 @@ mod suspicious;
 mod targets;
 mod touches;
 mod users;
+mod visitors;
 mod watermarks;
 mod webhooks;
 
@@ -95,6 +96,7 @@ pub use store_activity::TillSales;
 pub use stores::{NewStore, Store};
 pub use suspicious::{Suspicion, SuspiciousCode};
 pub use users::{NewUser, SignIn, User, UserChange};
+pub use visitors::{Sighting, VisitorCampaign};
 pub use webhooks::{Attempt, Delivery, Due, Webhook};
 
 use std::str::FromStr;

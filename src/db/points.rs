@@ -6,6 +6,7 @@
 
 use sqlx::Any;
 
+use super::visitors::{self, Sighting};
 use super::{Db, DbResult, Page, take_row_turn, webhooks};
 use crate::domain::points::PointsRules;
 use crate::domain::time::to_rfc3339;
@@ -39,6 +40,8 @@ pub struct CodeClaim<'a> {
     pub member_id: i64,
     pub code_id: i64,
     pub campaign_id: i64,
+    /// The browser that claimed: it reached the intending stage.
+    pub visitor_id: &'a str,
     pub rules: &'a PointsRules,
     pub ip_prefix: &'a str,
     pub now: i64,
@@ -179,6 +182,11 @@ impl Db {
         } else {
             balance_of(&mut tx, claim.member_id).await?
         };
+        let intent = Sighting {
+            intending_at: Some(claim.now),
+            ..Sighting::at(claim.campaign_id, claim.visitor_id, claim.now)
+        };
+        visitors::note(&mut tx, self.backend(), vec![intent]).await?;
         tx.commit().await?;
         Ok(Claimed::Won { points, balance })
     }

@@ -1,4 +1,4 @@
-//! Deleting old raw scans, events and touches. Reports read rollups and sketches, and per-code
+//! Deleting old raw scans, events and touches, and visitors not seen since. Reports read rollups and sketches, and per-code
 //! history is folded from scans, so those stay; only the raw rows go, and scans only once
 //! the fold has counted them.
 
@@ -57,6 +57,21 @@ impl Db {
         )
         .bind(limit)
         .bind(cutoff_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(deleted.rows_affected())
+    }
+
+    /// Deletes up to `limit` visitors (as a campaign knows them) not seen since
+    /// `cutoff_ms`: their record is about a person, like the raw rows it came from.
+    pub async fn delete_old_visitors(&self, cutoff_ms: i64, limit: i64) -> DbResult<u64> {
+        let _turn = self.write_turn().await;
+        let deleted = sqlx::query(
+            "DELETE FROM visitors WHERE (campaign_id, visitor_id) IN \
+             (SELECT campaign_id, visitor_id FROM visitors WHERE last_seen < $1 LIMIT $2)",
+        )
+        .bind(cutoff_ms)
+        .bind(limit)
         .execute(self.pool())
         .await?;
         Ok(deleted.rows_affected())

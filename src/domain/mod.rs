@@ -23,6 +23,7 @@ pub mod schedule;
 pub mod sequential_test;
 pub mod signature;
 pub mod slug;
+pub mod stage;
 pub mod status;
 pub mod target_url;
 pub mod targets;

@@ -127,12 +127,19 @@ pub(super) async fn claim(
     if !member.token_matches(&form.token) {
         return Err(AppError::Forbidden("this form is not from your own page".into()).into());
     }
-    if visiting.visit.is_bot || visiting.visitor.is_new {
-        return Err(AppError::Forbidden(
-            "claims need a browser that keeps cookies: open the code's page again".into(),
-        )
-        .into());
-    }
+    let visitor_id = match (
+        &visiting.visitor.id,
+        visiting.visit.is_bot,
+        visiting.visitor.is_new,
+    ) {
+        (Some(id), false, false) => id.clone(),
+        _ => {
+            return Err(AppError::Forbidden(
+                "claims need a browser that keeps cookies: open the code's page again".into(),
+            )
+            .into());
+        }
+    };
     let code = visiting
         .code
         .as_deref()
@@ -148,6 +155,7 @@ pub(super) async fn claim(
         member_id: member.member.id,
         code_id: code.code_id,
         campaign_id: visiting.campaign.id,
+        visitor_id: &visitor_id,
         rules: &rules,
         ip_prefix: &visiting.visit.ip_prefix,
         now: now_ms(),

@@ -1,7 +1,8 @@
 //! The per-code history fold: every second, folds the scans committed since the last step
 //! into `code_stats` (see `db::code_history`), in bounded steps, until it has caught up.
 //! Scans of one code within a step become one write. Then it folds them into the touches
-//! conversions read (`db::touches`), on a budget.
+//! conversions read (`db::touches`), and into the visitors (`db::visitors`), each on a
+//! budget.
 //!
 //! Scan ids come from one sequence, but on PostgreSQL two instances commit in any order: a
 //! scan with a lower id may become visible after one with a higher id. Moving the
@@ -9,6 +10,7 @@
 //! and waits for it to fill. A gap that stays open longer than any scan transaction lasts
 //! was left by a rolled-back group and is stepped over.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,8 +34,13 @@ const TOUCHES_SHARE: f64 = 0.1;
 /// Scans the touches may be behind for a conversion to wait for them: about a second of
 /// the touches fold at its share of the turn.
 const WAIT_FOR_AT_MOST: i64 = 2_000;
-/// The longest a round of touches runs before the history fold gets its turn again.
-const TOUCHES_ROUND: Duration = Duration::from_secs(1);
+/// Scans per visitors step, and its share of the write turn: like the touches, a random
+/// index write per person.
+const VISITORS_STEP: i64 = 100;
+const VISITORS_SHARE: f64 = 0.1;
+/// The longest a round of touches (or visitors) runs before the history fold gets its
+/// turn again.
+const ROUND: Duration = Duration::from_secs(1);
 /// The shortest pause between folds that conversions wake.
 const WOKEN_AT_MOST_EVERY: Duration = Duration::from_millis(20);
 /// A gap in scan ids older than this is taken as never to be filled.
@@ -147,18 +154,17 @@ pub async fn run(db: Db, reporter: Arc<FoldReporter>) {
             }
         }
         fold_touches(&db, &reporter).await;
+        fold_visitors(&db).await;
         // Woken by many conversions at once, fold at most this often: each step commits.
         tokio::time::sleep(WOKEN_AT_MOST_EVERY).await;
     }
 }
 
-/// Folds touches up to the history's watermark for at most `TOUCHES_ROUND`, holding the
-/// write turn at most `TOUCHES_SHARE` of that time: under a flood of scans touches fall
-/// behind (conversions wait for them a bounded time) instead of slowing the redirect.
+/// Folds touches up to the history's watermark for at most `ROUND`, holding the write
+/// turn at most `TOUCHES_SHARE` of that time: under a flood of scans touches fall behind
+/// (conversions wait for them a bounded time) instead of slowing the redirect.
 async fn fold_touches(db: &Db, reporter: &FoldReporter) {
-    let round = Instant::now();
-    loop {
-        let started = Instant::now();
+    on_budget(TOUCHES_SHARE, || async move {
         let step = db.fold_touches(TOUCHES_STEP).await;
         // Another instance may have folded (PostgreSQL): the stored watermark is the one
         // to report either way.
@@ -170,18 +176,38 @@ async fn fold_touches(db: &Db, reporter: &FoldReporter) {
             }
             Err(err) => tracing::warn!(%err, "reading the touches' watermark failed"),
         }
-        match step {
-            Ok(FoldStep::Folded { more: true, .. }) if round.elapsed() < TOUCHES_ROUND => {
-                let pause = started
-                    .elapsed()
-                    .mul_f64((1.0 - TOUCHES_SHARE) / TOUCHES_SHARE);
+        step.inspect_err(|err| tracing::warn!(%err, "folding scans into touches failed"))
+    })
+    .await;
+}
+
+/// Folds scans into the visitors (`db::visitors`) the same way, on a budget of its own:
+/// nothing waits for them but reports of stages and audiences.
+async fn fold_visitors(db: &Db) {
+    on_budget(VISITORS_SHARE, || async move {
+        db.fold_visitors(VISITORS_STEP)
+            .await
+            .inspect_err(|err| tracing::warn!(%err, "folding scans into visitors failed"))
+    })
+    .await;
+}
+
+/// Runs `step` while it says more is waiting, for at most `ROUND`, pausing after each so
+/// that it holds the write turn at most `share` of the time.
+async fn on_budget<F, Fut>(share: f64, mut step: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = DbResult<FoldStep>>,
+{
+    let round = Instant::now();
+    loop {
+        let started = Instant::now();
+        match step().await {
+            Ok(FoldStep::Folded { more: true, .. }) if round.elapsed() < ROUND => {
+                let pause = started.elapsed().mul_f64((1.0 - share) / share);
                 tokio::time::sleep(pause).await;
             }
-            Ok(_) => return,
-            Err(err) => {
-                tracing::warn!(%err, "folding scans into touches failed");
-                return;
-            }
+            _ => return,
         }
     }
 }

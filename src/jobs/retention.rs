@@ -1,6 +1,6 @@
 //! Retention: once a day (and at start), raw scans, landing events and touches older than
-//! `SCANLOOP_RETENTION_DAYS` are deleted in small chunks with a pause between them, so
-//! scans keep getting their turn. Rollups, visitor sketches and per-code history stay (see
+//! `SCANLOOP_RETENTION_DAYS`, and visitors not seen in that time, are deleted in small
+//! chunks with a pause between them, so scans keep getting their turn. Rollups, visitor sketches and per-code history stay (see
 //! `db::retention`).
 
 use std::time::Duration;
@@ -23,16 +23,19 @@ pub async fn run(db: Db, days: u32) {
                 scans: 0,
                 events: 0,
                 touches: 0,
+                visitors: 0,
             }) => {}
             Ok(Swept {
                 scans,
                 events,
                 touches,
+                visitors,
             }) => {
                 tracing::info!(
                     scans,
                     events,
                     touches,
+                    visitors,
                     days,
                     "deleted raw rows past retention"
                 );
@@ -49,6 +52,8 @@ pub struct Swept {
     pub events: u64,
     /// Folded scans as conversions find them (kept 90 days at most in any case).
     pub touches: u64,
+    /// Visitors (as a campaign knows them) not seen since the cutoff.
+    pub visitors: u64,
 }
 
 /// Deletes every folded scan, and every event and touch, made more than `days` days before `now`.
@@ -58,6 +63,7 @@ pub async fn sweep(db: &Db, days: u32, now: i64) -> DbResult<Swept> {
         scans: in_chunks(|| db.delete_old_scans(cutoff, CHUNK)).await?,
         events: in_chunks(|| db.delete_old_events(cutoff, CHUNK)).await?,
         touches: in_chunks(|| db.delete_old_touches(cutoff, CHUNK)).await?,
+        visitors: in_chunks(|| db.delete_old_visitors(cutoff, CHUNK)).await?,
     })
 }
 

@@ -46,6 +46,7 @@ mod rollups;
 mod rules;
 mod sessions;
 mod sheets;
+mod stages;
 mod store_page;
 mod suspicious;
 mod webdriver;

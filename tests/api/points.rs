@@ -11,7 +11,7 @@ use crate::members::Browser;
 
 /// Joins on `browser` with `contact` from `page` (a code's page or none), using the code
 /// the development mode shows; returns where the phone was sent after.
-async fn join(app: &TestApp, browser: &mut Browser, page: &str, contact: &str) -> String {
+pub async fn join(app: &TestApp, browser: &mut Browser, page: &str, contact: &str) -> String {
     let query = page
         .split_once('?')
         .map_or(String::new(), |(_, q)| format!("?{q}"));

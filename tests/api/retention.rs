@@ -88,21 +88,44 @@ async fn old_scans_and_events_go_and_reports_and_history_stay() {
     .await
     .unwrap();
 
+    // Six people (each scan and view came without a cookie), two last seen 40 days ago.
+    let mut folded = 0;
+    for _ in 0..100 {
+        (folded,) = sqlx::query_as("SELECT COUNT(*) FROM visitors WHERE scans > 0 OR events > 0")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if folded == 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(folded, 6);
+    sqlx::query(
+        "UPDATE visitors SET first_seen = first_seen - $1, last_seen = last_seen - $1 \
+         WHERE visitor_id IN (SELECT visitor_id FROM visitors ORDER BY visitor_id LIMIT 2)",
+    )
+    .bind(40 * DAY_MS)
+    .execute(&pool)
+    .await
+    .unwrap();
+
     let db = Db::connect(&app.database_url).await.unwrap();
-    let swept = |scans, events, touches| Swept {
+    let swept = |scans, events, touches, visitors| Swept {
         scans,
         events,
         touches,
+        visitors,
     };
     assert_eq!(
         sweep(&db, 50, now_ms()).await.unwrap(),
-        swept(0, 0, 0),
+        swept(0, 0, 0, 0),
         "none is 50 days old"
     );
-    assert_eq!(sweep(&db, 30, now_ms()).await.unwrap(), swept(3, 1, 3));
+    assert_eq!(sweep(&db, 30, now_ms()).await.unwrap(), swept(3, 1, 3, 2));
     assert_eq!(
         sweep(&db, 30, now_ms()).await.unwrap(),
-        swept(0, 0, 0),
+        swept(0, 0, 0, 0),
         "nothing twice"
     );
     let (views,): (i64,) = sqlx::query_as("SELECT CAST(SUM(events) AS BIGINT) FROM event_rollups")

@@ -33,11 +33,13 @@ pub(crate) mod scans;
 pub(crate) mod sheets;
 mod sources;
 mod spend;
+mod stages;
 pub(crate) mod stores;
 pub(crate) mod suspicious;
 mod targets;
 pub(crate) mod time;
 pub(crate) mod users;
+mod visitors;
 pub(crate) mod webhooks;
 
 pub(crate) use conversions::{
@@ -124,6 +126,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(points::ledger, points::adjust))
         .routes(routes!(points::put_rules, points::get_rules))
         .routes(routes!(referrals::referrals))
+        .routes(routes!(stages::stages))
+        .routes(routes!(visitors::get))
         .routes(routes!(feedback::list))
         .routes(routes!(feedback::report))
         .routes(routes!(feedback::remedies))
