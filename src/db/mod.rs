@@ -1,6 +1,7 @@
 //! The database: one pool over SQLite or PostgreSQL, with SQL that both accept
 //! (`$n` parameters, epoch-millisecond times, integer flags), so one `Db` serves both.
 
+mod audiences;
 mod batches;
 mod campaigns;
 mod channels;
@@ -48,6 +49,7 @@ mod visitors;
 mod watermarks;
 mod webhooks;
 
+pub use audiences::{Audience, AudienceFilter, AudienceMember};
 pub use batches::{Batch, ChunkDone, NewBatch};
 pub use campaigns::{
     Campaign, CampaignSettings, Hero, InfoLink, InfoLinks, LandingContent, NewCampaign,
@@ -94,7 +96,7 @@ pub use spend::{NewSpend, Spend};
 pub use status::StatusTarget;
 pub use store_activity::TillSales;
 pub use stores::{NewStore, Store};
-pub use suspicious::{Suspicion, SuspiciousCode};
+pub use suspicious::{DEFAULT_CITIES, DEFAULT_PER_HOUR, Suspicion, SuspiciousCode};
 pub use users::{NewUser, SignIn, User, UserChange};
 pub use visitors::{Sighting, VisitorCampaign};
 pub use webhooks::{Attempt, Delivery, Due, Webhook};

@@ -4,7 +4,17 @@
 
 use std::collections::BTreeMap;
 
-use super::{Db, DbResult};
+use super::{Db, DbResult, FoldStep, now_ms, watermarks, webhooks};
+use crate::domain::time::to_rfc3339;
+use crate::domain::webhook_event::WebhookEvent;
+
+/// The thresholds the report defaults to, and `code.suspicious` is sent at.
+pub const DEFAULT_CITIES: i64 = 3;
+pub const DEFAULT_PER_HOUR: i64 = 20;
+
+const ALERTS: &str = "code_alerts";
+/// Names the watch's advisory lock (PostgreSQL).
+const ADVISORY_LOCK: i64 = 0x5c4e_1004;
 
 /// The thresholds a code is judged by; each is "more than".
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +43,67 @@ pub struct SuspiciousCode {
 }
 
 impl Db {
+    /// Looks at the unique codes scanned in the next `limit` scans the touches fold has
+    /// passed (so their busiest hours are counted) and, for each newly past a default
+    /// threshold, notes it and queues a `code.suspicious` delivery in one transaction:
+    /// each code and reason is sent once, whichever instance sees it first.
+    pub async fn alert_suspicious_codes(&self, limit: i64) -> DbResult<FoldStep> {
+        let from = watermarks::read(self.pool(), ALERTS).await?;
+        let folded = self.touches_watermark().await?;
+        let to = folded.min(from + limit);
+        if to <= from {
+            return Ok(FoldStep::Folded {
+                scans: 0,
+                more: false,
+            });
+        }
+        let _turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
+            return Ok(FoldStep::Busy);
+        }
+        if watermarks::read(&mut *tx, ALERTS).await? != from {
+            return Ok(FoldStep::Folded {
+                scans: 0,
+                more: true,
+            });
+        }
+        let now = now_ms();
+        let alerted: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO code_alerts (code_id, reason, sent_at) \
+             SELECT s.code_id, r.reason, $3 FROM code_stats s \
+             JOIN codes k ON k.id = s.code_id JOIN batches b ON b.id = k.batch_id \
+             JOIN (SELECT 'cities' AS reason UNION ALL SELECT 'per_hour' \
+                   UNION ALL SELECT 'after_purchase') r \
+             ON (r.reason = 'cities' AND s.cities > {DEFAULT_CITIES}) \
+             OR (r.reason = 'per_hour' AND s.peak_hour_scans > {DEFAULT_PER_HOUR}) \
+             OR (r.reason = 'after_purchase' AND EXISTS (SELECT 1 FROM conversions c \
+                 WHERE c.key_kind = 'token' AND c.key_value = k.token \
+                 AND c.occurred_at < s.last_scan_at)) \
+             WHERE s.code_id IN (SELECT code_id FROM scans \
+                 WHERE id > $1 AND id <= $2 AND is_bot = 0) AND b.mode = 'unique' \
+             ORDER BY s.code_id, r.reason ON CONFLICT DO NOTHING RETURNING code_id, reason"
+        )))
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let event = WebhookEvent::CodeSuspicious.as_str();
+        if !alerted.is_empty() && webhooks::wanted(&mut tx, event).await? {
+            for (code_id, reason) in &alerted {
+                let payload = alert_payload(&mut tx, *code_id, reason, now).await?;
+                webhooks::enqueue(&mut tx, event, &payload.to_string()).await?;
+            }
+        }
+        watermarks::write(&mut tx, ALERTS, to).await?;
+        tx.commit().await?;
+        Ok(FoldStep::Folded {
+            scans: to - from,
+            more: to < folded,
+        })
+    }
+
     /// The campaign's unique codes over any of the thresholds, by id, at most
     /// `suspicion.limit`, with the places each was scanned from.
     pub async fn suspicious_codes(
@@ -90,4 +161,59 @@ impl Db {
             })
             .collect())
     }
+}
+
+/// What `code.suspicious` tells: the code, why, and its history so far.
+async fn alert_payload(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    code_id: i64,
+    reason: &str,
+    now: i64,
+) -> DbResult<serde_json::Value> {
+    let (token, serial, batch_id, campaign_id, scans, cities, first_scan_at, last_scan_at, peak): (
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        i64,
+    ) = sqlx::query_as(
+        "SELECT k.token, k.serial, k.batch_id, b.campaign_id, s.scans, s.cities, \
+         s.first_scan_at, s.last_scan_at, s.peak_hour_scans FROM code_stats s \
+         JOIN codes k ON k.id = s.code_id JOIN batches b ON b.id = k.batch_id \
+         WHERE s.code_id = $1",
+    )
+    .bind(code_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let (bought_at,): (Option<i64>,) = sqlx::query_as(
+        "SELECT MIN(occurred_at) FROM conversions WHERE key_kind = 'token' AND key_value = $1",
+    )
+    .bind(token.clone())
+    .fetch_one(&mut **tx)
+    .await?;
+    let places: Vec<(String,)> =
+        sqlx::query_as("SELECT place FROM code_cities WHERE code_id = $1 ORDER BY place")
+            .bind(code_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(serde_json::json!({
+        "code_id": code_id,
+        "token": token,
+        "serial": serial,
+        "batch_id": batch_id,
+        "campaign_id": campaign_id,
+        "reason": reason,
+        "scans": scans,
+        "cities": cities,
+        "places": places.into_iter().map(|(p,)| p).collect::<Vec<_>>(),
+        "peak_hour_scans": peak,
+        "first_scan_at": first_scan_at.map(to_rfc3339),
+        "last_scan_at": last_scan_at.map(to_rfc3339),
+        "bought_at": bought_at.map(to_rfc3339),
+        "at": to_rfc3339(now),
+    }))
 }

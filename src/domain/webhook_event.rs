@@ -13,18 +13,26 @@ pub enum WebhookEvent {
     PointsChanged,
     /// A buyer rated their purchase; `low` when the rating is 2 or less.
     FeedbackReceived,
+    /// A unique code looks copied: scanned from too many cities, too often in an hour, or
+    /// after the item was bought. Sent once per code and reason.
+    CodeSuspicious,
+    /// An audience's members, sent on request in parts (no contact: member and visitor
+    /// ids, stage, place, tier).
+    AudienceMembers,
     /// A one-time code for the brand's SMS or mail provider to send: the only event that
     /// carries a phone number or email.
     MemberCode,
 }
 
 impl WebhookEvent {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::ConversionAttributed,
         Self::ScansDaily,
         Self::MemberJoined,
         Self::PointsChanged,
         Self::FeedbackReceived,
+        Self::CodeSuspicious,
+        Self::AudienceMembers,
         Self::MemberCode,
     ];
 
@@ -48,6 +56,8 @@ impl WebhookEvent {
             Self::MemberJoined => "member.joined",
             Self::PointsChanged => "points.changed",
             Self::FeedbackReceived => "feedback.received",
+            Self::CodeSuspicious => "code.suspicious",
+            Self::AudienceMembers => "audience.members",
             Self::MemberCode => "member.code",
         }
     }

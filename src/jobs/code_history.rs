@@ -38,6 +38,8 @@ const WAIT_FOR_AT_MOST: i64 = 2_000;
 /// index write per person.
 const VISITORS_STEP: i64 = 100;
 const VISITORS_SHARE: f64 = 0.1;
+/// Scans looked at per step of the suspicious-codes watch.
+const ALERT_STEP: i64 = 2_000;
 /// The longest a round of touches (or visitors) runs before the history fold gets its
 /// turn again.
 const ROUND: Duration = Duration::from_secs(1);
@@ -155,6 +157,7 @@ pub async fn run(db: Db, reporter: Arc<FoldReporter>) {
         }
         fold_touches(&db, &reporter).await;
         fold_visitors(&db).await;
+        alert_suspicious_codes(&db).await;
         // Woken by many conversions at once, fold at most this often: each step commits.
         tokio::time::sleep(WOKEN_AT_MOST_EVERY).await;
     }
@@ -190,6 +193,21 @@ async fn fold_visitors(db: &Db) {
             .inspect_err(|err| tracing::warn!(%err, "folding scans into visitors failed"))
     })
     .await;
+}
+
+/// Sends `code.suspicious` for the codes the folded scans pushed past a threshold (see
+/// `db::suspicious`): a few indexed reads per code scanned, so it keeps up without a budget.
+async fn alert_suspicious_codes(db: &Db) {
+    loop {
+        match db.alert_suspicious_codes(ALERT_STEP).await {
+            Ok(FoldStep::Folded { more: true, .. }) => tokio::task::yield_now().await,
+            Ok(_) => return,
+            Err(err) => {
+                tracing::warn!(%err, "looking for suspicious codes failed");
+                return;
+            }
+        }
+    }
 }
 
 /// Runs `step` while it says more is waiting, for at most `ROUND`, pausing after each so

@@ -2,6 +2,7 @@
 //! when SCANLOOP_TEST_POSTGRES_URL is set.
 
 mod accounts;
+mod audiences;
 mod batches;
 mod breakdowns;
 mod browser;

@@ -40,9 +40,10 @@ fn stages(counts: &Value) -> Vec<i64> {
     .collect()
 }
 
-#[tokio::test]
-async fn visitors_move_through_the_stages_and_the_report_counts_them_week_by_week() {
-    let app = TestApp::spawn_with(|c| c.show_one_time_codes = true).await;
+/// A campaign (slug `tea`, a buy link) and three people of its shared code: one who
+/// scanned and left, one who read the page and joined, one who clicked buy and bought
+/// twice; all folded. Answers the campaign, its channel and the three browsers.
+pub async fn three_people(app: &TestApp) -> (Value, Value, [Browser; 3]) {
     let (campaign, channel, batch) = app
         .seed(
             json!({"name": "Tea", "slug": "tea",
@@ -56,20 +57,18 @@ async fn visitors_move_through_the_stages_and_the_report_counts_them_week_by_wee
     let page = format!("/c/tea?code={token}");
 
     // Scanned and left.
-    let mut passer = Browser::opening(&app, "tea").await;
-    assert_eq!(passer.get(&app, &scan).await.status(), StatusCode::FOUND);
+    let mut passer = Browser::opening(app, "tea").await;
+    assert_eq!(passer.get(app, &scan).await.status(), StatusCode::FOUND);
     // Scanned, read the page, joined.
-    let mut joiner = Browser::opening(&app, "tea").await;
-    joiner.get(&app, &scan).await;
-    joiner.get(&app, &page).await;
-    join(&app, &mut joiner, "", "13812345678").await;
+    let mut joiner = Browser::opening(app, "tea").await;
+    joiner.get(app, &scan).await;
+    joiner.get(app, &page).await;
+    join(app, &mut joiner, "", "13812345678").await;
     // Scanned, read, clicked buy, bought twice.
-    let mut buyer = Browser::opening(&app, "tea").await;
-    buyer.get(&app, &scan).await;
-    buyer.get(&app, &page).await;
-    let click = buyer
-        .get(&app, &format!("/c/tea/go/buy?code={token}"))
-        .await;
+    let mut buyer = Browser::opening(app, "tea").await;
+    buyer.get(app, &scan).await;
+    buyer.get(app, &page).await;
+    let click = buyer.get(app, &format!("/c/tea/go/buy?code={token}")).await;
     assert_eq!(click.status(), StatusCode::FOUND);
     for order in ["T-1", "T-2"] {
         app.create(
@@ -79,6 +78,16 @@ async fn visitors_move_through_the_stages_and_the_report_counts_them_week_by_wee
         )
         .await;
     }
+    for person in [&passer, &joiner, &buyer] {
+        visitor_with_scans(app, &person.visitor(), 1).await;
+    }
+    (campaign, channel, [passer, joiner, buyer])
+}
+
+#[tokio::test]
+async fn visitors_move_through_the_stages_and_the_report_counts_them_week_by_week() {
+    let app = TestApp::spawn_with(|c| c.show_one_time_codes = true).await;
+    let (campaign, channel, [passer, joiner, buyer]) = three_people(&app).await;
 
     let seen = visitor_with_scans(&app, &passer.visitor(), 1).await;
     assert_eq!(seen["stage"], "aware");

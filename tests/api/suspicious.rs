@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_error};
 use crate::history::code_when;
+use crate::webhooks::Receiver;
 
 const HOUR: i64 = 3_600_000;
 
@@ -54,7 +55,14 @@ fn flagged(report: &Value) -> Vec<(String, Vec<String>)> {
 
 #[tokio::test]
 async fn codes_that_travel_crowd_an_hour_or_come_back_after_a_purchase_are_flagged() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.webhook_allow_private = true).await;
+    let receiver = Receiver::default();
+    let url = receiver.start(&[]).await;
+    app.create(
+        "/api/v1/webhooks",
+        json!({"url": url, "events": ["code.suspicious"]}),
+    )
+    .await;
     let (campaign, channel, batch) = app
         .seed(json!({"name": "Bottles", "slug": "bottles"}), "unique", 4)
         .await;
@@ -190,6 +198,56 @@ async fn codes_that_travel_crowd_an_hour_or_come_back_after_a_purchase_are_flagg
         lines[1].contains(",cities,4,4,CN/Beijing;CN/Chengdu;CN/Shanghai;CN/Wuhan,"),
         "{csv}"
     );
+
+    // The brand's systems heard of each at the default thresholds, once per reason.
+    let told = |got: Vec<(axum::http::HeaderMap, String)>| {
+        let mut told: Vec<(String, String, Value)> = got
+            .into_iter()
+            .map(|(headers, body)| {
+                assert_eq!(headers["x-scanloop-event"], "code.suspicious");
+                let body: Value = serde_json::from_str(&body).unwrap();
+                (
+                    body["token"].as_str().unwrap().to_owned(),
+                    body["reason"].as_str().unwrap().to_owned(),
+                    body,
+                )
+            })
+            .collect();
+        told.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        told
+    };
+    let heard = told(receiver.wait_for(3).await);
+    let mut expected = vec![
+        (ids[0].1.clone(), "cities".to_owned()),
+        (ids[1].1.clone(), "per_hour".to_owned()),
+        (ids[3].1.clone(), "after_purchase".to_owned()),
+    ];
+    expected.sort();
+    let reasons: Vec<(String, String)> = heard
+        .iter()
+        .map(|(t, r, _)| (t.clone(), r.clone()))
+        .collect();
+    assert_eq!(reasons, expected);
+    let travelled = &heard.iter().find(|h| h.1 == "cities").unwrap().2;
+    assert_eq!(travelled["campaign_id"], campaign_id);
+    assert_eq!(travelled["cities"], 4);
+    assert_eq!(travelled["places"][3], "CN/Wuhan");
+    let resold = &heard.iter().find(|h| h.1 == "after_purchase").unwrap().2;
+    assert!(resold["bought_at"].is_string(), "{resold}");
+
+    // A fifth city is no news; a bottle newly past a threshold is.
+    scan(&app, &ids[0], now - HOUR, "Xi'an").await;
+    for (n, city) in ["Shanghai", "Beijing", "Chengdu", "Wuhan"]
+        .iter()
+        .enumerate()
+    {
+        scan(&app, &ids[2], now - HOUR + n as i64 * 60_000, city).await;
+    }
+    let heard = told(receiver.wait_for(4).await);
+    assert_eq!(heard.len(), 4, "{heard:?}");
+    assert!(heard.iter().any(|h| h.0 == ids[2].1 && h.1 == "cities"));
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(receiver.wait_for(4).await.len(), 4, "nothing twice");
 }
 
 #[tokio::test]

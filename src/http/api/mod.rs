@@ -2,6 +2,7 @@
 //! OpenAPI document is built from the same list as the router and cannot drift from it.
 
 mod attribution;
+mod audiences;
 pub(crate) mod batches;
 pub(crate) mod breakdowns;
 pub(crate) mod campaigns;
@@ -128,6 +129,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(referrals::referrals))
         .routes(routes!(stages::stages))
         .routes(routes!(visitors::get))
+        .routes(routes!(audiences::create, audiences::list))
+        .routes(routes!(audiences::get))
+        .routes(routes!(audiences::members_csv))
+        .routes(routes!(audiences::send))
         .routes(routes!(feedback::list))
         .routes(routes!(feedback::report))
         .routes(routes!(feedback::remedies))

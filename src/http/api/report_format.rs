@@ -64,9 +64,20 @@ pub async fn answer<W: Serialize, R: Serialize>(
 }
 
 async fn to_csv<R: Serialize>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>> {
+    csv_part(rows, true).await
+}
+
+/// `rows` as CSV lines, after a header line of the fields' names when `header`: a file
+/// streamed in parts has it in its first part only.
+pub async fn csv_part<R: Serialize>(
+    rows: impl IntoIterator<Item = R>,
+    header: bool,
+) -> Result<Vec<u8>> {
     let failed =
         |err: String| AppError::Internal(anyhow::anyhow!("writing a report as CSV: {err}"));
-    let mut csv = csv_async::AsyncSerializer::from_writer(Vec::new());
+    let mut csv = csv_async::AsyncWriterBuilder::new()
+        .has_headers(header)
+        .create_serializer(Vec::new());
     for row in rows {
         csv.serialize(row)
             .await

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::report_format::{Format, answer};
 use super::time::to_rfc3339;
 use super::{ErrorBody, FormatName};
-use crate::db::{Suspicion, SuspiciousCode};
+use crate::db::{DEFAULT_CITIES, DEFAULT_PER_HOUR, Suspicion, SuspiciousCode};
 use crate::http::AppState;
 use crate::http::error::{AppError, Result, missing};
 use crate::http::extract::Query;
@@ -151,8 +151,8 @@ impl SuspiciousQuery {
             }
         };
         Ok(Suspicion {
-            cities: within("cities", self.cities, 3, 1000)?,
-            per_hour: within("per_hour", self.per_hour, 20, 1_000_000)?,
+            cities: within("cities", self.cities, DEFAULT_CITIES, 1000)?,
+            per_hour: within("per_hour", self.per_hour, DEFAULT_PER_HOUR, 1_000_000)?,
             limit: within("limit", self.limit, 100, 1000)?,
         })
     }

@@ -1,0 +1,13 @@
+-- Unique codes a `code.suspicious` webhook was sent for, once per reason (`cities`,
+-- `per_hour`, `after_purchase`): a code past a threshold is told about once, whichever
+-- instance noticed it.
+CREATE TABLE code_alerts (
+    code_id BIGINT  NOT NULL REFERENCES codes (id),
+    reason  TEXT    NOT NULL,
+    sent_at BIGINT  NOT NULL,
+    PRIMARY KEY (code_id, reason)
+);
+-- The watch starts at the scans folded so far: codes that looked copied before it existed
+-- are in the suspicious-codes report, not sent all at once.
+INSERT INTO job_watermarks (job, value)
+SELECT 'code_alerts', COALESCE((SELECT value FROM job_watermarks WHERE job = 'touches'), 0);
