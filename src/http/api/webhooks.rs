@@ -28,7 +28,8 @@ pub struct CreateWebhook {
     #[schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
     url: String,
     /// What it wants to hear about: `conversion.attributed`, `scans.daily`,
-    /// `member.joined`, `member.code`.
+    /// `member.joined`, `points.changed`, `feedback.received`, `code.suspicious`,
+    /// `audience.members`, `member.code`.
     #[schema(min_items = 1)]
     events: Vec<String>,
 }
