@@ -32,6 +32,8 @@ pub struct Feedback {
     pub member_id: Option<i64>,
     pub rating: i64,
     pub comment: Option<String>,
+    pub photo: Option<String>,
+    pub photo_thumb: Option<String>,
     pub created_at: i64,
     pub remedy_id: Option<i64>,
 }
@@ -47,6 +49,7 @@ pub struct Remedy {
     pub updated_at: i64,
     pub rating: i64,
     pub comment: Option<String>,
+    pub photo: Option<String>,
     pub campaign_id: i64,
     pub conversion_id: i64,
 }
@@ -66,6 +69,9 @@ pub struct NewFeedback<'a> {
     pub visitor_id: &'a str,
     pub rating: i64,
     pub comment: Option<&'a str>,
+    /// The photo's stored renditions (display, thumbnail), and its URL for the webhook.
+    pub photo: Option<(&'a str, &'a str)>,
+    pub photo_url: Option<&'a str>,
 }
 
 /// Feedback counted per channel, batch or store.
@@ -78,9 +84,10 @@ pub struct FeedbackRow {
 }
 
 const FEEDBACK: &str = "f.id, f.conversion_id, f.campaign_id, f.channel_id, f.batch_id, \
-     f.store_id, f.member_id, f.rating, f.comment, f.created_at, r.id AS remedy_id";
+     f.store_id, f.member_id, f.rating, f.comment, f.photo, f.photo_thumb, f.created_at, \
+     r.id AS remedy_id";
 const REMEDY: &str = "r.id, r.feedback_id, r.status, r.handled_by, r.note, r.created_at, \
-     r.updated_at, f.rating, f.comment, f.campaign_id, f.conversion_id";
+     r.updated_at, f.rating, f.comment, f.photo, f.campaign_id, f.conversion_id";
 
 /// The browsers whose purchases count as `visitor_id`'s: those of the member it is
 /// signed in as, or itself.
@@ -179,8 +186,8 @@ impl Db {
         .await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO feedback (conversion_id, campaign_id, channel_id, batch_id, store_id, \
-             visitor_id, member_id, rating, comment, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             visitor_id, member_id, rating, comment, photo, photo_thumb, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(new.conversion_id)
         .bind(new.campaign_id)
@@ -191,6 +198,8 @@ impl Db {
         .bind(member.map(|m| m.0))
         .bind(new.rating)
         .bind(new.comment)
+        .bind(new.photo.map(|p| p.0))
+        .bind(new.photo.map(|p| p.1))
         .bind(now)
         .fetch_one(&mut *tx)
         .await
@@ -219,6 +228,7 @@ impl Db {
                 "rating": new.rating,
                 "low": low,
                 "comment": new.comment,
+                "photo_url": new.photo_url,
                 "at": to_rfc3339(now),
             });
             webhooks::enqueue(&mut tx, received, &payload.to_string()).await?;

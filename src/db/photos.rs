@@ -202,7 +202,8 @@ impl Db {
     pub async fn media_in_use(&self, name: &str) -> DbResult<bool> {
         let (count,): (i64,) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM photos WHERE image = $1 OR thumb = $1) + \
-             (SELECT COUNT(*) FROM campaigns WHERE hero_image = $1 OR hero_small = $1)",
+             (SELECT COUNT(*) FROM campaigns WHERE hero_image = $1 OR hero_small = $1) + \
+             (SELECT COUNT(*) FROM feedback WHERE photo = $1 OR photo_thumb = $1)",
         )
         .bind(name.to_owned())
         .fetch_one(self.pool())

@@ -1,23 +1,26 @@
-//! `/c/{slug}/feedback`: a buyer rates their purchase (1 to 5, with a comment). The page
+//! `/c/{slug}/feedback`: a buyer rates their purchase (1 to 5, with a comment and a photo
+//! if they like; the photo is kept like a shared one, without metadata). The page
 //! finds the latest purchase of the last 30 days by the browser (or the member it is
 //! signed in as) whose path crosses the campaign and that was not rated yet; the campaign's
 //! page links to it while there is one. A low rating opens a remedy for the brand.
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
-use axum::extract::rejection::FormRejection;
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::AppState;
 use super::error::AppError;
 use super::extract::Path;
+use super::media::forget_unused;
 use super::pages::{PageError, render};
 use super::strings::{FeedbackStrings, strings};
 use super::visiting::{Asker, PageHead, Visiting};
 use crate::db::{DbError, LOW_RATING, NewFeedback, Rateable};
+use crate::media::{PictureError, StoredPhoto, store_photo};
 
 const COMMENT_MAX: usize = 1000;
 
@@ -154,23 +157,93 @@ pub(super) async fn page(
     Ok(draw(&state, &visiting, shown))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct FeedbackForm {
     rating: Option<String>,
     #[serde(default)]
     comment: String,
+    #[serde(skip)]
+    photo: Option<Bytes>,
+}
+
+/// Why the form could not be read: too large (413), or broken (400).
+enum Unread {
+    TooLarge,
+    Broken(String),
+}
+
+/// The form as the page sends it (multipart, with the photo), or URL-encoded without one.
+async fn read_form(state: &AppState, request: Request) -> Result<FeedbackForm, Unread> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(form) = Form::<FeedbackForm>::from_request(request, state)
+            .await
+            .map_err(|e| Unread::Broken(e.body_text()))?;
+        return Ok(form);
+    }
+    let unread = |status: StatusCode| {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Unread::TooLarge
+        } else {
+            Unread::Broken("the form was cut short".into())
+        }
+    };
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| unread(e.status()))?;
+    let mut form = FeedbackForm::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| unread(e.status()))?
+    {
+        let name = field.name().map(str::to_owned);
+        match name.as_deref() {
+            Some("photo") => {
+                let bytes = field.bytes().await.map_err(|e| unread(e.status()))?;
+                form.photo = Some(bytes).filter(|b| !b.is_empty());
+            }
+            Some("rating") => {
+                form.rating = Some(field.text().await.map_err(|e| unread(e.status()))?);
+            }
+            Some("comment") => {
+                form.comment = field.text().await.map_err(|e| unread(e.status()))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(form)
 }
 
 pub(super) async fn send(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     asker: Asker,
-    form: Result<Form<FeedbackForm>, FormRejection>,
+    request: Request,
 ) -> Result<Response, PageError> {
     let visiting = Visiting::of(&state, &slug, asker).await?;
-    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let text = &strings(visiting.choice.language).feedback;
-    let Some(purchase) = rateable(&state, &visiting).await? else {
+    let photo_text = &strings(visiting.choice.language).photos;
+    let purchase = rateable(&state, &visiting).await?;
+    let form = match read_form(&state, request).await {
+        Ok(form) => form,
+        Err(Unread::Broken(why)) => return Err(AppError::BadRequest(why).into()),
+        Err(Unread::TooLarge) => {
+            let shown = Shown {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                purchase: purchase.as_ref(),
+                notice: Some(photo_text.too_large),
+                rating: 0,
+                comment: String::new(),
+            };
+            return Ok(draw(&state, &visiting, shown));
+        }
+    };
+    let Some(purchase) = purchase else {
         let shown = Shown {
             status: StatusCode::NOT_FOUND,
             purchase: None,
@@ -193,32 +266,83 @@ pub(super) async fn send(
         .collect();
     let comment = comment.trim();
     let too_long = comment.chars().count() > COMMENT_MAX;
+    let refuse = |status: StatusCode, notice: &'static str, rating: i64| Shown {
+        status,
+        purchase: Some(&purchase),
+        notice: Some(notice),
+        rating,
+        comment: comment.to_owned(),
+    };
     let rating = match (rating, too_long) {
         (Some(rating), false) => rating,
         (rating, _) => {
-            let shown = Shown {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                purchase: Some(&purchase),
-                notice: Some(if rating.is_none() {
-                    text.choose_rating
-                } else {
-                    text.comment_too_long
-                }),
-                rating: rating.unwrap_or(0),
-                comment: comment.to_owned(),
+            let notice = if rating.is_none() {
+                text.choose_rating
+            } else {
+                text.comment_too_long
             };
+            let shown = refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                notice,
+                rating.unwrap_or(0),
+            );
             return Ok(draw(&state, &visiting, shown));
         }
     };
+    let photo = match form.photo {
+        None => None,
+        Some(upload) => {
+            let media = state.media.clone();
+            let stored = state
+                .heavy
+                .run(move || store_photo(&media, &upload))
+                .await
+                .map_err(AppError::from)?
+                .map_err(|e| {
+                    AppError::Internal(anyhow::anyhow!("storing a feedback photo: {e}"))
+                })?;
+            let refused = match stored {
+                Ok(stored) => Ok(stored),
+                Err(PictureError::Unsupported) => {
+                    Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, photo_text.not_a_photo))
+                }
+                Err(PictureError::TooLarge(..)) => {
+                    Err((StatusCode::PAYLOAD_TOO_LARGE, photo_text.too_large))
+                }
+                Err(PictureError::Unreadable(why)) => {
+                    tracing::info!(why, "a feedback photo could not be read");
+                    Err((StatusCode::UNPROCESSABLE_ENTITY, photo_text.unreadable))
+                }
+            };
+            match refused {
+                Ok(stored) => Some(stored),
+                Err((status, notice)) => {
+                    return Ok(draw(&state, &visiting, refuse(status, notice, rating)));
+                }
+            }
+        }
+    };
     let visitor = visiting.visitor.id.as_deref().unwrap_or_default();
+    let photo_url = photo
+        .as_ref()
+        .map(|p| format!("{}/media/{}", state.settings.public_url, p.image));
     let new = NewFeedback {
         conversion_id: purchase.conversion_id,
         campaign_id: visiting.campaign.id,
         visitor_id: visitor,
         rating,
         comment: (!comment.is_empty()).then_some(comment),
+        photo: photo.as_ref().map(|p| (p.image.as_str(), p.thumb.as_str())),
+        photo_url: photo_url.as_deref(),
     };
-    match state.db.record_feedback(&new).await {
+    let recorded = state.db.record_feedback(&new).await;
+    if recorded.is_err()
+        && let Some(StoredPhoto { image, thumb, .. }) = photo
+    {
+        // Nothing half-stored: the files go unless something else shows the same picture.
+        forget_unused(&state, [image, thumb]).await;
+    }
+    match recorded {
         // Rated a moment ago, perhaps from another tab: thanked all the same.
         Ok(_) | Err(DbError::Conflict(_)) => {}
         Err(err) => return Err(AppError::from(err).into()),

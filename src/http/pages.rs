@@ -56,7 +56,9 @@ pub fn router() -> Router<AppState> {
         .route("/c/{slug}/claim", post(super::claim::claim))
         .route(
             "/c/{slug}/feedback",
-            get(super::feedback_page::page).post(super::feedback_page::send),
+            get(super::feedback_page::page)
+                .post(super::feedback_page::send)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + FORM_OVERHEAD)),
         )
         .route("/r/{code}", get(super::referral_page::follow))
         .route("/feedback/{link}", get(super::feedback_page::link))

@@ -22,11 +22,8 @@ use super::strings::{PhotoStrings, strings};
 use super::visiting::{Asker, PageHead, Visiting};
 use crate::db::{NewPhoto, Photo, PhotoStatus};
 use crate::domain::{EventKind, Point};
-use crate::media::{Picture, PictureError};
+use crate::media::{PictureError, StoredPhoto, store_photo};
 
-/// Sizes a phone needs: the photo opened full screen, and a tile in a two-column grid.
-const DISPLAY_SIDE: u32 = 1280;
-const THUMB_SIDE: u32 = 360;
 const CAPTION_MAX: usize = 140;
 /// Photos considered for the gallery (the latest), and shown (the nearest of them).
 const GALLERY_CANDIDATES: i64 = 300;
@@ -322,22 +319,16 @@ pub(super) async fn upload(
     let media = state.media.clone();
     let stored = state
         .heavy
-        .run(move || {
-            let picture = match Picture::decode(&photo) {
-                Ok(picture) => picture,
-                Err(refused) => return Ok(Err(refused)),
-            };
-            let display = picture.fitted(DISPLAY_SIDE);
-            let thumb = display.fitted(THUMB_SIDE).to_jpeg();
-            let display = display.to_jpeg();
-            let image = media.put(&display.jpeg)?;
-            let thumb = media.put(&thumb.jpeg)?;
-            Ok::<_, std::io::Error>(Ok((image, thumb, display)))
-        })
+        .run(move || store_photo(&media, &photo))
         .await
         .map_err(AppError::from)?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("storing a shared photo: {e}")))?;
-    let (image, thumb, display) = match stored {
+    let StoredPhoto {
+        image,
+        thumb,
+        width,
+        height,
+    } = match stored {
         Ok(files) => files,
         Err(PictureError::Unsupported) => {
             return refuse(
@@ -368,8 +359,8 @@ pub(super) async fn upload(
         caption: Some(caption).filter(|c| !c.is_empty()),
         image: image.clone(),
         thumb: thumb.clone(),
-        width: display.width.into(),
-        height: display.height.into(),
+        width: width.into(),
+        height: height.into(),
         country: location.country.clone(),
         city: location.city.clone(),
         latitude: location.latitude,

@@ -258,3 +258,123 @@ async fn a_buyer_rates_their_purchase_once_and_a_low_rating_opens_a_remedy() {
     assert_eq!(report["channels"][0]["average_rating"], 3.5);
     assert_eq!(report["batches"][0]["low"], 1);
 }
+
+/// The feedback form as the page sends it: multipart, with a photo part when given.
+fn multipart(rating: &str, comment: &str, photo: Option<&[u8]>) -> Vec<u8> {
+    let boundary = crate::photos::BOUNDARY;
+    let mut body = Vec::new();
+    for (name, value) in [("rating", rating), ("comment", comment)] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some(photo) = photo {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; \
+                 filename=\"box.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(photo);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    body
+}
+
+async fn send_form(app: &TestApp, buyer: &Browser, body: Vec<u8>) -> reqwest::Response {
+    app.client
+        .post(app.url("/c/tea/feedback"))
+        .header("user-agent", crate::helpers::PHONE)
+        .header("cookie", buyer.header())
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={}", crate::photos::BOUNDARY),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_photo_sent_with_a_rating_is_kept_without_metadata_and_a_bad_one_is_refused() {
+    let app = TestApp::spawn().await;
+    let (_, _, batch) = app
+        .seed(json!({"name": "Tea", "slug": "tea"}), "shared", 1)
+        .await;
+    let token = app.codes(&batch["id"]).await[0].1.clone();
+    let mut buyer = Browser::opening(&app, "tea").await;
+    buyer.get(&app, &format!("/s/{token}")).await;
+    app.create(
+        "/api/v1/conversions",
+        json!({"order_id": "T-9", "amount_cents": 5_900, "currency": "CNY", "source": "tmall",
+               "visitor_id": buyer.visitor()}),
+    )
+    .await;
+    let page = buyer
+        .get(&app, "/c/tea/feedback")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"enctype="multipart/form-data""#) && page.contains(r#"name="photo""#),
+        "{page}"
+    );
+
+    let not_a_photo = send_form(
+        &app,
+        &buyer,
+        multipart("1", "Box was crushed", Some(b"%PDF-1.4")),
+    )
+    .await;
+    assert_eq!(not_a_photo.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let page = not_a_photo.text().await.unwrap();
+    assert!(page.contains("This file is not a photo"), "{page}");
+    assert!(
+        page.contains("Box was crushed"),
+        "the comment is kept: {page}"
+    );
+    let listed: Value = app.get("/api/v1/feedback").await.json().await.unwrap();
+    assert!(
+        listed["items"].as_array().unwrap().is_empty(),
+        "nothing stored"
+    );
+
+    let photo = crate::landing::phone_photo();
+    assert!(crate::landing::contains(&photo, b"Exif"));
+    let sent = send_form(
+        &app,
+        &buyer,
+        multipart("1", "Box was crushed", Some(&photo)),
+    )
+    .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert!(sent.text().await.unwrap().contains("We are sorry"));
+    let listed: Value = app.get("/api/v1/feedback").await.json().await.unwrap();
+    let rated = &listed["items"][0];
+    assert_eq!(rated["rating"], 1);
+    let url = rated["photo_url"].as_str().expect("a photo");
+    assert!(rated["photo_thumb_url"].is_string());
+    let path = url.split_once("/media/").unwrap().1;
+    let file = app
+        .client
+        .get(app.url(&format!("/media/{path}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    let bytes = file.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    assert!(
+        !crate::landing::contains(&bytes, b"Exif"),
+        "no metadata kept"
+    );
+    let remedies: Value = app.get("/api/v1/remedies").await.json().await.unwrap();
+    assert_eq!(remedies["items"][0]["photo_url"], url);
+}

@@ -32,12 +32,15 @@ pub struct FeedbackView {
     /// 2 or less: a remedy was opened.
     low: bool,
     comment: Option<String>,
+    /// The photo sent with the rating (without metadata), and its thumbnail.
+    photo_url: Option<String>,
+    photo_thumb_url: Option<String>,
     remedy_id: Option<i64>,
     created_at: String,
 }
 
-impl From<Feedback> for FeedbackView {
-    fn from(f: Feedback) -> Self {
+impl FeedbackView {
+    fn new(f: Feedback, media: &str) -> Self {
         Self {
             id: f.id,
             conversion_id: f.conversion_id,
@@ -49,6 +52,8 @@ impl From<Feedback> for FeedbackView {
             rating: f.rating,
             low: f.rating <= crate::db::LOW_RATING,
             comment: f.comment,
+            photo_url: f.photo.map(|name| format!("{media}/{name}")),
+            photo_thumb_url: f.photo_thumb.map(|name| format!("{media}/{name}")),
             remedy_id: f.remedy_id,
             created_at: to_rfc3339(f.created_at),
         }
@@ -80,7 +85,11 @@ pub async fn list(
         .db
         .feedback(filter.campaign_id, filter.max_rating, page)
         .await?;
-    let items = rows.into_iter().map(FeedbackView::from).collect();
+    let media = media_base(&state);
+    let items = rows
+        .into_iter()
+        .map(|f| FeedbackView::new(f, &media))
+        .collect();
     Ok(Json(Listing::new(items, page, |f: &FeedbackView| f.id)))
 }
 
@@ -161,6 +170,8 @@ pub struct RemedyView {
     status: String,
     rating: i64,
     comment: Option<String>,
+    /// The photo sent with the rating.
+    photo_url: Option<String>,
     /// The user who last moved it on.
     handled_by: Option<i64>,
     note: Option<String>,
@@ -168,8 +179,8 @@ pub struct RemedyView {
     updated_at: String,
 }
 
-impl From<Remedy> for RemedyView {
-    fn from(r: Remedy) -> Self {
+impl RemedyView {
+    fn new(r: Remedy, media: &str) -> Self {
         Self {
             id: r.id,
             feedback_id: r.feedback_id,
@@ -178,6 +189,7 @@ impl From<Remedy> for RemedyView {
             status: r.status,
             rating: r.rating,
             comment: r.comment,
+            photo_url: r.photo.map(|name| format!("{media}/{name}")),
             handled_by: r.handled_by,
             note: r.note,
             created_at: to_rfc3339(r.created_at),
@@ -209,7 +221,11 @@ pub async fn remedies(
         ));
     }
     let rows = state.db.remedies(status, page).await?;
-    let items = rows.into_iter().map(RemedyView::from).collect();
+    let media = media_base(&state);
+    let items = rows
+        .into_iter()
+        .map(|r| RemedyView::new(r, &media))
+        .collect();
     Ok(Json(Listing::new(items, page, |r: &RemedyView| r.id)))
 }
 
@@ -248,5 +264,10 @@ pub async fn update_remedy(
         .update_remedy(id, status, note.as_deref(), caller.user_id)
         .await
         .map_err(missing("remedy"))?;
-    Ok(Json(remedy.into()))
+    Ok(Json(RemedyView::new(remedy, &media_base(&state))))
+}
+
+/// Where stored pictures are served.
+fn media_base(state: &AppState) -> String {
+    format!("{}/media", state.settings.public_url)
 }

@@ -38,6 +38,8 @@ struct Task {
     id: i64,
     rating: i64,
     comment: String,
+    /// The photo sent with the rating.
+    photo: Option<String>,
     campaign: String,
     at: String,
     handled: String,
@@ -91,6 +93,9 @@ pub(super) async fn list(
             id: r.id,
             rating: r.rating,
             comment: r.comment.unwrap_or_default(),
+            photo: r
+                .photo
+                .map(|name| format!("{}/media/{name}", state.settings.path_prefix())),
             campaign: campaigns
                 .iter()
                 .find(|(id, _)| *id == r.campaign_id)
