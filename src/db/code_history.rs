@@ -64,18 +64,13 @@ impl Db {
             });
         }
 
-        let _turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
-        if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
-            return Ok(FoldStep::Busy);
-        }
-        if watermarks::read(&mut *tx, JOB).await? != from {
-            // Another instance folded these scans since they were counted.
-            return Ok(FoldStep::Folded {
-                scans: 0,
-                more: true,
-            });
-        }
+        let watermarks::Step {
+            mut tx,
+            turn: _turn,
+        } = match watermarks::begin_step(self, JOB, ADVISORY_LOCK, from).await? {
+            Ok(step) => step,
+            Err(answer) => return Ok(answer),
+        };
         fold_range(&mut tx, from, to).await?;
         watermarks::write(&mut tx, JOB, to).await?;
         tx.commit().await?;

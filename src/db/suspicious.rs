@@ -57,17 +57,13 @@ impl Db {
                 more: false,
             });
         }
-        let _turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
-        if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
-            return Ok(FoldStep::Busy);
-        }
-        if watermarks::read(&mut *tx, ALERTS).await? != from {
-            return Ok(FoldStep::Folded {
-                scans: 0,
-                more: true,
-            });
-        }
+        let watermarks::Step {
+            mut tx,
+            turn: _turn,
+        } = match watermarks::begin_step(self, ALERTS, ADVISORY_LOCK, from).await? {
+            Ok(step) => step,
+            Err(answer) => return Ok(answer),
+        };
         let now = now_ms();
         let alerted: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO code_alerts (code_id, reason, sent_at) \

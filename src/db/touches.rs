@@ -35,18 +35,13 @@ impl Db {
                 more: false,
             });
         }
-        let _turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
-        if !watermarks::lock(self.backend(), &mut tx, ADVISORY_LOCK).await? {
-            return Ok(FoldStep::Busy);
-        }
-        if watermarks::read(&mut *tx, JOB).await? != from {
-            // Another instance folded these meanwhile.
-            return Ok(FoldStep::Folded {
-                scans: 0,
-                more: true,
-            });
-        }
+        let watermarks::Step {
+            mut tx,
+            turn: _turn,
+        } = match watermarks::begin_step(self, JOB, ADVISORY_LOCK, from).await? {
+            Ok(step) => step,
+            Err(answer) => return Ok(answer),
+        };
         sqlx::query(
             "INSERT INTO touches (scan_id, touched_at, visitor_id, code_id, batch_id, \
              campaign_id, channel_id, store_id, device, country, region, city) \

@@ -1,7 +1,7 @@
 //! How far each background fold has read (`job_watermarks`), and the lock that lets one
 //! instance fold at a time: shared by the history fold and the touches fold.
 
-use super::{Backend, Db, DbResult};
+use super::{Backend, Db, DbResult, FoldStep};
 
 impl Db {
     /// How far `job` has folded (a scan id for `code_history` and `touches`, a time for
@@ -54,4 +54,34 @@ pub(super) async fn lock(
         .fetch_one(&mut **tx)
         .await?;
     Ok(locked)
+}
+
+/// A fold's step that writes: its transaction, opened under the write turn (SQLite) and
+/// the fold's lock. Keep the turn until the transaction ends.
+pub(super) struct Step {
+    pub tx: sqlx::Transaction<'static, sqlx::Any>,
+    pub turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// Opens a step of fold `job` from watermark `from`, or answers what the step comes to
+/// without one: `Busy` when another instance holds the fold's lock (`key`), nothing folded
+/// (more may wait) when another moved the watermark on meanwhile.
+pub(super) async fn begin_step(
+    db: &Db,
+    job: &str,
+    key: i64,
+    from: i64,
+) -> DbResult<Result<Step, FoldStep>> {
+    let turn = db.write_turn().await;
+    let mut tx = db.begin_write().await?;
+    if !lock(db.backend(), &mut tx, key).await? {
+        return Ok(Err(FoldStep::Busy));
+    }
+    if read(&mut *tx, job).await? != from {
+        return Ok(Err(FoldStep::Folded {
+            scans: 0,
+            more: true,
+        }));
+    }
+    Ok(Ok(Step { tx, turn }))
 }
