@@ -57,17 +57,10 @@ impl Db {
                 n => ids[n - 1],
             }
         };
-        if to == from {
-            return Ok(FoldStep::Folded {
-                scans: 0,
-                more: false,
-            });
-        }
-
         let watermarks::Step {
             mut tx,
             turn: _turn,
-        } = match watermarks::begin_step(self, JOB, ADVISORY_LOCK, from).await? {
+        } = match watermarks::begin_step(self, JOB, ADVISORY_LOCK, (from, to)).await? {
             Ok(step) => step,
             Err(answer) => return Ok(answer),
         };

@@ -51,16 +51,10 @@ impl Db {
         let from = watermarks::read(self.pool(), ALERTS).await?;
         let folded = self.touches_watermark().await?;
         let to = folded.min(from + limit);
-        if to <= from {
-            return Ok(FoldStep::Folded {
-                scans: 0,
-                more: false,
-            });
-        }
         let watermarks::Step {
             mut tx,
             turn: _turn,
-        } = match watermarks::begin_step(self, ALERTS, ADVISORY_LOCK, from).await? {
+        } = match watermarks::begin_step(self, ALERTS, ADVISORY_LOCK, (from, to)).await? {
             Ok(step) => step,
             Err(answer) => return Ok(answer),
         };

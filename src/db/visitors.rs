@@ -270,16 +270,10 @@ impl Db {
         let from = self.visitors_watermark().await?;
         let history = fold_watermark(self.pool()).await?;
         let to = history.min(from + limit);
-        if to <= from {
-            return Ok(FoldStep::Folded {
-                scans: 0,
-                more: false,
-            });
-        }
         let watermarks::Step {
             mut tx,
             turn: _turn,
-        } = match watermarks::begin_step(self, JOB, ADVISORY_LOCK, from).await? {
+        } = match watermarks::begin_step(self, JOB, ADVISORY_LOCK, (from, to)).await? {
             Ok(step) => step,
             Err(answer) => return Ok(answer),
         };

@@ -63,15 +63,22 @@ pub(super) struct Step {
     pub turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
-/// Opens a step of fold `job` from watermark `from`, or answers what the step comes to
-/// without one: `Busy` when another instance holds the fold's lock (`key`), nothing folded
-/// (more may wait) when another moved the watermark on meanwhile.
+/// Opens a step of fold `job` from watermark `from` to `to`, or answers what the step
+/// comes to without one: nothing folded when there is nothing to (`to <= from`), `Busy`
+/// when another instance holds the fold's lock (`key`), nothing folded (more may wait) when
+/// another moved the watermark on meanwhile.
 pub(super) async fn begin_step(
     db: &Db,
     job: &str,
     key: i64,
-    from: i64,
+    (from, to): (i64, i64),
 ) -> DbResult<Result<Step, FoldStep>> {
+    if to <= from {
+        return Ok(Err(FoldStep::Folded {
+            scans: 0,
+            more: false,
+        }));
+    }
     let turn = db.write_turn().await;
     let mut tx = db.begin_write().await?;
     if !lock(db.backend(), &mut tx, key).await? {
