@@ -34,7 +34,7 @@ pub(crate) mod scans;
 pub(crate) mod sheets;
 mod sources;
 mod spend;
-mod stages;
+pub(crate) mod stages;
 pub(crate) mod stores;
 pub(crate) mod suspicious;
 mod targets;

@@ -38,12 +38,12 @@ pub struct StageQuery {
 /// Visitors at each stage.
 #[derive(Debug, Default, Clone, Serialize, ToSchema)]
 pub struct StageCounts {
-    aware: i64,
-    interested: i64,
-    considering: i64,
-    intending: i64,
-    customer: i64,
-    loyal: i64,
+    pub(crate) aware: i64,
+    pub(crate) interested: i64,
+    pub(crate) considering: i64,
+    pub(crate) intending: i64,
+    pub(crate) customer: i64,
+    pub(crate) loyal: i64,
 }
 
 impl StageCounts {
@@ -58,7 +58,7 @@ impl StageCounts {
         } += visitors;
     }
 
-    fn get(&self, stage: Stage) -> i64 {
+    pub(crate) fn get(&self, stage: Stage) -> i64 {
         match stage {
             Stage::Aware => self.aware,
             Stage::Interested => self.interested,
@@ -72,50 +72,50 @@ impl StageCounts {
 
 #[derive(Serialize, ToSchema)]
 pub struct StageReport {
-    campaign_id: i64,
-    channel_id: Option<i64>,
-    tz: String,
+    pub(crate) campaign_id: i64,
+    pub(crate) channel_id: Option<i64>,
+    pub(crate) tz: String,
     /// Visitors at each stage now.
-    stages: StageCounts,
+    pub(crate) stages: StageCounts,
     /// The same per channel the visitors came through (`channel_id` null: a visit without
     /// a code); only with no `channel_id` asked for.
-    channels: Vec<ChannelStages>,
+    pub(crate) channels: Vec<ChannelStages>,
     /// Oldest first; the last is this week so far.
-    weeks: Vec<StageWeek>,
+    pub(crate) weeks: Vec<StageWeek>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ChannelStages {
-    channel_id: Option<i64>,
-    name: Option<String>,
-    stages: StageCounts,
+    pub(crate) channel_id: Option<i64>,
+    pub(crate) name: Option<String>,
+    pub(crate) stages: StageCounts,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct StageWeek {
     /// The week's Monday in the report's zone.
-    label: String,
-    start: String,
+    pub(crate) label: String,
+    pub(crate) start: String,
     /// Its end (exclusive), or now for this week.
-    end: String,
+    pub(crate) end: String,
     /// Visitors at each stage at the week's end.
-    stages: StageCounts,
+    pub(crate) stages: StageCounts,
     /// Visitors who reached each stage (as their highest) during the week, new ones too.
-    entered: StageCounts,
+    pub(crate) entered: StageCounts,
     /// Visitors who were at each stage when the week began and moved on during it.
-    left: StageCounts,
+    pub(crate) left: StageCounts,
     /// Every move of the week: from a stage (null: first seen this week) to a higher one.
-    moves: Vec<StageMove>,
+    pub(crate) moves: Vec<StageMove>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct StageMove {
     /// `aware` ... `loyal`.
     #[schema(value_type = Option<String>)]
-    from: Option<Stage>,
+    pub(crate) from: Option<Stage>,
     #[schema(value_type = String)]
-    to: Stage,
-    visitors: i64,
+    pub(crate) to: Stage,
+    pub(crate) visitors: i64,
 }
 
 #[derive(Serialize)]
@@ -141,60 +141,12 @@ pub async fn stages(
 ) -> Result<Response> {
     let format = Format::parse(query.format.as_deref())?;
     let weeks = query.weeks.unwrap_or(8);
-    if !(1..=MOST_WEEKS).contains(&weeks) {
-        return Err(AppError::BadRequest(format!(
-            "weeks: {weeks} is not from 1 to {MOST_WEEKS}"
-        )));
-    }
     let zone = query
         .tz
         .as_deref()
         .map_or(Ok(UtcOffset::default()), UtcOffset::parse)
         .map_err(|err| AppError::BadRequest(format!("tz: {err}")))?;
-    state
-        .db
-        .campaign(query.campaign_id)
-        .await
-        .map_err(missing("campaign"))?;
-    if let Some(channel_id) = query.channel_id {
-        state
-            .db
-            .channel(channel_id)
-            .await
-            .map_err(missing("channel"))?;
-    }
-    let now = now_ms();
-    let mut starts = vec![Interval::Week.start(zone, now)];
-    for _ in 1..weeks {
-        let earlier = Interval::Week.start(zone, starts[0] - 1);
-        starts.insert(0, earlier);
-    }
-    let mut rows = Vec::with_capacity(starts.len());
-    for (i, &start) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).map_or(now, |&next| next - 1);
-        let moves = state
-            .db
-            .stage_moves(query.campaign_id, query.channel_id, start - 1, end)
-            .await?;
-        rows.push(week(zone, start, end, &moves));
-    }
-    let stages = rows
-        .last()
-        .map(|w: &StageWeek| w.stages.clone())
-        .unwrap_or_default();
-    let channels = if query.channel_id.is_none() {
-        channel_stages(&state, query.campaign_id).await?
-    } else {
-        Vec::new()
-    };
-    let report = StageReport {
-        campaign_id: query.campaign_id,
-        channel_id: query.channel_id,
-        tz: zone.to_string(),
-        stages,
-        channels,
-        weeks: rows,
-    };
+    let report = stage_report(&state, query.campaign_id, query.channel_id, weeks, zone).await?;
     let lines: Vec<StageLine> = report
         .weeks
         .iter()
@@ -215,6 +167,66 @@ pub async fn stages(
         &format!("stages-{}", query.campaign_id),
     )
     .await
+}
+
+/// The stages of a campaign's visitors (of one channel) now and over the last `weeks`
+/// weeks in `zone`: what the API answers and the report page shows.
+pub(crate) async fn stage_report(
+    state: &AppState,
+    campaign_id: i64,
+    channel_id: Option<i64>,
+    weeks: i64,
+    zone: UtcOffset,
+) -> Result<StageReport> {
+    if !(1..=MOST_WEEKS).contains(&weeks) {
+        return Err(AppError::BadRequest(format!(
+            "weeks: {weeks} is not from 1 to {MOST_WEEKS}"
+        )));
+    }
+    state
+        .db
+        .campaign(campaign_id)
+        .await
+        .map_err(missing("campaign"))?;
+    if let Some(channel_id) = channel_id {
+        state
+            .db
+            .channel(channel_id)
+            .await
+            .map_err(missing("channel"))?;
+    }
+    let now = now_ms();
+    let mut starts = vec![Interval::Week.start(zone, now)];
+    for _ in 1..weeks {
+        let earlier = Interval::Week.start(zone, starts[0] - 1);
+        starts.insert(0, earlier);
+    }
+    let mut rows = Vec::with_capacity(starts.len());
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(now, |&next| next - 1);
+        let moves = state
+            .db
+            .stage_moves(campaign_id, channel_id, start - 1, end)
+            .await?;
+        rows.push(week(zone, start, end, &moves));
+    }
+    let stages = rows
+        .last()
+        .map(|w: &StageWeek| w.stages.clone())
+        .unwrap_or_default();
+    let channels = if channel_id.is_none() {
+        channel_stages(state, campaign_id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(StageReport {
+        campaign_id,
+        channel_id,
+        tz: zone.to_string(),
+        stages,
+        channels,
+        weeks: rows,
+    })
 }
 
 /// A week from its moves: (level at its start, level at its end, visitors).

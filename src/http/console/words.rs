@@ -457,6 +457,19 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Remove picture" => "移除图片",
         "Repeat purchasers" => "复购人数",
         "Repeat purchases" => "复购",
+        "Stages" => "客户阶段",
+        "visitors at each stage at the end of each week" => "每周末处于各阶段的访客",
+        "Stage" => "阶段",
+        "New this week" => "本周新进入",
+        "Aware" => "认知",
+        "Interested" => "兴趣",
+        "Considering" => "考虑",
+        "Intending" => "意向",
+        "Customer" => "购买",
+        "Loyal" => "忠诚",
+        "A visitor is at the highest stage they reached: a scan (aware), the landing page (interested), a click or a photo (considering), joining or claiming points (intending), a purchase (customer), a second purchase (loyal). Weeks run Monday to Sunday; the latest is this week so far." => {
+            "访客处于其达到的最高阶段：扫码（认知）、浏览落地页（兴趣）、点击或分享照片（考虑）、入会或领取积分（意向）、购买（购买）、再次购买（忠诚）。每周从周一到周日；最近一周为本周截至目前。"
+        }
         "Report" => "报表",
         "Reports" => "报表",
         "Retailer: their stores only" => "零售商：仅限其门店",
@@ -912,6 +925,12 @@ mod tests {
             "It reached its end date",
             "It stopped itself when the test found a winner",
             "Stopped by hand",
+            "Aware",
+            "Interested",
+            "Considering",
+            "Intending",
+            "Customer",
+            "Loyal",
         ];
         sentences.extend(values.iter().map(|v| v.to_string()));
         sentences.extend(Role::ALL.iter().map(|r| r.as_str().to_owned()));

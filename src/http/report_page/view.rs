@@ -10,8 +10,9 @@ use axum::response::Response;
 use super::charts::{self, Point, Source, Stage};
 use super::numbers::{count, money, percent};
 use super::{Viewer, render};
-use crate::db::{Detail, Scope, Suspicion, now_ms};
+use crate::db::{DEFAULT_CITIES, DEFAULT_PER_HOUR, Detail, Scope, Suspicion, now_ms};
 use crate::domain::attribution::Model;
+use crate::domain::stage::Stage as FunnelStage;
 use crate::domain::time::to_rfc3339;
 use crate::domain::time::{Interval, UtcOffset};
 use crate::http::AppState;
@@ -21,6 +22,7 @@ use crate::http::api::funnel::{FunnelReport, FunnelStep, funnel_report};
 use crate::http::api::reports::{
     ChannelRow, Report, ReportQuery, channel_report, prepare, time_report,
 };
+use crate::http::api::stages::{StageReport, stage_report};
 use crate::http::api::suspicious::SuspiciousView;
 use crate::http::console::Nav;
 use crate::http::console::words::Words;
@@ -139,7 +141,21 @@ struct Body {
     cohort_note: &'static str,
     cohort_periods: Vec<usize>,
     cohorts: Vec<CohortLine>,
+    /// The last weeks' labels (their Mondays), and each stage's visitors at their ends.
+    stage_weeks: Vec<String>,
+    stages: Vec<StageLine>,
 }
+
+/// A stage as the page shows it: visitors at it at the end of each week, and how many
+/// reached it this week.
+struct StageLine {
+    name: &'static str,
+    counts: Vec<String>,
+    entered: String,
+}
+
+/// Weeks of stages the page shows.
+const STAGE_WEEKS: i64 = 6;
 
 /// A place or a device class as the page shows it.
 struct SliceLine {
@@ -327,8 +343,8 @@ async fn body(state: &AppState, query: &ReportQuery, t: &Words) -> Result<Body, 
     // Cohorts by the page's buckets, by the week when those are hours.
     let cohorts = cohort_report(state, &cohort_query(query)).await?;
     let suspicion = Suspicion {
-        cities: 3,
-        per_hour: 20,
+        cities: DEFAULT_CITIES,
+        per_hour: DEFAULT_PER_HOUR,
         limit: 10,
     };
     let suspicious: Vec<SuspiciousView> = state
@@ -341,6 +357,14 @@ async fn body(state: &AppState, query: &ReportQuery, t: &Words) -> Result<Body, 
     let currency = channels.currency.clone();
     let zone = UtcOffset::parse(&channels.tz).unwrap_or_default();
     let local = |ms: i64| Interval::Hour.label(zone, ms).replace('T', " ");
+    let stages = stage_report(
+        state,
+        query.campaign_id,
+        query.channel_id,
+        STAGE_WEEKS,
+        zone,
+    )
+    .await?;
     let range = t
         .tr("{from} to {to} (times in UTC{zone})")
         .replace("{from}", &local(prepared_ms(&channels.from)))
@@ -456,7 +480,32 @@ async fn body(state: &AppState, query: &ReportQuery, t: &Words) -> Result<Body, 
             .min(MAX_PERIODS))
             .collect(),
         cohorts: cohort_lines(&cohorts),
+        stage_weeks: stages.weeks.iter().map(|w| w.label.clone()).collect(),
+        stages: stage_lines(&stages),
     })
+}
+
+fn stage_lines(report: &StageReport) -> Vec<StageLine> {
+    let this_week = report.weeks.last();
+    FunnelStage::ALL
+        .into_iter()
+        .map(|stage| StageLine {
+            name: match stage {
+                FunnelStage::Aware => "Aware",
+                FunnelStage::Interested => "Interested",
+                FunnelStage::Considering => "Considering",
+                FunnelStage::Intending => "Intending",
+                FunnelStage::Customer => "Customer",
+                FunnelStage::Loyal => "Loyal",
+            },
+            counts: report
+                .weeks
+                .iter()
+                .map(|w| count(w.stages.get(stage) as f64))
+                .collect(),
+            entered: count(this_week.map_or(0, |w| w.entered.get(stage)) as f64),
+        })
+        .collect()
 }
 
 fn cards(funnel: &FunnelReport, currency: &str, t: &Words) -> Vec<Card> {
