@@ -187,6 +187,26 @@ pub(super) async fn data(
     };
     let member = &signed_in.member;
     let visitors = state.db.member_visitors(member.id).await?;
+    // What each browser did, as the campaigns keep it.
+    let mut browsers = Vec::with_capacity(visitors.len());
+    for (id, linked) in &visitors {
+        let campaigns = state.db.visitor_campaigns(id).await?;
+        browsers.push(serde_json::json!({
+            "visitor_id": id,
+            "linked_at": to_rfc3339(*linked),
+            "campaigns": campaigns.iter().map(|c| serde_json::json!({
+                "campaign_id": c.campaign_id,
+                "first_seen": to_rfc3339(c.first_seen),
+                "last_seen": to_rfc3339(c.last_seen),
+                "country": c.country,
+                "city": c.city,
+                "scans": c.scans,
+                "page_events": c.events,
+                "purchases": c.purchases,
+                "stage": c.stage().as_str(),
+            })).collect::<Vec<_>>(),
+        }));
+    }
     let ledger = state
         .db
         .ledger(
@@ -219,10 +239,7 @@ pub(super) async fn data(
             "note": entry.note,
             "at": to_rfc3339(entry.created_at),
         })).collect::<Vec<_>>(),
-        "browsers": visitors.iter().map(|(id, linked)| serde_json::json!({
-            "visitor_id": id,
-            "linked_at": to_rfc3339(*linked),
-        })).collect::<Vec<_>>(),
+        "browsers": browsers,
     });
     let mut response = (
         [

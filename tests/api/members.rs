@@ -221,6 +221,14 @@ async fn a_phone_number_joins_once_and_a_second_phone_signs_in_as_the_same_membe
     let data: Value = data.json().await.unwrap();
     assert_eq!(data["phone"], "+8613812345678");
     assert_eq!(data["browsers"].as_array().unwrap().len(), 2);
+    for browser in data["browsers"].as_array().unwrap() {
+        let kept = &browser["campaigns"][0];
+        assert!(
+            kept["stage"].is_string(),
+            "what each browser did: {browser}"
+        );
+        assert!(kept["first_seen"].is_string());
+    }
     let page = text(first.get(&app, "/me").await).await.1;
     let token = page
         .split(r#"name="token" value=""#)
