@@ -145,21 +145,26 @@ impl PersonLine {
     }
 }
 
-/// The `points_earned` ranges [low, high) of `names` under the campaign's tiers.
+/// The `points_earned` ranges [low, high) of `names` under the campaign's tiers. Tiers
+/// asked for that the rules no longer have (changed since) match nobody, rather than every
+/// member.
 fn tier_ranges(rules: Option<&PointsRules>, names: &[String]) -> Vec<(i64, i64)> {
-    let Some(rules) = rules else {
-        return Vec::new();
-    };
-    rules
-        .tiers
-        .iter()
-        .enumerate()
-        .filter(|(_, tier)| names.contains(&tier.name))
-        .map(|(i, tier)| {
-            let next = rules.tiers.get(i + 1).map_or(i64::MAX, |t| t.min_points);
-            (tier.min_points, next)
-        })
-        .collect()
+    let ranges: Vec<(i64, i64)> = rules.map_or_else(Vec::new, |rules| {
+        rules
+            .tiers
+            .iter()
+            .enumerate()
+            .filter(|(_, tier)| names.contains(&tier.name))
+            .map(|(i, tier)| {
+                let next = rules.tiers.get(i + 1).map_or(i64::MAX, |t| t.min_points);
+                (tier.min_points, next)
+            })
+            .collect()
+    });
+    if ranges.is_empty() && !names.is_empty() {
+        return vec![(0, 0)];
+    }
+    ranges
 }
 
 async fn checked(state: &AppState, body: NewAudienceBody) -> Result<(i64, String, AudienceFilter)> {
@@ -449,4 +454,36 @@ pub async fn send(
             parts: parts as i64,
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::points::Tier;
+
+    #[test]
+    fn tiers_are_ranges_of_points_earned_and_a_tier_gone_matches_nobody() {
+        let rules = PointsRules {
+            tiers: vec![
+                Tier {
+                    name: "Green".into(),
+                    min_points: 0,
+                },
+                Tier {
+                    name: "Gold".into(),
+                    min_points: 500,
+                },
+            ],
+            ..PointsRules::default()
+        };
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(tier_ranges(Some(&rules), &names(&["Green"])), [(0, 500)]);
+        assert_eq!(
+            tier_ranges(Some(&rules), &names(&["Gold"])),
+            [(500, i64::MAX)]
+        );
+        assert_eq!(tier_ranges(Some(&rules), &names(&["Silver"])), [(0, 0)]);
+        assert_eq!(tier_ranges(None, &names(&["Gold"])), [(0, 0)]);
+        assert!(tier_ranges(Some(&rules), &[]).is_empty());
+    }
 }
