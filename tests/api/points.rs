@@ -82,7 +82,12 @@ async fn a_codes_points_go_to_the_first_member_and_caps_tiers_and_balances_hold(
     let app = TestApp::spawn_with(|c| c.show_one_time_codes = true).await;
     let (campaign, tokens) = seed(&app, 3).await;
     let rules = format!("/api/v1/campaigns/{}/points-rules", campaign["id"]);
-    assert_eq!(app.get(&rules).await.status(), StatusCode::NOT_FOUND);
+    let unset: Value = app.get(&rules).await.json().await.unwrap();
+    assert_eq!(
+        (&unset["first_scan"], &unset["per_yuan"], &unset["tiers"]),
+        (&json!(0), &json!(0), &json!([])),
+        "nothing earns points until the rules are set: {unset}"
+    );
     for (body, field, expected) in [
         (
             json!({"first_scan": -5}),

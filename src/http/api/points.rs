@@ -167,7 +167,8 @@ pub async fn put_rules(
     Ok(Json(rules.into()))
 }
 
-/// The campaign's points rules; 404 when it has none.
+/// The campaign's points rules: all 0 and no tiers (nothing earns points) until they are
+/// set. 404 for no such campaign.
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}/points-rules", tag = "members",
     params(("id" = i64, Path, description = "Campaign id")),
     responses((status = 200, body = PointsRulesBody), (status = 404, body = ErrorBody)))]
@@ -176,11 +177,7 @@ pub async fn get_rules(
     Path(id): Path<i64>,
 ) -> Result<Json<PointsRulesBody>> {
     state.db.campaign(id).await.map_err(missing("campaign"))?;
-    let rules = state
-        .db
-        .points_rules(id)
-        .await?
-        .ok_or(AppError::NotFound("points rules"))?;
+    let rules = state.db.points_rules(id).await?.unwrap_or_default();
     Ok(Json(rules.into()))
 }
 
