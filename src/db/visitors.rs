@@ -259,15 +259,10 @@ pub(super) fn level_at(at: &str) -> String {
 }
 
 impl Db {
-    /// How far scans have been folded into the visitors.
-    pub async fn visitors_watermark(&self) -> DbResult<i64> {
-        watermarks::read(self.pool(), JOB).await
-    }
-
     /// Folds up to `limit` people's scans that the per-code history has passed into the
     /// visitors.
     pub async fn fold_visitors(&self, limit: i64) -> DbResult<FoldStep> {
-        let from = self.visitors_watermark().await?;
+        let from = watermarks::read(self.pool(), JOB).await?;
         let history = fold_watermark(self.pool()).await?;
         let to = history.min(from + limit);
         let watermarks::Step {

@@ -177,6 +177,38 @@ async fn visitors_move_through_the_stages_and_the_report_counts_them_week_by_wee
     assert_eq!(lines.len(), 1 + 2 * 6, "{csv}");
     assert!(lines[12].ends_with(",loyal,1,1,0"), "{csv}");
 
+    // The buyer had scanned, read and clicked a week earlier: last week they were
+    // considering, this week they moved on to loyal.
+    let week = 7 * 24 * 3_600_000_i64;
+    sqlx::query(
+        "UPDATE visitors SET first_seen = first_seen - $1, \
+         interested_at = interested_at - $1, considering_at = considering_at - $1 \
+         WHERE visitor_id = $2",
+    )
+    .bind(week)
+    .bind(buyer.visitor())
+    .execute(&app.db().await)
+    .await
+    .unwrap();
+    let moved: Value = app
+        .get(&format!("/api/v1/reports/stages?campaign_id={id}&weeks=2"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (last, this) = (&moved["weeks"][0], &moved["weeks"][1]);
+    assert_eq!(stages(&last["stages"]), [0, 0, 1, 0, 0, 0], "{moved}");
+    assert_eq!(stages(&this["stages"]), [1, 0, 0, 1, 0, 1]);
+    assert_eq!(stages(&this["left"]), [0, 0, 1, 0, 0, 0]);
+    assert_eq!(stages(&this["entered"]), [1, 0, 0, 1, 0, 1]);
+    assert!(
+        this["moves"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"from": "considering", "to": "loyal", "visitors": 1})),
+        "{this}"
+    );
+
     let other = app
         .create(
             "/api/v1/channels",

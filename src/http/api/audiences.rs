@@ -414,16 +414,13 @@ pub async fn send(
             break;
         }
     }
-    let parts = people.len().div_ceil(PER_DELIVERY).max(1);
     let total = people.len();
-    let mut chunks: Vec<Vec<PersonLine>> = Vec::with_capacity(parts);
-    let mut rest = people.into_iter().peekable();
-    while rest.peek().is_some() {
-        chunks.push(rest.by_ref().take(PER_DELIVERY).collect());
-    }
+    // An empty audience is still sent, as one empty part.
+    let mut chunks: Vec<&[PersonLine]> = people.chunks(PER_DELIVERY).collect();
     if chunks.is_empty() {
-        chunks.push(Vec::new());
+        chunks.push(&[]);
     }
+    let parts = chunks.len();
     let payloads: Vec<String> = chunks
         .into_iter()
         .enumerate()
