@@ -316,6 +316,7 @@ async fn resolve(db: &Db, codes: &CodeCache, key: &ConversionKey) -> Result<Reso
                     country: click.country,
                     region: None,
                     city: click.city,
+                    variant_id: click.variant_id,
                 });
             }
         }

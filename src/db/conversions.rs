@@ -81,6 +81,9 @@ pub struct Touch {
     pub country: Option<String>,
     pub region: Option<String>,
     pub city: Option<String>,
+    /// The experiment variant the scan (or the click's page) was shown, for the variants
+    /// report.
+    pub variant_id: Option<i64>,
 }
 
 /// A buy click, as a conversion's key finds it.
@@ -96,6 +99,7 @@ pub struct Click {
     pub device: Option<String>,
     pub country: Option<String>,
     pub city: Option<String>,
+    pub variant_id: Option<i64>,
 }
 
 /// Whose touches to read.
@@ -200,7 +204,7 @@ pub(super) const COLUMNS: &str = "id, source, order_id, amount_cents, currency, 
      received_at, key_kind, key_value, key_found, campaign_id, visitor_id, refunded_cents, \
      feedback_token";
 const TOUCH_COLUMNS: &str = "scan_id, touched_at, code_id, batch_id, campaign_id, channel_id, \
-     store_id, device, country, region, city";
+     store_id, device, country, region, city, variant_id";
 
 impl Db {
     pub async fn conversion(&self, id: i64) -> DbResult<Conversion> {
@@ -274,7 +278,7 @@ impl Db {
     pub async fn click(&self, click_id: &str) -> DbResult<Option<Click>> {
         Ok(sqlx::query_as(
             "SELECT campaign_id, visitor_id, code_id, batch_id, channel_id, store_id, \
-             occurred_at, device, country, city FROM events WHERE click_id = $1",
+             occurred_at, device, country, city, variant_id FROM events WHERE click_id = $1",
         )
         .bind(click_id.to_owned())
         .fetch_optional(self.pool())
@@ -419,8 +423,9 @@ impl Db {
             let sql = format!(
                 "INSERT INTO conversion_touches (conversion_id, position, converted_at, \
                  touched_at, scan_id, code_id, batch_id, campaign_id, channel_id, store_id, \
-                 amount_cents, campaigns, device, country, region, city, buyer) VALUES {}",
-                values_list(self.backend(), slice.len(), 17)
+                 amount_cents, campaigns, device, country, region, city, buyer, variant_id) \
+                 VALUES {}",
+                values_list(self.backend(), slice.len(), 18)
             );
             let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
             for &(id, new, position, t, campaigns, buyer) in slice {
@@ -441,7 +446,8 @@ impl Db {
                     .bind(t.country.clone())
                     .bind(t.region.clone())
                     .bind(t.city.clone())
-                    .bind(buyer.cloned());
+                    .bind(buyer.cloned())
+                    .bind(t.variant_id);
             }
             insert.execute(&mut *tx).await?;
         }

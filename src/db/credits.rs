@@ -312,6 +312,7 @@ fn credit_rows(rules: Rules, credit: &CampaignCredit) -> Vec<CreditRow> {
     items.extend(ids("channel", &credit.by_channel));
     items.extend(ids("batch", &credit.by_batch));
     items.extend(ids("store", &credit.by_store));
+    items.extend(ids("variant", &credit.by_variant));
     items.extend(
         credit
             .by_device
@@ -368,6 +369,9 @@ impl CampaignCredit {
             "batch" => id().map(|id| self.by_batch.entry(id).or_default()),
             "store" => id().map(|id| self.by_store.entry(id).or_default()),
             "total" => Some(&mut self.total),
+            "variant" if detail == Detail::Places => {
+                id().map(|id| self.by_variant.entry(id).or_default())
+            }
             "device" if detail == Detail::Places => {
                 Some(self.by_device.entry(item.to_owned()).or_default())
             }
@@ -411,6 +415,9 @@ impl CampaignCredit {
         }
         for (id, sum) in other.by_store {
             merge(self.by_store.entry(id).or_default(), sum);
+        }
+        for (id, sum) in other.by_variant {
+            merge(self.by_variant.entry(id).or_default(), sum);
         }
         for (device, sum) in other.by_device {
             merge(self.by_device.entry(device).or_default(), sum);

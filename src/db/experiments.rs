@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Db, DbError, DbResult, now_ms, take_row_turn};
+use super::{Db, DbError, DbResult, ReportFilter, ReportRange, SliceCounts, now_ms, take_row_turn};
 use crate::domain::experiment::{RoutedVariant, Routing, VariantLanding};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -144,6 +144,14 @@ pub struct VariantCounts {
     pub conversions: i64,
     /// Net of refunds, in the campaign's currency.
     pub revenue_cents: i64,
+}
+
+/// What the people shown one variant did in a report's range.
+#[derive(Debug, Clone, Default)]
+pub struct VariantSlice {
+    pub counts: SliceCounts,
+    /// Distinct people among the scans, counted exactly.
+    pub visitors: i64,
 }
 
 const COLUMNS: &str = "id, campaign_id, name, status, min_sample, ends_at, auto_stop, winner_id, \
@@ -456,6 +464,54 @@ impl Db {
             }
         }
         Ok(counts)
+    }
+
+    /// The scans and people's events of each of the experiment's variants in `range`
+    /// inside `filter`, counted from the raw rows that carry the variant (bots' carry
+    /// none).
+    pub async fn variant_slices(
+        &self,
+        experiment_id: i64,
+        range: ReportRange,
+        filter: &ReportFilter,
+    ) -> DbResult<BTreeMap<i64, VariantSlice>> {
+        let f = filter.sql();
+        let mut slices: BTreeMap<i64, VariantSlice> = BTreeMap::new();
+        let scans: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT variant_id, COUNT(*), COUNT(DISTINCT visitor_id) FROM scans \
+             WHERE variant_id IN ({VARIANTS_OF}) AND scanned_at >= $2 AND scanned_at < $3 \
+             AND is_bot = 0{f} GROUP BY variant_id"
+        )))
+        .bind(experiment_id)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?;
+        for (variant, scans, visitors) in scans {
+            let slice = slices.entry(variant).or_default();
+            slice.counts.scans = scans;
+            slice.visitors = visitors;
+        }
+        let events: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT variant_id, kind, COUNT(*) FROM events \
+             WHERE variant_id IN ({VARIANTS_OF}) AND occurred_at >= $2 AND occurred_at < $3 \
+             AND is_bot = 0{f} GROUP BY variant_id, kind"
+        )))
+        .bind(experiment_id)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(self.pool())
+        .await?;
+        for (variant, kind, n) in events {
+            let counts = &mut slices.entry(variant).or_default().counts;
+            match kind.as_str() {
+                "view" => counts.landing_views += n,
+                "click" => counts.cta_clicks += n,
+                "photo" => counts.photo_shares += n,
+                _ => {}
+            }
+        }
+        Ok(slices)
     }
 
     async fn variants(&self, experiment_id: i64) -> DbResult<Vec<Variant>> {

@@ -68,7 +68,7 @@ pub use days::DayStep;
 pub use events::EventRow;
 pub use experiments::{
     Experiment, ExperimentChange, LogEntry, NewExperiment, NewVariant, StopReason, Variant,
-    VariantCounts, read_routing,
+    VariantCounts, VariantSlice, read_routing,
 };
 pub use feedback::{Feedback, FeedbackRow, LOW_RATING, NewFeedback, Rateable, Remedy};
 pub use keys::{ApiKey, KeyListing, generate_key, hash_key};

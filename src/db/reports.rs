@@ -78,6 +78,8 @@ pub struct CampaignCredit {
     pub by_device: BTreeMap<String, Credit>,
     /// By the place of the touch: country, region, city ("" when not known).
     pub by_place: BTreeMap<Place, Credit>,
+    /// By the experiment variant the touch was shown (touches shown none are left out).
+    pub by_variant: BTreeMap<i64, Credit>,
     pub total: Credit,
     /// Each credited conversion's time and the campaign's share of it, for day buckets.
     pub by_purchase: Vec<(i64, Credit)>,
@@ -137,6 +139,7 @@ struct CampaignTouch {
     country: Option<String>,
     region: Option<String>,
     city: Option<String>,
+    variant_id: Option<i64>,
 }
 
 /// Read by position, in the order of [`TOUCH_COLUMNS`]: a report reads 100,000 of them,
@@ -158,15 +161,17 @@ impl sqlx::FromRow<'_, AnyRow> for CampaignTouch {
             country: detailed.then(|| row.try_get(10)).transpose()?.flatten(),
             region: detailed.then(|| row.try_get(11)).transpose()?.flatten(),
             city: detailed.then(|| row.try_get(12)).transpose()?.flatten(),
+            variant_id: detailed.then(|| row.try_get(13)).transpose()?.flatten(),
         })
     }
 }
 
 const TOUCH_COLUMNS: &str = "conversion_id, converted_at, touched_at, campaign_id, channel_id, \
      batch_id, store_id, amount_cents, campaigns";
-/// With [`Detail::Places`]: where and on what each touch was made. Read only when asked
-/// for: four more texts per touch cost a 100,000-conversion report half its time again.
-const PLACE_COLUMNS: &str = ", device, country, region, city";
+/// With [`Detail::Places`]: where and on what each touch was made, and the experiment
+/// variant it was shown. Read only when asked for: four more texts per touch cost a
+/// 100,000-conversion report half its time again.
+const PLACE_COLUMNS: &str = ", device, country, region, city, variant_id";
 
 /// A range's touch paths that reach a campaign, read once and credited under any model
 /// with the window they were read with.
@@ -218,7 +223,7 @@ impl Paths {
 pub enum Detail {
     /// By channel, batch, store and purchase time.
     Channels,
-    /// Also by device class and place.
+    /// Also by device class, place and experiment variant.
     Places,
 }
 
@@ -837,6 +842,13 @@ fn credit_one(
                 })
                 .or_default()
                 .add(share, revenue, refunded);
+            if let Some(variant) = touch.variant_id {
+                credit
+                    .by_variant
+                    .entry(variant)
+                    .or_default()
+                    .add(share, revenue, refunded);
+            }
         }
         if let Some(store) = touch.store_id {
             credit

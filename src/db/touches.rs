@@ -38,9 +38,9 @@ impl Db {
         };
         sqlx::query(
             "INSERT INTO touches (scan_id, touched_at, visitor_id, code_id, batch_id, \
-             campaign_id, channel_id, store_id, device, country, region, city) \
+             campaign_id, channel_id, store_id, device, country, region, city, variant_id) \
              SELECT id, scanned_at, visitor_id, code_id, batch_id, campaign_id, channel_id, \
-             store_id, device, country, region, city FROM scans \
+             store_id, device, country, region, city, variant_id FROM scans \
              WHERE id > $1 AND id <= $2 AND is_bot = 0 ON CONFLICT DO NOTHING",
         )
         .bind(from)

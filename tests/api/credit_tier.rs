@@ -21,6 +21,7 @@ async fn credited_reports(app: &TestApp, campaign: i64, range: &str) -> Vec<Valu
         "stores?model=linear",
         "devices?model=position_based",
         "regions?level=city&model=linear",
+        "variants?model=time_decay",
         "time?interval=day&tz=%2B08:00&model=time_decay",
         "funnel",
     ];
@@ -28,14 +29,19 @@ async fn credited_reports(app: &TestApp, campaign: i64, range: &str) -> Vec<Valu
         .await
 }
 
-/// A scan by `visitor` of `batch`'s one code at `at`, as the scan writer stores it.
+/// A scan by `visitor` of `batch`'s one code at `at`, as the scan writer stores it, shown
+/// one of the variants of its campaign's experiment (if any) by the hour's parity.
 async fn scan_at(app: &TestApp, batch: &Value, visitor: &str, at: i64) {
     let db = app.db().await;
     sqlx::query(
         "INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, store_id, \
-         visitor_id, is_new_visitor, device, country, region, city, is_bot, outcome) \
+         visitor_id, is_new_visitor, device, country, region, city, is_bot, outcome, \
+         variant_id) \
          SELECT $1, c.id, b.id, b.campaign_id, b.channel_id, b.store_id, $2, 0, $3, 'CN', \
-         $4, $5, 0, 'landing' FROM codes c JOIN batches b ON b.id = c.batch_id WHERE b.id = $6",
+         $4, $5, 0, 'landing', (SELECT v.id FROM experiment_variants v \
+             JOIN experiments e ON e.id = v.experiment_id WHERE e.campaign_id = b.campaign_id \
+             ORDER BY v.position LIMIT 1 OFFSET $7) \
+         FROM codes c JOIN batches b ON b.id = c.batch_id WHERE b.id = $6",
     )
     .bind(at)
     .bind(visitor.to_owned())
@@ -43,6 +49,7 @@ async fn scan_at(app: &TestApp, batch: &Value, visitor: &str, at: i64) {
     .bind(if at % 3 == 0 { "SH" } else { "GD" })
     .bind(if at % 3 == 0 { "Shanghai" } else { "Shenzhen" })
     .bind(batch["id"].as_i64().unwrap())
+    .bind(at / HOUR % 2)
     .execute(&db)
     .await
     .unwrap();
@@ -105,6 +112,14 @@ async fn reports_credit_folded_days_as_they_credit_the_paths() {
         }
         batches.push(app.create("/api/v1/batches", batch).await);
     }
+    // An experiment on the campaign: its scans are shown one of two variants.
+    app.create(
+        &format!("/api/v1/campaigns/{}/experiments", campaign["id"]),
+        json!({"name": "Two shops", "variants": [
+            {"name": "A", "weight": 50, "destination_url": "https://shop.example/a"},
+            {"name": "B", "weight": 50, "destination_url": "https://shop.example/b"}]}),
+    )
+    .await;
     // Ten people scan over the last week, some twice, one the other campaign too; each
     // buys on a later day, some twice.
     let now = chrono::Utc::now().timestamp_millis();
@@ -160,6 +175,13 @@ async fn reports_credit_folded_days_as_they_credit_the_paths() {
     for range in &ranges {
         from_paths.push(credited_reports(&app, id, range).await);
     }
+
+    // Both variants were credited with some of the purchases.
+    let variants = &from_paths[0][9]["rows"];
+    assert!(
+        (0..2).all(|i| variants[i]["conversions"].as_f64().unwrap() > 0.5),
+        "{variants}"
+    );
 
     let db = scanloop::db::Db::connect(&app.database_url).await.unwrap();
     let folded = scanloop::jobs::days::catch_up(&db).await;

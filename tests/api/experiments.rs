@@ -189,6 +189,59 @@ async fn people_keep_their_variant_and_the_report_judges_the_variants_on_purchas
     assert_eq!(report["verdict"]["winner_variant_id"], b);
     assert!(report["test"].as_str().unwrap().contains("mSPRT"));
 
+    // The variants report (the campaign's latest experiment by default) credits each
+    // purchase to the variant its buyer's scans were shown, net of the refund.
+    let reported = format!("/api/v1/reports/variants?campaign_id={}", campaign["id"]);
+    let (status, variants_report) = json_of(app.get(&reported).await).await;
+    assert_eq!(status, StatusCode::OK, "{variants_report}");
+    let (va, vb) = (&variants_report["rows"][0], &variants_report["rows"][1]);
+    assert_eq!((&va["variant_id"], &vb["variant_id"]), (&a, &b));
+    assert_eq!(
+        (&va["control"], &va["variant"]),
+        (&json!(true), &json!("Shop"))
+    );
+    assert_eq!(
+        (
+            va["unique_visitors"].as_i64(),
+            vb["unique_visitors"].as_i64()
+        ),
+        (Some(na), Some(nb))
+    );
+    assert_eq!(va["scans"], na + rescans_a, "{variants_report}");
+    assert_eq!(
+        (&va["landing_views"], &va["conversions"]),
+        (&json!(0), &json!(0.0))
+    );
+    assert_eq!(
+        (&vb["landing_views"], &vb["cta_clicks"], &vb["conversions"]),
+        (&json!(nb), &json!(nb), &json!(nb as f64))
+    );
+    assert_eq!(
+        (vb["revenue_cents"].as_i64(), vb["refunded_cents"].as_i64()),
+        (Some(nb * 1_000 - 500), Some(500))
+    );
+    assert_eq!(vb["conversion_rate"], 1.0);
+    assert_eq!(variants_report["total"]["conversions"], nb as f64);
+    let csv = app
+        .get(&format!(
+            "{reported}&experiment_id={id}&format=csv&model=linear"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("experiment_id,variant_id,variant,control,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert_error(
+        app.get(&format!("{reported}&experiment_id=999")).await,
+        StatusCode::NOT_FOUND,
+        "experiment",
+    )
+    .await;
+
     // What was stored: people's scans and events carry their variant, the bot's none.
     let pool = app.db().await;
     let (tagged, bots_tagged): (i64, i64) = sqlx::query_as(
@@ -721,6 +774,25 @@ async fn the_console_shows_an_experiments_report_and_an_admin_stops_it() {
         !page.contains("Stop experiment"),
         "an analyst reads, and stops nothing"
     );
+    // The campaign's report page compares the variants, with a CSV of them.
+    let report_page = format!("/reports/campaigns/{}", campaign["id"]);
+    let (status, page) = app.page(&report_page, &analyst).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Experiment: Shop or story")
+            && page.contains("Shop <span class=\"muted\">(control)</span>"),
+        "{page}"
+    );
+    let (status, csv) = app
+        .page(&format!("{report_page}/variants.csv"), &analyst)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let people_shown: i64 = csv
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(7).unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(people_shown, 6, "{csv}");
 
     app.user("ada@brand.example", "admin", &[]).await;
     let admin = app.sign_in("ada@brand.example", "/console").await;

@@ -208,12 +208,12 @@ pub(crate) async fn region_report(
 }
 
 /// The report around the rows, with the campaign's total (its spend included: spend
-/// belongs to channels and batches, not to devices or places).
-async fn finish(
+/// belongs to channels and batches, not to devices, places or variants).
+pub(super) async fn finish<R>(
     state: &AppState,
     prepared: &Prepared,
-    rows: Vec<SliceRow>,
-) -> Result<Report<SliceRow>> {
+    rows: Vec<R>,
+) -> Result<Report<R>> {
     let channels = state
         .db
         .channel_report(prepared.campaign.id, prepared.range, &prepared.filter)

@@ -40,6 +40,7 @@ pub(crate) mod suspicious;
 mod targets;
 pub(crate) mod time;
 pub(crate) mod users;
+pub(crate) mod variant_report;
 mod visitors;
 pub(crate) mod webhooks;
 
@@ -176,6 +177,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(reports::stores))
         .routes(routes!(breakdowns::devices))
         .routes(routes!(breakdowns::regions))
+        .routes(routes!(variant_report::variants))
         .routes(routes!(reports::time))
         .routes(routes!(reports::daily))
         .routes(routes!(funnel::funnel))

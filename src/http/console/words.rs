@@ -705,6 +705,7 @@ fn chinese(english: &str) -> Option<&'static str> {
         "stores" => "门店",
         "suspicious-codes" => "可疑码",
         "tablet" => "平板",
+        "variants" => "实验版本",
         "target {}" => "目标 {}",
         "the landing page" => "落地页",
         "till purchases (right scale)" => "门店购买（右轴）",
@@ -754,6 +755,9 @@ fn chinese(english: &str) -> Option<&'static str> {
         "Share" => "流量占比",
         "Buyers" => "购买人数",
         "Conversion rate" => "转化率",
+        "Conversions are credited to the variant each scan showed, under the page's attribution; the conversion rate is conversions per person. Bots are shown the control and counted for none. The experiment's page in the console says whether a variant has won." => {
+            "转化按每次扫码所展示的版本、以本页的归因方式计入；转化率为每人转化数。机器人看到的是对照组，不计入任何版本。控制台的实验页面会说明是否已有版本胜出。"
+        }
         "95% interval" => "95% 区间",
         "Beats control" => "优于对照组的概率",
         "control" => "对照组",
@@ -963,6 +967,9 @@ mod tests {
             "funnel",
             "cohorts",
             "suspicious-codes",
+            "variants",
+            "control",
+            "winner",
             "mobile",
             "tablet",
             "desktop",

@@ -25,6 +25,7 @@ use super::AppState;
 use super::api::breakdowns::{self, LevelQuery};
 use super::api::reports;
 use super::api::suspicious::{self, SuspiciousQuery};
+use super::api::variant_report::{self, ExperimentQuery};
 use super::api::{cohorts, funnel};
 use super::error::AppError;
 use super::extract::Query;
@@ -150,6 +151,12 @@ async fn csv(
         "batches.csv" => reports::batches(state, caller, Query(query)).await,
         "stores.csv" => reports::stores(state, caller, Query(query)).await,
         "devices.csv" => breakdowns::devices(state, caller, Query(query)).await,
+        "variants.csv" => {
+            let latest = ExperimentQuery {
+                experiment_id: None,
+            };
+            variant_report::variants(state, caller, Query(query), Query(latest)).await
+        }
         "regions.csv" => {
             let level = LevelQuery {
                 level: Some("city".into()),

@@ -24,6 +24,7 @@ use crate::http::api::reports::{
 };
 use crate::http::api::stages::{StageReport, stage_report};
 use crate::http::api::suspicious::SuspiciousView;
+use crate::http::api::variant_report::{VariantRow, experiment_of, variant_report};
 use crate::http::console::Nav;
 use crate::http::console::words::Words;
 use crate::http::error::{AppError, missing};
@@ -144,6 +145,49 @@ struct Body {
     /// The last weeks' labels (their Mondays), and each stage's visitors at their ends.
     stage_weeks: Vec<String>,
     stages: Vec<StageLine>,
+    /// The campaign's latest experiment, if it has had one.
+    experiment: Option<ExperimentTable>,
+}
+
+/// An experiment's variants side by side.
+struct ExperimentTable {
+    name: String,
+    /// `running` or `stopped`, to look up in the page's language.
+    state: &'static str,
+    variants: Vec<VariantLine>,
+}
+
+struct VariantLine {
+    name: String,
+    /// `control` and `winner`, to look up in the page's language.
+    marks: Vec<&'static str>,
+    scans: String,
+    people: String,
+    views: String,
+    clicks: String,
+    conversions: String,
+    revenue: String,
+    /// Conversions per person shown the variant.
+    rate: String,
+}
+
+fn variant_lines(rows: &[VariantRow], currency: &str) -> Vec<VariantLine> {
+    rows.iter()
+        .map(|r| VariantLine {
+            name: r.variant.clone(),
+            marks: [(r.control, "control"), (r.winner, "winner")]
+                .into_iter()
+                .filter_map(|(is, mark)| is.then_some(mark))
+                .collect(),
+            scans: count(r.scans as f64),
+            people: count(r.unique_visitors as f64),
+            views: count(r.landing_views as f64),
+            clicks: count(r.cta_clicks as f64),
+            conversions: count(r.conversions),
+            revenue: money(r.revenue_cents, currency),
+            rate: r.conversion_rate.map(percent).unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// A stage as the page shows it: visitors at it at the end of each week, and how many
@@ -319,6 +363,13 @@ pub async fn campaign(
     };
     match body(&state, &query, &words).await {
         Ok(body) => {
+            if body.experiment.is_some() {
+                let href = format!(
+                    "/reports/campaigns/{id}/variants.csv{}",
+                    page.filters.query_string()
+                );
+                page.csv.push(("variants", href));
+            }
             page.body = Some(body);
             render(StatusCode::OK, &page)
         }
@@ -340,6 +391,21 @@ async fn body(state: &AppState, query: &ReportQuery, t: &Words) -> Result<Body, 
     let funnel = funnel_report(state, &prepared).await?;
     let places = region_report(state, &prepared, 3).await?;
     let devices = device_report(state, &prepared).await?;
+    let experiment = match experiment_of(state, &prepared, None).await? {
+        Some(experiment) => {
+            let variants = variant_report(state, &prepared, Some(&experiment)).await?;
+            Some(ExperimentTable {
+                state: if experiment.is_running() {
+                    "running"
+                } else {
+                    "stopped"
+                },
+                name: experiment.name,
+                variants: variant_lines(&variants.rows, &variants.currency),
+            })
+        }
+        None => None,
+    };
     // Cohorts by the page's buckets, by the week when those are hours.
     let cohorts = cohort_report(state, &cohort_query(query)).await?;
     let suspicion = Suspicion {
@@ -480,6 +546,7 @@ async fn body(state: &AppState, query: &ReportQuery, t: &Words) -> Result<Body, 
             .min(MAX_PERIODS))
             .collect(),
         cohorts: cohort_lines(&cohorts),
+        experiment,
         stage_weeks: stages.weeks.iter().map(|w| w.label.clone()).collect(),
         stages: stage_lines(&stages),
     })
