@@ -16,10 +16,16 @@ use crate::domain::webhook_event::WebhookEvent;
 /// more; a busy store or a poster's shared code does, and the latest are the ones any
 /// model credits most.
 pub const MAX_TOUCHES: i64 = 100;
-/// Rows per multi-row insert, under SQLite's 32766 parameters: a conversion has 12, a
-/// touch 16.
+/// The most parameters SQLite takes in one statement.
+const SQLITE_PARAMETERS: usize = 32_766;
+/// The columns a conversion and a stored touch are inserted with.
+const CONVERSION_VALUES: usize = 13;
+const TOUCH_VALUES: usize = 18;
+/// Rows per multi-row insert, their parameters under SQLite's limit (checked when built).
 const CONVERSIONS_PER_INSERT: usize = 500;
-const TOUCHES_PER_INSERT: usize = 2000;
+const TOUCHES_PER_INSERT: usize = 1_800;
+const _: () = assert!(CONVERSIONS_PER_INSERT * CONVERSION_VALUES <= SQLITE_PARAMETERS);
+const _: () = assert!(TOUCHES_PER_INSERT * TOUCH_VALUES <= SQLITE_PARAMETERS);
 /// Paths per read: a compound statement of up to SQLite's 500 parts, kept well short.
 const PATHS_PER_READ: usize = 100;
 
@@ -367,7 +373,7 @@ impl Db {
                  occurred_at, received_at, key_kind, key_value, key_found, campaign_id, \
                  visitor_id, feedback_token) VALUES {} ON CONFLICT (source, order_id) DO NOTHING \
                  RETURNING id, source, order_id, feedback_token",
-                values_list(self.backend(), slice.len(), 13)
+                values_list(self.backend(), slice.len(), CONVERSION_VALUES)
             );
             let mut insert = sqlx::query_as(sqlx::AssertSqlSafe(sql));
             for (new, matched) in slice {
@@ -425,7 +431,7 @@ impl Db {
                  touched_at, scan_id, code_id, batch_id, campaign_id, channel_id, store_id, \
                  amount_cents, campaigns, device, country, region, city, buyer, variant_id) \
                  VALUES {}",
-                values_list(self.backend(), slice.len(), 18)
+                values_list(self.backend(), slice.len(), TOUCH_VALUES)
             );
             let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
             for &(id, new, position, t, campaigns, buyer) in slice {

@@ -12,7 +12,7 @@ use crate::db::{Db, EventRow};
 use crate::group_commit::{self, gather};
 use crate::metrics::{EventLabels, Metrics};
 
-/// Events per transaction; 14 parameters each stays under SQLite's 32766.
+/// Events per transaction; 15 parameters each stays under SQLite's 32766.
 const MAX_GROUP: usize = 1000;
 /// Queued events before callers wait for room: backpressure instead of unbounded memory.
 const QUEUE_DEPTH: usize = 16_384;

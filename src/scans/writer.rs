@@ -14,7 +14,7 @@ use crate::db::{Db, ScanRow, WriterConnection, now_ms};
 use crate::group_commit::{self, Group as _, gather};
 use crate::metrics::Metrics;
 
-/// Scans per transaction; 21 parameters each stays under SQLite's 32766.
+/// Scans per transaction; 22 parameters each stays under SQLite's 32766.
 const MAX_GROUP: usize = 1000;
 /// Queued scans before handlers wait for room: backpressure instead of unbounded memory.
 const QUEUE_DEPTH: usize = 16_384;

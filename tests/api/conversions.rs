@@ -1132,3 +1132,66 @@ async fn a_path_across_two_campaigns_shares_its_credit_between_them() {
     let last = report(&s.app, &other, "").await;
     assert_eq!(last["total"]["conversions"], 1.0);
 }
+
+#[tokio::test]
+async fn purchases_at_a_busy_store_keep_their_whole_paths() {
+    // 60 till purchases at a store with 150 scans: each path keeps its latest 100 touches,
+    // and the writer's groups insert thousands of touches at once.
+    let s = Scenario::new().await;
+    let store = s
+        .app
+        .create(
+            "/api/v1/stores",
+            json!({"name": "Busy corner", "code": "BUSY"}),
+        )
+        .await;
+    let db = s.app.db().await;
+    let batch: i64 = sqlx::query_scalar("SELECT id FROM batches WHERE channel_id = $1")
+        .bind(s.channels[2]["id"].as_i64().unwrap())
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE batches SET store_id = $1 WHERE id = $2")
+        .bind(store["id"].as_i64().unwrap())
+        .bind(batch)
+        .execute(&db)
+        .await
+        .unwrap();
+    for i in 0..150_i64 {
+        sqlx::query(
+            "INSERT INTO scans (scanned_at, code_id, batch_id, campaign_id, channel_id, \
+             store_id, visitor_id, is_new_visitor, device, is_bot, outcome) \
+             SELECT $1, c.id, b.id, b.campaign_id, b.channel_id, b.store_id, $2, 0, 'phone', \
+             0, 'landing' FROM codes c JOIN batches b ON b.id = c.batch_id WHERE b.id = $3",
+        )
+        .bind(now() - 2 * HOUR + i * 1_000)
+        .bind(format!("v{i}"))
+        .bind(batch)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    // The scans are folded into touches before the purchases come.
+    for _ in 0..100 {
+        let folded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM touches")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if folded == 150 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mut csv = String::from("order_id,amount_cents,currency,source,store_code\n");
+    for i in 0..60 {
+        csv.push_str(&format!("TILL-{i},1000,CNY,pos,BUSY\n"));
+    }
+    let (status, answer) = import(&s.app, csv).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["accepted"], 60, "{answer}");
+    let touches: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversion_touches")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(touches, 60 * scanloop::db::MAX_TOUCHES);
+}
