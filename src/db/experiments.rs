@@ -362,6 +362,20 @@ impl Db {
         Ok(experiments)
     }
 
+    /// A campaign's latest experiment, if it has had one.
+    pub async fn latest_experiment(&self, campaign_id: i64) -> DbResult<Option<Experiment>> {
+        let id: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM experiments WHERE campaign_id = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(campaign_id)
+        .fetch_optional(self.pool())
+        .await?;
+        match id {
+            Some((id,)) => Ok(Some(self.experiment(id).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// The experiments running anywhere, for the job that ends and decides them.
     pub async fn running_experiments(&self) -> DbResult<Vec<i64>> {
         let ids: Vec<(i64,)> =

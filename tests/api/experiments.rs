@@ -241,6 +241,24 @@ async fn people_keep_their_variant_and_the_report_judges_the_variants_on_purchas
         "experiment",
     )
     .await;
+    // A campaign without experiments answers no rows; another campaign's experiment is
+    // refused naming the parameter.
+    let plain = app
+        .create(
+            "/api/v1/campaigns",
+            json!({"name": "Plain", "slug": "plain"}),
+        )
+        .await;
+    let plain_report = format!("/api/v1/reports/variants?campaign_id={}", plain["id"]);
+    let (status, empty) = json_of(app.get(&plain_report).await).await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
+    assert_eq!(empty["rows"], json!([]));
+    assert_error(
+        app.get(&format!("{plain_report}&experiment_id={id}")).await,
+        StatusCode::BAD_REQUEST,
+        "experiment_id: experiment",
+    )
+    .await;
 
     // What was stored: people's scans and events carry their variant, the bot's none.
     let pool = app.db().await;

@@ -81,8 +81,7 @@ pub(crate) async fn experiment_of(
 ) -> Result<Option<Experiment>> {
     let campaign_id = prepared.campaign.id;
     let Some(id) = id else {
-        let latest = state.db.campaign_experiments(campaign_id).await?;
-        return Ok(latest.into_iter().next());
+        return Ok(state.db.latest_experiment(campaign_id).await?);
     };
     let experiment = state
         .db
