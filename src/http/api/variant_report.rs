@@ -67,7 +67,11 @@ pub async fn variants(
     let format = query.format()?;
     let prepared = prepare(&state, &query, &caller.scope(), Detail::Places).await?;
     let experiment = experiment_of(&state, &prepared, which.experiment_id).await?;
-    let report = variant_report(&state, &prepared, experiment.as_ref()).await?;
+    let rows = match &experiment {
+        Some(experiment) => variant_rows(&state, &prepared, experiment).await?,
+        None => Vec::new(),
+    };
+    let report = finish(&state, &prepared, rows).await?;
     let name = format!("variants-{}", report.campaign_id);
     answer(format, &report, &report.rows, &name).await
 }
@@ -97,19 +101,18 @@ pub(crate) async fn experiment_of(
     Ok(Some(experiment))
 }
 
-pub(crate) async fn variant_report(
+/// The experiment's variants over the prepared range, filter and attribution (the report
+/// page shows them beside its own totals).
+pub(crate) async fn variant_rows(
     state: &AppState,
     prepared: &Prepared,
-    experiment: Option<&Experiment>,
-) -> Result<Report<VariantRow>> {
-    let Some(experiment) = experiment else {
-        return finish(state, prepared, Vec::new()).await;
-    };
+    experiment: &Experiment,
+) -> Result<Vec<VariantRow>> {
     let mut slices = state
         .db
         .variant_slices(experiment.id, prepared.range, &prepared.filter)
         .await?;
-    let rows = experiment
+    Ok(experiment
         .variants
         .iter()
         .enumerate()
@@ -141,6 +144,5 @@ pub(crate) async fn variant_report(
                     .then(|| round6(conversions / slice.visitors as f64)),
             }
         })
-        .collect();
-    finish(state, prepared, rows).await
+        .collect())
 }

@@ -24,7 +24,7 @@ use crate::http::api::reports::{
 };
 use crate::http::api::stages::{StageReport, stage_report};
 use crate::http::api::suspicious::SuspiciousView;
-use crate::http::api::variant_report::{VariantRow, experiment_of, variant_report};
+use crate::http::api::variant_report::{VariantRow, experiment_of, variant_rows};
 use crate::http::console::Nav;
 use crate::http::console::words::Words;
 use crate::http::error::{AppError, missing};
@@ -393,15 +393,11 @@ async fn body(state: &AppState, query: &ReportQuery, t: &Words) -> Result<Body, 
     let devices = device_report(state, &prepared).await?;
     let experiment = match experiment_of(state, &prepared, None).await? {
         Some(experiment) => {
-            let variants = variant_report(state, &prepared, Some(&experiment)).await?;
+            let rows = variant_rows(state, &prepared, &experiment).await?;
             Some(ExperimentTable {
-                state: if experiment.is_running() {
-                    "running"
-                } else {
-                    "stopped"
-                },
+                state: experiment.state(),
+                variants: variant_lines(&rows, &prepared.campaign.currency),
                 name: experiment.name,
-                variants: variant_lines(&variants.rows, &variants.currency),
             })
         }
         None => None,
