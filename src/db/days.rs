@@ -1,6 +1,6 @@
 //! The day tier: once a UTC day is over, its hourly rollups are folded into one table per
-//! family a report reads (per batch, device class and place, the campaign's hours, and a
-//! visitor sketch per channel), so a long range reads a row per day instead of every
+//! family a report reads (per batch, device class and place, the campaign's hours, and
+//! visitor sketches per channel, device class, place and batch), so a long range reads a row per day instead of every
 //! hour's cross product. Reports read the folded days from here and the hours around them
 //! from the hourly rollups (`edges::Span`); the hourly rollups stay, for hourly series and
 //! ranges in other time zones.
@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use super::slice_sketches::fold_day_slices;
 use super::{Db, DbResult, watermarks, webhooks};
 use crate::domain::VisitorSketch;
 use crate::domain::time::to_rfc3339;
@@ -26,7 +27,13 @@ const ADVISORY_LOCK: i64 = 0x5c4e_1003;
 /// first fold over months of history, or a rebuild, must not flood the brand's endpoint.
 const DAILY_EVENT_WITHIN_MS: i64 = 2 * DAY_MS;
 /// The tables of the day tier, emptied from a day on when it is to be folded again.
-const DAY_TABLES: [&str; 4] = ["day_batches", "day_devices", "day_places", "day_sketches"];
+const DAY_TABLES: [&str; 5] = [
+    "day_batches",
+    "day_devices",
+    "day_places",
+    "day_sketches",
+    "day_slice_sketches",
+];
 
 /// What one step of the fold did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +87,7 @@ impl Db {
                 .await?;
         }
         fold_sketches(&mut tx, day).await?;
+        fold_day_slices(&mut tx, day, end).await?;
         let daily = WebhookEvent::ScansDaily.as_str();
         if end + DAILY_EVENT_WITHIN_MS > now && webhooks::wanted(&mut tx, daily).await? {
             let payload = daily_summary(&mut tx, day).await?;

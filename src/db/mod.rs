@@ -36,6 +36,7 @@ mod rules;
 mod scans;
 mod scope;
 mod sessions;
+mod slice_sketches;
 mod sources;
 mod spend;
 mod status;

@@ -1,8 +1,8 @@
 //! A report narrowed to a channel, a batch, some stores (a `store_id`, or a retailer's
 //! scope) or a country. The hourly rollups, the raw rows at a range's edges and the stored
 //! touch paths carry all four, so a filtered report reads those; the day tier, the visitor
-//! sketches and the place rollups are kept per campaign or channel and cannot be narrowed,
-//! so a filtered report reads around them.
+//! sketches and the place rollups are kept per campaign or channel and cannot be narrowed
+//! (the place rollups and sketches but by country), so a filtered report reads around them.
 
 use super::Scope;
 use crate::domain::CountryCode;
@@ -42,6 +42,17 @@ impl ReportFilter {
     /// per campaign, cannot answer.
     pub fn narrows_codes(&self) -> bool {
         self.channel_id.is_some() || self.batch_id.is_some() || self.stores != Scope::All
+    }
+
+    /// Device classes' people are sketched per campaign: only the whole campaign's.
+    pub fn knows_device_visitors(&self) -> bool {
+        self.is_whole()
+    }
+
+    /// Places' people are sketched per campaign and city: a country narrows them, what
+    /// was scanned cannot.
+    pub fn knows_place_visitors(&self) -> bool {
+        !self.narrows_codes()
     }
 
     /// Spend entries are per channel and print costs per batch: neither is known per

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::days::EVENT_COLUMNS;
 use super::edges::{EdgeScan, IN_DAYS, IN_HOURS, Span};
+use super::slice_sketches::{Family, place_of};
 use super::{Db, DbResult, ReportFilter};
 use crate::domain::VisitorSketch;
 use crate::domain::attribution::{Rules, split_cents};
@@ -102,6 +103,9 @@ pub struct Place {
 pub struct SliceCounts {
     pub scans: i64,
     pub bot_scans: i64,
+    /// Distinct people, from the slice's visitor sketches; `None` where the report's
+    /// filter is finer than the sketches are kept (see `ReportFilter`).
+    pub unique_visitors: Option<i64>,
     pub landing_views: i64,
     pub cta_clicks: i64,
     pub photo_shares: i64,
@@ -416,7 +420,22 @@ impl Db {
                 )
             })
             .collect();
+        let mut people = match filter.knows_device_visitors() {
+            true => Some(
+                self.slice_visitors(campaign_id, Family::Device, &span, |_| true)
+                    .await?,
+            ),
+            false => None,
+        };
         for scan in self.edge_scans(campaign_id, &span, filter).await? {
+            if let (Some(people), Some(visitor), false) =
+                (&mut people, &scan.visitor_id, scan.is_bot())
+            {
+                people
+                    .entry(scan.device.clone())
+                    .or_default()
+                    .insert(visitor);
+            }
             let slice = slices.entry(scan.device.clone()).or_default();
             slice.add_scan(&scan);
         }
@@ -425,6 +444,9 @@ impl Db {
                 .entry(event.device)
                 .or_default()
                 .add_events(&event.kind, 1);
+        }
+        if let Some(people) = people {
+            count_people(&mut slices, people);
         }
         Ok(slices)
     }
@@ -510,6 +532,13 @@ impl Db {
                 },
             )
             .collect();
+        let mut people = match filter.knows_place_visitors() {
+            true => Some(
+                self.place_visitors(campaign_id, &span, depth, filter)
+                    .await?,
+            ),
+            false => None,
+        };
         let known = |v: &Option<String>| v.clone().unwrap_or_default();
         for scan in self.edge_scans(campaign_id, &span, filter).await? {
             let place = Place {
@@ -525,7 +554,15 @@ impl Db {
                     String::new()
                 },
             };
+            if let (Some(people), Some(visitor), false) =
+                (&mut people, &scan.visitor_id, scan.is_bot())
+            {
+                people.entry(place.clone()).or_default().insert(visitor);
+            }
             slices.entry(place).or_default().add_scan(&scan);
+        }
+        if let Some(people) = people {
+            count_people(&mut slices, people);
         }
         if depth == 1 {
             for event in self.edge_events(campaign_id, &span, filter).await? {
@@ -537,6 +574,33 @@ impl Db {
             }
         }
         Ok(slices)
+    }
+
+    /// The people of each place (cut to `depth`) over the span's hours and days, from
+    /// the sketches per city; only the filter's country when it names one.
+    async fn place_visitors(
+        &self,
+        campaign_id: i64,
+        span: &Span,
+        depth: usize,
+        filter: &ReportFilter,
+    ) -> DbResult<BTreeMap<Place, VisitorSketch>> {
+        let country = filter.country.as_ref().map(|c| c.as_str());
+        let wanted = |slice: &str| country.is_none_or(|c| place_of(slice).0 == c);
+        let cities = self
+            .slice_visitors(campaign_id, Family::Place, span, wanted)
+            .await?;
+        let mut places: BTreeMap<Place, VisitorSketch> = BTreeMap::new();
+        for (slice, sketch) in cities {
+            let (country, region, city) = place_of(&slice);
+            let place = Place {
+                country: country.to_owned(),
+                region: if depth >= 2 { region } else { "" }.to_owned(),
+                city: if depth >= 3 { city } else { "" }.to_owned(),
+            };
+            places.entry(place).or_default().merge(&sketch);
+        }
+        Ok(places)
     }
 
     /// One row per batch of the campaign inside the filter.
@@ -895,11 +959,30 @@ fn scans_by(column: &str, filter: &ReportFilter) -> sqlx::AssertSqlSafe<String> 
     ))
 }
 
+/// Each slice's people, counted from its merged sketch; a slice nobody scanned has none.
+fn count_people<K: Ord>(
+    slices: &mut BTreeMap<K, SliceCounts>,
+    mut people: BTreeMap<K, VisitorSketch>,
+) {
+    for (key, slice) in slices.iter_mut() {
+        slice.unique_visitors = Some(people.remove(key).map_or(0, |p| p.estimate()));
+    }
+}
+
 impl SliceCounts {
+    /// A slice with no scans: no people, when people are counted.
+    pub fn nobody(people_counted: bool) -> Self {
+        Self {
+            unique_visitors: people_counted.then_some(0),
+            ..Self::default()
+        }
+    }
+
     fn summed(scans: i64, bot_scans: i64, views: i64, clicks: i64, photos: i64) -> Self {
         Self {
             scans,
             bot_scans,
+            unique_visitors: None,
             landing_views: views,
             cta_clicks: clicks,
             photo_shares: photos,

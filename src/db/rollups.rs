@@ -1,5 +1,6 @@
 //! Rebuilding the rollups reports read from the raw scans: hourly counts per batch,
-//! country and device, the visitor sketches per channel and hour, and the counts per place.
+//! country and device, the visitor sketches per channel and hour, and the counts and
+//! sketches per place (and the sketches per device class and batch).
 //! For when a rollup is in doubt (a bug, a restored backup): reports then read what the raw
 //! scans say.
 //!
@@ -11,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use super::slice_sketches::{Family, ScanRange, fold_slices};
 use super::{Backend, Db, DbResult, values_list, watermarks};
 use crate::domain::VisitorSketch;
 
@@ -100,7 +102,7 @@ impl Db {
             // Writers wait for the chunk; on SQLite the first write below takes the lock.
             Backend::Postgres => {
                 sqlx::query(
-                    "LOCK TABLE scan_rollups, visitor_sketches, place_rollups \
+                    "LOCK TABLE scan_rollups, visitor_sketches, place_rollups, slice_sketches \
                      IN SHARE ROW EXCLUSIVE MODE",
                 )
                 .execute(&mut *tx)
@@ -108,9 +110,14 @@ impl Db {
             }
             Backend::Sqlite => {}
         }
-        for table in ["scan_rollups", "visitor_sketches", "place_rollups"] {
+        for (table, families) in [
+            ("scan_rollups", String::new()),
+            ("visitor_sketches", String::new()),
+            ("place_rollups", String::new()),
+            ("slice_sketches", Family::every_sql()),
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE campaign_id = $1 AND hour >= $2 AND hour < $3"
+                "DELETE FROM {table} WHERE campaign_id = $1{families} AND hour >= $2 AND hour < $3"
             )))
             .bind(campaign_id)
             .bind(start)
@@ -142,8 +149,8 @@ impl Db {
         .bind(end)
         .execute(&mut *tx)
         .await?;
-        // Places are folded with the touches: only the scans that fold has passed, or it
-        // would count the rest a second time.
+        // Places and slice sketches are folded with the touches: only the scans that fold
+        // has passed, or it would count the rest a second time.
         let folded = watermarks::read(&mut *tx, "touches").await?;
         sqlx::query(
             "INSERT INTO place_rollups (campaign_id, hour, country, region, city, scans, \
@@ -160,6 +167,13 @@ impl Db {
         .bind(folded)
         .execute(&mut *tx)
         .await?;
+        let chunk = ScanRange::Hours {
+            campaign_id,
+            start,
+            end,
+            folded_to: folded,
+        };
+        fold_slices(&mut tx, self.backend(), chunk).await?;
         let visitors: Vec<(i64, i64, String)> = sqlx::query_as(
             "SELECT channel_id, scanned_at - scanned_at % 3600000, visitor_id FROM scans \
              WHERE campaign_id = $1 AND scanned_at >= $2 AND scanned_at < $3 \

@@ -5,11 +5,13 @@
 //! Its indexes grow in random order (a visitor id is random), so each touch costs a page
 //! write the scans' own tables avoid; the job runs it on a budget (see
 //! `jobs::code_history`). The same step counts each code's busiest hour, notes each
-//! campaign's new visitors for its cohorts, and counts scans per place, on that budget.
+//! campaign's new visitors for its cohorts, counts scans per place, and adds people to the
+//! sketches per device class, place and batch (`slice_sketches`), on that budget.
 
 use std::collections::BTreeMap;
 
 use super::code_history::{fold_busiest_hours, fold_watermark};
+use super::slice_sketches::{ScanRange, fold_slices};
 use super::{Db, DbResult, FoldStep, now_ms, watermarks};
 use crate::domain::attribution::LONGEST_WINDOW;
 
@@ -50,6 +52,7 @@ impl Db {
         fold_busiest_hours(&mut tx, from, to).await?;
         fold_campaign_visitors(&mut tx, from, to).await?;
         fold_places(&mut tx, from, to).await?;
+        fold_slices(&mut tx, self.backend(), ScanRange::Ids { from, to }).await?;
         sqlx::query(
             "DELETE FROM touches WHERE scan_id IN \
              (SELECT scan_id FROM touches ORDER BY scan_id LIMIT $1) AND touched_at < $2",

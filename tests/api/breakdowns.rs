@@ -1,5 +1,5 @@
-//! The devices and regions reports: scans, landing events and credited conversions by
-//! device class and by country, region or city, adding up to the campaign's total.
+//! The devices and regions reports: scans, people, landing events and credited conversions
+//! by device class and by country, region or city, adding up to the campaign's total.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -117,6 +117,14 @@ async fn devices_and_places_break_down_scans_events_and_conversions() {
         (Some(1), Some(1.0))
     );
     assert_eq!(row(&devices, "device", "bot")["bot_scans"], 1);
+    // Every scan came without a cookie: each is a person of its own.
+    let people = |report: &Value, field: &str, value: &str| {
+        row(report, field, value)["unique_visitors"].as_i64()
+    };
+    assert_eq!(people(&devices, "device", "mobile"), Some(4));
+    assert_eq!(people(&devices, "device", "desktop"), Some(1));
+    assert_eq!(people(&devices, "device", "bot"), Some(0));
+    assert_eq!(devices["total"]["unique_visitors"], 5);
     let sum = |report: &Value, field: &str| -> i64 {
         report["rows"]
             .as_array()
@@ -154,6 +162,9 @@ async fn devices_and_places_break_down_scans_events_and_conversions() {
         "the unknown address"
     );
     assert!(gb.get("city").is_none());
+    assert_eq!(people(&countries, "country", "GB"), Some(2));
+    assert_eq!(people(&countries, "country", "CN"), Some(2));
+    assert_eq!(people(&countries, "country", ""), Some(1));
     assert_eq!(sum(&countries, "scans"), 5);
     assert_eq!(sum(&countries, "revenue_cents"), 16_000);
 
@@ -174,6 +185,37 @@ async fn devices_and_places_break_down_scans_events_and_conversions() {
         "events are not kept per city"
     );
     assert_eq!(sum(&cities, "scans"), 5);
+    assert_eq!(people(&cities, "city", "Changchun"), Some(2));
+    assert_eq!(people(&cities, "city", "London"), Some(2));
+
+    // People are sketched per campaign by device, and by place: a country narrows the
+    // places' people, a channel neither.
+    let channel = batch["channel_id"].clone();
+    let of_cn = report(format!(
+        "/api/v1/reports/regions?campaign_id={id}&country=CN"
+    ))
+    .await;
+    assert_eq!(people(&of_cn, "country", "CN"), Some(2));
+    let devices_of_cn = report(format!(
+        "/api/v1/reports/devices?campaign_id={id}&country=CN"
+    ))
+    .await;
+    assert_eq!(people(&devices_of_cn, "device", "mobile"), None);
+    assert_eq!(row(&devices_of_cn, "device", "mobile")["scans"], 1);
+    for path in ["devices", "regions"] {
+        let of_channel = report(format!(
+            "/api/v1/reports/{path}?campaign_id={id}&channel_id={channel}"
+        ))
+        .await;
+        assert!(
+            of_channel["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["unique_visitors"].is_null()),
+            "{of_channel}"
+        );
+    }
 
     let csv = app
         .get(&format!(
@@ -183,7 +225,10 @@ async fn devices_and_places_break_down_scans_events_and_conversions() {
         .text()
         .await
         .unwrap();
-    assert!(csv.starts_with("country,region,scans,bot_scans,"), "{csv}");
+    assert!(
+        csv.starts_with("country,region,scans,unique_visitors,bot_scans,"),
+        "{csv}"
+    );
     assert_error(
         app.get(&format!(
             "/api/v1/reports/regions?campaign_id={id}&level=planet"

@@ -42,19 +42,62 @@ async fn mismatches(app: &TestApp) -> (i64, i64, i64) {
     sqlx::query_as(MISMATCHES).fetch_one(&db).await.unwrap()
 }
 
-/// The channel report's rows (scans, unique visitors, bots per channel) and the regions.
-async fn reports(app: &TestApp, campaign: &Value) -> (Value, Value) {
+/// The channel report's rows (scans, unique visitors, bots per channel), the cities and
+/// the device classes.
+async fn reports(app: &TestApp, campaign: &Value) -> (Value, Value, Value) {
     let id = &campaign["id"];
     let channels: Value = app.report(id).await;
-    let regions: Value = app
-        .get(&format!(
-            "/api/v1/reports/regions?campaign_id={id}&level=city"
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    (channels["rows"].clone(), regions["rows"].clone())
+    let slices = |path: String| async move {
+        let report: Value = app.get(&path).await.json().await.unwrap();
+        report["rows"].clone()
+    };
+    let cities = slices(format!(
+        "/api/v1/reports/regions?campaign_id={id}&level=city"
+    ))
+    .await;
+    let devices = slices(format!("/api/v1/reports/devices?campaign_id={id}")).await;
+    (channels["rows"].clone(), cities, devices)
+}
+
+/// Each device class's and city's people in the reports against distinct visitors
+/// recounted from the raw scans (exact: far under the sketches' 1,024).
+async fn assert_people_recounted(app: &TestApp, (_, cities, devices): &(Value, Value, Value)) {
+    let db = app.db().await;
+    let by_device: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT device, COUNT(DISTINCT visitor_id) FROM scans WHERE is_bot = 0 \
+         GROUP BY device",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    for (device, people) in by_device {
+        let row = devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["device"] == device);
+        assert_eq!(
+            row.unwrap()["unique_visitors"],
+            people,
+            "{device}: {devices}"
+        );
+    }
+    let by_city: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT COALESCE(country, ''), COALESCE(city, ''), COUNT(DISTINCT visitor_id) \
+         FROM scans WHERE is_bot = 0 GROUP BY COALESCE(country, ''), COALESCE(city, '')",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert!(by_city.len() >= 3, "{by_city:?}");
+    for (country, city, people) in by_city {
+        let row = cities
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["country"] == country && r["city"] == city);
+        assert_eq!(row.unwrap()["unique_visitors"], people, "{city}: {cities}");
+    }
 }
 
 #[tokio::test]
@@ -119,14 +162,16 @@ async fn rollups_equal_recounts_from_raw_scans_and_rebuild_when_damaged() {
         "rollups equal recounts from the raw scans"
     );
     let before = reports(&app, &campaign).await;
+    assert_people_recounted(&app, &before).await;
 
-    // Damage them: lose rows, miscount others, drop the visitor sketches.
+    // Damage them: lose rows, miscount others, drop visitor sketches.
     let db = app.db().await;
     for damage in [
         "DELETE FROM scan_rollups WHERE batch_id = (SELECT MIN(batch_id) FROM scan_rollups)",
         "UPDATE scan_rollups SET scans = scans + 7",
         "UPDATE place_rollups SET scans = 0",
         "DELETE FROM visitor_sketches",
+        "DELETE FROM slice_sketches WHERE family = 'place'",
     ] {
         sqlx::query(damage).execute(&db).await.unwrap();
     }

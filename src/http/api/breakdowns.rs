@@ -34,6 +34,10 @@ pub struct SliceRow {
     pub(crate) city: Option<String>,
     /// Human scans (bots excluded).
     pub(crate) scans: i64,
+    /// Distinct people who scanned here (the `sl_vid` cookie), merged from sketches: exact
+    /// up to 1,024, an estimate past it. Devices: absent with any filter; regions: absent
+    /// with a channel, batch or store (a country is fine).
+    pub(crate) unique_visitors: Option<i64>,
     pub(crate) bot_scans: i64,
     /// Landing views, CTA clicks and photo shares by people; known per device and per
     /// country, absent for regions and cities.
@@ -58,6 +62,7 @@ impl SliceRow {
             region: None,
             city: None,
             scans: counts.scans,
+            unique_visitors: counts.unique_visitors,
             bot_scans: counts.bot_scans,
             landing_views: events(counts.landing_views),
             cta_clicks: events(counts.cta_clicks),
@@ -95,8 +100,11 @@ pub(crate) async fn device_report(
         .db
         .device_counts(prepared.campaign.id, prepared.range, &prepared.filter)
         .await?;
+    let people = prepared.filter.knows_device_visitors();
     for device in prepared.credit.by_device.keys() {
-        counts.entry(device.clone()).or_default();
+        counts
+            .entry(device.clone())
+            .or_insert_with(|| SliceCounts::nobody(people));
     }
     let credits = &prepared.credit.by_device;
     let rows = counts
@@ -189,8 +197,11 @@ pub(crate) async fn region_report(
             &prepared.filter,
         )
         .await?;
+    let people = prepared.filter.knows_place_visitors();
     for place in credits.keys() {
-        counts.entry(place.clone()).or_default();
+        counts
+            .entry(place.clone())
+            .or_insert_with(|| SliceCounts::nobody(people));
     }
     let rows = counts
         .into_iter()
@@ -221,6 +232,7 @@ pub(super) async fn finish<R>(
     let (scans, bot_scans, spend_cents) = channels.rows.iter().fold((0, 0, 0), |(s, b, c), r| {
         (s + r.scans, b + r.bot_scans, c + r.spend_cents)
     });
-    let total = prepared.total(scans, bot_scans, spend_cents);
+    let mut total = prepared.total(scans, bot_scans, spend_cents);
+    total.unique_visitors = channels.unique_visitors;
     Ok(prepared.report(rows, total))
 }

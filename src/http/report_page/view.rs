@@ -205,6 +205,8 @@ const STAGE_WEEKS: i64 = 6;
 struct SliceLine {
     name: String,
     scans: String,
+    /// Distinct people; "–" where the filter hides them.
+    unique: String,
     share: f64,
     conversions: String,
     revenue: String,
@@ -234,6 +236,9 @@ fn slice_lines(
         .map(|r| SliceLine {
             name: name(r),
             scans: count(r.scans as f64),
+            unique: r
+                .unique_visitors
+                .map_or_else(|| "–".to_owned(), |n| count(n as f64)),
             share: (100.0 * r.scans as f64 / total).clamp(0.0, 100.0),
             conversions: count(r.conversions),
             revenue: money(r.revenue_cents, currency),
