@@ -84,8 +84,8 @@ pub use products::{NewProduct, Product, ProductChange, ProductLink};
 pub use referrals::ReferralCounts;
 pub use report_filter::ReportFilter;
 pub use reports::{
-    CampaignCredit, ChannelReport, ChannelReportRow, Credit, Detail, GroupReportRow, HourCounts,
-    Place, ReportRange, SliceCounts,
+    CampaignCredit, ChannelReport, ChannelReportRow, Credit, Detail, GroupReport, GroupReportRow,
+    HourCounts, Place, ReportRange, SliceCounts,
 };
 pub use rollups::Rebuilt;
 pub use rules::RulesOwner;

@@ -55,6 +55,12 @@ impl ReportFilter {
         !self.narrows_codes()
     }
 
+    /// Batches' people are sketched per campaign and batch: a batch belongs to one channel
+    /// and store, so only a country cannot narrow them.
+    pub fn knows_batch_visitors(&self) -> bool {
+        self.country.is_none()
+    }
+
     /// Spend entries are per channel and print costs per batch: neither is known per
     /// country, so a country's report has no spend.
     pub fn knows_spend(&self) -> bool {

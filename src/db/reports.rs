@@ -47,8 +47,19 @@ pub struct GroupReportRow {
     pub scans: i64,
     pub bot_scans: i64,
     pub new_visitors: i64,
+    /// Distinct people, from the batches' sketches (a store's batches merged); `None` in
+    /// a report narrowed to a country.
+    #[sqlx(skip)]
+    pub unique_visitors: Option<i64>,
     /// Print costs of the batch (of the store's batches).
     pub spend_cents: i64,
+}
+
+/// The rows of a batch or store report, and the people across them.
+#[derive(Debug, Default)]
+pub struct GroupReport {
+    pub rows: Vec<GroupReportRow>,
+    pub unique_visitors: Option<i64>,
 }
 
 /// What one group of a campaign's touches (a channel, batch or store) was credited with.
@@ -609,7 +620,7 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
         filter: &ReportFilter,
-    ) -> DbResult<Vec<GroupReportRow>> {
+    ) -> DbResult<GroupReport> {
         let spend = spend_of("cost_cents", filter);
         let mut rows: Vec<GroupReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id, name, channel_id, NULL AS code, store_id, NULL AS city, \
@@ -621,11 +632,19 @@ impl Db {
         .bind(campaign_id)
         .fetch_all(self.pool())
         .await?;
-        self.add_group_counts(&mut rows, campaign_id, range, filter, "batch_id", |scan| {
-            Some(scan.batch_id)
+        let batches = rows.iter().map(|r| (r.id, r.id)).collect();
+        let groups = Groups {
+            column: "batch_id",
+            of_scan: |scan: &EdgeScan| Some(scan.batch_id),
+            of_batch: batches,
+        };
+        let unique_visitors = self
+            .add_group_counts(&mut rows, campaign_id, range, filter, groups)
+            .await?;
+        Ok(GroupReport {
+            rows,
+            unique_visitors,
         })
-        .await?;
-        Ok(rows)
     }
 
     /// One row per store that has a batch of the campaign inside the filter.
@@ -634,7 +653,7 @@ impl Db {
         campaign_id: i64,
         range: ReportRange,
         filter: &ReportFilter,
-    ) -> DbResult<Vec<GroupReportRow>> {
+    ) -> DbResult<GroupReport> {
         let batches = filter.codes_sql("b.id");
         let spend = spend_of(
             &format!(
@@ -656,28 +675,43 @@ impl Db {
         .bind(campaign_id)
         .fetch_all(self.pool())
         .await?;
-        self.add_group_counts(&mut rows, campaign_id, range, filter, "store_id", |scan| {
-            scan.store_id
-        })
+        let of_batch: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, store_id FROM batches WHERE campaign_id = $1 \
+             AND store_id IS NOT NULL{}",
+            filter.codes_sql("id")
+        )))
+        .bind(campaign_id)
+        .fetch_all(self.pool())
         .await?;
-        Ok(rows)
+        let groups = Groups {
+            column: "store_id",
+            of_scan: |scan: &EdgeScan| scan.store_id,
+            of_batch: of_batch.into_iter().collect(),
+        };
+        let unique_visitors = self
+            .add_group_counts(&mut rows, campaign_id, range, filter, groups)
+            .await?;
+        Ok(GroupReport {
+            rows,
+            unique_visitors,
+        })
     }
 
     /// Adds the range's scans inside the filter to batch or store rows: one pass over the
-    /// campaign's rollups grouped by `column` (`batch_id` or `store_id`), then the raw
-    /// edges.
+    /// campaign's rollups grouped by the groups' column, then the raw edges; and their
+    /// people from the batches' sketches (unless a country narrows the report), answering
+    /// the people across the rows.
     async fn add_group_counts(
         &self,
         rows: &mut [GroupReportRow],
         campaign_id: i64,
         range: ReportRange,
         filter: &ReportFilter,
-        column: &'static str,
-        group: impl Fn(&EdgeScan) -> Option<i64>,
-    ) -> DbResult<()> {
+        groups: Groups<impl Fn(&EdgeScan) -> Option<i64>>,
+    ) -> DbResult<Option<i64>> {
         let span = self.span(range, filter).await?;
         let counts: Vec<(Option<i64>, i64, i64, i64)> = span
-            .bind(sqlx::query_as(scans_by(column, filter)).bind(campaign_id))
+            .bind(sqlx::query_as(scans_by(groups.column, filter)).bind(campaign_id))
             .fetch_all(self.pool())
             .await?;
         let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
@@ -688,8 +722,33 @@ impl Db {
                 rows[i].new_visitors += new;
             }
         }
+        let mut people: Option<BTreeMap<i64, VisitorSketch>> = match filter.knows_batch_visitors() {
+            true => {
+                let batches = self
+                    .slice_visitors(campaign_id, Family::Batch, &span, |_| true)
+                    .await?;
+                let mut merged: BTreeMap<i64, VisitorSketch> = BTreeMap::new();
+                for (batch, sketch) in batches {
+                    let group = batch.parse().ok().and_then(|b| groups.of_batch.get(&b));
+                    if let Some(&group) = group {
+                        merged.entry(group).or_default().merge(&sketch);
+                    }
+                }
+                Some(merged)
+            }
+            false => None,
+        };
         for scan in self.edge_scans(campaign_id, &span, filter).await? {
-            let Some(&i) = group(&scan).as_ref().and_then(|id| index.get(id)) else {
+            if let (Some(people), Some(visitor), false) =
+                (&mut people, &scan.visitor_id, scan.is_bot())
+                && let Some(&group) = groups.of_batch.get(&scan.batch_id)
+            {
+                people.entry(group).or_default().insert(visitor);
+            }
+            let Some(&i) = (groups.of_scan)(&scan)
+                .as_ref()
+                .and_then(|id| index.get(id))
+            else {
                 continue;
             };
             let row = &mut rows[i];
@@ -700,7 +759,17 @@ impl Db {
                 row.new_visitors += i64::from(scan.is_new());
             }
         }
-        Ok(())
+        let Some(mut people) = people else {
+            return Ok(None);
+        };
+        let mut across = VisitorSketch::default();
+        for sketch in people.values() {
+            across.merge(sketch);
+        }
+        for row in rows.iter_mut() {
+            row.unique_visitors = Some(people.remove(&row.id).map_or(0, |p| p.estimate()));
+        }
+        Ok(Some(across.estimate()))
     }
 
     /// One row per channel that has a batch or a spend entry in the campaign, inside the
@@ -957,6 +1026,14 @@ fn scans_by(column: &str, filter: &ReportFilter) -> sqlx::AssertSqlSafe<String> 
              WHERE campaign_id = $1 AND {IN_DAYS}) AS t \
          GROUP BY {column}"
     ))
+}
+
+/// What the rows of a batch or store report group scans by: the rollups' `column`, a raw
+/// scan's group, and each batch's group (whose sketches make the group's people).
+struct Groups<F> {
+    column: &'static str,
+    of_scan: F,
+    of_batch: HashMap<i64, i64>,
 }
 
 /// Each slice's people, counted from its merged sketch; a slice nobody scanned has none.

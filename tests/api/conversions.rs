@@ -1000,6 +1000,46 @@ async fn a_till_purchase_is_credited_to_the_store_and_its_batch() {
     assert_eq!(by_id(&shelf["id"])["cpa_cents"], 8_000);
     assert_eq!(batches["total"]["spend_cents"], 9_500);
     assert_eq!(batches["total"]["revenue_cents"], 4_000);
+    // Each scan came without a cookie: a person each.
+    assert_eq!(by_id(&poster["id"])["unique_visitors"], 1);
+    assert_eq!(by_id(&shelf["id"])["unique_visitors"], 2);
+    assert_eq!(batches["total"]["unique_visitors"], 3);
+    assert_eq!(rows[0]["unique_visitors"], 2);
+
+    // One more person scans the poster and then the shelf: one of each batch's people,
+    // and one of the campaign's. Their people are folded a moment after the scans.
+    let first = app.scan(&poster_token, PHONE).await;
+    let cookie = crate::helpers::visitor_cookie(&first);
+    let again = app
+        .client
+        .get(app.url(&format!("/s/{shelf_token}")))
+        .header("user-agent", PHONE)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::FOUND);
+    let mut batches = Value::Null;
+    for _ in 0..100 {
+        batches = report_of(&app, "batches", &campaign, "").await;
+        if batches["total"]["unique_visitors"] == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let people: Vec<&Value> = batches["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["unique_visitors"])
+        .collect();
+    assert_eq!(people, [&json!(2), &json!(3)], "{batches}");
+    assert_eq!(batches["total"]["unique_visitors"], 4, "{batches}");
+    let stores = report_of(&app, "stores", &campaign, "").await;
+    assert_eq!(stores["rows"][0]["unique_visitors"], 3);
+    let of_country = report_of(&app, "batches", &campaign, "&country=CN").await;
+    assert!(of_country["rows"][0]["unique_visitors"].is_null());
+    assert!(of_country["total"].get("unique_visitors").is_none());
 }
 
 async fn report_of(app: &TestApp, kind: &str, campaign: &Value, query: &str) -> Value {

@@ -14,8 +14,8 @@ use super::{ErrorBody, FormatName, IntervalName, ModelName};
 use std::collections::BTreeMap;
 
 use crate::db::{
-    Campaign, CampaignCredit, ChannelReportRow, Credit, Detail, GroupReportRow, HourCounts,
-    ReportFilter, ReportRange, Scope as StoreScope, now_ms,
+    Campaign, CampaignCredit, ChannelReportRow, Credit, Detail, GroupReport, GroupReportRow,
+    HourCounts, ReportFilter, ReportRange, Scope as StoreScope, now_ms,
 };
 use crate::domain::CountryCode;
 use crate::domain::attribution::{CREDIT_UNIT, Rules};
@@ -141,6 +141,9 @@ pub struct GroupRow {
     city: Option<String>,
     /// Human scans (bots excluded).
     scans: i64,
+    /// Distinct people who scanned its codes (a store: its batches' codes), merged from
+    /// the batches' sketches; null in a report narrowed to a country.
+    unique_visitors: Option<i64>,
     /// Scans by visitors seen for the first time.
     new_visitors: i64,
     bot_scans: i64,
@@ -151,7 +154,7 @@ pub struct GroupRow {
     refunded_cents: i64,
     /// Print costs (of the batch; of the store's batches).
     spend_cents: i64,
-    /// Conversions per human scan (unique visitors are counted per channel only).
+    /// Conversions per human scan.
     conversions_per_scan: Option<f64>,
     /// Spend per conversion; absent without conversions.
     cpa_cents: Option<i64>,
@@ -174,6 +177,7 @@ impl GroupRow {
             store_id: r.store_id,
             city: r.city,
             scans: r.scans,
+            unique_visitors: r.unique_visitors,
             new_visitors: r.new_visitors,
             bot_scans: r.bot_scans,
             conversions,
@@ -196,8 +200,9 @@ impl GroupRow {
 #[derive(Serialize, ToSchema)]
 pub struct CampaignTotal {
     pub(crate) scans: i64,
-    /// Distinct visitors across all channels (a person who scanned two channels counts
-    /// once, so it can be less than the channels' sum); in the channels report only.
+    /// Distinct visitors across the campaign's channels (a person who scanned two
+    /// channels counts once, so it can be less than the rows' sum); across the rows in
+    /// the batches and stores reports; absent where the filter hides them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) unique_visitors: Option<i64>,
     pub(crate) bot_scans: i64,
@@ -729,14 +734,16 @@ pub(crate) async fn time_report(
 async fn grouped(
     state: &AppState,
     prepared: Prepared,
-    rows: Vec<GroupReportRow>,
+    report: GroupReport,
     credit_of: impl Fn(&CampaignCredit) -> &BTreeMap<i64, Credit>,
 ) -> Result<Report<GroupRow>> {
     let (_, targets) = stored(state, prepared.campaign.id).await?;
+    let rows = report.rows;
     let (scans, bot_scans, spend_cents) = rows.iter().fold((0, 0, 0), |(s, b, c), r| {
         (s + r.scans, b + r.bot_scans, c + r.spend_cents)
     });
-    let total = prepared.total(scans, bot_scans, spend_cents);
+    let mut total = prepared.total(scans, bot_scans, spend_cents);
+    total.unique_visitors = report.unique_visitors;
     let credits = credit_of(&prepared.credit);
     let rows = rows
         .into_iter()
