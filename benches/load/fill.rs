@@ -2,9 +2,10 @@
 //! many scans over the last 90 days, through the scan writer's own write path
 //! (`Db::insert_scans`: the raw scans, their hourly rollups and visitor sketches, a group
 //! of 1000 per transaction), then derives in SQL what the touches fold keeps beside them
-//! (touches, place counts, each campaign's first-seen visitors). It writes a CSV of
-//! purchases by the timed campaign's visitors for the conversion import, and prints the
-//! fill rate.
+//! (touches, place counts, each campaign's first-seen visitors) and adds the people per
+//! batch, device class and place to their sketches as that fold does, in bulk. It writes a
+//! CSV of purchases by the timed campaign's visitors for the conversion import, and prints
+//! the fill rate.
 //!
 //! Five campaigns of their own, four poster channels each (20), 200 stores: each campaign
 //! has a shared poster code per channel and a shelf code in each of its 40 stores. Traffic
@@ -132,6 +133,12 @@ async fn fill(url: &str, scans: usize, conversions: usize, csv: &str) -> anyhow:
     let written = started.elapsed().as_secs_f64();
     let timed = plan.campaigns[0].id;
     derive_folded(&pool, before.unwrap_or(0), timed).await?;
+    let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM scans")
+        .fetch_one(&pool)
+        .await?;
+    plan.db
+        .add_slice_sketches(before.unwrap_or(0), last.unwrap_or(0))
+        .await?;
     let total = started.elapsed().as_secs_f64();
     println!(
         "wrote {scans} scans with their rollups and sketches in {written:.0} s ({:.0} scans/s), \
@@ -378,6 +385,7 @@ async fn derive_folded(pool: &AnyPool, after: i64, timed: i64) -> anyhow::Result
         "DELETE FROM day_places",
         "DELETE FROM hour_totals",
         "DELETE FROM day_sketches",
+        "DELETE FROM day_slice_sketches",
     ] {
         sqlx::query(sql).execute(pool).await?;
     }

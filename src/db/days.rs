@@ -87,7 +87,7 @@ impl Db {
                 .await?;
         }
         fold_sketches(&mut tx, day).await?;
-        fold_day_slices(&mut tx, day, end).await?;
+        fold_day_slices(&mut tx, self.backend(), day, end).await?;
         let daily = WebhookEvent::ScansDaily.as_str();
         if end + DAILY_EVENT_WITHIN_MS > now && webhooks::wanted(&mut tx, daily).await? {
             let payload = daily_summary(&mut tx, day).await?;

@@ -85,6 +85,7 @@ impl Slices {
         let hour = scanned_at - scanned_at.rem_euclid(MS_PER_HOUR);
         let known = |v: &Option<String>| v.clone().unwrap_or_default();
         let place = place_slice(&known(country), &known(region), &known(city));
+        let visitor = VisitorSketch::hash(visitor);
         for (family, slice) in [
             (Family::Device, device.clone()),
             (Family::Place, place),
@@ -93,7 +94,7 @@ impl Slices {
             self.0
                 .entry((*campaign_id, family, hour, slice))
                 .or_default()
-                .insert(visitor);
+                .insert_hash(visitor);
         }
     }
 }
@@ -144,10 +145,16 @@ pub(super) async fn fold_slices(
     }
     let slices: Vec<_> = slices.0.into_iter().collect();
     for group in slices.chunks(KEYS_PER_STATEMENT) {
+        // On PostgreSQL the row lock also waits for a rebuild's chunk (which locks the
+        // table) on another instance, so neither overwrites the other's sketches.
+        let lock = match backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
         let mut read =
             sqlx::query_as::<_, (i64, String, i64, String, Vec<u8>)>(sqlx::AssertSqlSafe(format!(
                 "SELECT campaign_id, family, hour, slice, sketch FROM slice_sketches \
-                 WHERE (campaign_id, family, hour, slice) IN (VALUES {})",
+                 WHERE (campaign_id, family, hour, slice) IN (VALUES {}){lock}",
                 values_list(backend, group.len(), 4)
             )));
         for ((campaign_id, family, hour, slice), _) in group {
@@ -208,10 +215,11 @@ pub(super) enum ScanRange {
     },
 }
 
-/// Folds the hourly slice sketches of `[day, day + 1 day)` into the day tier, per
-/// campaign of the day's scans (the sketches' key order).
+/// Folds the hourly slice sketches of `[day, end)` into the day tier, per campaign of
+/// the day's scans and family (the sketches' key order).
 pub(super) async fn fold_day_slices(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     day: i64,
     end: i64,
 ) -> DbResult<()> {
@@ -235,18 +243,22 @@ pub(super) async fn fold_day_slices(
             .bind(end)
             .fetch_all(&mut **tx)
             .await?;
-            for (slice, sketch) in merge_by_slice(hours, |_| true) {
-                sqlx::query(
+            let merged: Vec<_> = merge_by_slice(hours, |_| true).into_iter().collect();
+            for group in merged.chunks(KEYS_PER_STATEMENT) {
+                let mut insert = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO day_slice_sketches (campaign_id, family, day, slice, sketch) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(campaign_id)
-                .bind(family.as_str())
-                .bind(day)
-                .bind(slice)
-                .bind(sketch.to_bytes())
-                .execute(&mut **tx)
-                .await?;
+                     VALUES {}",
+                    values_list(backend, group.len(), 5)
+                )));
+                for (slice, sketch) in group {
+                    insert = insert
+                        .bind(campaign_id)
+                        .bind(family.as_str())
+                        .bind(day)
+                        .bind(slice.as_str())
+                        .bind(sketch.to_bytes());
+                }
+                insert.execute(&mut **tx).await?;
             }
         }
     }
@@ -272,6 +284,29 @@ fn merge_by_slice(
 }
 
 impl Db {
+    /// Adds the people of the scans `(from, to]` to the slice sketches, a chunk of ids per
+    /// transaction: the touches fold's work in bulk, for a loader that wrote scans and
+    /// derived the rest of that fold itself (the reports benchmark). Scans already folded
+    /// would be added twice over nothing (a sketch forgets repeats), so it is harmless but
+    /// wasted on them.
+    pub async fn add_slice_sketches(&self, from: i64, to: i64) -> DbResult<()> {
+        const CHUNK: i64 = 50_000;
+        let mut start = from;
+        while start < to {
+            let end = (start + CHUNK).min(to);
+            let _turn = self.write_turn().await;
+            let mut tx = self.begin_write().await?;
+            let scans = ScanRange::Ids {
+                from: start,
+                to: end,
+            };
+            fold_slices(&mut tx, self.backend(), scans).await?;
+            tx.commit().await?;
+            start = end;
+        }
+        Ok(())
+    }
+
     /// A campaign's people per slice of `family` over the span's hours and days (the
     /// caller adds the raw scans at its edges), of the slices `wanted` says.
     pub async fn slice_visitors(

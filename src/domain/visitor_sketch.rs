@@ -40,10 +40,14 @@ impl VisitorSketch {
     /// Adds a visitor id. The id is hashed with SHA-256 so every instance and version
     /// agrees, and chosen cookie values cannot aim at particular registers.
     pub fn insert(&mut self, visitor_id: &str) {
+        self.insert_hash(Self::hash(visitor_id));
+    }
+
+    /// A visitor id's hash as sketches keep it: for adding one visitor to several
+    /// sketches with one hashing.
+    pub fn hash(visitor_id: &str) -> u32 {
         let digest = Sha256::digest(visitor_id.as_bytes());
-        self.insert_hash(u32::from_be_bytes([
-            digest[0], digest[1], digest[2], digest[3],
-        ]));
+        u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
     }
 
     pub fn merge(&mut self, other: &VisitorSketch) {
@@ -121,7 +125,8 @@ impl VisitorSketch {
         }
     }
 
-    fn insert_hash(&mut self, hash: u32) {
+    /// Adds a visitor by its [`VisitorSketch::hash`].
+    pub fn insert_hash(&mut self, hash: u32) {
         match self {
             Self::Sparse(hashes) => {
                 if let Err(at) = hashes.binary_search(&hash) {
