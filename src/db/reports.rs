@@ -622,7 +622,7 @@ impl Db {
         filter: &ReportFilter,
     ) -> DbResult<GroupReport> {
         let spend = spend_of("cost_cents", filter);
-        let mut rows: Vec<GroupReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<GroupReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id, name, channel_id, NULL AS code, store_id, NULL AS city, \
              CAST(0 AS BIGINT) AS scans, CAST(0 AS BIGINT) AS bot_scans, \
              CAST(0 AS BIGINT) AS new_visitors, {spend} AS spend_cents \
@@ -638,13 +638,8 @@ impl Db {
             of_scan: |scan: &EdgeScan| Some(scan.batch_id),
             of_batch: batches,
         };
-        let unique_visitors = self
-            .add_group_counts(&mut rows, campaign_id, range, filter, groups)
-            .await?;
-        Ok(GroupReport {
-            rows,
-            unique_visitors,
-        })
+        self.group_report(rows, campaign_id, range, filter, groups)
+            .await
     }
 
     /// One row per store that has a batch of the campaign inside the filter.
@@ -663,7 +658,7 @@ impl Db {
             ),
             filter,
         );
-        let mut rows: Vec<GroupReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<GroupReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT s.id, s.name, NULL AS channel_id, s.code, s.id AS store_id, s.city, \
              CAST(0 AS BIGINT) AS scans, CAST(0 AS BIGINT) AS bot_scans, \
              CAST(0 AS BIGINT) AS new_visitors, {spend} AS spend_cents \
@@ -688,27 +683,22 @@ impl Db {
             of_scan: |scan: &EdgeScan| scan.store_id,
             of_batch: of_batch.into_iter().collect(),
         };
-        let unique_visitors = self
-            .add_group_counts(&mut rows, campaign_id, range, filter, groups)
-            .await?;
-        Ok(GroupReport {
-            rows,
-            unique_visitors,
-        })
+        self.group_report(rows, campaign_id, range, filter, groups)
+            .await
     }
 
     /// Adds the range's scans inside the filter to batch or store rows: one pass over the
     /// campaign's rollups grouped by the groups' column, then the raw edges; and their
-    /// people from the batches' sketches (unless a country narrows the report), answering
-    /// the people across the rows.
-    async fn add_group_counts(
+    /// people from the batches' sketches (unless a country narrows the report), with the
+    /// people across the rows.
+    async fn group_report(
         &self,
-        rows: &mut [GroupReportRow],
+        mut rows: Vec<GroupReportRow>,
         campaign_id: i64,
         range: ReportRange,
         filter: &ReportFilter,
         groups: Groups<impl Fn(&EdgeScan) -> Option<i64>>,
-    ) -> DbResult<Option<i64>> {
+    ) -> DbResult<GroupReport> {
         let span = self.span(range, filter).await?;
         let counts: Vec<(Option<i64>, i64, i64, i64)> = span
             .bind(sqlx::query_as(scans_by(groups.column, filter)).bind(campaign_id))
@@ -760,7 +750,10 @@ impl Db {
             }
         }
         let Some(mut people) = people else {
-            return Ok(None);
+            return Ok(GroupReport {
+                rows,
+                unique_visitors: None,
+            });
         };
         let mut across = VisitorSketch::default();
         for sketch in people.values() {
@@ -769,7 +762,10 @@ impl Db {
         for row in rows.iter_mut() {
             row.unique_visitors = Some(people.remove(&row.id).map_or(0, |p| p.estimate()));
         }
-        Ok(Some(across.estimate()))
+        Ok(GroupReport {
+            rows,
+            unique_visitors: Some(across.estimate()),
+        })
     }
 
     /// One row per channel that has a batch or a spend entry in the campaign, inside the
