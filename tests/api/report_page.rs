@@ -197,7 +197,10 @@ async fn the_page_s_csv_buttons_download_the_reports_with_its_filters() {
         ("channels.csv", "channel_id,channel,channel_slug,kind,scans"),
         ("batches.csv", "id,name,channel_id"),
         ("stores.csv", ""),
-        ("devices.csv", "device,scans,unique_visitors,bot_scans,landing_views"),
+        (
+            "devices.csv",
+            "device,scans,unique_visitors,bot_scans,landing_views",
+        ),
         ("regions.csv", "country,region,city,scans"),
         ("time.csv?interval=week", "start,label,scans"),
         ("funnel.csv", "channel_id,channel,step,count"),
