@@ -1,9 +1,9 @@
 //! The day tier: once a UTC day is over, its hourly rollups are folded into one table per
 //! family a report reads (per batch, device class and place, the campaign's hours, and
-//! visitor sketches per channel, device class, place and batch), so a long range reads a row per day instead of every
-//! hour's cross product. Reports read the folded days from here and the hours around them
-//! from the hourly rollups (`edges::Span`); the hourly rollups stay, for hourly series and
-//! ranges in other time zones.
+//! visitor sketches per channel, device class, place and batch), so a long range reads a
+//! row per day instead of every hour's cross product. Reports read the folded days from
+//! here and the hours around them from the hourly rollups (`edges::Span`); the hourly
+//! rollups stay, for hourly series and ranges in other time zones.
 //!
 //! A day is folded once it ended [`GRACE_MS`] ago (scans and events are stamped when they
 //! arrive and written within moments) and the touches fold, which keeps the place counts,

@@ -35,8 +35,8 @@ pub struct SliceRow {
     /// Human scans (bots excluded).
     pub(crate) scans: i64,
     /// Distinct people who scanned here (the `sl_vid` cookie), merged from sketches: exact
-    /// up to 1,024, an estimate past it. Devices: absent with any filter; regions: absent
-    /// with a channel, batch or store (a country is fine).
+    /// up to 1,024, an estimate past it. Devices: null with any filter; regions: null with
+    /// a channel, batch or store (a country is fine).
     pub(crate) unique_visitors: Option<i64>,
     pub(crate) bot_scans: i64,
     /// Landing views, CTA clicks and photo shares by people; known per device and per
