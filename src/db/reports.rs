@@ -760,7 +760,7 @@ impl Db {
             across.merge(sketch);
         }
         for row in rows.iter_mut() {
-            row.unique_visitors = Some(people.remove(&row.id).map_or(0, |p| p.estimate()));
+            row.unique_visitors = Some(people_of(&mut people, &row.id));
         }
         Ok(GroupReport {
             rows,
@@ -1032,14 +1032,19 @@ struct Groups<F> {
     of_batch: HashMap<i64, i64>,
 }
 
-/// Each slice's people, counted from its merged sketch; a slice nobody scanned has none.
+/// Each slice's people, counted from its merged sketch.
 fn count_people<K: Ord>(
     slices: &mut BTreeMap<K, SliceCounts>,
     mut people: BTreeMap<K, VisitorSketch>,
 ) {
     for (key, slice) in slices.iter_mut() {
-        slice.unique_visitors = Some(people.remove(key).map_or(0, |p| p.estimate()));
+        slice.unique_visitors = Some(people_of(&mut people, key));
     }
+}
+
+/// The people of `key`'s merged sketch, taken out of `people`; none where nobody scanned.
+fn people_of<K: Ord>(people: &mut BTreeMap<K, VisitorSketch>, key: &K) -> i64 {
+    people.remove(key).map_or(0, |p| p.estimate())
 }
 
 impl SliceCounts {

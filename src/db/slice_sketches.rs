@@ -24,8 +24,8 @@ pub enum Family {
     Device,
     /// Country, region and city, `""` where not known.
     Place,
-    /// The batch id: a batch belongs to one channel and store, so its sketches answer
-    /// for channels, batches and stores.
+    /// The batch id: a batch belongs to one store, so its sketches answer for batches
+    /// and stores (channels keep sketches of their own, written with the scans).
     Batch,
 }
 
