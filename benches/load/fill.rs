@@ -13,7 +13,8 @@
 //! and 8%; its poster channels get 40/30/20/10% of its poster scans, and a fifth of its
 //! scans are at shelves, most at a few big stores. Every fifth scan of a visitor is the
 //! same visitor again; only the timed campaign's visitors have touches (they are the
-//! buyers), and each purchase comes an hour after its buyer's latest scan.
+//! buyers), and each buyer's first purchase comes an hour after their latest scan; a fifth of
+//! the purchases are repeat purchases.
 //!
 //! Usage:
 //!   scanloop-bench-fill fill DATABASE_URL SCANS CONVERSIONS CSV_OUT   (prints "timed campaign ID" last)
@@ -392,7 +393,10 @@ async fn derive_folded(pool: &AnyPool, after: i64, timed: i64) -> anyhow::Result
     Ok(())
 }
 
-/// A purchase by a visitor of the timed campaign an hour after their latest scan of it.
+/// Purchases by visitors of the timed campaign: each buyer's first an hour after their
+/// latest scan of it; a fifth of the purchases are a buyer's second (or later), three days
+/// after the one before, still inside the default 7-day window of that scan, so the funnel
+/// has repeat purchasers and the cohorts buyers in later periods.
 fn write_purchases(
     path: &str,
     conversions: usize,
@@ -414,9 +418,11 @@ fn write_purchases(
         out,
         "order_id,amount_cents,currency,occurred_at,source,visitor_id"
     )?;
+    let pool = (conversions * 4 / 5).clamp(1, buyers.len());
     for k in 0..conversions {
-        let (v, last) = buyers[k % buyers.len()];
-        let at = (last + HOUR_MS).min(now - 60_000);
+        let (v, last) = buyers[k % pool];
+        let repeat = (k / pool) as i64;
+        let at = (last + HOUR_MS + repeat * 3 * DAY_MS).min(now - 60_000);
         let iso = chrono::DateTime::from_timestamp_millis(at)
             .context("a time in range")?
             .format("%Y-%m-%dT%H:%M:%S%.3fZ");

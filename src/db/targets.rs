@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::edges::{IN_DAYS, IN_HOURS};
-use super::{Db, DbResult, ReportFilter, ReportRange, now_ms};
+use super::{Backend, Db, DbResult, ReportFilter, ReportRange, now_ms};
 
 /// Human events of one kind (`view`, `click`) per channel; channel 0 holds visits that came
 /// without a code.
@@ -120,32 +120,66 @@ impl Db {
         window_ms: i64,
         filter: &ReportFilter,
     ) -> DbResult<RepeatPurchasers> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            // One pass sorted by buyer, not a join of the paths with their own aggregate: a
-            // planner that misjudges the rows (PostgreSQL's right after a large import)
-            // would run that join as a nested loop, recounting per row.
-            "SELECT DISTINCT channel_id, buyer FROM (SELECT channel_id, buyer, \
-                 MIN(conversion_id) OVER (PARTITION BY buyer) AS first_conversion, \
-                 MAX(conversion_id) OVER (PARTITION BY buyer) AS last_conversion \
-                 FROM conversion_touches WHERE campaign_id = $1 AND converted_at >= $2 \
-                 AND converted_at < $3 AND touched_at >= converted_at - $4 \
-                 AND touched_at <= converted_at AND buyer IS NOT NULL{}) reached \
-             WHERE first_conversion < last_conversion",
+        let reached = format!(
+            "FROM conversion_touches WHERE campaign_id = $1 AND converted_at >= $2 \
+             AND converted_at < $3 AND touched_at >= converted_at - $4 \
+             AND touched_at <= converted_at AND buyer IS NOT NULL{}",
             filter.sql()
-        )))
-        .bind(campaign_id)
-        .bind(range.from)
-        .bind(range.to)
-        .bind(window_ms)
-        .fetch_all(self.pool())
-        .await?;
+        );
         let mut repeat = RepeatPurchasers::default();
-        let mut buyers = std::collections::HashSet::new();
-        for (channel_id, buyer) in rows {
-            *repeat.by_channel.entry(channel_id).or_default() += 1;
-            buyers.insert(buyer);
+        match self.backend() {
+            // One pass sorted by buyer, which PostgreSQL runs in parallel; not a join of
+            // the paths with their own aggregate: a planner that misjudges the rows (right
+            // after a large import) would run that join as a nested loop, recounting per row.
+            Backend::Postgres => {
+                let sql = format!(
+                    "SELECT DISTINCT channel_id, buyer FROM (SELECT channel_id, buyer, \
+                         MIN(conversion_id) OVER (PARTITION BY buyer) AS first_conversion, \
+                         MAX(conversion_id) OVER (PARTITION BY buyer) AS last_conversion \
+                         {reached}) reached \
+                     WHERE first_conversion < last_conversion"
+                );
+                let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(campaign_id)
+                    .bind(range.from)
+                    .bind(range.to)
+                    .bind(window_ms)
+                    .fetch_all(self.pool())
+                    .await?;
+                let mut buyers = std::collections::HashSet::new();
+                for (channel_id, buyer) in rows {
+                    *repeat.by_channel.entry(channel_id).or_default() += 1;
+                    buyers.insert(buyer);
+                }
+                repeat.total = buyers.len() as i64;
+            }
+            // SQLite's window functions sort slowly, and it looks an IN list up in an index
+            // it builds, never in a loop: the repeat buyers grouped first, then their
+            // channels, counted in the database (half the time of the sort above and of
+            // handing every repeat buyer's channels to the process).
+            Backend::Sqlite => {
+                let sql = format!(
+                    "WITH repeat AS MATERIALIZED (SELECT buyer {reached} GROUP BY buyer \
+                         HAVING MIN(conversion_id) < MAX(conversion_id)) \
+                     SELECT channel_id, COUNT(DISTINCT buyer) {reached} \
+                         AND buyer IN (SELECT buyer FROM repeat) GROUP BY channel_id \
+                     UNION ALL SELECT NULL, COUNT(*) FROM repeat"
+                );
+                let rows: Vec<(Option<i64>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(campaign_id)
+                    .bind(range.from)
+                    .bind(range.to)
+                    .bind(window_ms)
+                    .fetch_all(self.pool())
+                    .await?;
+                for (channel_id, buyers) in rows {
+                    match channel_id {
+                        Some(id) => *repeat.by_channel.entry(id).or_default() += buyers,
+                        None => repeat.total = buyers,
+                    }
+                }
+            }
         }
-        repeat.total = buyers.len() as i64;
         Ok(repeat)
     }
 }

@@ -249,6 +249,84 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
     assert_eq!(funnel["money"]["behind"], json!([]));
 }
 
+/// Buys through `key` (a `visitor_id` or a `token`) in the campaign's currency.
+async fn buy(app: &TestApp, order: &str, key: (&str, &str)) {
+    let mut body = json!({"order_id": order, "amount_cents": 1_000, "currency": "CNY"});
+    body[key.0] = json!(key.1);
+    let response = app.post("/api/v1/conversions", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_repeat_purchaser_counts_once_for_the_campaign_and_once_in_each_channel_on_their_paths() {
+    let app = TestApp::spawn().await;
+    let (campaign, poster, batch) = app
+        .seed(json!({"name": "Tea", "slug": "tea"}), "unique", 3)
+        .await;
+    let tv = app
+        .create("/api/v1/channels", json!({"name": "TV", "kind": "media"}))
+        .await;
+    let tv_batch = app
+        .create(
+            "/api/v1/batches",
+            json!({"campaign_id": campaign["id"], "channel_id": tv["id"], "name": "tv",
+                   "mode": "shared"}),
+        )
+        .await;
+    let tokens: Vec<String> = app
+        .codes(&batch["id"])
+        .await
+        .into_iter()
+        .map(|c| c.1)
+        .collect();
+    let tv_token = app.codes(&tv_batch["id"]).await[0].1.clone();
+
+    // One person scans a poster code and the TV code and buys twice; another scans a
+    // poster code and buys once; a third bottle is bought twice by its code alone.
+    let regular = visitor_of(&app.scan(&tokens[0], PHONE).await);
+    visit(&app, &format!("/s/{tv_token}"), &regular).await;
+    let once = visitor_of(&app.scan(&tokens[1], PHONE).await);
+    app.scan(&tokens[2], PHONE).await;
+    buy(&app, "R-1", ("visitor_id", &regular)).await;
+    buy(&app, "R-2", ("visitor_id", &regular)).await;
+    buy(&app, "O-1", ("visitor_id", &once)).await;
+    buy(&app, "B-1", ("token", &tokens[2])).await;
+    buy(&app, "B-2", ("token", &tokens[2])).await;
+
+    let funnel = funnel_of(&app, &campaign).await;
+    assert_eq!(
+        step(&funnel["steps"], "repeat_purchasers")["count"],
+        2.0,
+        "{funnel}"
+    );
+    let repeat_in = |channel: &Value| {
+        let funnels = funnel["channels"].as_array().unwrap();
+        let of = funnels
+            .iter()
+            .find(|c| c["channel_id"] == *channel)
+            .unwrap();
+        step(&of["steps"], "repeat_purchasers")["count"].clone()
+    };
+    assert_eq!(repeat_in(&poster["id"]), 2.0, "{funnel}");
+    assert_eq!(repeat_in(&tv["id"]), 1.0, "{funnel}");
+
+    // Narrowed to the TV channel, only the person whose paths cross it is left.
+    let tv_funnel: Value = app
+        .get(&format!(
+            "/api/v1/reports/funnel?campaign_id={}&channel_id={}",
+            campaign["id"], tv["id"]
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        step(&tv_funnel["steps"], "repeat_purchasers")["count"],
+        1.0,
+        "{tv_funnel}"
+    );
+}
+
 #[tokio::test]
 async fn bad_targets_and_funnels_are_refused_with_what_to_fix() {
     let app = TestApp::spawn().await;
