@@ -1,7 +1,7 @@
 //! Conversions (purchases reported by shops and tills), the touch paths that led to them,
 //! and refunds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{FromRow, Row};
 
@@ -495,9 +495,20 @@ impl Db {
             }
         }
         // Points for members' purchases, by the rules of the campaign scanned last.
+        let buyers_seen: Vec<&str> = group
+            .iter()
+            .zip(&new_ids)
+            .filter(|(_, id)| id.is_some())
+            .filter_map(|((_, matched), _)| matched.visitor_id.as_deref())
+            .collect();
+        let members = match buyers_seen.is_empty() {
+            true => HashSet::new(),
+            false => points::members_among(&mut tx, self.backend(), &buyers_seen).await?,
+        };
         for ((new, matched), id) in group.iter().zip(&new_ids) {
             if let (Some(id), Some(visitor), Some(last)) =
                 (id, matched.visitor_id.as_deref(), matched.touches.last())
+                && members.contains(visitor)
             {
                 points::earn_for_purchase(
                     &mut tx,

@@ -4,10 +4,12 @@
 //! committed: never below zero, never past a cap, on any number of instances. A code's
 //! claim is its primary key: of two members claiming one code at once, one wins.
 
+use std::collections::HashSet;
+
 use sqlx::Any;
 
 use super::visitors::{self, Sighting};
-use super::{Db, DbResult, Page, take_row_turn, webhooks};
+use super::{Backend, Db, DbResult, Page, take_row_turn, values_list, webhooks};
 use crate::domain::points::PointsRules;
 use crate::domain::time::to_rfc3339;
 use crate::domain::webhook_event::WebhookEvent;
@@ -445,6 +447,30 @@ async fn member_of(
     .bind(visitor_id)
     .fetch_optional(&mut **tx)
     .await?)
+}
+
+/// Of `visitors`, those a member is signed in as: one read for a group of purchases, most
+/// of whose buyers are no members, instead of one each inside the write transaction.
+pub(crate) async fn members_among(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    backend: Backend,
+    visitors: &[&str],
+) -> DbResult<HashSet<String>> {
+    const PER_READ: usize = 500;
+    let mut members = HashSet::new();
+    for slice in visitors.chunks(PER_READ) {
+        let sql = format!(
+            "SELECT v.visitor_id FROM member_visitors v JOIN members m ON m.id = v.member_id \
+             WHERE m.deleted_at IS NULL AND v.visitor_id IN (VALUES {})",
+            values_list(backend, slice.len(), 1)
+        );
+        let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql));
+        for visitor in slice {
+            query = query.bind(visitor.to_string());
+        }
+        members.extend(query.fetch_all(&mut **tx).await?.into_iter().map(|(v,)| v));
+    }
+    Ok(members)
 }
 
 /// A purchase by `visitor_id` whose last scan was of `campaign_id`: points to the member
