@@ -498,7 +498,7 @@ impl Db {
         let buyers_seen: Vec<&str> = group
             .iter()
             .zip(&new_ids)
-            .filter(|(_, id)| id.is_some())
+            .filter(|((_, matched), id)| id.is_some() && !matched.touches.is_empty())
             .filter_map(|((_, matched), _)| matched.visitor_id.as_deref())
             .collect();
         let members = match buyers_seen.is_empty() {
