@@ -4,6 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
+
 use super::edges::{IN_DAYS, IN_HOURS};
 use super::{Backend, Db, DbResult, ReportFilter, ReportRange, now_ms};
 
@@ -126,6 +130,7 @@ impl Db {
              AND touched_at <= converted_at AND buyer IS NOT NULL{}",
             filter.sql()
         );
+        let binds = (campaign_id, range, window_ms);
         let mut repeat = RepeatPurchasers::default();
         match self.backend() {
             // One pass sorted by buyer, which PostgreSQL runs in parallel; not a join of
@@ -139,13 +144,10 @@ impl Db {
                          {reached}) reached \
                      WHERE first_conversion < last_conversion"
                 );
-                let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(campaign_id)
-                    .bind(range.from)
-                    .bind(range.to)
-                    .bind(window_ms)
-                    .fetch_all(self.pool())
-                    .await?;
+                let rows: Vec<(i64, String)> =
+                    bind_reached(sqlx::query_as(sqlx::AssertSqlSafe(sql)), binds)
+                        .fetch_all(self.pool())
+                        .await?;
                 let mut buyers = std::collections::HashSet::new();
                 for (channel_id, buyer) in rows {
                     *repeat.by_channel.entry(channel_id).or_default() += 1;
@@ -165,13 +167,10 @@ impl Db {
                          AND buyer IN (SELECT buyer FROM repeat) GROUP BY channel_id \
                      UNION ALL SELECT NULL, COUNT(*) FROM repeat"
                 );
-                let rows: Vec<(Option<i64>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(campaign_id)
-                    .bind(range.from)
-                    .bind(range.to)
-                    .bind(window_ms)
-                    .fetch_all(self.pool())
-                    .await?;
+                let rows: Vec<(Option<i64>, i64)> =
+                    bind_reached(sqlx::query_as(sqlx::AssertSqlSafe(sql)), binds)
+                        .fetch_all(self.pool())
+                        .await?;
                 for (channel_id, buyers) in rows {
                     match channel_id {
                         Some(id) => *repeat.by_channel.entry(id).or_default() += buyers,
@@ -182,4 +181,17 @@ impl Db {
         }
         Ok(repeat)
     }
+}
+
+/// Binds the parameters of `repeat_purchasers`' paths: the campaign, the range's ends and
+/// the window.
+fn bind_reached<'q, O>(
+    query: QueryAs<'q, Any, O, AnyArguments>,
+    (campaign_id, range, window_ms): (i64, ReportRange, i64),
+) -> QueryAs<'q, Any, O, AnyArguments> {
+    query
+        .bind(campaign_id)
+        .bind(range.from)
+        .bind(range.to)
+        .bind(window_ms)
 }

@@ -67,9 +67,17 @@ fn counts(steps: &Value) -> Vec<f64> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
-    let app = TestApp::spawn().await;
+/// A campaign with a poster channel of three unique codes and a TV channel with one
+/// shared code whose print cost 500 cents.
+struct Tea {
+    campaign: Value,
+    poster: Value,
+    tokens: Vec<String>,
+    tv: Value,
+    tv_token: String,
+}
+
+async fn tea_on_posters_and_tv(app: &TestApp) -> Tea {
     let (campaign, poster, batch) = app
         .seed(
             json!({"name": "Tea", "slug": "tea",
@@ -88,13 +96,32 @@ async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
                    "mode": "shared", "cost_cents": 500}),
         )
         .await;
-    let tokens: Vec<String> = app
+    let tokens = app
         .codes(&batch["id"])
         .await
         .into_iter()
         .map(|c| c.1)
         .collect();
     let tv_token = app.codes(&tv_batch["id"]).await[0].1.clone();
+    Tea {
+        campaign,
+        poster,
+        tokens,
+        tv,
+        tv_token,
+    }
+}
+
+#[tokio::test]
+async fn the_funnel_follows_people_from_scan_to_repeat_purchase() {
+    let app = TestApp::spawn().await;
+    let Tea {
+        campaign,
+        poster,
+        tokens,
+        tv,
+        tv_token,
+    } = tea_on_posters_and_tv(&app).await;
 
     // Two people scan the poster's codes and open the page; one clicks buy and buys twice.
     // A third scans the TV code and goes no further; so does the second.
@@ -260,26 +287,13 @@ async fn buy(app: &TestApp, order: &str, key: (&str, &str)) {
 #[tokio::test]
 async fn a_repeat_purchaser_counts_once_for_the_campaign_and_once_in_each_channel_on_their_paths() {
     let app = TestApp::spawn().await;
-    let (campaign, poster, batch) = app
-        .seed(json!({"name": "Tea", "slug": "tea"}), "unique", 3)
-        .await;
-    let tv = app
-        .create("/api/v1/channels", json!({"name": "TV", "kind": "media"}))
-        .await;
-    let tv_batch = app
-        .create(
-            "/api/v1/batches",
-            json!({"campaign_id": campaign["id"], "channel_id": tv["id"], "name": "tv",
-                   "mode": "shared"}),
-        )
-        .await;
-    let tokens: Vec<String> = app
-        .codes(&batch["id"])
-        .await
-        .into_iter()
-        .map(|c| c.1)
-        .collect();
-    let tv_token = app.codes(&tv_batch["id"]).await[0].1.clone();
+    let Tea {
+        campaign,
+        poster,
+        tokens,
+        tv,
+        tv_token,
+    } = tea_on_posters_and_tv(&app).await;
 
     // One person scans a poster code and the TV code and buys twice; another scans a
     // poster code and buys once; a third bottle is bought twice by its code alone.
