@@ -1,7 +1,7 @@
 //! Conversions (purchases reported by shops and tills), the touch paths that led to them,
 //! and refunds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use sqlx::{FromRow, Row};
 
@@ -495,26 +495,27 @@ impl Db {
             }
         }
         // Points for members' purchases, by the rules of the campaign scanned last.
-        let buyers_seen: Vec<&str> = group
+        let earning: Vec<_> = group
             .iter()
             .zip(&new_ids)
-            .filter(|((_, matched), id)| id.is_some() && !matched.touches.is_empty())
-            .filter_map(|((_, matched), _)| matched.visitor_id.as_deref())
+            .filter_map(|((new, matched), id)| {
+                Some((
+                    *id.as_ref()?,
+                    new,
+                    matched.visitor_id.as_deref()?,
+                    matched.touches.last()?,
+                ))
+            })
             .collect();
-        let members = match buyers_seen.is_empty() {
-            true => HashSet::new(),
-            false => points::members_among(&mut tx, self.backend(), &buyers_seen).await?,
-        };
-        for ((new, matched), id) in group.iter().zip(&new_ids) {
-            if let (Some(id), Some(visitor), Some(last)) =
-                (id, matched.visitor_id.as_deref(), matched.touches.last())
-                && members.contains(visitor)
-            {
+        let earners: Vec<&str> = earning.iter().map(|&(_, _, visitor, _)| visitor).collect();
+        let members = points::members_among(&mut tx, self.backend(), &earners).await?;
+        for (id, new, visitor, last) in earning {
+            if members.contains(visitor) {
                 points::earn_for_purchase(
                     &mut tx,
                     visitor,
                     last.campaign_id,
-                    *id,
+                    id,
                     new.amount_cents,
                     received_at,
                 )

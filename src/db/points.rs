@@ -450,7 +450,8 @@ async fn member_of(
 }
 
 /// Of `visitors`, those a member is signed in as: one read for a group of purchases, most
-/// of whose buyers are no members, instead of one each inside the write transaction.
+/// of whose buyers are no members, instead of one each inside the write transaction (none
+/// for no visitors).
 pub(crate) async fn members_among(
     tx: &mut sqlx::Transaction<'_, Any>,
     backend: Backend,
