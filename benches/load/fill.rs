@@ -1,11 +1,12 @@
 //! The report benchmark's loader: fills a scanloop database (SQLite or PostgreSQL) with
 //! many scans over the last 90 days, through the scan writer's own write path
 //! (`Db::insert_scans`: the raw scans, their hourly rollups and visitor sketches, a group
-//! of 1000 per transaction), then derives in SQL what the touches fold keeps beside them
-//! (touches, place counts, each campaign's first-seen visitors) and adds the people per
-//! batch, device class and place to their sketches as that fold does, in bulk. It writes a
-//! CSV of purchases by the timed campaign's visitors for the conversion import, and prints
-//! the fill rate.
+//! of 1000 per transaction, drawn on a thread of their own while the one before is
+//! written), then derives in SQL what the touches fold keeps beside them (touches, place
+//! counts, each campaign's first-seen visitors) and adds the people per batch, device class
+//! and place to their sketches as that fold does, in bulk. It writes a CSV of purchases by
+//! the timed campaign's visitors for the conversion import, and prints the fill rate and
+//! each derivation's time.
 //!
 //! Five campaigns of their own, four poster channels each (20), 200 stores: each campaign
 //! has a shared poster code per channel and a shelf code in each of its 40 stores. Traffic
@@ -126,20 +127,25 @@ async fn fill(url: &str, scans: usize, conversions: usize, csv: &str) -> anyhow:
     for w in 0..writers {
         let plan = plan.clone();
         let part = w * scans / writers..(w + 1) * scans / writers;
-        tasks.spawn(async move { plan.write(w as u64, part).await });
+        tasks.spawn(plan.write(w as u64, part));
     }
     while let Some(done) = tasks.join_next().await {
         done??;
     }
     let written = started.elapsed().as_secs_f64();
     let timed = plan.campaigns[0].id;
-    derive_folded(&pool, before.unwrap_or(0), timed).await?;
+    derive_folded(&pool, plan.db.backend(), before.unwrap_or(0), timed).await?;
     let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM scans")
         .fetch_one(&pool)
         .await?;
+    let step = Instant::now();
     plan.db
         .add_slice_sketches(before.unwrap_or(0), last.unwrap_or(0))
         .await?;
+    println!(
+        "  people per batch, device class and place added to their sketches in {:.1} s",
+        step.elapsed().as_secs_f64()
+    );
     let total = started.elapsed().as_secs_f64();
     println!(
         "wrote {scans} scans with their rollups and sketches in {written:.0} s ({:.0} scans/s), \
@@ -168,12 +174,26 @@ struct Plan {
 }
 
 impl Plan {
-    /// Writes scans `part` (of `0..scans`, evenly spread over the 90 days) in groups.
-    async fn write(&self, seed: u64, part: Range<usize>) -> anyhow::Result<()> {
+    /// Writes scans `part` (of `0..scans`, evenly spread over the 90 days) in groups. The
+    /// groups are drawn on a thread of their own while the one before is written: the
+    /// loader measures the write path, not the drawing.
+    async fn write(self: Arc<Self>, seed: u64, part: Range<usize>) -> anyhow::Result<()> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ScanRow>>(4);
+        let plan = self.clone();
+        let drawing = tokio::task::spawn_blocking(move || plan.draw(seed, part, &tx));
+        let mut writer = WriterConnection::default();
+        while let Some(group) = rx.recv().await {
+            self.db.insert_scans(&mut writer, &group).await?;
+        }
+        drawing.await?;
+        Ok(())
+    }
+
+    /// Draws scans `part` and hands them over in groups of [`GROUP`].
+    fn draw(&self, seed: u64, part: Range<usize>, out: &tokio::sync::mpsc::Sender<Vec<ScanRow>>) {
         let shelf_weights: Vec<f64> = (0..40).map(|k| 1.0 / (k as f64 + 1.0)).collect();
         let place_weights: Vec<f64> = PLACES.iter().map(|p| p.3).collect();
         let mut rng = StdRng::seed_from_u64(11 + seed);
-        let mut writer = WriterConnection::default();
         let mut group = Vec::with_capacity(GROUP);
         let last = part.end;
         for i in part {
@@ -218,11 +238,13 @@ impl Plan {
                 ..ScanRow::default()
             });
             if group.len() == GROUP || i + 1 == last {
-                self.db.insert_scans(&mut writer, &group).await?;
-                group.clear();
+                let full = std::mem::replace(&mut group, Vec::with_capacity(GROUP));
+                // The writer has stopped (it failed and says why): stop drawing.
+                if out.blocking_send(full).is_err() {
+                    return;
+                }
             }
         }
-        Ok(())
     }
 }
 
@@ -346,37 +368,71 @@ async fn shared_code(
 /// have: the timed campaign's touches, scans per place, each visitor's first scan of a
 /// campaign and the visitors first seen per hour; then both folds' watermarks past the
 /// scans, and the day tier left for the server to fold.
-async fn derive_folded(pool: &AnyPool, after: i64, timed: i64) -> anyhow::Result<()> {
+async fn derive_folded(
+    pool: &AnyPool,
+    backend: Backend,
+    after: i64,
+    timed: i64,
+) -> anyhow::Result<()> {
     let statements = [
-        "INSERT INTO touches (scan_id, touched_at, visitor_id, code_id, batch_id, campaign_id, \
-         channel_id, store_id, device, country, region, city) \
-         SELECT id, scanned_at, visitor_id, code_id, batch_id, campaign_id, channel_id, \
-         store_id, device, country, region, city FROM scans WHERE id > $1 AND campaign_id = $2",
-        "INSERT INTO place_rollups (campaign_id, hour, country, region, city, scans, bot_scans) \
-         SELECT campaign_id, scanned_at - scanned_at % 3600000, COALESCE(country, ''), \
-         COALESCE(region, ''), COALESCE(city, ''), COUNT(*), 0 FROM scans \
-         WHERE id > $1 AND $2 > 0 GROUP BY 1, 2, 3, 4, 5",
-        "INSERT INTO campaign_visitors (campaign_id, visitor_id, first_seen) \
-         SELECT campaign_id, visitor_id, MIN(scanned_at) FROM scans \
-         WHERE id > $1 AND $2 > 0 GROUP BY 1, 2",
-        "INSERT INTO visitor_cohorts (campaign_id, hour, visitors) \
-         SELECT campaign_id, first_seen - first_seen % 3600000, COUNT(*) FROM campaign_visitors \
-         WHERE campaign_id >= $2 AND $1 >= 0 GROUP BY 1, 2",
-        "INSERT INTO job_watermarks (job, value) \
-         SELECT 'code_history', MAX(id) FROM scans WHERE $1 >= 0 AND $2 > 0 \
-         ON CONFLICT (job) DO UPDATE SET value = excluded.value",
-        "INSERT INTO job_watermarks (job, value) \
-         SELECT 'touches', MAX(id) FROM scans WHERE $1 >= 0 AND $2 > 0 \
-         ON CONFLICT (job) DO UPDATE SET value = excluded.value",
+        (
+            "touches",
+            "INSERT INTO touches (scan_id, touched_at, visitor_id, code_id, batch_id, campaign_id, \
+             channel_id, store_id, device, country, region, city) \
+             SELECT id, scanned_at, visitor_id, code_id, batch_id, campaign_id, channel_id, \
+             store_id, device, country, region, city FROM scans WHERE id > $1 AND campaign_id = $2",
+        ),
+        (
+            "places",
+            "INSERT INTO place_rollups (campaign_id, hour, country, region, city, scans, bot_scans) \
+             SELECT campaign_id, scanned_at - scanned_at % 3600000, COALESCE(country, ''), \
+             COALESCE(region, ''), COALESCE(city, ''), COUNT(*), 0 FROM scans \
+             WHERE id > $1 AND $2 > 0 GROUP BY 1, 2, 3, 4, 5",
+        ),
+        (
+            "first scans",
+            "INSERT INTO campaign_visitors (campaign_id, visitor_id, first_seen) \
+             SELECT campaign_id, visitor_id, MIN(scanned_at) FROM scans \
+             WHERE id > $1 AND $2 > 0 GROUP BY 1, 2",
+        ),
+        (
+            "cohorts",
+            "INSERT INTO visitor_cohorts (campaign_id, hour, visitors) \
+             SELECT campaign_id, first_seen - first_seen % 3600000, COUNT(*) FROM campaign_visitors \
+             WHERE campaign_id >= $2 AND $1 >= 0 GROUP BY 1, 2",
+        ),
+        (
+            "history watermark",
+            "INSERT INTO job_watermarks (job, value) \
+             SELECT 'code_history', MAX(id) FROM scans WHERE $1 >= 0 AND $2 > 0 \
+             ON CONFLICT (job) DO UPDATE SET value = excluded.value",
+        ),
+        (
+            "touches watermark",
+            "INSERT INTO job_watermarks (job, value) \
+             SELECT 'touches', MAX(id) FROM scans WHERE $1 >= 0 AND $2 > 0 \
+             ON CONFLICT (job) DO UPDATE SET value = excluded.value",
+        ),
     ];
-    for sql in statements {
+    let mut conn = pool.acquire().await?;
+    if backend == Backend::Sqlite {
+        // The derivations group and index millions of rows: a page cache that holds them.
+        sqlx::query("PRAGMA cache_size = -524288")
+            .execute(&mut *conn)
+            .await?;
+    }
+    let mut took = Vec::new();
+    for (what, sql) in statements {
+        let step = Instant::now();
         sqlx::query(sql)
             .bind(after)
             .bind(timed)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .with_context(|| format!("deriving: {sql}"))?;
+        took.push(format!("{what} {:.1} s", step.elapsed().as_secs_f64()));
     }
+    println!("  derived in SQL: {}", took.join(", "));
     // The scan writer's groups were not folded into the day tier; the server folds the
     // 90 days when it starts.
     for sql in [
