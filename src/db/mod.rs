@@ -24,6 +24,7 @@ mod logos;
 mod members;
 mod notices;
 mod offers;
+mod packed;
 mod photos;
 mod points;
 mod products;

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::slice_sketches::{Family, ScanRange, fold_slices};
-use super::{Backend, Db, DbResult, values_list, watermarks};
+use super::{Backend, Db, DbError, DbResult, packed, values_list, watermarks};
 use crate::domain::VisitorSketch;
 
 const MS_PER_HOUR: i64 = 3_600_000;
@@ -174,20 +174,29 @@ impl Db {
             folded_to: folded,
         };
         fold_slices(&mut tx, self.backend(), chunk).await?;
-        let visitors: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT channel_id, scanned_at - scanned_at % 3600000, visitor_id FROM scans \
-             WHERE campaign_id = $1 AND scanned_at >= $2 AND scanned_at < $3 \
+        let (visitors,): (Option<String>,) = sqlx::query_as(sqlx::AssertSqlSafe(packed::rows_sql(
+            self.backend(),
+            &[
+                "channel_id",
+                "scanned_at - scanned_at % 3600000",
+                "visitor_id",
+            ],
+            "FROM scans WHERE campaign_id = $1 AND scanned_at >= $2 AND scanned_at < $3 \
              AND is_bot = 0 AND visitor_id IS NOT NULL",
-        )
+        )))
         .bind(campaign_id)
         .bind(start)
         .bind(end)
-        .fetch_all(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         let mut sketches: BTreeMap<(i64, i64), VisitorSketch> = BTreeMap::new();
-        for (channel_id, hour, visitor) in &visitors {
+        for row in packed::rows(visitors.as_deref()) {
+            let (channel_id, hour, visitor) = channel_visitor(row).ok_or_else(|| {
+                let message = format!("a scan the rebuild cannot read: {row:?}");
+                DbError::Db(sqlx::Error::Decode(message.into()))
+            })?;
             sketches
-                .entry((*channel_id, *hour))
+                .entry((channel_id, hour))
                 .or_default()
                 .insert(visitor);
         }
@@ -210,4 +219,13 @@ impl Db {
         tx.commit().await?;
         Ok(scans)
     }
+}
+
+/// A packed row of a rebuild's people: channel, hour and visitor (last, so that it reads
+/// back whole).
+fn channel_visitor(row: &str) -> Option<(i64, i64, &str)> {
+    let mut fields = row.splitn(3, packed::FIELD);
+    let channel_id = fields.next()?.parse().ok()?;
+    let hour = fields.next()?.parse().ok()?;
+    Some((channel_id, hour, fields.next()?))
 }

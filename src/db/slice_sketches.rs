@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::edges::{IN_DAYS, IN_HOURS, Span};
-use super::{Backend, Db, DbResult, values_list};
+use super::{Backend, Db, DbResult, packed, values_list};
 use crate::domain::VisitorSketch;
 
 const MS_PER_HOUR: i64 = 3_600_000;
@@ -68,35 +68,71 @@ pub fn place_of(slice: &str) -> (&str, &str, &str) {
 struct Slices(BTreeMap<(i64, Family, i64, String), VisitorSketch>);
 
 /// A person's scan as the slices count it.
-type ScanSlices = (
-    i64,
-    i64,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-);
+#[derive(Debug, PartialEq)]
+struct ScanSlices<'a> {
+    campaign_id: i64,
+    scanned_at: i64,
+    device: &'a str,
+    batch_id: i64,
+    country: &'a str,
+    region: &'a str,
+    city: &'a str,
+    visitor: &'a str,
+}
+
+impl<'a> ScanSlices<'a> {
+    /// A row of [`PACKED_FIELDS`]: the visitor last, so that one holding the field
+    /// separator still reads back whole.
+    fn unpack(line: &'a str) -> Option<Self> {
+        let mut fields = line.splitn(8, packed::FIELD);
+        let mut next = || fields.next();
+        Some(Self {
+            campaign_id: next()?.parse().ok()?,
+            scanned_at: next()?.parse().ok()?,
+            device: next()?,
+            batch_id: next()?.parse().ok()?,
+            country: next()?,
+            region: next()?,
+            city: next()?,
+            visitor: next()?,
+        })
+    }
+}
 
 impl Slices {
     fn add(&mut self, scan: &ScanSlices) {
-        let (campaign_id, scanned_at, device, batch_id, country, region, city, visitor) = scan;
-        let hour = scanned_at - scanned_at.rem_euclid(MS_PER_HOUR);
-        let known = |v: &Option<String>| v.clone().unwrap_or_default();
-        let place = place_slice(&known(country), &known(region), &known(city));
-        let visitor = VisitorSketch::hash(visitor);
+        let hour = scan.scanned_at - scan.scanned_at.rem_euclid(MS_PER_HOUR);
+        let place = place_slice(scan.country, scan.region, scan.city);
+        let visitor = VisitorSketch::hash(scan.visitor);
         for (family, slice) in [
-            (Family::Device, device.clone()),
+            (Family::Device, scan.device.to_owned()),
             (Family::Place, place),
-            (Family::Batch, batch_id.to_string()),
+            (Family::Batch, scan.batch_id.to_string()),
         ] {
             self.0
-                .entry((*campaign_id, family, hour, slice))
+                .entry((scan.campaign_id, family, hour, slice))
                 .or_default()
                 .insert_hash(visitor);
         }
     }
+}
+
+/// A person's scan as [`ScanSlices::unpack`] reads it.
+const PACKED_FIELDS: [&str; 8] = [
+    "campaign_id",
+    "scanned_at",
+    "device",
+    "batch_id",
+    "COALESCE(country, '')",
+    "COALESCE(region, '')",
+    "COALESCE(city, '')",
+    "visitor_id",
+];
+
+/// The people's scans that `condition` picks, packed (see `packed`).
+fn packed_scans_sql(backend: Backend, condition: &str) -> String {
+    let rest = format!("FROM scans WHERE is_bot = 0 AND visitor_id IS NOT NULL AND {condition}");
+    packed::rows_sql(backend, &PACKED_FIELDS, &rest)
 }
 
 /// Adds the people of the scans `(from, to]` (of `campaign_id` when given, and in
@@ -109,16 +145,15 @@ pub(super) async fn fold_slices(
     backend: Backend,
     scans: ScanRange,
 ) -> DbResult<()> {
-    let select = "SELECT campaign_id, scanned_at, device, batch_id, country, region, city, \
-                  visitor_id FROM scans WHERE is_bot = 0 AND visitor_id IS NOT NULL AND";
-    let rows: Vec<ScanSlices> = match scans {
+    let (text,): (Option<String>,) = match scans {
         ScanRange::Ids { from, to } => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{select} id > $1 AND id <= $2"
+            sqlx::query_as(sqlx::AssertSqlSafe(packed_scans_sql(
+                backend,
+                "id > $1 AND id <= $2",
             )))
             .bind(from)
             .bind(to)
-            .fetch_all(&mut **tx)
+            .fetch_one(&mut **tx)
             .await?
         }
         ScanRange::Hours {
@@ -127,21 +162,27 @@ pub(super) async fn fold_slices(
             end,
             folded_to,
         } => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{select} campaign_id = $1 AND scanned_at >= $2 AND scanned_at < $3 \
-                 AND id <= $4"
+            sqlx::query_as(sqlx::AssertSqlSafe(packed_scans_sql(
+                backend,
+                "campaign_id = $1 AND scanned_at >= $2 AND scanned_at < $3 AND id <= $4",
             )))
             .bind(campaign_id)
             .bind(start)
             .bind(end)
             .bind(folded_to)
-            .fetch_all(&mut **tx)
+            .fetch_one(&mut **tx)
             .await?
         }
     };
     let mut slices = Slices::default();
-    for row in &rows {
-        slices.add(row);
+    for line in packed::rows(text.as_deref()) {
+        // Derived data: a row that does not read back (a separator inside a field, which
+        // visitor ids, device classes and place names do not hold) is left out rather than
+        // stopping the fold for good.
+        match ScanSlices::unpack(line) {
+            Some(scan) => slices.add(&scan),
+            None => tracing::error!(line, "leaving out a scan the slice sketches cannot read"),
+        }
     }
     let slices: Vec<_> = slices.0.into_iter().collect();
     for group in slices.chunks(KEYS_PER_STATEMENT) {
@@ -346,22 +387,47 @@ mod tests {
     }
 
     #[test]
+    fn a_packed_scan_reads_back_with_its_visitor_whole() {
+        let line = [
+            "1", "3600000", "mobile", "7", "CN", "", "Hangzhou", "a\u{1f}b",
+        ]
+        .join("\u{1f}");
+        let scan = ScanSlices::unpack(&line).unwrap();
+        let expected = ScanSlices {
+            campaign_id: 1,
+            scanned_at: 3_600_000,
+            device: "mobile",
+            batch_id: 7,
+            country: "CN",
+            region: "",
+            city: "Hangzhou",
+            visitor: "a\u{1f}b",
+        };
+        assert_eq!(scan, expected);
+        assert_eq!(
+            ScanSlices::unpack("1\u{1f}2\u{1f}mobile"),
+            None,
+            "fields missing"
+        );
+        assert_eq!(
+            ScanSlices::unpack(&line.replacen('1', "x", 1)),
+            None,
+            "not a number"
+        );
+    }
+
+    #[test]
     fn a_scan_counts_once_in_each_family() {
         let mut slices = Slices::default();
-        let scan = |visitor: &str, at: i64| -> ScanSlices {
-            let city = Some("Hangzhou".to_owned());
-            let region = Some("Zhejiang".to_owned());
-            let country = Some("CN".to_owned());
-            (
-                1,
-                at,
-                "mobile".into(),
-                7,
-                country,
-                region,
-                city,
-                visitor.into(),
-            )
+        let scan = |visitor, scanned_at| ScanSlices {
+            campaign_id: 1,
+            scanned_at,
+            device: "mobile",
+            batch_id: 7,
+            country: "CN",
+            region: "Zhejiang",
+            city: "Hangzhou",
+            visitor,
         };
         slices.add(&scan("a", 10));
         slices.add(&scan("a", 20));
