@@ -23,6 +23,7 @@
 //!     waits (up to 5 minutes) until the server has folded every day before today into
 //!     the day tier, or credited them with no stale day left
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -31,7 +32,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use scanloop::db::{Backend, Db, ScanRow, WriterConnection, now_ms};
+use scanloop::db::{Backend, Db, ScanRow, WriterConnection, now_ms, values_list};
 use sqlx::AnyPool;
 
 const DAY_MS: i64 = 86_400_000;
@@ -129,12 +130,21 @@ async fn fill(url: &str, scans: usize, conversions: usize, csv: &str) -> anyhow:
         let part = w * scans / writers..(w + 1) * scans / writers;
         tasks.spawn(plan.write(w as u64, part));
     }
+    let mut places = PlaceCounts::new();
     while let Some(done) = tasks.join_next().await {
-        done??;
+        for (key, scans) in done?? {
+            *places.entry(key).or_default() += scans;
+        }
     }
     let written = started.elapsed().as_secs_f64();
     let timed = plan.campaigns[0].id;
     derive_folded(&pool, plan.db.backend(), before.unwrap_or(0), timed).await?;
+    let step = Instant::now();
+    write_place_rollups(&pool, plan.db.backend(), &places).await?;
+    println!(
+        "  scans per place (counted while drawing) written in {:.1} s",
+        step.elapsed().as_secs_f64()
+    );
     let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM scans")
         .fetch_one(&pool)
         .await?;
@@ -177,7 +187,7 @@ impl Plan {
     /// Writes scans `part` (of `0..scans`, evenly spread over the 90 days) in groups. The
     /// groups are drawn on a thread of their own while the one before is written: the
     /// loader measures the write path, not the drawing.
-    async fn write(self: Arc<Self>, seed: u64, part: Range<usize>) -> anyhow::Result<()> {
+    async fn write(self: Arc<Self>, seed: u64, part: Range<usize>) -> anyhow::Result<PlaceCounts> {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ScanRow>>(4);
         let plan = self.clone();
         let drawing = tokio::task::spawn_blocking(move || plan.draw(seed, part, &tx));
@@ -185,12 +195,18 @@ impl Plan {
         while let Some(group) = rx.recv().await {
             self.db.insert_scans(&mut writer, &group).await?;
         }
-        drawing.await?;
-        Ok(())
+        Ok(drawing.await?)
     }
 
-    /// Draws scans `part` and hands them over in groups of [`GROUP`].
-    fn draw(&self, seed: u64, part: Range<usize>, out: &tokio::sync::mpsc::Sender<Vec<ScanRow>>) {
+    /// Draws scans `part` and hands them over in groups of [`GROUP`]; answers their
+    /// counts per place, as the touches fold keeps them.
+    fn draw(
+        &self,
+        seed: u64,
+        part: Range<usize>,
+        out: &tokio::sync::mpsc::Sender<Vec<ScanRow>>,
+    ) -> PlaceCounts {
+        let mut places = PlaceCounts::new();
         let shelf_weights: Vec<f64> = (0..40).map(|k| 1.0 / (k as f64 + 1.0)).collect();
         let place_weights: Vec<f64> = PLACES.iter().map(|p| p.3).collect();
         let mut rng = StdRng::seed_from_u64(11 + seed);
@@ -204,12 +220,16 @@ impl Plan {
             } else {
                 campaign.posters[pick(&mut rng, &POSTER_WEIGHTS)]
             };
-            let (country, region, city, _) = PLACES[pick(&mut rng, &place_weights)];
+            let place = pick(&mut rng, &place_weights);
+            let (country, region, city, _) = PLACES[place];
             let v = i % self.visitors;
             let scanned_at = self.start + (i as i64) * self.span / self.scans as i64;
             if c == 0 {
                 self.last_seen[v].fetch_max(scanned_at, Ordering::Relaxed);
             }
+            *places
+                .entry((campaign.id, scanned_at - scanned_at % HOUR_MS, place))
+                .or_default() += 1;
             let is_new_visitor = !self.seen[c * self.visitors + v].swap(true, Ordering::Relaxed);
             let device = match rng.random_range(0..20) {
                 0 => "tablet",
@@ -241,10 +261,11 @@ impl Plan {
                 let full = std::mem::replace(&mut group, Vec::with_capacity(GROUP));
                 // The writer has stopped (it failed and says why): stop drawing.
                 if out.blocking_send(full).is_err() {
-                    return;
+                    return places;
                 }
             }
         }
+        places
     }
 }
 
@@ -258,6 +279,41 @@ fn pick(rng: &mut StdRng, weights: &[f64]) -> usize {
         left -= w;
     }
     weights.len() - 1
+}
+
+/// Scans per campaign, hour and place (an index of [`PLACES`]).
+type PlaceCounts = HashMap<(i64, i64, usize), i64>;
+
+/// The scans per place as the touches fold keeps them (`place_rollups`, "" where unknown).
+async fn write_place_rollups(
+    pool: &AnyPool,
+    backend: Backend,
+    places: &PlaceCounts,
+) -> anyhow::Result<()> {
+    let mut rows: Vec<_> = places.iter().collect();
+    rows.sort_unstable();
+    let mut tx = pool.begin().await?;
+    for chunk in rows.chunks(1000) {
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO place_rollups (campaign_id, hour, country, region, city, scans, \
+             bot_scans) VALUES {}",
+            values_list(backend, chunk.len(), 7)
+        )));
+        for &(&(campaign_id, hour, place), &scans) in chunk {
+            let (country, region, city, _) = PLACES[place];
+            insert = insert
+                .bind(campaign_id)
+                .bind(hour)
+                .bind(country.unwrap_or_default())
+                .bind(region.unwrap_or_default())
+                .bind(city.unwrap_or_default())
+                .bind(scans)
+                .bind(0_i64);
+        }
+        insert.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn insert_id(pool: &AnyPool, sql: &str, binds: &[&str], now: i64) -> anyhow::Result<i64> {
@@ -365,8 +421,8 @@ async fn shared_code(
 }
 
 /// What the history and touches folds keep beside the scans, derived in SQL as they would
-/// have: the timed campaign's touches, scans per place, each visitor's first scan of a
-/// campaign and the visitors first seen per hour; then both folds' watermarks past the
+/// have: the timed campaign's touches, each visitor's first scan of a campaign and the
+/// visitors first seen per hour; then both folds' watermarks past the
 /// scans, and the day tier left for the server to fold.
 async fn derive_folded(
     pool: &AnyPool,
@@ -381,13 +437,6 @@ async fn derive_folded(
              channel_id, store_id, device, country, region, city) \
              SELECT id, scanned_at, visitor_id, code_id, batch_id, campaign_id, channel_id, \
              store_id, device, country, region, city FROM scans WHERE id > $1 AND campaign_id = $2",
-        ),
-        (
-            "places",
-            "INSERT INTO place_rollups (campaign_id, hour, country, region, city, scans, bot_scans) \
-             SELECT campaign_id, scanned_at - scanned_at % 3600000, COALESCE(country, ''), \
-             COALESCE(region, ''), COALESCE(city, ''), COUNT(*), 0 FROM scans \
-             WHERE id > $1 AND $2 > 0 GROUP BY 1, 2, 3, 4, 5",
         ),
         (
             "first scans",

@@ -288,7 +288,7 @@ impl Db {
 /// `(..), (..)`: `rows` tuples of `width` parameters for a multi-row INSERT. SQLite gets
 /// anonymous `?` parameters: sqlx looks up each named one by walking SQLite's list of
 /// names, which made a 20,000-parameter statement spend most of its time binding.
-pub(crate) fn values_list(backend: Backend, rows: usize, width: usize) -> String {
+pub fn values_list(backend: Backend, rows: usize, width: usize) -> String {
     use std::fmt::Write;
     let mut sql = String::with_capacity(rows * (width * 6 + 3));
     for row in 0..rows {
