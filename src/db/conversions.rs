@@ -7,7 +7,8 @@ use sqlx::{FromRow, Row};
 
 use super::visitors::{self, Sighting};
 use super::{
-    Db, DbError, DbResult, Flag, Page, Scope, credits, now_ms, points, values_list, webhooks,
+    Backend, Db, DbError, DbResult, Flag, Page, Scope, credits, now_ms, points, values_list,
+    webhooks,
 };
 use crate::domain::time::to_rfc3339;
 use crate::domain::webhook_event::WebhookEvent;
@@ -314,16 +315,19 @@ impl Db {
                     TouchesOf::Code(_) => "code_id",
                     TouchesOf::Store(_) => "store_id",
                 };
-                let p = 3 * i;
+                // Anonymous on SQLite, as in `values_list`: sqlx finds each numbered
+                // parameter by walking SQLite's list of names.
+                let [whose, since, until] = [1, 2, 3].map(|k| match self.backend() {
+                    Backend::Sqlite => "?".to_owned(),
+                    Backend::Postgres => format!("${}", 3 * i + k),
+                });
                 let _ = write!(
                     sql,
                     "{}SELECT {i} AS path, t.* FROM (SELECT {TOUCH_COLUMNS} FROM touches \
-                     WHERE {column} = ${} AND touched_at >= ${} AND touched_at <= ${} \
+                     WHERE {column} = {whose} AND touched_at >= {since} \
+                     AND touched_at <= {until} \
                      ORDER BY touched_at DESC, scan_id DESC LIMIT {MAX_TOUCHES}) AS t",
                     if i == 0 { "" } else { " UNION ALL " },
-                    p + 1,
-                    p + 2,
-                    p + 3
                 );
             }
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
