@@ -2,9 +2,9 @@
 //! many scans over the last 90 days, through the scan writer's own write path
 //! (`Db::insert_scans`: the raw scans, their hourly rollups and visitor sketches, a group
 //! of 1000 per transaction, drawn on a thread of their own while the one before is
-//! written), then derives in SQL what the touches fold keeps beside them (touches, place
-//! counts, each campaign's first-seen visitors) and adds the people per batch, device class
-//! and place to their sketches as that fold does, in bulk. It writes a CSV of purchases by
+//! written), then derives what the touches fold keeps beside them (in SQL: touches, each
+//! campaign's first-seen visitors; scans per place, counted while drawing) and adds the
+//! people per batch, device class and place to their sketches as that fold does, in bulk. It writes a CSV of purchases by
 //! the timed campaign's visitors for the conversion import, and prints the fill rate and
 //! each derivation's time.
 //!
