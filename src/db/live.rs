@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+// The fields hold no control characters: numbers, ISO country codes, place names from the
+// location database, our own words.
+use super::packed::{FIELD, ROW};
 use super::{Backend, Db, DbError, DbResult, Scope};
 use crate::domain::time::to_rfc3339;
 
@@ -33,11 +36,6 @@ pub struct LiveScan {
     /// recall notice covers the code).
     pub outcome: String,
 }
-
-/// Between a packed row's fields, and between rows: control characters no field holds
-/// (numbers, ISO country codes, place names from the location database, our own words).
-const FIELD: char = '\u{1f}';
-const ROW: char = '\u{1e}';
 
 impl LiveScan {
     /// A scan from its packed fields: id, time, campaign, channel, batch, store, country,
