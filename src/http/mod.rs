@@ -117,8 +117,7 @@ impl Shared {
 }
 
 pub fn router(state: AppState) -> Router {
-    let site = redirect::router()
-        .merge(resolver::router())
+    let site = resolver::router()
         .merge(pages::router())
         .merge(media::router())
         .merge(report_page::router())
@@ -143,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
+        .merge(redirect::router())
         .with_state(state)
 }
 

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::AppError;
-use crate::metrics::{RequestLabels, RouteLabel};
+use crate::metrics::{Metrics, RequestLabels, RouteLabel};
 
 /// 200 "ok", or 503 with the reason: the database does not answer, or the scan writer has
 /// stopped, is stuck, or could not store its last group.
@@ -75,7 +75,12 @@ pub async fn track_requests(
         .to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    let metrics = &state.metrics;
+    count_request(&state.metrics, route, started, response.status());
+    response
+}
+
+/// What `track_requests` notes of one request; the scan routes call it themselves.
+pub fn count_request(metrics: &Metrics, route: String, started: Instant, status: StatusCode) {
     metrics
         .http_duration
         .get_or_create(&RouteLabel {
@@ -86,8 +91,7 @@ pub async fn track_requests(
         .http_requests
         .get_or_create(&RequestLabels {
             route,
-            status: response.status().as_u16(),
+            status: status.as_u16(),
         })
         .inc();
-    response
 }

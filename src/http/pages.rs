@@ -94,18 +94,19 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Layer over the consumer-facing routes: failure pages speak the visitor's language.
+/// Layer over the consumer-facing routes (the scan routes call `localised` themselves):
+/// failure pages speak the visitor's language.
 pub async fn localise(request: Request, next: Next) -> Response {
-    // Kept, not parsed, and without allocating: this layer is on the redirect's path, and
-    // most responses are not failures and need no language.
+    // Kept, not parsed, and without allocating: most responses are not failures and need
+    // no language.
     let accepted = request.headers().get(header::ACCEPT_LANGUAGE).cloned();
     let cookie = request.headers().get(header::COOKIE).cloned();
     let query = request.uri().query().filter(|q| q.contains("lang="));
     let query = query.map(str::to_owned);
     let response = next.run(request).await;
-    let Some(&FailurePage(status)) = response.extensions().get::<FailurePage>() else {
+    if response.extensions().get::<FailurePage>().is_none() {
         return response;
-    };
+    }
     let mut headers = HeaderMap::new();
     for (name, value) in [
         (header::ACCEPT_LANGUAGE, accepted),
@@ -115,7 +116,16 @@ pub async fn localise(request: Request, next: Next) -> Response {
             headers.insert(name, value);
         }
     }
-    let language = LanguageChoice::of(query.as_deref(), &headers).language;
+    localised(response, query.as_deref(), &headers)
+}
+
+/// `response`, or the failure page it is in the language the request's `query` and
+/// `headers` ask for.
+pub fn localised(response: Response, query: Option<&str>, headers: &HeaderMap) -> Response {
+    let Some(&FailurePage(status)) = response.extensions().get::<FailurePage>() else {
+        return response;
+    };
+    let language = LanguageChoice::of(query, headers).language;
     if language == Language::English {
         return response;
     }

@@ -3,36 +3,67 @@
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{ConnectInfo, MatchedPath, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
 
 use super::AppState;
 use super::error::AppError;
-use super::pages::PageError;
+use super::operations;
+use super::pages::{self, PageError};
 use crate::db::{Claim, ResolvedCode, ScanRow, now_ms};
 use crate::domain::Token;
 use crate::domain::rules::ScanFacts;
 use crate::scans::{Outcome, RoutedCode, StandingOffer, Visit, Visitor};
 
+/// The scan routes are the hot path. They are merged after the site's layers and take
+/// only layers that do not box each request again; the handler counts the request and
+/// localises a failure page itself (`finish`), which the other routes leave to
+/// `operations::track_requests` and `pages::localise`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/s/{token}", get(scan))
         .route("/S/{token}", get(scan))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                .layer(CatchPanicLayer::new()),
+        )
 }
 
 async fn scan(
     State(state): State<AppState>,
+    route: MatchedPath,
     method: Method,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     token: Result<Path<String>, PathRejection>,
     RawQuery(scan_query): RawQuery,
     headers: HeaderMap,
-) -> Result<Response, PageError> {
+) -> Response {
+    let started = Instant::now();
+    let query = scan_query.as_deref();
+    let answer = answer_scan(&state, &method, peer, token, query, &headers).await;
+    let response = answer.unwrap_or_else(|err| PageError(err).into_response());
+    finish(&state, &route, started, response, query, &headers)
+}
+
+async fn answer_scan(
+    state: &AppState,
+    method: &Method,
+    peer: SocketAddr,
+    token: Result<Path<String>, PathRejection>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
     let token = token
         .ok()
         .and_then(|Path(raw)| Token::parse(&raw))
@@ -47,19 +78,53 @@ async fn scan(
         })?
         .ok_or(AppError::NotFound("code"))?;
     record_and_redirect(
-        &state,
+        state,
         &code,
         peer,
-        &method,
-        &headers,
+        method,
+        headers,
         StatusCode::FOUND,
         Query {
-            rules_read: scan_query.as_deref().unwrap_or(""),
+            rules_read: query.unwrap_or(""),
             passed_on: "",
         },
     )
     .await
-    .map_err(PageError)
+}
+
+async fn method_not_allowed(
+    State(state): State<AppState>,
+    route: MatchedPath,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let started = Instant::now();
+    let response = PageError(AppError::MethodNotAllowed(method.to_string())).into_response();
+    finish(
+        &state,
+        &route,
+        started,
+        response,
+        query.as_deref(),
+        &headers,
+    )
+}
+
+/// What the site's layers do for other routes: a failure page in the visitor's language,
+/// the request counted and timed under its route.
+fn finish(
+    state: &AppState,
+    route: &MatchedPath,
+    started: Instant,
+    response: Response,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let response = pages::localised(response, query, headers);
+    let route = route.as_str().to_owned();
+    operations::count_request(&state.metrics, route, started, response.status());
+    response
 }
 
 /// A scan's query: what redirect rules read, and what is passed on to where it goes.
