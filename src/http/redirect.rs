@@ -24,10 +24,11 @@ use crate::domain::Token;
 use crate::domain::rules::ScanFacts;
 use crate::scans::{Outcome, RoutedCode, StandingOffer, Visit, Visitor};
 
-/// The scan routes are the hot path. They are merged after the site's layers and take
-/// only layers that do not box each request again; the handler counts the request and
-/// localises a failure page itself (`finish`), which the other routes leave to
-/// `operations::track_requests` and `pages::localise`.
+/// The scan routes are the hot path. They are merged after the site's layers and take only
+/// tracing and panic catching, as one layer: every `Router::layer` wraps each route again,
+/// and a `from_fn` layer also boxes the inner service and its future on every request. So
+/// the handler counts the request and localises a failure page itself (`finish`), which
+/// other routes leave to `operations::track_requests` and `pages::localise`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/s/{token}", get(scan))
